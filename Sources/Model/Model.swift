@@ -1,0 +1,1 @@
+// The Model module. See Package.swift for its place in the layering.

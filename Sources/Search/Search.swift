@@ -1,0 +1,1 @@
+// The Search module. See Package.swift for its place in the layering.

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+/// The `autoscheme` command: finds and applies mixed-precision quantization plans.
+@main
+struct AutoScheme: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "autoscheme",
+        abstract: "Find and apply mixed-precision quantization plans for large language models.",
+        subcommands: [])
+}
