@@ -34,8 +34,8 @@ struct BenchFilesCommand: ParsableCommand {
             } catch { printError(error); throw ExitCode.failure }
         }
         print("model: \(path)  (\(tensors) tensors, \(grouped(elements)) values, best of \(max(1, repeats)))")
-        print("| step                 | seconds | goal   | values/s |")
-        print("|----------------------|---------|--------|----------|")
+        print("| step                 | seconds | goal    | values/s |")
+        print("|----------------------|---------|---------|----------|")
         print(row("open + list tensors", openBest, goal: 0.5, rate: nil))
         print(row("dequantize all (f32)", decodeBest, goal: 2.0, rate: Double(elements) / decodeBest))
     }
@@ -43,6 +43,7 @@ struct BenchFilesCommand: ParsableCommand {
     private func row(_ name: String, _ seconds: Double, goal: Double, rate: Double?) -> String {
         let r = rate.map { String(format: "%.2fG", $0 / 1e9) } ?? "-"
         return "| " + name.padding(toLength: 20, withPad: " ", startingAt: 0)
-            + String(format: " | %7.3f | < %.1f s | %8@ |", seconds, goal, r as NSString)
+            + String(format: " | %7.3f | < %.1f s | ", seconds, goal)
+            + String(repeating: " ", count: max(0, 8 - r.count)) + r + " |"
     }
 }

@@ -104,5 +104,24 @@ final class SafetensorsTests: XCTestCase {
         p.waitUntilExit()
         let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         XCTAssertEqual(text, "np (2, 3) [1.0, 2.0, 3.0, 4.0, 5.0, 65504.0] [-128, 0, 127] [1, -1]\n")
+
+        // And the other way: a file Python writes (its own key order and padding) reads here.
+        let written = path + ".py.safetensors"
+        let writer = Process()
+        writer.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        writer.arguments = ["python3", "-c", """
+            import sys, numpy as np
+            from safetensors.numpy import save_file
+            save_file({'w': np.array([[0.5, -1.25], [3.0, 1e-3]], dtype=np.float16), 'b': np.arange(3, dtype=np.float32)},
+                      sys.argv[1], metadata={'k': 'v'})
+            """, written]
+        try writer.run()
+        writer.waitUntilExit()
+        XCTAssertEqual(writer.terminationStatus, 0)
+        let f = try SafetensorsFile(path: written)
+        XCTAssertEqual(f.metadata, ["k": "v"])
+        XCTAssertEqual(f.info("w")?.shape, [2, 2])
+        XCTAssertEqual(try f.floats("w"), [0.5, -1.25, 3.0, HalfPrecision.roundToF16(1e-3)])
+        XCTAssertEqual(try f.floats("b"), [0, 1, 2])
     }
 }

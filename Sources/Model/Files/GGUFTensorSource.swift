@@ -38,6 +38,9 @@ public struct GGUFTensorSource: TensorSource {
     /// The GGUF name and layout of a tensor given its Hugging Face name, or nil.
     public func ggufInfo(_ name: String) -> GGUFTensorInfo? { entries[name]?.info }
 
+    /// The GGUF name of a tensor given its Hugging Face name (e.g. for exports), or nil.
+    public func ggufName(_ name: String) -> String? { entries[name]?.info.name }
+
     /// The stored bytes of a tensor (valid while this source is alive).
     public func rawBytes(_ name: String) throws -> UnsafeRawBufferPointer {
         guard let e = entries[name] else { throw ModelFileError.tensorNotFound(path: files.first?.path ?? "", tensor: name) }
