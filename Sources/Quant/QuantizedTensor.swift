@@ -1,3 +1,5 @@
+import TensorCore
+
 /// Element codes of a quantized tensor, one per weight, row-major.
 public enum QuantCodes: Sendable, Equatable {
     /// One byte per weight: int codes as unsigned `u = q + zeroPoint` in [0, 2^bits - 1]; E2M1 codes
@@ -57,4 +59,9 @@ public struct QuantizedTensor: Sendable, Equatable {
         }
         return b
     }
+}
+
+extension Matrix {
+    /// This matrix's shape as a `TensorShape`.
+    public var shape: TensorShape { TensorShape(rows: rows, cols: cols) }
 }
