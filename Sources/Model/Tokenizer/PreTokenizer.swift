@@ -62,4 +62,18 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
             }
         }
     }
+
+    /// The pieces of `text` (no special-token matching), e.g. for inspection and tests.
+    /// - Complexity: O(bytes).
+    public func pieces(of text: String) -> [String] {
+        let scalarText = ScalarText(text)
+        var ends: [Int] = []
+        split(scalarText, 0..<scalarText.count, into: &ends)
+        let utf8 = Array(text.utf8)
+        var start = 0
+        return ends.map { end in
+            defer { start = end }
+            return String(decoding: utf8[scalarText.byteOffsets[start]..<scalarText.byteOffsets[end]], as: UTF8.self)
+        }
+    }
 }

@@ -53,19 +53,6 @@ extension Tokenizer {
         }
         return String(decoding: bytes, as: UTF8.self)
     }
-
-    /// The pre-token pieces of `text` (no special-token matching), for inspection and tests.
-    public func preTokenize(_ text: String) -> [String] {
-        let scalarText = ScalarText(text)
-        var ends: [Int] = []
-        preTokenizer.split(scalarText, 0..<scalarText.count, into: &ends)
-        let utf8 = Array(text.utf8)
-        var start = 0
-        return ends.map { end in
-            defer { start = end }
-            return String(decoding: utf8[scalarText.byteOffsets[start]..<scalarText.byteOffsets[end]], as: UTF8.self)
-        }
-    }
 }
 
 /// State of one `encode` call: the text's bytes and the cache of merged words.
