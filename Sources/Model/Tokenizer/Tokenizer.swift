@@ -27,8 +27,9 @@ public struct Tokenizer: Sendable {
     let tokenBytes: [[UInt8]]
     /// Whether each token is special (control or user-defined): skipped by `decode(skipSpecial:)`.
     let isSpecial: [Bool]
-    /// Token id of each byte value, -1 where the vocabulary has none (SmolLM2 lacks a few control
-    /// bytes); such bytes are dropped from the output, as Hugging Face `tokenizers` and llama.cpp do.
+    /// Token id of each byte value, -1 where the vocabulary has none (SmolLM2 lacks 21: six C0
+    /// controls, 0xC0, 0xC1, 0xF1-0xFF); such bytes are dropped from the output, as Hugging Face
+    /// `tokenizers` and llama.cpp do.
     let byteTokenIds: [Int32]
     let merges: BPEMerges
     let specialMatcher: SpecialTokenMatcher
