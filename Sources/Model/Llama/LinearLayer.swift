@@ -61,3 +61,17 @@ public struct LayerID: Hashable, Sendable, Codable, Comparable, CustomStringConv
             : LinearKind.allCases.firstIndex(of: a.kind)! < LinearKind.allCases.firstIndex(of: b.kind)!
     }
 }
+
+extension ModelConfig {
+    /// Expected [out, in] shape of a linear layer.
+    public func linearShape(of kind: LinearKind) -> [Int] {
+        let c = self
+        switch kind {
+        case .q: return [c.queryWidth, c.hiddenSize]
+        case .k, .v: return [c.keyValueWidth, c.hiddenSize]
+        case .o: return [c.hiddenSize, c.queryWidth]
+        case .gate, .up: return [c.intermediateSize, c.hiddenSize]
+        case .down: return [c.hiddenSize, c.intermediateSize]
+        }
+    }
+}

@@ -45,16 +45,7 @@ public struct LlamaHeadWeights: Sendable {
 
 extension LlamaArchitecture {
     /// Expected [out, in] shape of a linear layer.
-    public func shape(of kind: LinearKind) -> [Int] {
-        let c = config
-        switch kind {
-        case .q: return [c.queryWidth, c.hiddenSize]
-        case .k, .v: return [c.keyValueWidth, c.hiddenSize]
-        case .o: return [c.hiddenSize, c.queryWidth]
-        case .gate, .up: return [c.intermediateSize, c.hiddenSize]
-        case .down: return [c.hiddenSize, c.intermediateSize]
-        }
-    }
+    public func shape(of kind: LinearKind) -> [Int] { config.linearShape(of: kind) }
 
     /// Reads one tensor, checking its presence and shape.
     func tensor(_ name: String, shape: [Int], from source: any TensorSource,
