@@ -34,7 +34,7 @@ public enum LlamaError: Error, LocalizedError, Equatable, Sendable {
         case let .tokenOutOfRange(token, vocab):
             return "Token id \(token) is outside the vocabulary of \(vocab) tokens."
         case let .textTooShort(tokens, needed):
-            return "The text has \(tokens) tokens, fewer than the \(needed) one window needs."
+            return "The text has \(tokens) tokens, fewer than the \(needed) its windows need."
         case .mismatchedModels(let what):
             return "The two models differ: \(what)."
         case let .replacementShape(layer, expected, actual):
