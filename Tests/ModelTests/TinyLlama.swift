@@ -28,7 +28,7 @@ enum TinyLlama {
             t.set(p + "post_attention_layernorm.weight", shape: [h], randoms(h, &rng, scale: 0.1, offset: 1))
             for kind in LinearKind.allCases {
                 let s = c.linearShape(of: kind)
-                t.set(p + kind.rawValue + ".weight", shape: s,
+                t.set(p + kind.modulePath + ".weight", shape: s,
                       randoms(s[0] * s[1], &rng, scale: 1.5 / Float(s[1]).squareRoot()))
             }
             if c.attentionBias {

@@ -76,7 +76,7 @@ extension LlamaArchitecture {
         for kind in LinearKind.allCases {
             let s = shape(of: kind)
             linear[kind] = Matrix(rows: s[0], cols: s[1],
-                                  data: try tensor(p + kind.rawValue + ".weight", shape: s, from: source, infos: infos))
+                                  data: try tensor(p + kind.modulePath + ".weight", shape: s, from: source, infos: infos))
         }
         var block = LlamaBlockWeights(
             inputNorm: try vector("input_layernorm.weight", c.hiddenSize),

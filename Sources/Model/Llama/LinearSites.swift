@@ -10,11 +10,26 @@ public enum LlamaFamily: String, CaseIterable, Sendable {
     case qwen3
 }
 
-/// The seven linear layers of a Llama block, named after their Hugging Face tensors.
-public enum LinearKind: String, CaseIterable, Sendable, Codable, Hashable {
-    case q = "self_attn.q_proj", k = "self_attn.k_proj", v = "self_attn.v_proj", o = "self_attn.o_proj"
-    case gate = "mlp.gate_proj", up = "mlp.up_proj", down = "mlp.down_proj"
+// The role of a linear layer (`LinearKind`, Files/LinearLayer.swift on the files branch) is shared
+// with the model loader; this definition mirrors it until that branch is merged.
+public enum LinearKind: String, Codable, Sendable, CaseIterable {
+    case q, k, v, o, gate, up, down
 
+    /// Hugging Face module path inside `model.layers.N.`.
+    public var modulePath: String {
+        switch self {
+        case .q: return "self_attn.q_proj"
+        case .k: return "self_attn.k_proj"
+        case .v: return "self_attn.v_proj"
+        case .o: return "self_attn.o_proj"
+        case .gate: return "mlp.gate_proj"
+        case .up: return "mlp.up_proj"
+        case .down: return "mlp.down_proj"
+        }
+    }
+}
+
+extension LinearKind {
     /// Where the layer reads its input; layers at one site share one input Gram matrix.
     public var inputSite: LinearInputSite {
         switch self {
@@ -52,9 +67,9 @@ public struct LayerID: Hashable, Sendable, Codable, Comparable, CustomStringConv
     }
 
     /// Hugging Face weight name, e.g. `model.layers.3.mlp.down_proj.weight`.
-    public var weightName: String { "model.layers.\(block).\(kind.rawValue).weight" }
+    public var weightName: String { "model.layers.\(block).\(kind.modulePath).weight" }
 
-    public var description: String { "model.layers.\(block).\(kind.rawValue)" }
+    public var description: String { "model.layers.\(block).\(kind.modulePath)" }
 
     public static func < (a: LayerID, b: LayerID) -> Bool {
         a.block != b.block ? a.block < b.block
