@@ -1,5 +1,6 @@
 import ArgumentParser
 import Dispatch
+import Foundation
 import Quant
 import TensorCore
 
@@ -35,20 +36,33 @@ struct BenchFormats: ParsableCommand {
             : formats.map { try QuantFormat(parsing: $0) }
         var rng = SplitMix64(seed: seed)
         let w = Matrix(rows: rows, cols: cols, data: (0..<(rows * cols)).map { _ in 0.02 * rng.nextGaussian() })
-        print("fakeQuantize on a \(rows) x \(cols) N(0, 0.02^2) matrix, best of \(repeats)")
-        print("| format | bits/weight | ms | M weights/s |")
-        print("|---|---:|---:|---:|")
+        print("fakeQuantize on a \(rows) x \(cols) N(0, 0.02^2) matrix, best of \(repeats), \(cores) cores")
+        print("(per CPU-second: weights per second of process CPU time; times the core count it estimates")
+        print(" the wall-clock rate on an otherwise idle machine when other jobs share the cores)")
+        print("| format | bits/weight | wall ms | M weights/s | M weights/CPU-s |")
+        print("|---|---:|---:|---:|---:|")
         for format in chosen {
             let q = format.quantizer
-            var best = Double.infinity
+            var best = Double.infinity, bestCPU = Double.infinity
             for _ in 0..<repeats {
-                let start = DispatchTime.now().uptimeNanoseconds
+                let start = DispatchTime.now().uptimeNanoseconds, cpuStart = cpuSeconds()
                 _ = try q.fakeQuantize(w, name: "bench")
                 best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+                bestCPU = min(bestCPU, cpuSeconds() - cpuStart)
             }
             let bpw = format.bitCost(shape: w.shape, convention: .storage).bitsPerWeight
-            print("| \(format.name) | \(fmt(bpw, 4)) | \(fmt(best, 1)) | \(fmt(Double(w.count) / best / 1e3, 0)) |")
+            print("| \(format.name) | \(fmt(bpw, 4)) | \(fmt(best, 1)) | \(fmt(Double(w.count) / best / 1e3, 0))"
+                  + " | \(fmt(Double(w.count) / bestCPU / 1e6, 0)) |")
         }
+    }
+
+    private var cores: Int { ProcessInfo.processInfo.activeProcessorCount }
+
+    /// CPU time of this process (all threads), in seconds.
+    private func cpuSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
     }
 
     private func fmt(_ x: Double, _ digits: Int) -> String {
