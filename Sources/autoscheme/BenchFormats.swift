@@ -4,13 +4,6 @@ import Foundation
 import Quant
 import TensorCore
 
-/// `autoscheme bench`: micro-benchmarks that print tables (never timed unit tests).
-struct Bench: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Print throughput tables for AutoScheme's hot paths.",
-        subcommands: [BenchFormats.self])
-}
-
 /// `autoscheme bench formats`: round-to-nearest quantize + dequantize throughput per format.
 struct BenchFormats: ParsableCommand {
     static let configuration = CommandConfiguration(
