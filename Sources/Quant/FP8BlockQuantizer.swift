@@ -14,7 +14,7 @@ public struct FP8BlockQuantizer: WeightQuantizer {
     public init(format: QuantFormat) { self.format = format }
 
     /// `weight_scale_inv` of a block with absolute maximum `amax`.
-    @inlinable static func scaleInverse(amax: Float) -> Float { amax > 0 ? amax / E4M3.maxValue : 1 }
+    @inlinable public static func scaleInverse(amax: Float) -> Float { amax > 0 ? amax / E4M3.maxValue : 1 }
 
     private static func blockAmax(_ p: UnsafeBufferPointer<Float>, cols: Int, rows: Range<Int>, cols c: Range<Int>) -> Float {
         var m: Float = 0

@@ -37,7 +37,7 @@ public struct IntGroupQuantizer: WeightQuantizer {
     /// Scale and zero point of one group from its (clipped) range lo <= 0 <= hi.
     /// - Returns: the fp16-representable scale and the zero point as a Float integer.
     @inlinable
-    static func scaleAndZero(lo: Float, hi: Float, bits: Int, symmetric: Bool) -> (scale: Float, zero: Float) {
+    public static func scaleAndZero(lo: Float, hi: Float, bits: Int, symmetric: Bool) -> (scale: Float, zero: Float) {
         if symmetric {
             let maxq = Float(1 << (bits - 1))
             let maxV: Float = hi < -lo ? -lo : -hi
