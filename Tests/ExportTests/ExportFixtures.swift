@@ -120,13 +120,19 @@ enum ExportFixtures {
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err
-        do { try p.run() } catch { return nil }
+        do { try p.run() } catch {
+            print("python3 could not be started: \(error)")
+            return nil
+        }
         let data = out.fileHandleForReading.readDataToEndOfFile()
         let errData = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         let errText = String(decoding: errData, as: UTF8.self)
         if p.terminationStatus != 0 {
-            if errText.contains("ModuleNotFoundError") || p.terminationStatus == 127 { return nil }
+            if errText.contains("ModuleNotFoundError") || p.terminationStatus == 127 {
+                print("python3 unavailable: \(errText.suffix(300))")
+                return nil
+            }
             XCTFail("python3 failed: \(errText)")
             return ""
         }
