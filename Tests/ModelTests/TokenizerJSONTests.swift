@@ -102,13 +102,15 @@ final class TokenizerJSONTests: XCTestCase {
 
     func testJSONFromDefaultVocabularyMatchesGGUF() throws {
         let gguf = try TokenizerAssets.smolLM2()
-        let meta = try GGUFTokenizerMetadata.read(try TokenizerAssets.file("SmolLM2-135M-Instruct.Q4_1.gguf"))
-        let types = try XCTUnwrap(meta.tokenTypes)
+        let metadata = try TokenizerAssets.smolLM2File().metadata
+        let tokens = try XCTUnwrap(metadata["tokenizer.ggml.tokens"]?.stringArray)
+        let merges = try XCTUnwrap(metadata["tokenizer.ggml.merges"]?.stringArray)
+        let types = try XCTUnwrap(metadata["tokenizer.ggml.token_type"]?.arrayValue?.compactMap(\.intValue))
         var vocab: [String: Int] = [:]
-        for (id, token) in meta.tokens.enumerated() { vocab[token] = id }
-        let added = meta.tokens.indices.filter { types[$0] == 3 }.map { ["id": $0, "content": meta.tokens[$0], "special": true] }
+        for (id, token) in tokens.enumerated() { vocab[token] = id }
+        let added = tokens.indices.filter { types[$0] == 3 }.map { ["id": $0, "content": tokens[$0], "special": true] }
         let url = try write(["added_tokens": added, "pre_tokenizer": smolLMPre,
-                             "model": ["type": "BPE", "vocab": vocab, "merges": meta.merges]])
+                             "model": ["type": "BPE", "vocab": vocab, "merges": merges]])
         let fromJSON = try Tokenizer(tokenizerJSON: url)
         let text = try Tokenizer.loadText(try TokenizerAssets.file("alice29.txt"))
         XCTAssertEqual(fromJSON.encode(text), gguf.encode(text))
