@@ -117,3 +117,36 @@ final class TokenizerJSONTests: XCTestCase {
         XCTAssertEqual(fromJSON.encode("<|im_start|>Hi 42"), [1, 26843, 216, 36, 34])
     }
 }
+
+/// Normalizers and ByteLevel options of `tokenizer.json` that change ids.
+final class TokenizerJSONNormalizerTests: XCTestCase {
+    private func tokenizer(_ extra: [String: Any], preTokenizer: [String: Any] = ["type": "ByteLevel"]) throws -> Tokenizer {
+        var vocab: [String: Int] = [:]
+        for byte in 0..<256 { vocab[ByteLevel.token(forByte: UInt8(byte))] = byte }
+        var json: [String: Any] = ["pre_tokenizer": preTokenizer, "model": ["type": "BPE", "vocab": vocab, "merges": []]]
+        json.merge(extra) { $1 }
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("tokenizer-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try JSONSerialization.data(withJSONObject: json).write(to: url)
+        return try Tokenizer(tokenizerJSON: url)
+    }
+
+    func testNFCComposesBeforeEncoding() throws {
+        let decomposed = "e\u{301}"
+        XCTAssertEqual(try tokenizer([:]).encode(decomposed), [0x65, 0xCC, 0x81])
+        let nfc = try tokenizer(["normalizer": ["type": "NFC"]])
+        XCTAssertEqual(nfc.normalization, .nfc)
+        XCTAssertEqual(nfc.encode(decomposed), [0xC3, 0xA9])
+        XCTAssertEqual(try tokenizer(["normalizer": NSNull()]).normalization, .none)
+    }
+
+    func testUnsupportedNormalizerAndPrefixSpaceAreErrors() {
+        XCTAssertThrowsError(try tokenizer(["normalizer": ["type": "Lowercase"]])) { error in
+            guard case let TokenizerError.unsupportedNormalizer(_, type) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(type, "Lowercase")
+        }
+        XCTAssertThrowsError(try tokenizer([:], preTokenizer: ["type": "ByteLevel", "add_prefix_space": true])) { error in
+            XCTAssertTrue(error.localizedDescription.contains("add_prefix_space"), error.localizedDescription)
+        }
+    }
+}

@@ -27,7 +27,18 @@ extension Tokenizer {
         let specials = try Self.specialTokenSettings(root: root, beside: url, tokens: tokens)
         try self.init(tokens: tokens, mergePairs: merges, isSpecial: special, preTokenizer: preTokenizer,
                       bosTokenId: specials.bos, eosTokenId: specials.eos, addBos: specials.addBos,
-                      ignoreMerges: (model["ignore_merges"] as? Bool) ?? preTokenizer.ignoresMergesByDefault)
+                      ignoreMerges: (model["ignore_merges"] as? Bool) ?? preTokenizer.ignoresMergesByDefault,
+                      normalization: try Self.normalization(root["normalizer"], path: path))
+    }
+
+    /// `normalizer`: absent, null or an empty `Sequence` -> none; `NFC` -> nfc; anything else
+    /// would change ids silently, so it is an error.
+    private static func normalization(_ value: Any?, path: String) throws -> TextNormalization {
+        guard let object = value as? [String: Any] else { return .none }
+        let type = object["type"] as? String ?? "?"
+        if type == "NFC" { return .nfc }
+        if type == "Sequence", (object["normalizers"] as? [Any])?.isEmpty == true { return .none }
+        throw TokenizerError.unsupportedNormalizer(source: path, type: type)
     }
 
     private static func invalid(_ path: String, _ reason: String) -> TokenizerError {
@@ -123,6 +134,9 @@ extension PreTokenizer {
             ? (object?["pretokenizers"] as? [[String: Any]] ?? []) : object.map { [$0] } ?? []
         let types = steps.map { $0["type"] as? String ?? "?" }
         let usesRegex = { (step: [String: Any]) in (step["use_regex"] as? Bool) ?? true }
+        if steps.contains(where: { $0["type"] as? String == "ByteLevel" && $0["add_prefix_space"] as? Bool == true }) {
+            throw TokenizerError.unsupportedPreTokenizer(source: source, description: "ByteLevel with add_prefix_space")
+        }
         if types == ["ByteLevel"], usesRegex(steps[0]) {
             self = .gpt2
         } else if types == ["Digits", "ByteLevel"], steps[0]["individual_digits"] as? Bool == true, usesRegex(steps[1]) {
