@@ -54,36 +54,23 @@ final class HFMetadataTokenizerTests: XCTestCase {
         }
     }
 
-    /// The file read back in Swift (vocabulary by id, merges in rank order, added tokens as specials,
-    /// the pre-tokenizer named by its Digits + ByteLevel sequence) encodes the reference ids.
-    func testFileReadBackInSwiftEncodesReferenceIds() throws {
-        let (_, folder) = try writeDefaultModelTokenizer()
-        let data = try Data(contentsOf: folder.appendingPathComponent("tokenizer.json"))
-        let root = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-        let model = try XCTUnwrap(root["model"] as? [String: Any])
-        XCTAssertEqual(model["type"] as? String, "BPE")
-        let vocab = try XCTUnwrap(model["vocab"] as? [String: Int])
-        XCTAssertEqual(vocab.count, 49_152)
-        var tokens = [String](repeating: "", count: vocab.count)
-        for (t, id) in vocab { tokens[id] = t }
-        let merges = try XCTUnwrap(model["merges"] as? [String])
-        XCTAssertEqual(merges.count, 48_900)
-        let added = try XCTUnwrap(root["added_tokens"] as? [[String: Any]])
-        var types = [Int32](repeating: 1, count: tokens.count)
-        for a in added where a["special"] as? Bool == true { types[a["id"] as! Int] = 3 }
-        XCTAssertEqual(added.first?["content"] as? String, "<|endoftext|>")
-        let pre = try XCTUnwrap(root["pre_tokenizer"] as? [String: Any])
-        let steps = try XCTUnwrap(pre["pretokenizers"] as? [[String: Any]])
-        XCTAssertEqual(steps.map { $0["type"] as? String }, ["Digits", "ByteLevel"])
-        XCTAssertEqual(steps[0]["individual_digits"] as? Bool, true)
-        let tokenizer = try Tokenizer(tokens: tokens, merges: merges, tokenTypes: types, preTokenizer: .smollm,
-                                      bosTokenId: 1, eosTokenId: 2, addBos: false)
+    /// The file read back with the project's Hugging Face reader (`Tokenizer(tokenizerJSON:)`, which
+    /// also reads bos/eos from the written tokenizer_config.json) encodes the reference ids, and its
+    /// structure is GGUF's: 49,152 tokens, 48,900 merges, Digits + ByteLevel pre-tokenizer.
+    func testFileReadBackWithTheHuggingFaceReaderEncodesReferenceIds() throws {
+        let (model, folder) = try writeDefaultModelTokenizer()
+        let tokenizer = try Tokenizer(tokenizerJSON: folder.appendingPathComponent("tokenizer.json"))
         for (string, expected) in Self.references {
             XCTAssertEqual(tokenizer.encode(string, addSpecialTokens: false), expected, string)
         }
-        let config = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("tokenizer_config.json"))) as? [String: Any])
-        XCTAssertEqual(config["add_bos_token"] as? Bool, false)
-        XCTAssertEqual(config["bos_token"] as? String, tokens[1])
-        XCTAssertEqual(config["eos_token"] as? String, tokens[2])
+        let original = try Tokenizer(model: model)
+        XCTAssertEqual(tokenizer.tokens, original.tokens)
+        XCTAssertEqual(tokenizer.preTokenizer, .smollm)
+        XCTAssertEqual(tokenizer.bosTokenId, 1)
+        XCTAssertEqual(tokenizer.eosTokenId, 2)
+        XCTAssertEqual(tokenizer.addBos, false)
+        let root = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("tokenizer.json"))) as? [String: Any])
+        XCTAssertEqual(((root["model"] as? [String: Any])?["merges"] as? [String])?.count, 48_900)
+        XCTAssertEqual((root["added_tokens"] as? [[String: Any]])?.first?["content"] as? String, "<|endoftext|>")
     }
 }
