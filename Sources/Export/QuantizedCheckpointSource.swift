@@ -17,7 +17,8 @@ public struct QuantizedCheckpointSource: TensorSource {
     public let formats: [String: QuantFormat]
     public let tensorInfos: [TensorInfo]
 
-    /// Opens `folder` (config.json with an auto-round `quantization_config` + safetensors).
+    /// Opens `folder` (config.json with an auto-round `quantization_config` + safetensors), checking
+    /// that every quantized layer's tensors are present (their sizes are checked when read).
     /// - Throws: `QuantizedCheckpointError` naming the folder and the missing or malformed part.
     public init(folder: String) throws {
         self.folder = folder
@@ -32,6 +33,12 @@ public struct QuantizedCheckpointSource: TensorSource {
             ? try SafetensorsSource(index: index)
             : try SafetensorsSource(file: url.appendingPathComponent("model.safetensors").path)
         formats = try Self.layerFormats(object, config: config, folder: folder)
+        let stored = Set(files.tensorInfos.map(\.name))
+        for module in formats.keys.sorted() {
+            if let missing = Self.parts(formats[module]!).sorted().first(where: { !stored.contains(module + "." + $0) }) {
+                throw QuantizedCheckpointError.missingTensor(folder: folder, tensor: module + "." + missing)
+            }
+        }
         var infos: [TensorInfo] = []
         var emitted = Set<String>()
         for info in files.tensorInfos {

@@ -72,13 +72,11 @@ extension QuantizedCheckpointSource {
         switch format.family {
         case .int:
             guard case let .group(g) = format.granularity else { preconditionFailure("int formats have groups") }
-            let qinfo = files.tensorInfos.first { $0.name == module + ".qweight" }
-            let qrows = qinfo?.shape.first ?? 0
-            let groups = (inF + g - 1) / g, zcols = (out * format.bits + 31) / 32
-            let p = GPTQPackedTensor.stored(name: module, bits: format.bits, groupSize: g, outFeatures: out, inFeatures: inF,
-                                     qweight: Self.words(try raw(module, "qweight", .i32, count: qrows * out), as: Int32.self),
-                                     qzeros: Self.words(try raw(module, "qzeros", .i32, count: groups * zcols), as: Int32.self),
-                                     scales: Self.words(try raw(module, "scales", .f16, count: groups * out), as: UInt16.self))
+            var p = GPTQPackedTensor.stored(name: module, bits: format.bits, groupSize: g, outFeatures: out, inFeatures: inF,
+                                            qweight: [], qzeros: [], scales: [])
+            p.qweight = Self.words(try raw(module, "qweight", .i32, count: p.qweightRows * out), as: Int32.self)
+            p.qzeros = Self.words(try raw(module, "qzeros", .i32, count: p.groups * p.qzerosCols), as: Int32.self)
+            p.scales = Self.words(try raw(module, "scales", .f16, count: p.groups * out), as: UInt16.self)
             return try GPTQPacking.unpack(p, format: format)
         case .mxfp4, .nvfp4:
             let bs = format.family == .mxfp4 ? MXFP4Quantizer.blockSize : NVFP4Quantizer.blockSize
