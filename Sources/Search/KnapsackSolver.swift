@@ -95,7 +95,9 @@ public enum KnapsackSolver {
         var open = fixing.open(incumbent: best)
         // Sharpen the incumbent on growing cores (Pisinger) while many groups stay open: each better
         // incumbent shrinks the slack and fixes more choices.
-        for size in [32, 128, 512, 2048] where open.filter({ $0.count > 1 }).count > KnapsackSolver.glpkGroupLimit {
+        for size in [32, 128, 512] {
+            let openGroups = open.filter { $0.count > 1 }.count
+            guard openGroups > KnapsackSolver.glpkGroupLimit, openGroups > size else { break }
             guard let improved = fixing.improveOnCore(best, open: open, size: size),
                   objective(improved, instance) < upper else { continue }
             best = improved
@@ -108,7 +110,10 @@ public enum KnapsackSolver {
             prover: "bound")
         var provenOptimal = true
         if statistics.groupsSentToMIP > 0 {
-            let residual = Residual(open: open, instance: instance, base: base)
+            let nearest = open.indices.map { g in
+                open[g].filter { $0 != best[g] }.map { fixing.reducedCost(g, $0) }.min() ?? 0
+            }
+            let residual = Residual(open: open, instance: instance, base: base, nearest: nearest)
             let outcome = try residual.solve(prover: prover, lambda: lambda, incumbent: upper)
             statistics.prover = outcome.prover
             provenOptimal = outcome.provenOptimal
@@ -164,7 +169,8 @@ private struct ReducedCostFixing {
     func improveOnCore(_ incumbent: [Int], open: [[Int]], size: Int) -> [Int]? {
         let candidates = open.indices.filter { open[$0].count > 1 }
         let nearest = candidates.map { g in open[g].filter { $0 != incumbent[g] }.map { reducedCost(g, $0) }.min() ?? 0 }
-        let core = zip(candidates, nearest).sorted { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 < $1.0 }.prefix(size).map(\.0)
+        // The `size` groups nearest to switching, then processed most-decided first (fewer DP states).
+        let core = zip(candidates, nearest).sorted { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 < $1.0 }.prefix(size).reversed().map(\.0)
         let inCore = Set(core)
         var capacity = instance.capacity, cutoff = 0.0
         for g in instance.bits.indices {
@@ -195,9 +201,11 @@ private struct Residual {
     /// Score of the fixed groups (subtracted from the incumbent for the residual's cutoff).
     let fixedScore: Double
 
-    init(open: [[Int]], instance: KnapsackInstance, base: [Int]) {
+    /// - Parameter nearest: per group, the least reduced cost of a choice other than the incumbent's;
+    ///   open groups are ordered most-decided first, which keeps the dynamic program's states few.
+    init(open: [[Int]], instance: KnapsackInstance, base: [Int], nearest: [Double]) {
         self.open = open
-        free = open.indices.filter { open[$0].count > 1 }
+        free = open.indices.filter { open[$0].count > 1 }.sorted { nearest[$0] != nearest[$1] ? nearest[$0] > nearest[$1] : $0 < $1 }
         var fixedBits = 0, fixedScore = 0.0
         for g in open.indices where open[g].count == 1 {
             fixedBits += instance.bits[g][open[g][0]] - base[g]
