@@ -131,4 +131,22 @@ final class PlanSearchTests: XCTestCase {
         XCTAssertTrue(text.contains(#""schema" : "autoscheme.plan\/1""#), String(text.prefix(300)))
         XCTAssertTrue(text.contains(#""kind" : "pinned""#))
     }
+
+    func testFallbackNotesBecomeReasons() throws {
+        var noted = profile
+        let index = try XCTUnwrap(noted.layers.firstIndex { $0.name == "model.layers.1.mlp.down_proj.weight" })
+        for c in noted.layers[index].candidates.indices { noted.layers[index].candidates[c].fallback = "group 128 -> 64" }
+        let plan = try PlanSearch.run(profile: noted, options: SearchOptions(averageBits: 3))
+        XCTAssertEqual(plan.layers[index].reason, .fallback(note: "group 128 -> 64"))
+    }
+
+    func testVLLMGroupsAllExpertsOfOneMoEBlock() throws {
+        let names = ["model.layers.0.mlp.experts.0.gate_proj.weight", "model.layers.0.mlp.experts.1.down_proj.weight",
+                     "model.layers.1.mlp.experts.0.up_proj.weight", "model.layers.1.self_attn.o_proj.weight"]
+        let layers = names.map { ProfileLayer(name: $0, block: nil, kind: LayerKind(moduleName: $0), shape: [4, 4],
+                                              parameters: 16, fusedGroup: nil, candidates: []) }
+        XCTAssertEqual(try SearchProblem.groupIds(layers, sharing: .vllm),
+                       ["model.layers.0.mlp.experts", "model.layers.0.mlp.experts", "model.layers.1.mlp.experts",
+                        "model.layers.1.self_attn.o_proj.weight"])
+    }
 }
