@@ -1,9 +1,9 @@
 import ArgumentParser
 
-/// `autoscheme bench ...`: benchmarks that print a table (never timed unit tests).
+/// `autoscheme bench ...`: speed measurements printed as tables (never unit tests).
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Benchmarks printing a table.",
-        subcommands: [BenchSearch.self])
+        abstract: "Measure the speed of parts of the tool and print a table.",
+        subcommands: [BenchFilesCommand.self, BenchFormats.self, BenchSearch.self])
 }

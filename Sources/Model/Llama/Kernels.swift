@@ -1,0 +1,114 @@
+import Foundation
+import TensorCore
+
+/// Elementwise kernels of the forward pass, over raw row-major Float32 buffers.
+enum Kernels {
+    /// RMSNorm of each row: y = x / sqrt(mean(x^2) + eps) * weight, accumulated in Float.
+    ///
+    /// `x` and `y` may alias. Rows have width `weight.count` and are `stride` apart.
+    /// - Complexity: 3 n width flops.
+    static func rmsNorm(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, stride: Int,
+                        weight: UnsafeBufferPointer<Float>, eps: Float) {
+        let width = weight.count
+        for r in 0..<rows {
+            let xr = x + r * stride, yr = y + r * stride
+            var sum: Float = 0
+            for i in 0..<width { sum += xr[i] * xr[i] }
+            let inv = 1 / (sum / Float(width) + eps).squareRoot()
+            for i in 0..<width { yr[i] = xr[i] * inv * weight[i] }
+        }
+    }
+
+    /// Adds `bias` to every row of a rows x bias.count buffer.
+    static func addBias(_ y: UnsafeMutablePointer<Float>, rows: Int, bias: [Float]) {
+        bias.withUnsafeBufferPointer { b in
+            for r in 0..<rows {
+                let yr = y + r * b.count
+                for i in 0..<b.count { yr[i] += b[i] }
+            }
+        }
+    }
+
+    /// gate <- silu(gate) * up = gate / (1 + exp(-gate)) * up, elementwise over `count` values.
+    static func swiGLU(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, count: Int) {
+        for i in 0..<count {
+            let g = gate[i]
+            gate[i] = g / (1 + expf(-g)) * up[i]
+        }
+    }
+
+    /// Causal softmax of an L x L score block in place: row i keeps columns 0...i, max-subtracted,
+    /// normalized in Float; columns j > i become 0. Scores are multiplied by `scale` first.
+    static func causalSoftmax(_ s: UnsafeMutablePointer<Float>, length: Int, scale: Float) {
+        for i in 0..<length {
+            let row = s + i * length
+            var m = -Float.infinity
+            for j in 0...i { row[j] *= scale; m = max(m, row[j]) }
+            var sum: Float = 0
+            for j in 0...i { let e = expf(row[j] - m); row[j] = e; sum += e }
+            let inv = 1 / sum
+            for j in 0...i { row[j] *= inv }
+            for j in (i + 1)..<length { row[j] = 0 }
+        }
+    }
+}
+
+/// Rotary position embedding tables and their application to Q/K heads.
+///
+/// Pair i of a head of width d rotates by angle p * theta^(-2i/d) at position p (angles in Double,
+/// then cos/sin rounded to Float). `.rotateHalf` pairs (x[i], x[i+d/2]); `.adjacentPairs` pairs
+/// (x[2i], x[2i+1]). Both apply (a, b) -> (a cos - b sin, a sin + b cos).
+struct RotaryEmbedding: Sendable {
+    let headDim: Int
+    let layout: RopeLayout
+    private(set) var cos: [Float] = []
+    private(set) var sin: [Float] = []
+    private(set) var positions = 0
+    let theta: Double
+
+    init(headDim: Int, theta: Double, layout: RopeLayout) {
+        self.headDim = headDim
+        self.theta = theta
+        self.layout = layout
+    }
+
+    /// Extends the tables to cover positions 0..<n.
+    mutating func reserve(_ n: Int) {
+        guard n > positions else { return }
+        let half = headDim / 2
+        cos = [Float](repeating: 0, count: n * half)
+        sin = cos
+        for p in 0..<n {
+            for i in 0..<half {
+                let angle = Double(p) * Foundation.pow(theta, -2 * Double(i) / Double(headDim))
+                cos[p * half + i] = Float(Foundation.cos(angle))
+                sin[p * half + i] = Float(Foundation.sin(angle))
+            }
+        }
+        positions = n
+    }
+
+    /// Rotates every head of `rows` rows (row r at position r % sequenceLength) in place.
+    /// - Precondition: the tables cover `sequenceLength` positions.
+    func apply(_ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int, sequenceLength: Int) {
+        precondition(positions >= sequenceLength, "RoPE table too short")
+        let half = headDim / 2
+        let width = heads * headDim
+        cos.withUnsafeBufferPointer { c in
+            sin.withUnsafeBufferPointer { s in
+                for r in 0..<rows {
+                    let t = (r % sequenceLength) * half
+                    for h in 0..<heads {
+                        let head = x + r * width + h * headDim
+                        for i in 0..<half {
+                            let (ia, ib) = layout == .rotateHalf ? (i, i + half) : (2 * i, 2 * i + 1)
+                            let a = head[ia], b = head[ib]
+                            head[ia] = a * c[t + i] - b * s[t + i]
+                            head[ib] = a * s[t + i] + b * c[t + i]
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

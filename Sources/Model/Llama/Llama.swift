@@ -1,0 +1,209 @@
+import TensorCore
+
+/// Receives the input of a block's linear layers: the site, and the rows x cols input matrix
+/// (row-major, one row per token) exactly as the layers at that site multiply it.
+public typealias LinearInputObserver = (LinearInputSite, UnsafeBufferPointer<Float>, _ rows: Int, _ cols: Int) -> Void
+
+/// The Llama-family transformer (Llama, SmolLM, Mistral, Qwen2 with Q/K/V bias, Qwen3 with Q/K norms)
+/// as pure functions of a configuration and weights, in the order attention, MLP, block, model.
+///
+/// Activations are row-major Float32 matrices with one row per token. A batch stacks `count`
+/// sequences of equal length L: row r is token r % L of sequence r / L. Every projection is one
+/// sgemm over all rows of the batch; attention scores are one sgemm per (sequence, head).
+public struct LlamaArchitecture: Sendable {
+    public let config: ModelConfig
+    public let family: LlamaFamily
+    public let ropeLayout: RopeLayout
+    let rope: RotaryEmbedding
+
+    /// Validates the configuration. Throws `LlamaError` for an unknown `model_type`, head counts
+    /// that do not divide, an odd head width or non-positive sizes.
+    public init(config: ModelConfig, ropeLayout: RopeLayout) throws {
+        guard let family = LlamaFamily(rawValue: config.modelType) else {
+            throw LlamaError.unsupportedModelType(config.modelType)
+        }
+        let positive: [(String, Int)] = [
+            ("hidden_size", config.hiddenSize), ("num_hidden_layers", config.numHiddenLayers),
+            ("num_attention_heads", config.numAttentionHeads), ("num_key_value_heads", config.numKeyValueHeads),
+            ("head_dim", config.headDim), ("intermediate_size", config.intermediateSize),
+            ("vocab_size", config.vocabSize)]
+        for (field, value) in positive where value <= 0 {
+            throw LlamaError.unsupportedConfig(field: field, value: value, reason: "must be positive")
+        }
+        if config.hiddenSize % config.numAttentionHeads != 0
+            && config.headDim == config.hiddenSize / config.numAttentionHeads {
+            throw LlamaError.unsupportedConfig(
+                field: "num_attention_heads", value: config.numAttentionHeads,
+                reason: "does not divide hidden_size \(config.hiddenSize) and no head_dim is given")
+        }
+        if config.numAttentionHeads % config.numKeyValueHeads != 0 {
+            throw LlamaError.unsupportedConfig(
+                field: "num_key_value_heads", value: config.numKeyValueHeads,
+                reason: "does not divide num_attention_heads \(config.numAttentionHeads)")
+        }
+        if config.headDim % 2 != 0 {
+            throw LlamaError.unsupportedConfig(field: "head_dim", value: config.headDim,
+                                               reason: "RoPE needs an even head width")
+        }
+        self.config = config
+        self.family = family
+        self.ropeLayout = ropeLayout
+        var rope = RotaryEmbedding(headDim: config.headDim, theta: config.ropeTheta, layout: ropeLayout)
+        rope.reserve(min(max(config.maxPositionEmbeddings, 1), 4096))
+        self.rope = rope
+    }
+
+    // MARK: Attention
+
+    /// Grouped-query causal self-attention of RMSNorm'd inputs `x` (rows x hidden); returns the
+    /// concatenated head outputs (rows x heads*d), before the output projection.
+    ///
+    /// Query head h reads key/value head h / (heads / kvHeads). Scores are scaled by 1/sqrt(d) and
+    /// soft-maxed in Float after subtracting the row maximum.
+    func attention(_ x: UnsafePointer<Float>, rows: Int, sequenceLength L: Int,
+                   weights w: LlamaBlockWeights) -> [Float] {
+        let c = config, d = c.headDim, qW = c.queryWidth, kvW = c.keyValueWidth
+        var q = project(x, rows: rows, w[.q], bias: w.qBias)
+        var k = project(x, rows: rows, w[.k], bias: w.kBias)
+        let v = project(x, rows: rows, w[.v], bias: w.vBias)
+        let table = rope.positions >= L ? rope : { var r = rope; r.reserve(L); return r }()
+        let eps = Float(c.rmsNormEps)
+        q.withUnsafeMutableBufferPointer { pq in
+            if let n = w.qNorm { n.withUnsafeBufferPointer {
+                Kernels.rmsNorm(pq.baseAddress!, pq.baseAddress!, rows: rows * c.numAttentionHeads, stride: d, weight: $0, eps: eps)
+            } }
+            table.apply(pq.baseAddress!, rows: rows, heads: c.numAttentionHeads, sequenceLength: L)
+        }
+        k.withUnsafeMutableBufferPointer { pk in
+            if let n = w.kNorm { n.withUnsafeBufferPointer {
+                Kernels.rmsNorm(pk.baseAddress!, pk.baseAddress!, rows: rows * c.numKeyValueHeads, stride: d, weight: $0, eps: eps)
+            } }
+            table.apply(pk.baseAddress!, rows: rows, heads: c.numKeyValueHeads, sequenceLength: L)
+        }
+        var out = [Float](repeating: 0, count: rows * qW)
+        var scores = [Float](repeating: 0, count: L * L)
+        let group = c.numAttentionHeads / c.numKeyValueHeads
+        let scale = 1 / Float(d).squareRoot()
+        q.withUnsafeBufferPointer { pq in k.withUnsafeBufferPointer { pk in v.withUnsafeBufferPointer { pv in
+            out.withUnsafeMutableBufferPointer { po in scores.withUnsafeMutableBufferPointer { ps in
+                for s in 0..<(rows / L) {
+                    for h in 0..<c.numAttentionHeads {
+                        let kvh = h / group
+                        let qh = pq.baseAddress! + s * L * qW + h * d
+                        let kh = pk.baseAddress! + s * L * kvW + kvh * d
+                        let vh = pv.baseAddress! + s * L * kvW + kvh * d
+                        BLAS.gemm(.none, .transposed, m: L, n: L, k: d, a: qh, lda: qW, b: kh, ldb: kvW,
+                                  c: ps.baseAddress!, ldc: L)
+                        Kernels.causalSoftmax(ps.baseAddress!, length: L, scale: scale)
+                        BLAS.gemm(.none, .none, m: L, n: d, k: L, a: ps.baseAddress!, lda: L, b: vh, ldb: kvW,
+                                  c: po.baseAddress! + s * L * qW + h * d, ldc: qW)
+                    }
+                }
+            } }
+        } } }
+        return out
+    }
+
+    /// x W^T (+ bias) for a rows x in input: one sgemm. - Complexity: 2 rows out in flops.
+    func project(_ x: UnsafePointer<Float>, rows: Int, _ w: Matrix, bias: [Float]? = nil) -> [Float] {
+        var y = [Float](unsafeUninitializedCapacity: rows * w.rows) { _, n in n = rows * w.rows }
+        y.withUnsafeMutableBufferPointer { py in
+            w.data.withUnsafeBufferPointer { pw in
+                BLAS.gemm(.none, .transposed, m: rows, n: w.rows, k: w.cols, a: x, lda: w.cols,
+                          b: pw.baseAddress!, ldb: w.cols, c: py.baseAddress!, ldc: w.rows)
+            }
+            if let bias { Kernels.addBias(py.baseAddress!, rows: rows, bias: bias) }
+        }
+        return y
+    }
+
+    // MARK: MLP
+
+    /// SwiGLU MLP input -> down(silu(gate x) * up x); `observer` sees the down projection's input.
+    func mlp(_ x: UnsafePointer<Float>, rows: Int, weights w: LlamaBlockWeights,
+             observer: LinearInputObserver?) -> [Float] {
+        var gate = project(x, rows: rows, w[.gate])
+        let up = project(x, rows: rows, w[.up])
+        let inter = config.intermediateSize
+        return gate.withUnsafeMutableBufferPointer { pg in
+            up.withUnsafeBufferPointer { Kernels.swiGLU(pg.baseAddress!, $0.baseAddress!, count: rows * inter) }
+            observer?(.mlpHidden, UnsafeBufferPointer(pg), rows, inter)
+            return project(pg.baseAddress!, rows: rows, w[.down])
+        }
+    }
+
+    // MARK: Block
+
+    /// One transformer block in place on `hidden` (rows = sequences x L, hidden wide):
+    /// h += o(attention(norm1(h))); h += mlp(norm2(h)). `observer` sees the four linear inputs.
+    ///
+    /// - Complexity: 2 x rows x (the block's linear parameters) flops for the projections plus
+    ///   4 x rows x L x head_dim x heads for attention scores and their product with V.
+    public func forwardBlock(weights w: LlamaBlockWeights, hidden: inout Matrix, sequenceLength L: Int,
+                             observer: LinearInputObserver? = nil) {
+        let c = config, rows = hidden.rows, width = c.hiddenSize
+        precondition(hidden.cols == width && L > 0 && rows % L == 0, "hidden must be (sequences x L) x hidden")
+        let eps = Float(c.rmsNormEps)
+        var normed = [Float](repeating: 0, count: rows * width)
+        hidden.data.withUnsafeMutableBufferPointer { ph in
+            normed.withUnsafeMutableBufferPointer { pn in
+                w.inputNorm.withUnsafeBufferPointer {
+                    Kernels.rmsNorm(ph.baseAddress!, pn.baseAddress!, rows: rows, stride: width, weight: $0, eps: eps)
+                }
+                observer?(.attentionInput, UnsafeBufferPointer(pn), rows, width)
+                let heads = attention(pn.baseAddress!, rows: rows, sequenceLength: L, weights: w)
+                heads.withUnsafeBufferPointer { pa in
+                    observer?(.attentionOutput, pa, rows, c.queryWidth)
+                    w[.o].data.withUnsafeBufferPointer { pw in
+                        BLAS.gemm(.none, .transposed, m: rows, n: width, k: c.queryWidth, a: pa.baseAddress!,
+                                  lda: c.queryWidth, b: pw.baseAddress!, ldb: c.queryWidth, beta: 1,
+                                  c: ph.baseAddress!, ldc: width)
+                    }
+                }
+                w.postAttentionNorm.withUnsafeBufferPointer {
+                    Kernels.rmsNorm(ph.baseAddress!, pn.baseAddress!, rows: rows, stride: width, weight: $0, eps: eps)
+                }
+                observer?(.mlpInput, UnsafeBufferPointer(pn), rows, width)
+                let down = mlp(pn.baseAddress!, rows: rows, weights: w, observer: observer)
+                for i in 0..<(rows * width) { ph[i] += down[i] }
+            }
+        }
+    }
+
+    // MARK: Model
+
+    /// Embedding rows of `tokens` (tokens.count x hidden). Throws for an id outside the vocabulary.
+    public func embed(_ tokens: [Int], head: LlamaHeadWeights) throws -> Matrix {
+        let width = config.hiddenSize
+        var out = Matrix(rows: tokens.count, cols: width)
+        for (r, t) in tokens.enumerated() {
+            guard t >= 0 && t < head.embedding.rows else {
+                throw LlamaError.tokenOutOfRange(token: t, vocabSize: head.embedding.rows)
+            }
+            out.data.replaceSubrange((r * width)..<((r + 1) * width),
+                                     with: head.embedding.data[(t * width)..<((t + 1) * width)])
+        }
+        return out
+    }
+
+    /// Logits (selected rows x vocab) of the final hidden states: final RMSNorm of the rows in
+    /// `rows` (all when nil), then one sgemm against the LM head (or the tied embedding).
+    /// - Complexity: 2 rows hidden vocab flops.
+    public func logits(_ hidden: Matrix, head: LlamaHeadWeights, rows selected: [Int]? = nil) -> Matrix {
+        let width = config.hiddenSize
+        let picked = selected ?? Array(0..<hidden.rows)
+        var normed = Matrix(rows: picked.count, cols: width)
+        hidden.data.withUnsafeBufferPointer { ph in
+            normed.data.withUnsafeMutableBufferPointer { pn in
+                head.finalNorm.withUnsafeBufferPointer { pw in
+                    for (i, r) in picked.enumerated() {
+                        precondition(r >= 0 && r < hidden.rows, "row \(r) outside the hidden states")
+                        Kernels.rmsNorm(ph.baseAddress! + r * width, pn.baseAddress! + i * width, rows: 1,
+                                        stride: width, weight: pw, eps: Float(config.rmsNormEps))
+                    }
+                }
+            }
+        }
+        return BLAS.linear(normed, head.outputProjection)
+    }
+}
