@@ -149,4 +149,14 @@ final class PlanSearchTests: XCTestCase {
                        ["model.layers.0.mlp.experts", "model.layers.0.mlp.experts", "model.layers.1.mlp.experts",
                         "model.layers.1.self_attn.o_proj.weight"])
     }
+
+    func testCandidateOrderDoesNotMatter() throws {
+        var shuffled = profile
+        for i in shuffled.layers.indices { shuffled.layers[i].candidates.reverse() }
+        let options = SearchOptions(averageBits: 3.7)
+        let a = try PlanSearch.run(profile: profile, options: options)
+        let b = try PlanSearch.run(profile: shuffled, options: options)
+        XCTAssertEqual(a.layers.map(\.format), b.layers.map(\.format))
+        XCTAssertEqual(a.predictedLoss, b.predictedLoss, accuracy: 1e-15)
+    }
 }
