@@ -52,7 +52,7 @@ final class ExportPlanCommandTests: XCTestCase {
          "achieved": {"searched_bits": 0, "searched_parameters": 0, "searched_average": 0, "model_bits": 0, "model_parameters": 0, "model_average": 0},
          "predicted_loss": 0,
          "solver": {"status": "optimal", "objective": 0, "bound": 0, "lp_bound": 0, "gap": 0, "seconds": 0,
-                    "statistics": {"choices": 0, "non_dominated": 0, "after_fixing": 0, "groups_sent_to_mip": 0}},
+                    "statistics": {"choices": 0, "non_dominated": 0, "after_fixing": 0, "groups_sent_to_mip": 0, "prover": "test"}},
          "layers": [\(layers.joined(separator: ",\n"))]}
         """
     }

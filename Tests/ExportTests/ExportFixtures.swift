@@ -108,7 +108,7 @@ enum ExportFixtures {
                                    modelParameters: 0, modelAverage: 0),
             predictedLoss: 0,
             solver: SolverReport(status: .optimal, objective: 0, bound: 0, lpBound: 0, gap: 0, seconds: 0,
-                                 statistics: SolverStatistics(choices: 0, nonDominated: 0, afterFixing: 0, groupsSentToMIP: 0)),
+                                 statistics: SolverStatistics(choices: 0, nonDominated: 0, afterFixing: 0, groupsSentToMIP: 0, prover: "test")),
             layers: decisions)
     }
 
