@@ -10,25 +10,6 @@ public enum LlamaFamily: String, CaseIterable, Sendable {
     case qwen3
 }
 
-// The role of a linear layer (`LinearKind`, Files/LinearLayer.swift on the files branch) is shared
-// with the model loader; this definition mirrors it until that branch is merged.
-public enum LinearKind: String, Codable, Sendable, CaseIterable {
-    case q, k, v, o, gate, up, down
-
-    /// Hugging Face module path inside `model.layers.N.`.
-    public var modulePath: String {
-        switch self {
-        case .q: return "self_attn.q_proj"
-        case .k: return "self_attn.k_proj"
-        case .v: return "self_attn.v_proj"
-        case .o: return "self_attn.o_proj"
-        case .gate: return "mlp.gate_proj"
-        case .up: return "mlp.up_proj"
-        case .down: return "mlp.down_proj"
-        }
-    }
-}
-
 extension LinearKind {
     /// Where the layer reads its input; layers at one site share one input Gram matrix.
     public var inputSite: LinearInputSite {
