@@ -1,0 +1,92 @@
+import TensorCore
+
+/// The element step shared by MXFP4 and NVFP4: blocks of `blockSize` consecutive inputs of a row, one
+/// scale per block, elements x = w / used + V rounded to E2M1 (`E2M1.round`), w' = E2M1 * used.
+///
+/// `blockScale(amax)` maps a block's (clipped) absolute maximum to the scale as stored and the scale
+/// as used (they differ for NVFP4, whose stored E4M3 block scale is divided by the per-tensor scale).
+/// A used scale of 0 (an NVFP4 block below E4M3's range) gives code 0 for every element.
+/// A row whose length is not a multiple of the block ends in a short block, quantized as if padded
+/// with zeros (zeros never raise amax).
+struct FP4Blocks {
+    let blockSize: Int
+    let blockScale: (Float) -> (stored: Float, used: Float)
+
+    /// Reference: codes (one E2M1 code per weight) and stored block scales, row-major.
+    func quantize(_ w: Matrix, offsets: [Float]?, maxClip: [Float]?) -> (codes: [UInt8], scales: [Float]) {
+        let blocks = ceilDiv(w.cols, blockSize)
+        var codes = [UInt8](repeating: 0, count: w.count)
+        var scales = [Float](repeating: 0, count: w.rows * blocks)
+        for r in 0..<w.rows {
+            for b in 0..<blocks {
+                let bi = r * blocks + b
+                let c0 = b * blockSize, c1 = min(w.cols, c0 + blockSize)
+                var amax: Float = 0
+                for c in c0..<c1 {
+                    let a = w[r, c].magnitude
+                    amax = a > amax ? a : amax
+                }
+                if let alpha = maxClip { amax *= alpha[bi] }
+                let (stored, used) = blockScale(amax)
+                scales[bi] = stored
+                guard used != 0 else { continue }
+                for c in c0..<c1 {
+                    var x = w[r, c] / used
+                    if let v = offsets { x += v[r * w.cols + c] }
+                    codes[r * w.cols + c] = E2M1.encode(x)
+                }
+            }
+        }
+        return (codes, scales)
+    }
+
+    /// Reference dequantization given the used scale of each stored one.
+    func dequantize(codes: [UInt8], scales: [Float], rows: Int, cols: Int, used: (Float) -> Float) -> Matrix {
+        let blocks = ceilDiv(cols, blockSize)
+        var out = Matrix(rows: rows, cols: cols)
+        for r in 0..<rows {
+            for c in 0..<cols {
+                out[r, c] = E2M1.decode(codes[r * cols + c]) * used(scales[r * blocks + c / blockSize])
+            }
+        }
+        return out
+    }
+
+    /// Fast quantize + dequantize on all cores; bit-identical to the reference pair.
+    /// - Complexity: O(rows * cols).
+    func fakeQuantize(_ w: Matrix, offsets: [Float]?, maxClip: [Float]?) -> Matrix {
+        var out = Matrix(rows: w.rows, cols: w.cols)
+        let blocks = ceilDiv(w.cols, blockSize)
+        let (chunks, size) = rowChunks(w.rows)
+        let rows = w.rows, cols = w.cols, bs = blockSize
+        w.data.withUnsafeBufferPointer { src in
+            out.data.withUnsafeMutableBufferPointer { dst in
+                let shared = UncheckedSendable((src, dst, self))
+                parallelFor(chunks) { chunk in
+                    let (src, dst, me) = shared.value
+                    for r in (chunk * size)..<min(rows, (chunk + 1) * size) {
+                        for b in 0..<blocks {
+                            let bi = r * blocks + b
+                            let start = r * cols + b * bs, end = r * cols + min(cols, (b + 1) * bs)
+                            var amax: Float = 0
+                            for i in start..<end {
+                                let a = src[i].magnitude
+                                amax = a > amax ? a : amax
+                            }
+                            if let maxClip { amax *= maxClip[bi] }
+                            let used = me.blockScale(amax).used
+                            if used == 0 {
+                                for i in start..<end { dst[i] = E2M1.decode(0) * used }
+                            } else if let offsets {
+                                for i in start..<end { dst[i] = E2M1.round(src[i] / used + offsets[i]) * used }
+                            } else {
+                                for i in start..<end { dst[i] = E2M1.round(src[i] / used) * used }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,36 @@
+import Foundation
+
+/// Errors of the Quant module: bad format names, bad tensors, bad packed data.
+///
+/// Every message names the tensor or format involved and states what was expected.
+public enum QuantError: Error, LocalizedError, Equatable, Sendable {
+    /// A format name that is neither a canonical name nor an alias.
+    case unknownFormat(name: String, known: [String])
+    /// A weight that is NaN or infinite.
+    case nonFiniteWeight(tensor: String, row: Int, col: Int, value: Float)
+    /// A tensor whose shape does not fit what an operation needs.
+    case shapeMismatch(tensor: String, expected: String, actual: String)
+    /// A quantized tensor handed to a quantizer of another format.
+    case formatMismatch(tensor: String, expected: String, actual: String)
+    /// SignRound adjustments (rounding offsets, clipping) that the format cannot take or that are out of range.
+    case invalidAdjustments(tensor: String, reason: String)
+    /// Packed data that cannot be unpacked (wrong array sizes, out-of-range codes).
+    case invalidPackedData(tensor: String, reason: String)
+
+    public var errorDescription: String? {
+        switch self {
+        case let .unknownFormat(name, known):
+            return "Unknown quantization format '\(name)'. Known formats: \(known.joined(separator: ", "))."
+        case let .nonFiniteWeight(tensor, row, col, value):
+            return "Tensor '\(tensor)' holds a non-finite weight \(value) at row \(row), column \(col); expected finite values."
+        case let .shapeMismatch(tensor, expected, actual):
+            return "Tensor '\(tensor)' has shape \(actual), expected \(expected)."
+        case let .formatMismatch(tensor, expected, actual):
+            return "Tensor '\(tensor)' is quantized as \(actual), expected \(expected)."
+        case let .invalidAdjustments(tensor, reason):
+            return "Invalid rounding adjustments for tensor '\(tensor)': \(reason)."
+        case let .invalidPackedData(tensor, reason):
+            return "Invalid packed data for tensor '\(tensor)': \(reason)."
+        }
+    }
+}

@@ -1,0 +1,97 @@
+/// The kind of number a format stores; each family has one row in `FormatTraits.table`.
+public enum FormatFamily: String, Codable, Sendable, CaseIterable {
+    /// Weight-only integers in groups along the input dimension (AutoRound/GPTQ W{b}A16).
+    case int
+    /// OCP Microscaling FP4: E2M1 elements, blocks of 32, E8M0 power-of-two scale.
+    case mxfp4
+    /// NVIDIA NVFP4: E2M1 elements, blocks of 16, E4M3 block scale, FP32 tensor scale.
+    case nvfp4
+    /// FP8 E4M3 weights with one FP32 scale per 128 x 128 block (DeepSeek-V3 layout).
+    case fp8
+    /// bfloat16, kept (only rounded).
+    case bf16
+}
+
+/// A weight format: family, element bits, which weights share a scale, and symmetry.
+///
+/// Canonical names: `int4/g128` (symmetric), `int4a/g64` (asymmetric), `mxfp4`, `nvfp4`, `fp8`, `bf16`.
+/// Build one with `init(parsing:)` or the static constructors; the traits table (`FormatTraits`) decides
+/// what is valid, how it is named and how it is quantized.
+public struct QuantFormat: Hashable, Codable, Sendable, CustomStringConvertible {
+    public let family: FormatFamily
+    /// Bits per element code.
+    public let bits: Int
+    /// Which weights share one scale.
+    public let granularity: Granularity
+    /// Symmetric (no stored zero point) or asymmetric.
+    public let symmetric: Bool
+
+    /// A format without validation; use `init(parsing:)` or the static constructors for checked ones.
+    init(family: FormatFamily, bits: Int, granularity: Granularity, symmetric: Bool) {
+        self.family = family
+        self.bits = bits
+        self.granularity = granularity
+        self.symmetric = symmetric
+    }
+
+    /// Integer format with `bits` in {2, 3, 4, 8} and `groupSize` in {32, 64, 128}.
+    public static func int(bits: Int, groupSize: Int = 128, symmetric: Bool = true) throws -> QuantFormat {
+        let name = "int\(bits)\(symmetric ? "" : "a")/g\(groupSize)"
+        guard IntGroupQuantizer.supportedBits.contains(bits),
+              IntGroupQuantizer.supportedGroupSizes.contains(groupSize) else {
+            throw QuantError.unknownFormat(name: name, known: FormatTraits.knownNames)
+        }
+        return QuantFormat(family: .int, bits: bits, granularity: .group(groupSize), symmetric: symmetric)
+    }
+
+    public static let mxfp4 = QuantFormat(family: .mxfp4, bits: 4, granularity: .group(32), symmetric: true)
+    public static let nvfp4 = QuantFormat(family: .nvfp4, bits: 4, granularity: .group(16), symmetric: true)
+    public static let fp8 = QuantFormat(family: .fp8, bits: 8, granularity: .block(rows: 128, cols: 128), symmetric: true)
+    public static let bf16 = QuantFormat(family: .bf16, bits: 16, granularity: .perTensor, symmetric: true)
+
+    /// The search's default candidates: int2, int3, int4, int8 (group 128, symmetric), mxfp4, nvfp4, fp8, bf16.
+    public static let defaultCandidates: [QuantFormat] = {
+        let ints = [2, 3, 4, 8].map {
+            QuantFormat(family: .int, bits: $0, granularity: .group(128), symmetric: true)
+        }
+        return ints + [.mxfp4, .nvfp4, .fp8, .bf16]
+    }()
+
+    /// The row of the traits table for this format's family.
+    public var traits: FormatTraits { FormatTraits.of(family) }
+
+    /// Canonical name, e.g. `int4/g128`, `int3a/g64`, `mxfp4`.
+    public var name: String { traits.canonicalName(self) }
+
+    public var description: String { name }
+
+    /// Parses a canonical name (`int4`, `int4/g64`, `int4a/g32`, `mxfp4`, ...) or an AutoRound alias
+    /// (`W4A16`, `MXFP4`, `NVFP4`, `FP8_BLOCK`, `BF16`); case-insensitive, surrounding spaces ignored.
+    /// - Throws: `QuantError.unknownFormat` listing the known names.
+    public init(parsing text: String) throws {
+        let key = text.trimmingCharacters(in: .whitespaces).lowercased()
+        for traits in FormatTraits.table {
+            if let format = traits.parse(key) {
+                self = format
+                return
+            }
+        }
+        throw QuantError.unknownFormat(name: text, known: FormatTraits.knownNames)
+    }
+
+    /// The quantizer implementing this format.
+    public var quantizer: any WeightQuantizer { traits.makeQuantizer(self) }
+
+    /// Nominal bits per weight for help text (codes plus scale overhead at the nominal block size,
+    /// storage convention, on a large tensor whose dimensions are multiples of the block).
+    public var bitsPerWeight: Double {
+        quantizer.bitCost(shape: TensorShape(rows: 4096, cols: 4096), convention: .storage).bitsPerWeight
+    }
+
+    /// Exact bits to store a tensor of `shape` in this format. See `CostConvention`.
+    public func bitCost(shape: TensorShape, convention: CostConvention = .storage) -> BitCost {
+        quantizer.bitCost(shape: shape, convention: convention)
+    }
+}
+
+import Foundation

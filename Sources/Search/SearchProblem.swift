@@ -1,0 +1,200 @@
+import Foundation
+import Sensitivity
+
+/// A set of layers that must take one format, and the formats it may take.
+public struct LayerGroup: Sendable, Equatable {
+    /// Group id: the shared id (fused module, MoE block, captured text) or the layer's own name.
+    public var id: String
+    /// Indices into the profile's layers.
+    public var members: [Int]
+    /// Indices into the profile's formats that the group may take, in profile order.
+    public var allowed: [Int]
+    /// The pin fixing the group, if any.
+    public var pin: PinRule?
+}
+
+/// A profile turned into a knapsack: groups, allowed formats, costs under one counting convention.
+/// Built once per profile and options; `instance(capacity:)` gives the knapsack for one budget.
+public struct SearchProblem: Sendable {
+    public let profile: SensitivityProfile
+    public let counting: BitCounting
+    public let scope: BudgetScope
+    public let groups: [LayerGroup]
+    /// bits[g][j], scores[g][j] for the j-th allowed format of group g (sums over the members).
+    let bits: [[Int]]
+    let scores: [[Double]]
+    /// Parameters of the searched layers.
+    public let searchedParameters: Int
+    /// Parameters and stored bits of the fixed tensors.
+    public let fixedParameters: Int
+    public let fixedBits: Int
+    /// Summary of what narrows the feasible range, for error messages.
+    let narrowing: String
+    /// Least searched bits with every layer free (no pins, shares or allow-lists).
+    let unconstrainedMinimumBits: Int
+
+    /// - Throws: `SearchError` for unknown formats, bad patterns, conflicting pins or allow-lists.
+    public init(profile: SensitivityProfile, options: SearchOptions) throws {
+        guard !profile.layers.isEmpty else { throw SearchError.emptyProfile }
+        self.profile = profile
+        counting = options.counting
+        scope = options.scope
+        let formatIndex = Dictionary(uniqueKeysWithValues: profile.formats.enumerated().map { ($1, $0) })
+        let available = profile.formats.map(\.rawValue)
+        func index(_ format: FormatName, _ rule: String) throws -> Int {
+            guard let i = formatIndex[format] else {
+                throw SearchError.unknownFormat(format: format.rawValue, rule: rule, available: available)
+            }
+            return i
+        }
+        var base = Set(profile.formats.indices)
+        if let restriction = options.formats {
+            base = Set(try restriction.map { try index($0, "--formats") })
+        }
+        let pinIndices = try options.pins.map { try index($0.format, "pin \($0)") }
+        let allowSets = try options.allows.map { rule in Set(try rule.formats.map { try index($0, "allow \(rule)") }) }
+        let pinPatterns = try options.pins.map { try compilePattern($0.pattern) }
+        let allowPatterns = try options.allows.map { try compilePattern($0.pattern) }
+
+        let ids = try Self.groupIds(profile.layers, sharing: options.sharing)
+        var order: [String] = [], membersById: [String: [Int]] = [:]
+        for (i, id) in ids.enumerated() {
+            if membersById[id] == nil { order.append(id) }
+            membersById[id, default: []].append(i)
+        }
+        var built: [LayerGroup] = []
+        for id in order {
+            let members = membersById[id] ?? []
+            var allowed = base, pin: (rule: Int, layer: Int)? = nil
+            for m in members {
+                let name = profile.layers[m].name
+                for (r, pattern) in pinPatterns.enumerated() where pattern.firstMatch(in: name) != nil {
+                    if let (p, layer) = pin, pinIndices[p] != pinIndices[r] {
+                        throw SearchError.conflictingPins(
+                            layer: name, first: "\(options.pins[p]) (on \(profile.layers[layer].name))",
+                            second: "\(options.pins[r])")
+                    }
+                    if pin == nil { pin = (r, m) }
+                }
+                for (r, pattern) in allowPatterns.enumerated() where pattern.firstMatch(in: name) != nil {
+                    allowed.formIntersection(allowSets[r])
+                    if allowed.isEmpty {
+                        throw SearchError.noAllowedFormat(
+                            layer: name, reason: "allow \(options.allows[r]) leaves nothing" +
+                                (members.count > 1 ? " in group \(id) shared by \(members.count) layers" : ""))
+                    }
+                }
+            }
+            if let (r, _) = pin {
+                guard allowed.contains(pinIndices[r]) else {
+                    throw SearchError.noAllowedFormat(
+                        layer: profile.layers[members[0]].name,
+                        reason: "pin \(options.pins[r]) conflicts with --formats or an allow-list")
+                }
+                allowed = [pinIndices[r]]
+            }
+            built.append(LayerGroup(id: id, members: members, allowed: allowed.sorted(),
+                                    pin: pin.map { options.pins[$0.rule] }))
+        }
+        groups = built
+        (bits, scores) = Self.costs(built, profile: profile, counting: options.counting)
+        searchedParameters = profile.layers.reduce(0) { $0 + $1.parameters }
+        fixedParameters = profile.model.fixedTensors.reduce(0) { $0 + $1.parameters }
+        fixedBits = profile.model.fixedTensors.reduce(0) { $0 + $1.bits }
+        unconstrainedMinimumBits = profile.layers.reduce(0) { total, layer in
+            total + (layer.candidates.map { $0.bits[options.counting] }.min() ?? 0)
+        }
+        let shared = built.filter { $0.members.count > 1 }
+        narrowing = "\(built.filter { $0.pin != nil }.count) pinned groups, \(options.allows.count) allow-lists, "
+            + "\(shared.count) shared groups of \(shared.reduce(0) { $0 + $1.members.count }) layers, "
+            + "\(base.count) of \(profile.formats.count) formats"
+    }
+
+    /// Group id of every layer under a sharing rule.
+    static func groupIds(_ layers: [ProfileLayer], sharing: SharingRule) throws -> [String] {
+        switch sharing {
+        case .none:
+            return layers.map(\.name)
+        case .vllm:
+            let experts = try compilePattern(#"^(.*\.experts)\.\d+\."#)
+            return layers.map { layer in
+                if let match = experts.firstMatch(in: layer.name), let range = Range(match.range(at: 1), in: layer.name) {
+                    return String(layer.name[range])
+                }
+                return layer.fusedGroup ?? layer.name
+            }
+        case .patterns(let patterns):
+            let compiled = try patterns.map(compilePattern)
+            return layers.map { layer in
+                for (p, regex) in compiled.enumerated() {
+                    guard let match = regex.firstMatch(in: layer.name) else { continue }
+                    let captures = match.numberOfRanges > 1 ? Array(1..<match.numberOfRanges) : [0]
+                    let text = captures.compactMap { Range(match.range(at: $0), in: layer.name).map { String(layer.name[$0]) } }
+                    return "share\(p):" + text.joined(separator: "|")
+                }
+                return layer.name
+            }
+        }
+    }
+
+    private static func costs(_ groups: [LayerGroup], profile: SensitivityProfile,
+                              counting: BitCounting) -> ([[Int]], [[Double]]) {
+        let position = profile.layers.map { layer in
+            Dictionary(layer.candidates.enumerated().map { ($1.format, $0) }, uniquingKeysWith: { a, _ in a })
+        }
+        var bits: [[Int]] = [], scores: [[Double]] = []
+        for group in groups {
+            var rowBits: [Int] = [], rowScores: [Double] = []
+            for f in group.allowed {
+                let format = profile.formats[f]
+                var b = 0, s = 0.0
+                for m in group.members {
+                    let candidate = profile.layers[m].candidates[position[m][format] ?? 0]
+                    b += candidate.bits[counting]
+                    s += candidate.score
+                }
+                rowBits.append(b)
+                rowScores.append(s)
+            }
+            bits.append(rowBits)
+            scores.append(rowScores)
+        }
+        return (bits, scores)
+    }
+
+    /// Parameters the average is taken over, in this problem's scope.
+    public var countedParameters: Int {
+        scope == .searched ? searchedParameters : searchedParameters + fixedParameters
+    }
+
+    /// Bits outside the search that count against the budget in this scope.
+    var countedFixedBits: Int { scope == .searched ? 0 : fixedBits }
+
+    /// The largest whole number of searched-layer bits with (bits + counted fixed bits) / counted
+    /// parameters <= target, checked in floating point as reported (never rounded up).
+    public func capacity(averageBits target: Double) -> Int {
+        let parameters = Double(countedParameters)
+        var total = Int((target * parameters).rounded(.down))
+        while Double(total) / parameters > target { total -= 1 }
+        return total - countedFixedBits
+    }
+
+    /// The knapsack for one capacity (searched-layer bits).
+    public func instance(capacity: Int) -> KnapsackInstance {
+        KnapsackInstance(bits: bits, scores: scores, capacity: capacity)
+    }
+
+    /// The feasible range of average bits (in this scope): cheapest and dearest plans.
+    public var feasibleRange: ClosedRange<Double> {
+        let low = bits.reduce(0) { $0 + ($1.min() ?? 0) }, high = bits.reduce(0) { $0 + ($1.max() ?? 0) }
+        let parameters = Double(countedParameters)
+        return Double(low + countedFixedBits) / parameters...Double(high + countedFixedBits) / parameters
+    }
+
+    /// The error for a target below the cheapest plan, naming what narrows the range.
+    func infeasible(_ target: Double) -> SearchError {
+        let free = Double(unconstrainedMinimumBits + countedFixedBits) / Double(countedParameters)
+        return .budgetInfeasible(target: target, minimum: feasibleRange.lowerBound, maximum: feasibleRange.upperBound,
+                                 narrowedBy: narrowing + String(format: "; with no pins, shares or allow-lists the minimum is %.4f", free))
+    }
+}

@@ -1,0 +1,51 @@
+@testable import Quant
+import XCTest
+
+final class FormatNameTests: XCTestCase {
+    func testParsesCanonicalNamesAndAliases() throws {
+        let cases: [(String, String)] = [
+            ("int4", "int4/g128"), ("int4/g64", "int4/g64"), ("INT3A/G32", "int3a/g32"), ("int8a", "int8a/g128"),
+            (" int2 ", "int2/g128"), ("W2A16", "int2/g128"), ("w3a16", "int3/g128"), ("W4A16", "int4/g128"),
+            ("W8A16", "int8/g128"), ("MXFP4", "mxfp4"), ("nvfp4", "nvfp4"), ("FP8_BLOCK", "fp8"), ("fp8", "fp8"),
+            ("BF16", "bf16"),
+        ]
+        for (text, canonical) in cases {
+            XCTAssertEqual(try QuantFormat(parsing: text).name, canonical, text)
+        }
+        let f = try QuantFormat(parsing: "int3a/g64")
+        XCTAssertEqual(f.family, .int)
+        XCTAssertEqual(f.bits, 3)
+        XCTAssertEqual(f.granularity, .group(64))
+        XCTAssertFalse(f.symmetric)
+        XCTAssertEqual(QuantFormat.fp8.granularity, .block(rows: 128, cols: 128))
+    }
+
+    func testRejectsUnknownNamesListingKnownOnes() {
+        for bad in ["int5", "int4/g100", "int4/", "fp16", "W4A8", "int4b", "", "mxfp8"] {
+            XCTAssertThrowsError(try QuantFormat(parsing: bad), bad) { error in
+                guard case let QuantError.unknownFormat(name, known) = error else { return XCTFail("\(error)") }
+                XCTAssertEqual(name, bad)
+                XCTAssertTrue(known.contains("mxfp4") && known.contains("W4A16"))
+                XCTAssertTrue(error.localizedDescription.contains("Known formats"), error.localizedDescription)
+            }
+        }
+    }
+
+    func testDefaultCandidatesRoundTripThroughNames() throws {
+        XCTAssertEqual(QuantFormat.defaultCandidates.map(\.name),
+                       ["int2/g128", "int3/g128", "int4/g128", "int8/g128", "mxfp4", "nvfp4", "fp8", "bf16"])
+        for f in QuantFormat.defaultCandidates {
+            XCTAssertEqual(try QuantFormat(parsing: f.name), f)
+            let data = try JSONEncoder().encode(f)
+            XCTAssertEqual(try JSONDecoder().decode(QuantFormat.self, from: data), f)
+        }
+    }
+
+    func testTraitsTableCoversEveryFamilyOnceAndDrivesHelp() {
+        XCTAssertEqual(FormatTraits.table.map(\.family), FormatFamily.allCases)
+        let help = FormatTraits.helpText
+        XCTAssertTrue(help.contains("int4/g128: 4.1250 bits/weight"), help)
+        XCTAssertTrue(help.contains("mxfp4: 4.2500"), help)
+        XCTAssertTrue(help.contains("bf16: 16.0000"), help)
+    }
+}
