@@ -20,9 +20,6 @@ public enum LlamaError: Error, LocalizedError, Equatable, Sendable {
     case replacementShape(layer: String, expected: [Int], actual: [Int])
     /// A block index outside 0..<numHiddenLayers.
     case blockOutOfRange(index: Int, blocks: Int)
-    /// The model file carries no tokenizer this module can build (path, what is missing).
-    case noTokenizer(path: String, reason: String)
-
     public var errorDescription: String? {
         switch self {
         case .unsupportedModelType(let t):
@@ -43,8 +40,6 @@ public enum LlamaError: Error, LocalizedError, Equatable, Sendable {
             return "Replacement weight for '\(layer)' has shape \(actual), expected \(expected)."
         case let .blockOutOfRange(index, blocks):
             return "Block index \(index) is outside 0..<\(blocks)."
-        case let .noTokenizer(path, reason):
-            return "No tokenizer in '\(path)': \(reason)."
         }
     }
 }
