@@ -70,6 +70,17 @@ final class DefaultModelExportTests: XCTestCase {
         XCTAssertEqual(last, lastExpected)
         let tokenizer = try Tokenizer(model: back)
         XCTAssertEqual(tokenizer.encode("The capital of France is", addSpecialTokens: false), ids)
+
+        // What `autoscheme eval OUTDIR` runs: one 128-token window of alice29.txt, tokenized with the
+        // folder's tokenizer.json; PPL equals the rotate-half fake-quantized model's.
+        guard let alice = Assets.cachedPath(.alice29) else { return }
+        let text = try EvaluationInputs.tokens(ofTextFile: alice, tokenizer: try EvaluationInputs.tokenizer(of: back))
+        XCTAssertEqual(Array(text.prefix(3)), [1116, 10459, 9206])
+        let ppl = try Evaluation.run(model: try EvaluationInputs.model(back).resident(), tokens: text, ctx: 128, windows: 1).ppl
+        let reference = try Evaluation.run(model: try LlamaModel(config: model.config, source: rotated, ropeLayout: .rotateHalf).resident(),
+                                           tokens: text, ctx: 128, windows: 1).ppl
+        print("eval on the exported folder: PPL \(ppl) (fake-quantized in memory \(reference))")
+        XCTAssertEqual(ppl, reference)
     }
 }
 
