@@ -1,0 +1,114 @@
+import TensorCore
+
+/// The internals of one block's forward pass that its reverse pass reads, recomputed from the
+/// block's input (activation recomputation). All buffers are row-major with one row per token.
+struct BlockActivations {
+    /// Block input h0 (rows x hidden).
+    var input: [Float]
+    /// input_layernorm(h0): the input of q, k, v (rows x hidden).
+    var attentionInput: [Float]
+    /// Q and K as projected (after bias, before Qwen3's head norm and RoPE), kept for Qwen3 only.
+    var qProjected: [Float]?, kProjected: [Float]?
+    /// Q and K after head norm and RoPE, as the scores read them (rows x heads*d, rows x kvHeads*d).
+    var q: [Float], k: [Float]
+    /// V (rows x kvHeads*d).
+    var v: [Float]
+    /// Concatenated attention heads: the input of o (rows x heads*d).
+    var heads: [Float]
+    /// h1 = h0 + o(heads) (rows x hidden).
+    var afterAttention: [Float]
+    /// post_attention_layernorm(h1): the input of gate and up.
+    var mlpInput: [Float]
+    /// Gate and up projections before the activation (rows x intermediate).
+    var gate: [Float], up: [Float]
+    /// silu(gate) * up: the input of down.
+    var mlpHidden: [Float]
+}
+
+extension LlamaArchitecture {
+    /// A RoPE table covering `L` positions.
+    func ropeTable(_ L: Int) -> RotaryEmbedding {
+        rope.positions >= L ? rope : { var r = rope; r.reserve(L); return r }()
+    }
+
+    /// Projects Q or K, applies Qwen3's per-head norm (if `norm`) and RoPE; returns (projected, rotated).
+    private func rotated(_ x: UnsafePointer<Float>, rows: Int, L: Int, weight: Matrix, bias: [Float]?,
+                         norm: [Float]?, heads: Int) -> (projected: [Float]?, rotated: [Float]) {
+        let projected = project(x, rows: rows, weight, bias: bias)
+        var out = projected
+        out.withUnsafeMutableBufferPointer { p in
+            if let norm {
+                norm.withUnsafeBufferPointer {
+                    Kernels.rmsNorm(p.baseAddress!, p.baseAddress!, rows: rows * heads, stride: config.headDim,
+                                    weight: $0, eps: Float(config.rmsNormEps))
+                }
+            }
+            ropeTable(L).apply(p.baseAddress!, rows: rows, heads: heads, sequenceLength: L)
+        }
+        return (norm == nil ? nil : projected, out)
+    }
+
+    /// Causal attention of rotated Q/K and V: heads output (rows x heads*d). One full L x L score
+    /// matrix per (sequence, head) through two sgemms. - Complexity: 4 rows L d heads flops.
+    func attend(q: [Float], k: [Float], v: [Float], rows: Int, L: Int) -> [Float] {
+        let c = config, d = c.headDim, qW = c.queryWidth, kvW = c.keyValueWidth
+        let group = c.numAttentionHeads / c.numKeyValueHeads
+        let scale = 1 / Float(d).squareRoot()
+        var out = [Float](repeating: 0, count: rows * qW)
+        var scores = [Float](repeating: 0, count: L * L)
+        q.withUnsafeBufferPointer { pq in k.withUnsafeBufferPointer { pk in v.withUnsafeBufferPointer { pv in
+            out.withUnsafeMutableBufferPointer { po in scores.withUnsafeMutableBufferPointer { ps in
+                for s in 0..<(rows / L) {
+                    for h in 0..<c.numAttentionHeads {
+                        let kv = s * L * kvW + (h / group) * d, qo = s * L * qW + h * d
+                        BLAS.gemm(.none, .transposed, m: L, n: L, k: d, a: pq.baseAddress! + qo, lda: qW,
+                                  b: pk.baseAddress! + kv, ldb: kvW, c: ps.baseAddress!, ldc: L)
+                        Kernels.causalSoftmax(ps.baseAddress!, rows: L, first: 0, keys: L, stride: L, scale: scale)
+                        BLAS.gemm(.none, .none, m: L, n: d, k: L, a: ps.baseAddress!, lda: L,
+                                  b: pv.baseAddress! + kv, ldb: kvW, c: po.baseAddress! + qo, ldc: qW)
+                    }
+                }
+            } }
+        } } }
+        return out
+    }
+
+    /// Recomputes a block's forward pass from its input `hidden` (rows x hidden, rows = sequences x L),
+    /// keeping every internal the reverse pass needs.
+    /// - Complexity: the forward block's flops (projections, full-square attention scores).
+    func recompute(weights w: LlamaBlockWeights, input hidden: Matrix, sequenceLength L: Int) -> BlockActivations {
+        let c = config, rows = hidden.rows, width = c.hiddenSize, eps = Float(c.rmsNormEps)
+        func normed(_ x: [Float], _ weight: [Float]) -> [Float] {
+            var y = [Float](repeating: 0, count: x.count)
+            x.withUnsafeBufferPointer { px in y.withUnsafeMutableBufferPointer { py in weight.withUnsafeBufferPointer {
+                Kernels.rmsNorm(px.baseAddress!, py.baseAddress!, rows: rows, stride: width, weight: $0, eps: eps)
+            } } }
+            return y
+        }
+        let a = normed(hidden.data, w.inputNorm)
+        let (qp, q, kp, k, v) = a.withUnsafeBufferPointer { pa in
+            let q = rotated(pa.baseAddress!, rows: rows, L: L, weight: w[.q], bias: w.qBias, norm: w.qNorm,
+                            heads: c.numAttentionHeads)
+            let k = rotated(pa.baseAddress!, rows: rows, L: L, weight: w[.k], bias: w.kBias, norm: w.kNorm,
+                            heads: c.numKeyValueHeads)
+            return (q.projected, q.rotated, k.projected, k.rotated,
+                    project(pa.baseAddress!, rows: rows, w[.v], bias: w.vBias))
+        }
+        let heads = attend(q: q, k: k, v: v, rows: rows, L: L)
+        var h1 = hidden.data
+        heads.withUnsafeBufferPointer { pa in h1.withUnsafeMutableBufferPointer { ph in w[.o].data.withUnsafeBufferPointer { pw in
+            BLAS.gemm(.none, .transposed, m: rows, n: width, k: c.queryWidth, a: pa.baseAddress!, lda: c.queryWidth,
+                      b: pw.baseAddress!, ldb: c.queryWidth, beta: 1, c: ph.baseAddress!, ldc: width)
+        } } }
+        let m = normed(h1, w.postAttentionNorm)
+        let (gate, up) = m.withUnsafeBufferPointer {
+            (project($0.baseAddress!, rows: rows, w[.gate]), project($0.baseAddress!, rows: rows, w[.up]))
+        }
+        var act = gate
+        act.withUnsafeMutableBufferPointer { pg in up.withUnsafeBufferPointer {
+            Kernels.swiGLU(pg.baseAddress!, $0.baseAddress!, count: pg.count)
+        } }
+        return BlockActivations(input: hidden.data, attentionInput: a, qProjected: qp, kProjected: kp, q: q, k: k,
+                                v: v, heads: heads, afterAttention: h1, mlpInput: m, gate: gate, up: up, mlpHidden: act)
+    }
+}

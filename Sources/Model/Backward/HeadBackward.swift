@@ -1,0 +1,107 @@
+import Foundation
+import TensorCore
+
+/// The head's share of a reverse pass: summed loss, dL/d(final hidden states) and head gradients.
+struct HeadPass {
+    /// Sum of the negative log-likelihoods (nats) of the predicted positions.
+    var lossSum: Double
+    /// dL/d(final hidden states), rows x hidden.
+    var dHidden: Matrix
+    /// dL/d(final norm weight), hidden.
+    var dFinalNorm: [Float]
+    /// dL/d(output projection), vocab x hidden, when wanted.
+    var dProjection: Matrix?
+}
+
+extension LlamaArchitecture {
+    /// Rows per head chunk: bounds the logits buffer (256 x vocab floats, 50 MB for 49,152 tokens).
+    static let headChunk = 256
+
+    /// Causal-LM cross-entropy of the final hidden states and its reverse pass. Row r (token r % L of
+    /// window r / L) predicts `tokens[r + 1]` unless it is the last of its window. The gradient is of
+    /// `lossScale` x the summed NLL (1/N for the mean over N predicted tokens).
+    ///
+    /// Per chunk of rows: final RMSNorm, logits = F P^T (sgemm), softmax with exponentials in Float
+    /// and the partition sum in Double (as `Divergence.logPartition`), dLogits = scale (softmax -
+    /// onehot), dF = dLogits P (sgemm), dP += dLogits^T F (sgemm, when `wantProjection`), then the
+    /// RMSNorm reverse. - Complexity: 4 (6 with the projection) rows hidden vocab flops.
+    func headBackward(hidden: Matrix, tokens: [Int], sequenceLength L: Int, head: LlamaHeadWeights,
+                      lossScale: Float, wantProjection: Bool) -> HeadPass {
+        let rows = hidden.rows, width = config.hiddenSize, eps = Float(config.rmsNormEps)
+        let projection = head.outputProjection, vocab = projection.rows
+        var pass = HeadPass(lossSum: 0, dHidden: Matrix(rows: rows, cols: width),
+                            dFinalNorm: [Float](repeating: 0, count: width),
+                            dProjection: wantProjection ? Matrix(rows: vocab, cols: width) : nil)
+        let chunk = min(Self.headChunk, rows)
+        var normed = [Float](repeating: 0, count: chunk * width)
+        var logits = [Float](repeating: 0, count: chunk * vocab)
+        var dNormed = normed
+        var rowLoss = [Double](repeating: 0, count: chunk)
+        for first in stride(from: 0, to: rows, by: chunk) {
+            let m = min(chunk, rows - first)
+            hidden.data.withUnsafeBufferPointer { ph in head.finalNorm.withUnsafeBufferPointer { pw in
+                normed.withUnsafeMutableBufferPointer { pn in
+                    Kernels.rmsNorm(ph.baseAddress! + first * width, pn.baseAddress!, rows: m, stride: width, weight: pw, eps: eps)
+                }
+            } }
+            normed.withUnsafeBufferPointer { pn in projection.data.withUnsafeBufferPointer { pp in
+                logits.withUnsafeMutableBufferPointer { pl in
+                    BLAS.gemm(.none, .transposed, m: m, n: vocab, k: width, a: pn.baseAddress!, lda: width,
+                              b: pp.baseAddress!, ldb: width, c: pl.baseAddress!, ldc: vocab)
+                    rowLoss.withUnsafeMutableBufferPointer { pr in
+                        let box = UncheckedSendable((pl.baseAddress!, pr.baseAddress!))
+                        parallelFor(m) { i in
+                            let r = first + i
+                            let target = r % L == L - 1 ? nil : tokens[r + 1]
+                            box.value.1[i] = Self.softmaxGradient(box.value.0 + i * vocab, count: vocab,
+                                                                  target: target, scale: lossScale)
+                        }
+                    }
+                    dNormed.withUnsafeMutableBufferPointer { pg in
+                        BLAS.gemm(.none, .none, m: m, n: width, k: vocab, a: pl.baseAddress!, lda: vocab,
+                                  b: pp.baseAddress!, ldb: width, c: pg.baseAddress!, ldc: width)
+                    }
+                    if wantProjection {
+                        pass.dProjection!.data.withUnsafeMutableBufferPointer { pd in
+                            BLAS.gemm(.transposed, .none, m: vocab, n: width, k: m, a: pl.baseAddress!, lda: vocab,
+                                      b: pn.baseAddress!, ldb: width, beta: 1, c: pd.baseAddress!, ldc: width)
+                        }
+                    }
+                }
+            } }
+            for i in 0..<m { pass.lossSum += rowLoss[i] }
+            hidden.data.withUnsafeBufferPointer { ph in head.finalNorm.withUnsafeBufferPointer { pw in
+                dNormed.withUnsafeBufferPointer { pg in pass.dHidden.data.withUnsafeMutableBufferPointer { pdh in
+                    pass.dFinalNorm.withUnsafeMutableBufferPointer { pdw in
+                        BackwardKernels.rmsNormBackward(ph.baseAddress! + first * width, pg.baseAddress!,
+                                                        pdh.baseAddress! + first * width, rows: m, stride: width,
+                                                        weight: pw, eps: eps, dWeight: pdw.baseAddress!, accumulate: false)
+                    }
+                } }
+            } }
+        }
+        return pass
+    }
+
+    /// Replaces a logit row by scale x (softmax - onehot(target)) and returns -log softmax[target]
+    /// (0 and a zero row when `target` is nil). Exponentials in Float, the partition sum in Double.
+    static func softmaxGradient(_ row: UnsafeMutablePointer<Float>, count: Int, target: Int?, scale: Float) -> Double {
+        guard let target else {
+            row.update(repeating: 0, count: count)
+            return 0
+        }
+        var m = -Float.infinity
+        for j in 0..<count { m = max(m, row[j]) }
+        let targetLogit = row[target]
+        var sum = 0.0
+        for j in 0..<count {
+            let e = expf(row[j] - m)
+            row[j] = e
+            sum += Double(e)
+        }
+        let factor = scale / Float(sum)
+        for j in 0..<count { row[j] *= factor }
+        row[target] -= scale
+        return Double(m) + log(sum) - Double(targetLogit)
+    }
+}
