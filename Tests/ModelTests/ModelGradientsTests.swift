@@ -24,12 +24,11 @@ final class ModelGradientsTests: XCTestCase {
         let layers: [LayerID: LayerGradients]
     }
 
-    static func run(_ c: ModelConfig, layout: RopeLayout, seed: UInt64 = 5,
+    static func run(_ c: ModelConfig, layout: RopeLayout, seed: UInt64 = 5, length: Int = 7, count: Int = 2,
                     wanting: Set<GradientKind> = Set(GradientKind.allCases)) throws -> Run {
         let t = TinyLlama.tensors(c, seed: seed)
         let model = try LlamaModel(config: c, source: t, ropeLayout: layout)
-        let windows = [TinyLlama.tokens(7, vocab: c.vocabSize, seed: seed + 1),
-                       TinyLlama.tokens(7, vocab: c.vocabSize, seed: seed + 2)]
+        let windows = (0..<count).map { TinyLlama.tokens(length, vocab: c.vocabSize, seed: seed + 1 + UInt64($0)) }
         var layers: [LayerID: LayerGradients] = [:]
         let result = try ModelGradients.compute(model: model, windows: windows, wanting: wanting) { layers[$0] = $1 }
         return Run(config: c, layout: layout, parameters: try ReferenceLoss.parameters(t), windows: windows,
@@ -128,5 +127,16 @@ final class ModelGradientsTests: XCTestCase {
             checkAll(r, "model.layers.\(b).self_attn.q_norm.weight", r.result.norms[b].qNorm!)
             checkAll(r, "model.layers.\(b).self_attn.k_norm.weight", r.result.norms[b].kNorm!)
         }
+    }
+
+    /// A 150-token window spans two attention query tiles (128 + 22 rows): the tiled causal reverse
+    /// pass must match the untiled reference.
+    func testLongWindowAcrossQueryTilesMatchesCentralDifferences() throws {
+        let r = try Self.run(TinyLlama.config(layers: 1), layout: .adjacentPairs, seed: 21, length: 150, count: 1)
+        for kind in [LinearKind.q, .k, .v, .o] {
+            let id = LayerID(block: 0, kind: kind)
+            checkLargest(r, id.weightName, r.layers[id]!.weight!.data, count: 1)
+        }
+        checkAll(r, "model.layers.0.input_layernorm.weight", r.result.norms[0].inputNorm, indices: 0..<2)
     }
 }

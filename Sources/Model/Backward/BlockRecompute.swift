@@ -48,24 +48,29 @@ extension LlamaArchitecture {
         return (norm == nil ? nil : projected, out)
     }
 
-    /// Causal attention of rotated Q/K and V: heads output (rows x heads*d). One full L x L score
-    /// matrix per (sequence, head) through two sgemms. - Complexity: 4 rows L d heads flops.
+    /// Causal attention of rotated Q/K and V: heads output (rows x heads*d), computed as the forward
+    /// pass does (query tiles of `queryTile` rows meeting only the keys up to their last position).
+    /// - Complexity: at most 4 rows L d heads flops.
     func attend(q: [Float], k: [Float], v: [Float], rows: Int, L: Int) -> [Float] {
         let c = config, d = c.headDim, qW = c.queryWidth, kvW = c.keyValueWidth
         let group = c.numAttentionHeads / c.numKeyValueHeads
         let scale = 1 / Float(d).squareRoot()
         var out = [Float](repeating: 0, count: rows * qW)
-        var scores = [Float](repeating: 0, count: L * L)
+        var scores = [Float](repeating: 0, count: min(L, Self.queryTile) * L)
         q.withUnsafeBufferPointer { pq in k.withUnsafeBufferPointer { pk in v.withUnsafeBufferPointer { pv in
             out.withUnsafeMutableBufferPointer { po in scores.withUnsafeMutableBufferPointer { ps in
                 for s in 0..<(rows / L) {
                     for h in 0..<c.numAttentionHeads {
-                        let kv = s * L * kvW + (h / group) * d, qo = s * L * qW + h * d
-                        BLAS.gemm(.none, .transposed, m: L, n: L, k: d, a: pq.baseAddress! + qo, lda: qW,
-                                  b: pk.baseAddress! + kv, ldb: kvW, c: ps.baseAddress!, ldc: L)
-                        Kernels.causalSoftmax(ps.baseAddress!, rows: L, first: 0, keys: L, stride: L, scale: scale)
-                        BLAS.gemm(.none, .none, m: L, n: d, k: L, a: ps.baseAddress!, lda: L,
-                                  b: pv.baseAddress! + kv, ldb: kvW, c: po.baseAddress! + qo, ldc: qW)
+                        let kv = s * L * kvW + (h / group) * d
+                        for first in Swift.stride(from: 0, to: L, by: Self.queryTile) {
+                            let m = min(Self.queryTile, L - first), keys = first + m
+                            let qo = (s * L + first) * qW + h * d
+                            BLAS.gemm(.none, .transposed, m: m, n: keys, k: d, a: pq.baseAddress! + qo, lda: qW,
+                                      b: pk.baseAddress! + kv, ldb: kvW, c: ps.baseAddress!, ldc: L)
+                            Kernels.causalSoftmax(ps.baseAddress!, rows: m, first: first, keys: keys, stride: L, scale: scale)
+                            BLAS.gemm(.none, .none, m: m, n: d, k: keys, a: ps.baseAddress!, lda: L,
+                                      b: pv.baseAddress! + kv, ldb: kvW, c: po.baseAddress! + qo, ldc: qW)
+                        }
                     }
                 }
             } }

@@ -56,7 +56,7 @@ public struct BlockGradients: Sendable {
     public var input: Matrix
     /// Per linear layer; every kind is present (fields nil as not wanted).
     public var layers: [LinearKind: LayerGradients]
-    /// Norm weight gradients (zeros-free only when `.norms` was wanted; empty arrays otherwise).
+    /// Norm weight gradients when `.norms` was wanted (empty arrays otherwise; Q/K norms nil when absent).
     public var norms: BlockNormGradients
 }
 
