@@ -28,6 +28,12 @@ struct LayerProber {
              progress: ((ProfilerProgress) -> Void)?) throws -> Result {
         let stage = StageProgress(stage: measureEveryFormat ? "kl" : "probe", total: layers.count, report: progress)
         var result = Result(probes: [], calibrated: [], kl: measureEveryFormat ? [] : nil)
+        // A replay from block b runs blocks b..<n plus the head (about 8 blocks' worth for SmolLM2).
+        let blocks = model.config.numHiddenLayers
+        let headCost = Double(model.config.vocabSize) / Double(3 * model.config.intermediateSize + 4 * model.config.hiddenSize)
+        func cost(_ layer: LayerMeasurement) -> Double { Double(blocks - layer.id.block) + headCost }
+        let totalCost = layers.reduce(0) { $0 + cost($1) }
+        var doneCost = 0.0
         var loadedBlock: (index: Int, weights: LlamaBlockWeights)?
         for (n, layer) in layers.enumerated() {
             if loadedBlock?.index != layer.id.block {
@@ -43,7 +49,8 @@ struct LayerProber {
                     format == probeFormat ? probeKL : try measureKL(layer.id, weight: weight, format: format, clock: &clock)
                 })
             }
-            stage.step(n + 1)
+            doneCost += cost(layer)
+            stage.step(n + 1, work: doneCost / totalCost)
         }
         return result
     }

@@ -8,10 +8,14 @@ public struct ProfilerProgress: Sendable, Equatable {
     public var total: Int
     /// Seconds since the stage began.
     public var elapsed: Double
+    /// Share of the stage's work done, in (0, 1], when units differ in cost (a replay from block 0
+    /// costs more than one from the last block); nil when every unit costs the same.
+    public var workDone: Double? = nil
 
     /// Remaining seconds at the stage's average rate so far (nil before the first unit).
     public var eta: Double? {
         guard done > 0, total >= done else { return nil }
+        if let w = workDone, w > 0 { return elapsed / w * (1 - min(w, 1)) }
         return elapsed / Double(done) * Double(total - done)
     }
 
@@ -38,7 +42,8 @@ struct StageProgress {
 
     var elapsed: Double { Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 }
 
-    func step(_ done: Int) {
-        report?(ProfilerProgress(stage: stage, done: done, total: total, elapsed: elapsed))
+    /// Reports `done` units; `work` is the share of the stage's cost done, when units differ in cost.
+    func step(_ done: Int, work: Double? = nil) {
+        report?(ProfilerProgress(stage: stage, done: done, total: total, elapsed: elapsed, workDone: work))
     }
 }
