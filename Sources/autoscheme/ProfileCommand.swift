@@ -13,7 +13,8 @@ struct ProfileCommand: ParsableCommand {
         abstract: "Measure every linear layer's sensitivity to every candidate format and write a profile.",
         discussion: "Estimators:\n" + SensitivityEstimator.allCases.map { "  \($0.rawValue): \($0.summary)" }.joined(separator: "\n")
             + "\n\nFormats:\n" + FormatTraits.helpText
-            + "\n\nOn SmolLM2-135M-Instruct (stored as Q4_1) int4a/g32 reproduces the weights exactly and scores 0.")
+            + "\n\nScores are nats/token except output-error's. A format whose grid holds the stored weights scores 0 "
+            + "(the profile notes it); SmolLM2's Q4_1 grid (free fp16 minimum) is not int4a/g32's (integer zero point).")
 
     @Argument(help: "A .gguf file, a Hugging Face folder, or 'default' (the cached SmolLM2-135M-Instruct).")
     var model: String?

@@ -63,19 +63,25 @@ final class DefaultModelProfileTests: XCTestCase {
         XCTAssertNil(v.candidate("mxfp4")?.fallback)
     }
 
-    /// The weights are stored as Q4_1 (asymmetric int4, group 32), so int4a/g32 reproduces them
-    /// exactly: output error 0, and the profile says why.
-    func testStoredGridFormatScoresZero() throws {
+    /// The weights are stored as Q4_1 (w = d q + m with a free fp16 minimum m per 32 weights). The
+    /// profiler's `int4a/g32` is AutoRound's asymmetric int4: the range always includes 0 and the zero
+    /// point is an integer, so it does **not** reproduce the Q4_1 grid: its output error is above 0,
+    /// though below symmetric int4/g32's (measured on block 0's down_proj: 7.50 vs 8.68).
+    func testStoredQ41GridIsNotTheInt4aGrid() throws {
         let (description, model, tokens) = try load()
         let options = ProfilerOptions(formats: try ProfilerOptions.parseFormats("int4a/g32,int4/g32"), estimator: .outputError,
                                       sampleCount: 2, sequenceLength: 128, probeWindows: 1, layerPattern: #"layers\.0\.mlp\.down"#)
         let result = try SensitivityProfiler(model: model, options: options)
             .run(tokens: tokens, identity: ModelIdentity(description), calibrationFile: "lcet10.txt", calibrationSHA256: "-")
-        XCTAssertEqual(result.layers[0].outputError[0], 0)
-        XCTAssertGreaterThan(result.layers[0].outputError[1], 0)
-        XCTAssertTrue(result.profile.profiler?.notes.contains { $0.hasPrefix("int4a/g32 reproduces every profiled weight exactly") } ?? false)
+        let asymmetric = result.layers[0].outputError[0], symmetric = result.layers[0].outputError[1]
+        XCTAssertGreaterThan(asymmetric, 1)
+        XCTAssertLessThan(asymmetric, 0.95 * symmetric)
+        XCTAssertEqual(result.profile.profiler?.notes, [
+            "output-error scores are tr(dW H dW^T)/tokens in squared activation units, not nats; use them to rank, not as loss",
+        ])
         XCTAssertEqual(result.profile.model.fingerprint, ModelIdentity(description).fingerprint)
         XCTAssertEqual(result.profile.model.fingerprint.count, 64)
         XCTAssertEqual(result.profile.model.fixedTensors.count, 62)
+        XCTAssertEqual(result.profile.model.totalParameters, 134_515_008)
     }
 }

@@ -141,4 +141,27 @@ final class ProfilerTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: url) }
         XCTAssertEqual(try SensitivityProfile.load(from: url), p)
     }
+
+    /// A model whose weights already lie on the int4/g32 grid: that format scores exactly 0 on every
+    /// layer (re-quantizing a grid point is exact) and the profile notes why; others stay above 0.
+    func testFormatOnTheStoredGridScoresZeroAndIsNoted() throws {
+        let int4 = try QuantFormat(parsing: "int4/g32")
+        var onGrid = tensors
+        for b in 0..<config.numHiddenLayers {
+            for kind in LinearKind.allCases {
+                let name = LayerID(block: b, kind: kind).weightName
+                let shape = config.linearShape(of: kind)
+                let w = Matrix(rows: shape[0], cols: shape[1], data: try tensors.floats(name))
+                onGrid.set(name, try int4.quantizer.fakeQuantize(w, name: name))
+            }
+        }
+        let result = try SensitivityProfiler(model: try TinyModel.model(config, tensors: onGrid), options: try options(.calibrated))
+            .run(tokens: tokens, identity: TinyModel.identity(config, onGrid), calibrationFile: "t", calibrationSHA256: "0")
+        for layer in result.profile.layers {
+            XCTAssertEqual(layer.candidate("int4/g32")?.score, 0, layer.name)
+            XCTAssertGreaterThan(layer.candidate("int2/g32")?.score ?? 0, 0, layer.name)
+        }
+        XCTAssertEqual(result.profile.profiler?.notes,
+                       ["int4/g32 reproduces every profiled weight exactly (the model is stored on this grid), so it scores 0"])
+    }
 }
