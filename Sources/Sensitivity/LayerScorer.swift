@@ -12,7 +12,7 @@ public struct LayerMeasurement: Sendable {
     /// The same for the probe format.
     public let probeOutputError: Double
     /// Exact bits per candidate format.
-    public let bits: [BitCost]
+    public let bits: [LayerBits]
     /// Tiling fallback per candidate format (nil when the format tiles the shape).
     public let fallbacks: [String?]
 }
@@ -67,8 +67,8 @@ public struct LayerScorer: Sendable {
         let errors = try formats.map(error)
         let probeError = try formats.firstIndex(of: probeFormat).map { errors[$0] } ?? error(probeFormat)
         let bits = formats.map { f in
-            BitCost(storage: f.bitCost(shape: shape, convention: .storage).totalBits,
-                    autoround: f.bitCost(shape: shape, convention: .autoround).totalBits)
+            LayerBits(storage: f.bitCost(shape: shape, convention: .storage),
+                      autoround: f.bitCost(shape: shape, convention: .autoround))
         }
         return LayerMeasurement(id: id, shape: shape, outputError: errors, probeOutputError: probeError,
                                 bits: bits, fallbacks: formats.map { $0.tilingFallback(shape: shape) })

@@ -18,7 +18,7 @@ struct ProfileInputs {
         calibrationFile = try calib ?? Assets.path(.lcet10)
         let url = URL(fileURLWithPath: calibrationFile)
         let text = try Tokenizer.loadText(url)
-        let tokenizer = try Tokenizer.of(description)
+        let tokenizer = try Tokenizer(model: description)
         tokens = tokenizer.encode(text, addSpecialTokens: false)
         calibrationSHA256 = SHA256Digest.hex(try Data(contentsOf: url))
     }

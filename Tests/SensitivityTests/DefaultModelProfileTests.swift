@@ -18,7 +18,7 @@ final class DefaultModelProfileTests: XCTestCase {
         let description = try ModelLoader.open(try cached("SmolLM2-135M-Instruct.Q4_1.gguf"))
         let model = try LlamaModel(config: description.config, source: description.tensors, ropeLayout: description.ropeLayout)
         let text = try Tokenizer.loadText(URL(fileURLWithPath: try cached("lcet10.txt")))
-        let tokens = try Tokenizer.of(description).encode(text, addSpecialTokens: false)
+        let tokens = try Tokenizer(model: description).encode(text, addSpecialTokens: false)
         return (description, model, tokens)
     }
 
