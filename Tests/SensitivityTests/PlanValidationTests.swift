@@ -8,7 +8,11 @@ import TensorCore
 final class PlanValidationTests: XCTestCase {
     private let config = TinyModel.config()
     private lazy var tensors = TinyModel.tensors(config)
-    private let formats = try! ProfilerOptions.parseFormats("int2/g32,int3/g32,int4/g32,int8/g32")
+    private var formats: [QuantFormat] = []
+
+    override func setUpWithError() throws {
+        formats = try ProfilerOptions.parseFormats("int2/g32,int3/g32,int4/g32,int8/g32")
+    }
 
     private func options(plans: Int) -> ProfilerOptions {
         ProfilerOptions(formats: formats, estimator: .calibrated, sampleCount: 4, sequenceLength: 24, seed: 3,

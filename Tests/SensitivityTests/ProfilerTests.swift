@@ -9,7 +9,11 @@ final class ProfilerTests: XCTestCase {
     private let config = TinyModel.config()
     private lazy var tensors = TinyModel.tensors(config)
     private lazy var tokens = TinyModel.tokens(400, vocab: config.vocabSize)
-    private let formats = try! ProfilerOptions.parseFormats("int2/g32,int4/g32,mxfp4,nvfp4")
+    private var formats: [QuantFormat] = []
+
+    override func setUpWithError() throws {
+        formats = try ProfilerOptions.parseFormats("int2/g32,int4/g32,mxfp4,nvfp4")
+    }
 
     private func options(_ estimator: SensitivityEstimator, probe: String = "int3/g32", layers: String? = nil,
                          validate: Int = 0) throws -> ProfilerOptions {
