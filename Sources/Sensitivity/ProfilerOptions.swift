@@ -84,7 +84,8 @@ public struct ProfilerOptions: Sendable {
         try require(probeWindows >= 1 && probeWindows <= sampleCount, "--probe-windows", probeWindows,
                     "1...\(sampleCount) (a subset of the calibration windows)")
         try require(probeLength >= 2, "--probe-length", probeLength, "at least 2")
-        try require(validationPlans >= 0, "--validate", validationPlans, "0 or more")
+        try require(validationPlans == 0 || validationPlans >= 3, "--validate", validationPlans,
+                    "0 (no validation) or at least 3 plans (a correlation of fewer points says nothing)")
         try require(validationWindows >= 1, "--validation-windows", validationWindows, "at least 1")
         try require(validationBits.lowerBound > 0, "validation bits", validationBits, "a positive range")
         if validationPlans > 0 {

@@ -95,4 +95,19 @@ final class InputErrorTests: XCTestCase {
             XCTAssertEqual(error as? ProfilerError, .validationNeedsAllLayers(profiled: 2, total: 14))
         }
     }
+
+    func testOptionRangesAreChecked() throws {
+        XCTAssertThrowsError(try ProfilerOptions(validationPlans: 2).validate()) { error in
+            XCTAssertTrue(error.localizedDescription.hasPrefix("Option --validate = 2 is invalid; expected 0 (no validation) or at least 3 plans"),
+                          error.localizedDescription)
+        }
+        XCTAssertThrowsError(try ProfilerOptions(sampleCount: 4, probeWindows: 5).validate()) { error in
+            XCTAssertEqual(error as? ProfilerError, .invalidOption(name: "--probe-windows", value: "5",
+                                                                 expected: "1...4 (a subset of the calibration windows)"))
+        }
+        XCTAssertThrowsError(try ProfilerOptions(formats: [.bf16, .fp8], validationPlans: 4).validate()) { error in
+            guard case ProfilerError.invalidOption(name: "--formats", value: _, expected: _) = error else { return XCTFail("\(error)") }
+        }
+        XCTAssertNoThrow(try ProfilerOptions(validationPlans: 16).validate())
+    }
 }
