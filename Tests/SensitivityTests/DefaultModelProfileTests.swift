@@ -26,6 +26,9 @@ final class DefaultModelProfileTests: XCTestCase {
     /// finite and >= 0, int2 >= int3 >= int4 >= int8, and `kl` agrees with `calibrated` within a
     /// factor of 2 for the integer formats and NVFP4.
     func testKLAndCalibratedAgreeOnAFewLayers() throws {
+        #if DEBUG
+        throw XCTSkip("32 replays of the 30-block model: run in release mode (about a minute there)")
+        #else
         let (description, model, tokens) = try load()
         XCTAssertGreaterThan(tokens.count, 90_000)
         let options = ProfilerOptions(estimator: .kl, sampleCount: 4, sequenceLength: 256, seed: 42,
@@ -61,6 +64,7 @@ final class DefaultModelProfileTests: XCTestCase {
         XCTAssertNotNil(v.candidate("int4/g128")?.fallback)
         XCTAssertNotNil(v.candidate("fp8")?.fallback)
         XCTAssertNil(v.candidate("mxfp4")?.fallback)
+        #endif
     }
 
     /// The weights are stored as Q4_1 (w = d q + m with a free fp16 minimum m per 32 weights). The
