@@ -3,34 +3,9 @@ import XCTest
 
 /// `autoscheme profile`, run end to end as a process.
 final class ProfileCommandTests: XCTestCase {
-    private var executable: URL {
-        var dir = URL(fileURLWithPath: CommandLine.arguments.first { $0.hasSuffix(".xctest") } ?? CommandLine.arguments[0])
-        while dir.pathExtension == "xctest" || !FileManager.default.fileExists(atPath: dir.appendingPathComponent("autoscheme").path) {
-            let parent = dir.deletingLastPathComponent()
-            if parent.path == dir.path { break }
-            dir = parent
-        }
-        return dir.appendingPathComponent("autoscheme")
-    }
+    private func run(_ arguments: [String]) throws -> CLI.Result { try CLI.run(arguments) }
 
-    private func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let p = Process(), out = Pipe(), err = Pipe()
-        p.executableURL = executable
-        p.arguments = arguments
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
-    }
-
-    private func cachedModel() throws -> String {
-        let cache = ProcessInfo.processInfo.environment["AUTOSCHEME_CACHE"] ?? NSHomeDirectory() + "/.cache/autoscheme"
-        let path = cache + "/SmolLM2-135M-Instruct.Q4_1.gguf"
-        guard FileManager.default.fileExists(atPath: path) else { throw XCTSkip("default model not cached in \(cache)") }
-        return path
-    }
+    private func cachedModel() throws -> String { try CLI.cachedModel() }
 
     func testUnknownFormatListsKnownFormats() throws {
         let r = try run(["profile", "--formats", "int2,int5", "-o", "/tmp/never-written.json"])
