@@ -69,6 +69,7 @@ public struct PlanApplier {
                     name: id.description, format: format.name, rtnError: result.rtnLoss,
                     signRoundError: result.bestLoss, bestIteration: result.bestIteration,
                     iterations: result.adjustments == nil ? 0 : so.iterations, seconds: result.seconds,
+                    cpuSeconds: result.cpuSeconds,
                     gflop: result.gemmFlops / 1e9))
                 doneWork += work(id)
                 progress?(progressLine(id: id, format: format, result: result, start: start,

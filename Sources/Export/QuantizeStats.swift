@@ -26,11 +26,14 @@ public struct LayerQuantizeStats: Codable, Sendable, Equatable {
     public var iterations: Int
     /// Wall time, seconds.
     public var seconds: Double
+    /// Process CPU time (all threads), seconds.
+    public var cpuSeconds: Double
     /// sgemm work of the step loop, GFLOP.
     public var gflop: Double
 
     enum CodingKeys: String, CodingKey {
         case name, format, iterations, seconds, gflop
+        case cpuSeconds = "cpu_seconds"
         case rtnError = "rtn_error"
         case signRoundError = "signround_error"
         case bestIteration = "best_iteration"

@@ -1,4 +1,9 @@
 import Dispatch
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import TensorCore
 
 /// Options of SignRound's per-layer optimisation (AutoRound's defaults).
@@ -42,6 +47,8 @@ public struct SignRoundResult: Sendable {
     public var lossHistory: [Double]
     /// Wall time of the optimisation, seconds.
     public var seconds: Double
+    /// CPU time of the whole process during the optimisation (all threads), seconds.
+    public var cpuSeconds: Double
     /// Floating-point operations of the step loop's sgemms (2 x out x in x in per evaluation).
     public var gemmFlops: Double
 }
@@ -78,13 +85,14 @@ public enum SignRound {
                                            actual: "\(e.rows) x \(e.cols)")
         }
         try WeightCheck.requireFinite(w, name: name)
-        let start = DispatchTime.now().uptimeNanoseconds
+        let start = DispatchTime.now().uptimeNanoseconds, cpuStart = processCPUSeconds()
         let quantizer = format.quantizer
         guard let layout = SignRoundLayout(format: format, weights: w), options.iterations > 0 else {
             let q = try quantizer.fakeQuantize(w, name: name, adjustments: nil)
             let loss = objective.loss(candidate: q, weights: w)
             return SignRoundResult(adjustments: nil, weights: q, rtnLoss: loss, bestLoss: loss, bestIteration: 0,
                                    lossHistory: [loss], seconds: seconds(since: start),
+                                   cpuSeconds: processCPUSeconds() - cpuStart,
                                    gemmFlops: 2 * Double(w.rows) * Double(w.cols) * Double(w.cols))
         }
         var state = SignRoundState(layout: layout)
@@ -95,10 +103,18 @@ public enum SignRound {
         return SignRoundResult(adjustments: adjustments, weights: q, rtnLoss: history[0],
                                bestLoss: history[state.bestIteration], bestIteration: state.bestIteration,
                                lossHistory: history, seconds: seconds(since: start),
+                               cpuSeconds: processCPUSeconds() - cpuStart,
                                gemmFlops: 2 * Double(history.count) * Double(w.rows) * Double(w.cols) * Double(w.cols))
     }
 
     static func seconds(since start: UInt64) -> Double {
         Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    }
+
+    /// CPU time used by the process so far (all threads), seconds.
+    public static func processCPUSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
     }
 }
