@@ -56,6 +56,22 @@ public struct QuantizeStats: Codable, Sendable, Equatable {
     public var totalSeconds: Double
     public var layers: [LayerQuantizeStats]
 
+    public init(model: String, plan: String?, method: QuantizeMethod, iterations: Int, learningRate: Float,
+                quantizedInput: Bool, samples: Int, sequenceLength: Int, seed: UInt64, totalSeconds: Double,
+                layers: [LayerQuantizeStats]) {
+        self.model = model
+        self.plan = plan
+        self.method = method
+        self.iterations = iterations
+        self.learningRate = learningRate
+        self.quantizedInput = quantizedInput
+        self.samples = samples
+        self.sequenceLength = sequenceLength
+        self.seed = seed
+        self.totalSeconds = totalSeconds
+        self.layers = layers
+    }
+
     enum CodingKeys: String, CodingKey {
         case schema, model, plan, method, iterations, seed, layers
         case learningRate = "learning_rate"
