@@ -62,19 +62,22 @@ struct SignRoundKernel<R: SignRoundRounding> {
                     let p = scale(group: gi, alpha: alpha[gi], beta: beta[gi])
                     let s = p.scale, z = p.zero
                     let start = r * cols + g * gs, end = r * cols + min(cols, (g + 1) * gs)
-                    if isInt {
+                    if let q {
+                        // Test path: Q itself, computed exactly as the quantizers do.
                         for i in start..<end {
-                            let u = min(max(R.integer(w[i] / s + v[i]) + z, 0), maxCode)
-                            let value = s * (u - z)
+                            let value = isInt ? s * (min(max(R.integer(w[i] / s + v[i]) + z, 0), maxCode) - z)
+                                : (s == 0 ? 0 : R.e2m1(w[i] / s + v[i]) * s)
+                            q[i] = value
                             d[i] = value - w[i]
-                            q?[i] = value
                         }
+                    } else if isInt {
+                        for i in start..<end {
+                            d[i] = s * (min(max(R.integer(w[i] / s + v[i]) + z, 0), maxCode) - z) - w[i]
+                        }
+                    } else if s == 0 {
+                        for i in start..<end { d[i] = -w[i] }
                     } else {
-                        for i in start..<end {
-                            let value = s == 0 ? 0 : R.e2m1(w[i] / s + v[i]) * s
-                            d[i] = value - w[i]
-                            q?[i] = value
-                        }
+                        for i in start..<end { d[i] = R.e2m1(w[i] / s + v[i]) * s - w[i] }
                     }
                 }
             }
@@ -97,33 +100,34 @@ struct SignRoundKernel<R: SignRoundRounding> {
                     let s = p.scale, z = p.zero
                     let start = r * cols + grp * gs, end = r * cols + min(cols, (grp + 1) * gs)
                     var gScale: Float = 0, gZero: Float = 0
-                    for i in start..<end {
-                        let gamma = gradScale * g[i]
-                        var dqdv: Float = 0, dqds: Float = 0
-                        if isInt {
-                            let pre = R.integer(w[i] / s + v[i]) + z
+                    if isInt {
+                        // Branch-free (selects) so the loop vectorises.
+                        for i in start..<end {
+                            let gamma = gradScale * g[i]
+                            let scaled = w[i] / s
+                            let pre = R.integer(scaled + v[i]) + z
+                            let inside = pre >= 0 && pre <= maxCode
                             let u = min(max(pre, 0), maxCode)
-                            if pre >= 0 && pre <= maxCode {
-                                dqdv = s
-                                dqds = (u - z) - w[i] / s
-                            } else {
-                                dqds = u - z
-                                gZero -= gamma * s
-                            }
-                        } else if s != 0 {
-                            let x = w[i] / s + v[i]
-                            let e = R.e2m1(x)
-                            if x.magnitude <= E2M1.maxValue {
-                                dqdv = s
-                                dqds = e - w[i] / s
-                            } else {
-                                dqds = e
-                            }
+                            let gv = inside ? gamma * s : 0
+                            gScale += gamma * ((u - z) - (inside ? scaled : 0))
+                            gZero -= inside ? 0 : gamma * s
+                            out.gradV?[i] = gv
+                            v[i] = min(max(v[i] - lr * Self.sign(gv), -0.5), 0.5)
                         }
-                        let gv = gamma * dqdv
-                        gScale += gamma * dqds
-                        out.gradV?[i] = gv
-                        if lr != 0 { v[i] = min(max(v[i] - lr * Self.sign(gv), -0.5), 0.5) }
+                    } else if s != 0 {
+                        for i in start..<end {
+                            let gamma = gradScale * g[i]
+                            let scaled = w[i] / s
+                            let x = scaled + v[i]
+                            let e = R.e2m1(x)
+                            let inside = x.magnitude <= E2M1.maxValue
+                            let gv = inside ? gamma * s : 0
+                            gScale += gamma * (e - (inside ? scaled : 0))
+                            out.gradV?[i] = gv
+                            v[i] = min(max(v[i] - lr * Self.sign(gv), -0.5), 0.5)
+                        }
+                    } else if let gradV = out.gradV {
+                        for i in start..<end { gradV[i] = 0 }
                     }
                     let ga = gScale * p.dScaleDAlpha + gZero * p.dZeroDAlpha
                     let gb = gScale * p.dScaleDBeta + gZero * p.dZeroDBeta
