@@ -79,10 +79,11 @@ struct QuantizeCommand: ParsableCommand {
             print("alice29.txt, \(e.windows) x \(e.ctx) tokens: PPL \(String(format: "%.4f", e.ppl)), "
                   + "KL vs original \(String(format: "%.5f", e.kl ?? .nan)) nats/token, top-1 agreement \(String(format: "%.4f", e.top1Agree ?? .nan))")
         }
-        let improved = stats.fractionImproved
-        print("Quantized \(result.stats.count) layers (\(method.rawValue)) in \(String(format: "%.1f", stats.totalSeconds)) s "
-              + "(\(String(format: "%.1f", SignRound.processCPUSeconds() - start)) CPU s); "
-              + "SignRound below RTN on \(String(format: "%.1f", 100 * improved))% of tuned layers. Wrote \(output).")
+        let summary = "Quantized \(result.stats.count) layers (\(method.rawValue)) in \(String(format: "%.1f", stats.totalSeconds)) s "
+            + "(\(String(format: "%.1f", SignRound.processCPUSeconds() - start)) CPU s)"
+        let tuned = result.stats.contains { $0.iterations > 0 }
+        print(summary + (tuned ? "; SignRound below RTN on \(String(format: "%.1f", 100 * stats.fractionImproved))% of tuned layers" : "")
+              + ". Wrote \(output).")
     }
 }
 
