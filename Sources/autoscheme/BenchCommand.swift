@@ -6,5 +6,5 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Measure the speed of parts of the tool and print a table.",
         subcommands: [BenchFilesCommand.self, BenchFormats.self, BenchTokenizer.self, BenchSearch.self,
-                      BenchForwardCommand.self, BenchProfile.self])
+                      BenchForwardCommand.self, BenchProfile.self, BenchSignRound.self])
 }
