@@ -44,7 +44,7 @@ struct FrontierSection: ReportSection {
         let ys = frontier.map(\.predictedLoss) + a.baselines.map(\.predictedLoss)
             + input.plans.map(\.plan.predictedLoss) + evals.compactMap(\.kl)
         let x = Axis.covering(xs, kind: .linear), y = Axis.covering(ys, kind: .log10)
-        var frame = PlotFrame(width: 640, height: 400)
+        var frame = PlotFrame(width: 760, height: 460)
         frame.right = 30
         func point(_ bx: Double, _ by: Double) -> (Double, Double) {
             (frame.x(x.unit(bx)), frame.y(by > 0 ? max(y.unit(by), 0) : 0))
@@ -62,13 +62,15 @@ struct FrontierSection: ReportSection {
                                    + "predicted \(HumanNumber.significant(f.predictedLoss))")
             }
         }
-        for (i, base) in a.baselines.enumerated() {
+        var placer = LabelPlacer()
+        for base in a.baselines {
             let p = point(base.averageBits, base.predictedLoss)
             SVGPlot.marker(&b, .diamond, x: p.0, y: p.1, className: "baseline",
                            tooltip: "\(base.format) everywhere: \(HumanNumber.significant(base.averageBits)) bits, "
                                + "predicted \(HumanNumber.significant(base.predictedLoss))")
-            b.element(.text, [("x", SVGPlot.px(p.0 + 7)), ("y", SVGPlot.px(p.1 + (i % 2 == 0 ? -6 : 13))),
-                              ("class", "point-label")], text: base.format.rawValue)
+            let at = placer.place(base.format.rawValue, px: p.0, py: p.1)
+            b.element(.text, [("x", SVGPlot.px(at.x)), ("y", SVGPlot.px(at.y)), ("class", "point-label")],
+                      text: base.format.rawValue)
         }
         for labeled in input.plans {
             let p = point(bits(labeled.plan), labeled.plan.predictedLoss)

@@ -126,4 +126,19 @@ final class ReportRenderTests: XCTestCase {
             XCTAssertEqual(path, blocker.path)
         }
     }
+
+    func testValidationSectionShowsCorrelationsAndEveryPoint() {
+        var profile = Fixtures.tinyProfile()
+        let points = [(0.01, 0.012), (0.1, 0.08), (0.5, 0.61)].map {
+            ValidationPoint(layer: nil, format: nil, predicted: $0.0, measured: $0.1)
+        }
+        profile.validation = [EstimatorValidation(estimator: "calibrated", spearman: 1, pearson: 0.98765, points: points)]
+        let html = ReportDocument(input: ReportInput(profile: profile)).html()
+        let check = XMLCheck.parse(html)
+        XCTAssertNil(check.error)
+        XCTAssertTrue(check.text.contains("Spearman ρ = 1.00, Pearson r = 0.988, 3 points"), check.text)
+        XCTAssertEqual(html.components(separatedBy: "class=\"point\"").count - 1, 3)
+        XCTAssertEqual(check.elements["section"], 7 + 1)
+        XCTAssertTrue(ReportDocument(input: ReportInput(profile: profile)).markdown().contains("| calibrated | 1.00 | 0.988 | 3 |"))
+    }
 }
