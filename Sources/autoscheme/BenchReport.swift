@@ -13,7 +13,7 @@ struct BenchReport: ParsableCommand {
         commandName: "report",
         abstract: "Time report rendering and writing for synthetic profiles of several sizes.")
 
-    @Option(help: "Layer counts to time.") var layers: [Int] = [210, 100_000]
+    @Option(parsing: .upToNextOption, help: "Layer counts to time.") var layers: [Int] = [210, 100_000]
     @Option(help: "Repetitions per size; the best is reported.") var repeats = 3
     @Option(help: "Seed of the synthetic profiles.") var seed: UInt64 = 7
     @Option(name: .shortAndLong, help: "Also keep each size's report (and its profile, plan, sweep) in DIR/LAYERS/.")
