@@ -11,7 +11,7 @@ struct HeatmapSection: ReportSection {
     var title: String { "Sensitivity heatmap" }
 
     /// Pixel geometry of the chart.
-    private let rowHeight = 10.0, blockGap = 4.0, cellWidth = 44.0, labelWidth = 112.0
+    private let rowHeight = 10.0, blockGap = 4.0, cellWidth = 44.0
     private let headerHeight = 86.0, panelGap = 24.0, legendHeight = 64.0
     /// Rows per panel before the table wraps into another panel (at most three).
     private let rowsPerPanel = 80
@@ -23,7 +23,17 @@ struct HeatmapSection: ReportSection {
         return sum / Double(row.members.count)
     }
 
-    var scale: LogColorScale { LogColorScale(values: context.analysis.scores) }
+    /// The colour scale spans the values shown (row means when aggregated, so bins stay distinguishable).
+    var scale: LogColorScale {
+        let formats = context.analysis.formats.indices
+        return LogColorScale(values: context.grid.rows.lazy.flatMap { row in formats.lazy.map { value(row, format: $0) } })
+    }
+
+    /// Width of the row-label column: the longest group label plus room for the kind.
+    private var labelWidth: Double {
+        let longest = context.grid.groups.map(\.label.count).max() ?? 8
+        return max(112, Double(longest) * 5.6 + 44)
+    }
 
     func html(_ b: inout HTMLBuilder) {
         let grid = context.grid, analysis = context.analysis

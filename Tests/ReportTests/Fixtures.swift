@@ -13,7 +13,7 @@ enum Fixtures {
                       formats: [FormatName]) -> ProfileLayer {
         ProfileLayer(name: name, block: block, kind: kind, shape: [4, 8], parameters: 32, fusedGroup: nil,
                      candidates: zip(formats, zip(scores, bits)).map {
-                         FormatCandidate(format: $0.0, score: $0.1.0, bits: BitCost(storage: $0.1.1, autoround: $0.1.1))
+                         FormatCandidate(format: $0.0, score: $0.1.0, bits: .init(storage: $0.1.1, autoround: $0.1.1))
                      })
     }
 
