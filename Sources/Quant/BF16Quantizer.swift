@@ -27,13 +27,19 @@ public struct BF16Quantizer: WeightQuantizer {
     }
 
     public func fakeQuantize(_ w: Matrix, name: String, adjustments: RoundingAdjustments?) throws -> Matrix {
-        try WeightCheck.requireFinite(w, name: name)
         try rejectAdjustments(adjustments, name)
-        var out = w
-        out.data.withUnsafeMutableBufferPointer { p in
-            for i in p.indices { p[i] = HalfPrecision.roundToBF16(p[i]) }
+        let (chunks, size) = rowChunks(w.rows)
+        let n = w.count, span = size * w.cols
+        let result = parallelMap(w, tasks: chunks) { chunk, src, dst in
+            var bad = 0
+            for i in (chunk * span)..<min(n, (chunk + 1) * span) {
+                bad &+= nonFinite(src[i])
+                dst[i] = HalfPrecision.roundToBF16(src[i])
+            }
+            return bad
         }
-        return out
+        guard let result else { throw WeightCheck.nonFiniteError(w, name: name) }
+        return result
     }
 
     public func bitCost(shape: TensorShape, convention: CostConvention) -> BitCost {

@@ -39,20 +39,18 @@ public enum E2M1 {
         return code & 8 != 0 ? -m : m
     }
 
-    /// `x` rounded to the nearest E2M1 value (same rule as `encode`), keeping the sign of zero.
+    /// `x` (finite) rounded to the nearest E2M1 value, keeping the sign of zero.
+    ///
+    /// Computed arithmetically (independently of `encode`'s threshold count; tests check they agree):
+    /// magnitudes >= 1 keep one mantissa bit (round to nearest even on the dropped 22 bits) and saturate
+    /// at 6; magnitudes < 1 lie on the subnormal grid 0.5, rounded as rint(2a) / 2. Branch-free selects.
     @inlinable @inline(__always)
     public static func round(_ x: Float) -> Float {
-        let m: Float
-        switch magnitudeIndex(x.magnitude) {
-        case 0: m = 0
-        case 1: m = 0.5
-        case 2: m = 1
-        case 3: m = 1.5
-        case 4: m = 2
-        case 5: m = 3
-        case 6: m = 4
-        default: m = 6
-        }
-        return x.sign == .minus ? -m : m
+        let a = x.magnitude
+        let u = a.bitPattern
+        let normal = Swift.min(Float(bitPattern: (u &+ 0x1F_FFFF &+ ((u >> 22) & 1)) & 0xFFC0_0000), maxValue)
+        let subnormal = (a * 2).rounded(.toNearestOrEven) * 0.5
+        let m = a >= 1 ? normal : subnormal
+        return Float(bitPattern: m.bitPattern | (x.bitPattern & 0x8000_0000))
     }
 }

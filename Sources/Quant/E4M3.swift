@@ -13,17 +13,13 @@ public enum E4M3 {
     @inlinable @inline(__always)
     public static func round(_ x: Float) -> Float {
         let a = x.magnitude
-        var r: Float
-        if a >= minNormal {
-            // Keep 3 of the 23 mantissa bits, rounding the dropped 20 bits to nearest even.
-            let u = a.bitPattern
-            let rounded = (u &+ 0x7_FFFF &+ ((u >> 20) & 1)) & 0xFFF0_0000
-            r = Swift.min(Float(bitPattern: rounded), maxValue)
-        } else {
-            // Subnormal grid 2^-9: scaling by 2^9 is exact.
-            r = (a * 512).rounded(.toNearestOrEven) * 0x1p-9
-        }
-        return x.sign == .minus ? -r : r
+        // Normal range: keep 3 of the 23 mantissa bits, rounding the dropped 20 bits to nearest even.
+        let u = a.bitPattern
+        let normal = Swift.min(Float(bitPattern: (u &+ 0x7_FFFF &+ ((u >> 20) & 1)) & 0xFFF0_0000), maxValue)
+        // Subnormal grid 2^-9: scaling by 2^9 is exact.
+        let subnormal = (a * 512).rounded(.toNearestOrEven) * 0x1p-9
+        let r = a >= minNormal ? normal : subnormal
+        return Float(bitPattern: r.bitPattern | (x.bitPattern & 0x8000_0000))
     }
 
     /// The byte of an E4M3-representable value `v` (as produced by `round`).

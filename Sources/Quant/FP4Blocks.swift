@@ -53,40 +53,35 @@ struct FP4Blocks {
     }
 
     /// Fast quantize + dequantize on all cores; bit-identical to the reference pair.
-    /// - Complexity: O(rows * cols).
-    func fakeQuantize(_ w: Matrix, offsets: [Float]?, maxClip: [Float]?) -> Matrix {
-        var out = Matrix(rows: w.rows, cols: w.cols)
+    /// - Returns: nil if `w` holds NaN or infinity. - Complexity: O(rows * cols).
+    func fakeQuantize(_ w: Matrix, offsets: [Float]?, maxClip: [Float]?) -> Matrix? {
         let blocks = ceilDiv(w.cols, blockSize)
         let (chunks, size) = rowChunks(w.rows)
         let rows = w.rows, cols = w.cols, bs = blockSize
-        w.data.withUnsafeBufferPointer { src in
-            out.data.withUnsafeMutableBufferPointer { dst in
-                let shared = UncheckedSendable((src, dst, self))
-                parallelFor(chunks) { chunk in
-                    let (src, dst, me) = shared.value
-                    for r in (chunk * size)..<min(rows, (chunk + 1) * size) {
-                        for b in 0..<blocks {
-                            let bi = r * blocks + b
-                            let start = r * cols + b * bs, end = r * cols + min(cols, (b + 1) * bs)
-                            var amax: Float = 0
-                            for i in start..<end {
-                                let a = src[i].magnitude
-                                amax = a > amax ? a : amax
-                            }
-                            if let maxClip { amax *= maxClip[bi] }
-                            let used = me.blockScale(amax).used
-                            if used == 0 {
-                                for i in start..<end { dst[i] = E2M1.decode(0) * used }
-                            } else if let offsets {
-                                for i in start..<end { dst[i] = E2M1.round(src[i] / used + offsets[i]) * used }
-                            } else {
-                                for i in start..<end { dst[i] = E2M1.round(src[i] / used) * used }
-                            }
-                        }
+        return parallelMap(w, tasks: chunks) { chunk, src, dst in
+            var bad = 0
+            for r in (chunk * size)..<min(rows, (chunk + 1) * size) {
+                for b in 0..<blocks {
+                    let bi = r * blocks + b
+                    let start = r * cols + b * bs, end = r * cols + min(cols, (b + 1) * bs)
+                    var amax: Float = 0
+                    for i in start..<end {
+                        let a = src[i].magnitude
+                        amax = a > amax ? a : amax
+                        bad &+= nonFinite(src[i])
+                    }
+                    if let maxClip { amax *= maxClip[bi] }
+                    let used = blockScale(amax).used
+                    if used == 0 {
+                        for i in start..<end { dst[i] = E2M1.decode(0) * used }
+                    } else if let offsets {
+                        for i in start..<end { dst[i] = E2M1.round(src[i] / used + offsets[i]) * used }
+                    } else {
+                        for i in start..<end { dst[i] = E2M1.round(src[i] / used) * used }
                     }
                 }
             }
+            return bad
         }
-        return out
     }
 }

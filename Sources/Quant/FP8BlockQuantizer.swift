@@ -14,7 +14,7 @@ public struct FP8BlockQuantizer: WeightQuantizer {
     public init(format: QuantFormat) { self.format = format }
 
     /// `weight_scale_inv` of a block with absolute maximum `amax`.
-    @inlinable static func scaleInverse(amax: Float) -> Float { amax > 0 ? amax / E4M3.maxValue : 1 }
+    @inlinable public static func scaleInverse(amax: Float) -> Float { amax > 0 ? amax / E4M3.maxValue : 1 }
 
     private static func blockAmax(_ p: UnsafeBufferPointer<Float>, cols: Int, rows: Range<Int>, cols c: Range<Int>) -> Float {
         var m: Float = 0
@@ -71,34 +71,35 @@ public struct FP8BlockQuantizer: WeightQuantizer {
     }
 
     public func fakeQuantize(_ w: Matrix, name: String, adjustments: RoundingAdjustments?) throws -> Matrix {
-        try WeightCheck.requireFinite(w, name: name)
         let br = ceilDiv(w.rows, Self.block), bc = ceilDiv(w.cols, Self.block)
         try adjustments?.validate(tensor: name, weights: w.count, groups: br * bc, allowsMinClip: false)
-        var out = Matrix(rows: w.rows, cols: w.cols)
         let rows = w.rows, cols = w.cols, v = adjustments?.offsets, alpha = adjustments?.maxClip
-        w.data.withUnsafeBufferPointer { src in
-            out.data.withUnsafeMutableBufferPointer { dst in
-                let shared = UncheckedSendable((src, dst))
-                parallelFor(br * bc) { index in
-                    let (src, dst) = shared.value
-                    let bi = index / bc, bj = index % bc
-                    let rr = (bi * Self.block)..<min(rows, (bi + 1) * Self.block)
-                    let cc = (bj * Self.block)..<min(cols, (bj + 1) * Self.block)
-                    var amax = Self.blockAmax(src, cols: cols, rows: rr, cols: cc)
-                    if let alpha { amax *= alpha[index] }
-                    let s = Self.scaleInverse(amax: amax)
-                    for r in rr {
-                        let lo = r * cols + cc.lowerBound, hi = r * cols + cc.upperBound
-                        if let v {
-                            for i in lo..<hi { dst[i] = E4M3.round(src[i] / s + v[i]) * s }
-                        } else {
-                            for i in lo..<hi { dst[i] = E4M3.round(src[i] / s) * s }
-                        }
-                    }
+        let result = parallelMap(w, tasks: br * bc) { index, src, dst in
+            let bi = index / bc, bj = index % bc
+            let rr = (bi * Self.block)..<min(rows, (bi + 1) * Self.block)
+            let cc = (bj * Self.block)..<min(cols, (bj + 1) * Self.block)
+            var amax: Float = 0, bad = 0
+            for r in rr {
+                for i in (r * cols + cc.lowerBound)..<(r * cols + cc.upperBound) {
+                    let a = src[i].magnitude
+                    amax = a > amax ? a : amax
+                    bad &+= nonFinite(src[i])
                 }
             }
+            if let alpha { amax *= alpha[index] }
+            let s = Self.scaleInverse(amax: amax)
+            for r in rr {
+                let lo = r * cols + cc.lowerBound, hi = r * cols + cc.upperBound
+                if let v {
+                    for i in lo..<hi { dst[i] = E4M3.round(src[i] / s + v[i]) * s }
+                } else {
+                    for i in lo..<hi { dst[i] = E4M3.round(src[i] / s) * s }
+                }
+            }
+            return bad
         }
-        return out
+        guard let result else { throw WeightCheck.nonFiniteError(w, name: name) }
+        return result
     }
 
     public func bitCost(shape: TensorShape, convention: CostConvention) -> BitCost {

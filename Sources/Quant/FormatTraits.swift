@@ -7,7 +7,8 @@ public struct FormatTraits: Sendable {
     public let summary: String
     /// Bits of one element code.
     public let elementBits: [Int]
-    /// Weights per scale along the input dimension (0 = not blocked).
+    /// Weights per scale along the input dimension: the default group for int (32/64/128 selectable),
+    /// the fixed block for FP4 and FP8 (FP8's blocks are also 128 rows tall); 0 = no scales.
     public let blockSize: Int
     /// How a dimension that is not a multiple of the block is handled.
     public let padding: String

@@ -7,7 +7,8 @@
 ///   output, each stored as (z - 1) masked to `bits` bits (GPTQ v1's "zero minus one"; symmetric formats
 ///   store 2^(bits-1) - 1, e.g. 7 for int4), packed like `qweight` along the output dimension.
 /// - `scales`: fp16 bits, `groups x out` (GPTQ's transposed order); AutoRound's symmetric scales may be negative.
-/// Inputs pad to a whole number of groups with the group's zero-point code (so padded weights decode to 0).
+/// Inputs pad to a multiple of 32 (`GPTQPacking.inputAlignment`) with the last group's zero-point code
+/// (so padded weights decode to 0); a short last group keeps its own scale and zero point.
 public struct GPTQPackedTensor: Sendable, Equatable {
     public var name: String
     public var bits: Int
@@ -21,13 +22,16 @@ public struct GPTQPackedTensor: Sendable, Equatable {
     public var scales: [UInt16]
 
     public var groups: Int { ceilDiv(inFeatures, groupSize) }
-    /// Rows of `qweight`: padded inputs * bits / 32.
-    public var qweightRows: Int { groups * groupSize * bits / 32 }
+    /// Rows of `qweight`: inputs padded to a multiple of 32, times bits / 32.
+    public var qweightRows: Int { ceilDiv(inFeatures, GPTQPacking.inputAlignment) * bits }
     /// Columns of `qzeros`.
     public var qzerosCols: Int { ceilDiv(outFeatures * bits, 32) }
 }
 
 public enum GPTQPacking {
+    /// `qweight` packs whole words of 32 inputs (for every bit width, 3 included), so inputs pad to this.
+    public static let inputAlignment = 32
+
     /// Packs an int-format tensor. - Throws: `QuantError.formatMismatch` for non-int formats,
     /// `.invalidPackedData` for inconsistent arrays or scales that are not fp16 values.
     public static func pack(_ q: QuantizedTensor) throws -> GPTQPackedTensor {
@@ -45,11 +49,11 @@ public enum GPTQPacking {
         func zero(_ r: Int, _ group: Int) -> UInt32 {
             q.format.symmetric ? implied : UInt32(q.zeroPoints![r * groups + group])
         }
-        let padded = groups * g, rowsOut = padded * bits / 32
+        let padded = ceilDiv(q.cols, inputAlignment) * inputAlignment, rowsOut = padded * bits / 32
         var qweight = [Int32](repeating: 0, count: rowsOut * out)
         for o in 0..<out {
             let column = BitStream.pack(count: padded, bits: bits) { k in
-                k < q.cols ? UInt32(codes[o * q.cols + k]) : zero(o, k / g)
+                k < q.cols ? UInt32(codes[o * q.cols + k]) : zero(o, groups - 1)
             }
             for (w, word) in column.enumerated() { qweight[w * out + o] = Int32(bitPattern: word) }
         }

@@ -11,7 +11,8 @@ import TensorCore
 ///   stored); u = clamp(round(w / scale) + maxq, 0, 2^b - 1), i.e. q = u - maxq in [-maxq, maxq - 1].
 /// Both dequantize as w' = scale * (u - z). Rounding is half to even; scales are used as stored (fp16).
 /// A row whose length is not a multiple of the group ends in a short group; it quantizes exactly as if
-/// padded with zeros (zeros never move lo or hi) and storage counts the padded codes.
+/// padded with zeros (zeros never move lo or hi). Storage counts codes padded to a multiple of 32 inputs
+/// (GPTQ's `qweight` packs whole 32-input words) and one scale per group, short groups included.
 public struct IntGroupQuantizer: WeightQuantizer {
     public static let supportedBits = [2, 3, 4, 8]
     public static let supportedGroupSizes = [32, 64, 128]
@@ -37,7 +38,7 @@ public struct IntGroupQuantizer: WeightQuantizer {
     /// Scale and zero point of one group from its (clipped) range lo <= 0 <= hi.
     /// - Returns: the fp16-representable scale and the zero point as a Float integer.
     @inlinable
-    static func scaleAndZero(lo: Float, hi: Float, bits: Int, symmetric: Bool) -> (scale: Float, zero: Float) {
+    public static func scaleAndZero(lo: Float, hi: Float, bits: Int, symmetric: Bool) -> (scale: Float, zero: Float) {
         if symmetric {
             let maxq = Float(1 << (bits - 1))
             let maxV: Float = hi < -lo ? -lo : -hi
@@ -109,7 +110,7 @@ public struct IntGroupQuantizer: WeightQuantizer {
         let groups = shape.rows * ceilDiv(shape.cols, groupSize)
         switch convention {
         case .storage:
-            let padded = shape.rows * ceilDiv(shape.cols, groupSize) * groupSize
+            let padded = shape.rows * ceilDiv(shape.cols, GPTQPacking.inputAlignment) * GPTQPacking.inputAlignment
             return BitCost(weights: shape.count, codeBits: padded * bits, scaleBits: groups * 16,
                            zeroPointBits: format.symmetric ? 0 : groups * bits)
         case .autoround:
@@ -122,7 +123,7 @@ public struct IntGroupQuantizer: WeightQuantizer {
         family: .int,
         summary: "weight-only integers, fp16 scale per group of 32/64/128 inputs; int{b} symmetric full range, int{b}a asymmetric with zero point",
         elementBits: supportedBits, blockSize: 128,
-        padding: "rows padded to a whole number of groups (zeros), padded codes stored",
+        padding: "codes padded to a multiple of 32 inputs; a short last group keeps its own scale",
         aliases: [2, 3, 4, 8].map { b in
             ("W\(b)A16", QuantFormat(family: .int, bits: b, granularity: .group(128), symmetric: true))
         },

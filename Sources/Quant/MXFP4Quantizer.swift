@@ -44,10 +44,12 @@ public struct MXFP4Quantizer: WeightQuantizer {
     }
 
     public func fakeQuantize(_ w: Matrix, name: String, adjustments: RoundingAdjustments?) throws -> Matrix {
-        try WeightCheck.requireFinite(w, name: name)
         try adjustments?.validate(tensor: name, weights: w.count,
                                   groups: w.rows * ceilDiv(w.cols, Self.blockSize), allowsMinClip: false)
-        return blocks.fakeQuantize(w, offsets: adjustments?.offsets, maxClip: adjustments?.maxClip)
+        guard let out = blocks.fakeQuantize(w, offsets: adjustments?.offsets, maxClip: adjustments?.maxClip) else {
+            throw WeightCheck.nonFiniteError(w, name: name)
+        }
+        return out
     }
 
     public func bitCost(shape: TensorShape, convention: CostConvention) -> BitCost {

@@ -56,11 +56,14 @@ public struct NVFP4Quantizer: WeightQuantizer {
     }
 
     public func fakeQuantize(_ w: Matrix, name: String, adjustments: RoundingAdjustments?) throws -> Matrix {
-        try WeightCheck.requireFinite(w, name: name)
         try adjustments?.validate(tensor: name, weights: w.count,
                                   groups: w.rows * ceilDiv(w.cols, Self.blockSize), allowsMinClip: false)
-        let global = Self.globalScale(amax: Self.amax(w))
-        return blocks(global: global).fakeQuantize(w, offsets: adjustments?.offsets, maxClip: adjustments?.maxClip)
+        guard let amax = finiteAbsMax(w),
+              let out = blocks(global: Self.globalScale(amax: amax))
+                  .fakeQuantize(w, offsets: adjustments?.offsets, maxClip: adjustments?.maxClip) else {
+            throw WeightCheck.nonFiniteError(w, name: name)
+        }
+        return out
     }
 
     public func bitCost(shape: TensorShape, convention: CostConvention) -> BitCost {

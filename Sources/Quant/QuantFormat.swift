@@ -16,7 +16,8 @@ public enum FormatFamily: String, Codable, Sendable, CaseIterable {
 ///
 /// Canonical names: `int4/g128` (symmetric), `int4a/g64` (asymmetric), `mxfp4`, `nvfp4`, `fp8`, `bf16`.
 /// Build one with `init(parsing:)` or the static constructors; the traits table (`FormatTraits`) decides
-/// what is valid, how it is named and how it is quantized.
+/// what is valid, how it is named and how it is quantized. Encodes as its canonical name (a JSON string
+/// such as `"int4/g128"`); decoding parses and validates the name.
 public struct QuantFormat: Hashable, Codable, Sendable, CustomStringConvertible {
     public let family: FormatFamily
     /// Bits per element code.
@@ -77,6 +78,21 @@ public struct QuantFormat: Hashable, Codable, Sendable, CustomStringConvertible 
             }
         }
         throw QuantError.unknownFormat(name: text, known: FormatTraits.knownNames)
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        do {
+            try self.init(parsing: text)
+        } catch {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: error.localizedDescription)
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(name)
     }
 
     /// The quantizer implementing this format.

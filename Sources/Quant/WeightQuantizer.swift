@@ -114,10 +114,15 @@ enum WeightCheck {
             }
             return any != 0
         }
-        guard bad else { return }
-        let i = w.data.firstIndex { !$0.isFinite } ?? 0
-        throw QuantError.nonFiniteWeight(tensor: name, row: w.cols == 0 ? 0 : i / w.cols,
-                                         col: w.cols == 0 ? 0 : i % w.cols, value: w.data[i])
+        if bad { throw nonFiniteError(w, name: name) }
+    }
+
+    /// The error for the first NaN or infinity of `w`. - Precondition: `w` holds one.
+    static func nonFiniteError(_ w: Matrix, name: String) -> QuantError {
+        guard let i = w.data.firstIndex(where: { !$0.isFinite }) else {
+            preconditionFailure("a fast path reported a non-finite weight in '\(name)' that is not there")
+        }
+        return QuantError.nonFiniteWeight(tensor: name, row: i / w.cols, col: i % w.cols, value: w.data[i])
     }
 }
 

@@ -15,7 +15,8 @@ enum GLPKSolver {
     ///   - bits: bits of each choice, measured from an offset (any constant per group is fine).
     ///   - scores: score of each choice.
     ///   - capacity: budget for the same offset bits.
-    static func solve(bits: [[Int]], scores: [[Double]], capacity: Int) throws -> Result {
+    ///   - timeLimit: GLPK's soft time limit in milliseconds (nil = none).
+    static func solve(bits: [[Int]], scores: [[Double]], capacity: Int, timeLimit: Int32? = nil) throws -> Result {
         let columns = bits.reduce(0) { $0 + $1.count }
         let rows = bits.count + 1
         guard columns > 0, columns < Int(Int32.max) / 2, rows < Int(Int32.max) / 2 else {
@@ -62,6 +63,7 @@ enum GLPKSolver {
         parameters.presolve = GLP_ON
         parameters.msg_lev = GLP_MSG_OFF
         parameters.mip_gap = 0
+        if let timeLimit { parameters.tm_lim = timeLimit }
         let code = glp_intopt(problem, &parameters)
         let status = glp_mip_status(problem)
         guard status == GLP_OPT || status == GLP_FEAS else {

@@ -118,7 +118,7 @@ public struct SearchProblem: Sendable {
         case .vllm:
             let experts = try compilePattern(#"^(.*\.experts)\.\d+\."#)
             return layers.map { layer in
-                if let match = experts.firstMatch(in: layer.name), let range = Range(match.range(at: 1), in: layer.name) {
+                if layer.name.contains(".experts."), let match = experts.firstMatch(in: layer.name), let range = Range(match.range(at: 1), in: layer.name) {
                     return String(layer.name[range])
                 }
                 return layer.fusedGroup ?? layer.name
@@ -139,8 +139,10 @@ public struct SearchProblem: Sendable {
 
     private static func costs(_ groups: [LayerGroup], profile: SensitivityProfile,
                               counting: BitCounting) -> ([[Int]], [[Double]]) {
-        let position = profile.layers.map { layer in
-            Dictionary(layer.candidates.enumerated().map { ($1.format, $0) }, uniquingKeysWith: { a, _ in a })
+        // Candidate position per (layer, format); profiles usually list candidates in format order.
+        let position: [[FormatName: Int]?] = profile.layers.map { layer in
+            if layer.candidates.map(\.format) == profile.formats { return nil }
+            return Dictionary(layer.candidates.enumerated().map { ($1.format, $0) }, uniquingKeysWith: { a, _ in a })
         }
         var bits: [[Int]] = [], scores: [[Double]] = []
         for group in groups {
@@ -149,7 +151,7 @@ public struct SearchProblem: Sendable {
                 let format = profile.formats[f]
                 var b = 0, s = 0.0
                 for m in group.members {
-                    let candidate = profile.layers[m].candidates[position[m][format] ?? 0]
+                    let candidate = profile.layers[m].candidates[position[m].map { $0[format] ?? 0 } ?? f]
                     b += candidate.bits[counting]
                     s += candidate.score
                 }

@@ -82,10 +82,10 @@ public enum SyntheticProfile {
     }
 
     /// Exact bits of a layer: codes plus one scale per group (groups of `group` weights along a row).
-    static func bitCost(_ format: Format, parameters: Int, rows: Int) -> BitCost {
-        guard format.group > 0 else { return BitCost(storage: parameters * format.codeBits, autoround: parameters * format.codeBits) }
+    static func bitCost(_ format: Format, parameters: Int, rows: Int) -> LayerBits {
+        guard format.group > 0 else { return LayerBits(storage: parameters * format.codeBits, autoround: parameters * format.codeBits) }
         let groups = (parameters + format.group - 1) / format.group
-        return BitCost(storage: parameters * format.codeBits + groups * format.scaleBits,
+        return LayerBits(storage: parameters * format.codeBits + groups * format.scaleBits,
                        autoround: parameters * format.codeBits + groups * format.autoroundScaleBits)
     }
 

@@ -160,12 +160,12 @@ public struct FormatCandidate: Codable, Sendable, Equatable {
     /// Predicted increase of the loss, in nats per token (>= 0), when only this layer takes this format.
     public var score: Double
     /// Exact bits of the whole layer in this format, under both counting conventions.
-    public var bits: BitCost
+    public var bits: LayerBits
     /// Set when the quantizer could not apply the format as named (e.g. a shape not divisible by
     /// the group) and used a fallback; says what it did.
     public var fallback: String?
 
-    public init(format: FormatName, score: Double, bits: BitCost, fallback: String? = nil) {
+    public init(format: FormatName, score: Double, bits: LayerBits, fallback: String? = nil) {
         self.format = format
         self.score = score
         self.bits = bits

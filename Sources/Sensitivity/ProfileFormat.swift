@@ -1,3 +1,5 @@
+import Quant
+
 /// The name of a candidate number format as written in a profile or plan, e.g. `int2/g128`,
 /// `int4a/g64`, `mxfp4`, `nvfp4`, `fp8`, `bf16`.
 ///
@@ -72,7 +74,7 @@ public enum BitCounting: String, Codable, Sendable, CaseIterable {
 
 /// The exact number of bits a layer occupies in one format, under both counting conventions.
 /// Integers: a whole layer's bits, not bits per weight.
-public struct BitCost: Codable, Sendable, Equatable, Hashable {
+public struct LayerBits: Codable, Sendable, Equatable, Hashable {
     public var storage: Int
     public var autoround: Int
 
@@ -86,6 +88,23 @@ public struct BitCost: Codable, Sendable, Equatable, Hashable {
         switch counting {
         case .storage: return storage
         case .autoround: return autoround
+        }
+    }
+}
+
+extension LayerBits {
+    /// The profile entry from the Quant module's exact costs under both conventions.
+    public init(storage: Quant.BitCost, autoround: Quant.BitCost) {
+        self.init(storage: storage.totalBits, autoround: autoround.totalBits)
+    }
+}
+
+extension BitCounting {
+    /// The matching Quant convention.
+    public init(_ convention: CostConvention) {
+        switch convention {
+        case .storage: self = .storage
+        case .autoround: self = .autoround
         }
     }
 }

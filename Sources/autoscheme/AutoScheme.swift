@@ -6,5 +6,5 @@ struct AutoScheme: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "autoscheme",
         abstract: "Find and apply mixed-precision quantization plans for large language models.",
-        subcommands: [InspectCommand.self, ReportCommand.self, BenchCommand.self])
+        subcommands: [InspectCommand.self, SearchCommand.self, ReportCommand.self, BenchCommand.self])
 }

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Dispatch
+import Foundation
+import Model
 import Quant
 import TensorCore
 
@@ -15,6 +17,8 @@ struct BenchFormats: ParsableCommand {
     @Option(help: "Formats to time (names or aliases); default: the search's default candidates plus int4a.")
     var formats: [String] = []
     @Option(help: "Seed of the test matrix.") var seed: UInt64 = 1
+    @Option(help: "Instead of a Gaussian matrix, run every linear layer of this model ('default' = the cached SmolLM2-135M-Instruct, a .gguf file or a Hugging Face folder) once per format: the profiler's round-to-nearest workload.")
+    var model: String?
 
     func validate() throws {
         guard rows > 0, cols > 0, repeats > 0 else {
@@ -26,22 +30,71 @@ struct BenchFormats: ParsableCommand {
         let chosen = try formats.isEmpty
             ? QuantFormat.defaultCandidates + [QuantFormat(parsing: "int4a")]
             : formats.map { try QuantFormat(parsing: $0) }
+        if let model {
+            return try runOnModel(model, formats: chosen)
+        }
         var rng = SplitMix64(seed: seed)
         let w = Matrix(rows: rows, cols: cols, data: (0..<(rows * cols)).map { _ in 0.02 * rng.nextGaussian() })
-        print("fakeQuantize on a \(rows) x \(cols) N(0, 0.02^2) matrix, best of \(repeats)")
-        print("| format | bits/weight | ms | M weights/s |")
-        print("|---|---:|---:|---:|")
+        print("fakeQuantize on a \(rows) x \(cols) N(0, 0.02^2) matrix, best of \(repeats), \(cores) cores")
+        print("(per CPU-second: weights per second of process CPU time; times the core count it estimates")
+        print(" the wall-clock rate on an otherwise idle machine when other jobs share the cores)")
+        print("| format | bits/weight | wall ms | M weights/s | M weights/CPU-s |")
+        print("|---|---:|---:|---:|---:|")
         for format in chosen {
             let q = format.quantizer
-            var best = Double.infinity
+            var best = Double.infinity, bestCPU = Double.infinity
             for _ in 0..<repeats {
-                let start = DispatchTime.now().uptimeNanoseconds
+                let start = DispatchTime.now().uptimeNanoseconds, cpuStart = cpuSeconds()
                 _ = try q.fakeQuantize(w, name: "bench")
                 best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+                bestCPU = min(bestCPU, cpuSeconds() - cpuStart)
             }
             let bpw = format.bitCost(shape: w.shape, convention: .storage).bitsPerWeight
-            print("| \(format.name) | \(fmt(bpw, 4)) | \(fmt(best, 1)) | \(fmt(Double(w.count) / best / 1e3, 0)) |")
+            print("| \(format.name) | \(fmt(bpw, 4)) | \(fmt(best, 1)) | \(fmt(Double(w.count) / best / 1e3, 0))"
+                  + " | \(fmt(Double(w.count) / bestCPU / 1e6, 0)) |")
         }
+    }
+
+    /// Every linear layer of the model through every format: total time, rate, and the weight error
+    /// sum (w - w')^2 / sum w^2 over all layers.
+    private func runOnModel(_ model: String, formats chosen: [QuantFormat]) throws {
+        let description = try ModelLoader.open(try ModelLoader.resolve(model))
+        var wall = [Double](repeating: 0, count: chosen.count), cpu = wall, error = wall
+        var norm = 0.0, weights = 0
+        for layer in description.linearLayers {
+            let w = Matrix(rows: layer.outFeatures, cols: layer.inFeatures,
+                           data: try description.tensors.floats(layer.weightName))
+            norm += w.squaredNorm
+            weights += w.count
+            for (k, format) in chosen.enumerated() {
+                let start = DispatchTime.now().uptimeNanoseconds, cpuStart = cpuSeconds()
+                let out = try format.quantizer.fakeQuantize(w, name: layer.weightName)
+                wall[k] += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+                cpu[k] += cpuSeconds() - cpuStart
+                error[k] += zip(w.data, out.data).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }
+            }
+        }
+        print("fakeQuantize over the \(description.linearLayers.count) linear layers of \(description.path)"
+              + " (\(weights) weights), \(cores) cores")
+        print("| format | bits/weight (storage) | wall ms | M weights/s | M weights/CPU-s | relative weight MSE |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for (k, format) in chosen.enumerated() {
+            let bits = description.linearLayers.reduce(0) {
+                $0 + format.bitCost(shape: TensorShape(rows: $1.outFeatures, cols: $1.inFeatures)).totalBits
+            }
+            print("| \(format.name) | \(fmt(Double(bits) / Double(weights), 4)) | \(fmt(wall[k], 0))"
+                  + " | \(fmt(Double(weights) / wall[k] / 1e3, 0)) | \(fmt(Double(weights) / cpu[k] / 1e6, 0))"
+                  + " | \(String(format: "%.3e", error[k] / norm)) |")
+        }
+    }
+
+    private var cores: Int { ProcessInfo.processInfo.activeProcessorCount }
+
+    /// CPU time of this process (all threads), in seconds.
+    private func cpuSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
     }
 
     private func fmt(_ x: Double, _ digits: Int) -> String {

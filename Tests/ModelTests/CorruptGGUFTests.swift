@@ -104,6 +104,14 @@ final class CorruptGGUFTests: XCTestCase {
         }
     }
 
+    func testElementCountOverflow() throws {
+        var b = GGUFBuilder()
+        b.addTensor("huge", dims: [1 << 40, 1 << 40, 1 << 40], type: 0, data: [])
+        try assertError(b.bytes()) { e, path in
+            XCTAssertEqual(e, .badShape(path: path, tensor: "huge", shape: [1 << 40, 1 << 40, 1 << 40], reason: "more than 2^40 elements"))
+        }
+    }
+
     func testMissingFile() {
         XCTAssertThrowsError(try ModelLoader.open("/nonexistent/model.gguf")) { error in
             XCTAssertEqual(error as? ModelFileError, .cannotOpen(path: "/nonexistent/model.gguf", reason: "no such file or folder"))

@@ -67,6 +67,12 @@ final class CorruptSafetensorsTests: XCTestCase {
         assertError(path) { XCTAssertEqual($0, .sizeMismatch(path: path, tensor: "a", expected: 6, actual: 8)) }
     }
 
+    func testShapeProductOverflow() throws {
+        let header = #"{"a":{"dtype":"F32","shape":[1099511627776,1099511627776,16],"data_offsets":[0,8]}}"#
+        let path = try file(header, dataBytes: 8)
+        assertError(path) { XCTAssertEqual($0, .badShape(path: path, tensor: "a", shape: [1 << 40, 1 << 40, 16], reason: "element count overflows")) }
+    }
+
     func testUnknownDType() throws {
         let path = try file(#"{"a":{"dtype":"F4","shape":[2],"data_offsets":[0,1]}}"#, dataBytes: 8)
         assertError(path) { XCTAssertEqual($0, .unknownDType(path: path, tensor: "a", dtype: "F4")) }

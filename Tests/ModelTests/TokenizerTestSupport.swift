@@ -20,14 +20,23 @@ enum TokenizerAssets {
         return url
     }
 
-    private static let cached: Result<Tokenizer, Error>? = {
+    private static let cached: Result<(Tokenizer, GGUFFile), Error>? = {
         guard let url = try? file("SmolLM2-135M-Instruct.Q4_1.gguf") else { return nil }
-        return Result { try GGUFTokenizerMetadata.read(url).tokenizer() }
+        return Result {
+            let gguf = try GGUFFile(path: url.path)
+            return (try Tokenizer(ggufMetadata: gguf.metadata, source: url.path), gguf)
+        }
     }()
 
     /// The SmolLM2-135M-Instruct tokenizer (skips the test if the model is not cached).
     static func smolLM2() throws -> Tokenizer {
         guard let cached else { throw XCTSkip("SmolLM2 GGUF not cached; run scripts/fetch-assets") }
-        return try cached.get()
+        return try cached.get().0
+    }
+
+    /// The default model's GGUF file (skips the test if the model is not cached).
+    static func smolLM2File() throws -> GGUFFile {
+        guard let cached else { throw XCTSkip("SmolLM2 GGUF not cached; run scripts/fetch-assets") }
+        return try cached.get().1
     }
 }

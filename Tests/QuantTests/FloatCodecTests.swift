@@ -36,3 +36,15 @@ final class FloatCodecTests: XCTestCase {
         }
     }
 }
+
+final class E2M1ArithmeticTests: XCTestCase {
+    /// The fast path's arithmetic `E2M1.round` agrees with the reference threshold count on every
+    /// multiple of 1/256 in [-8, 8] (all ties included) and around each tie by one ulp.
+    func testRoundAgreesWithEncodeOnAGridOfTies() {
+        var xs: [Float] = (-2048...2048).map { Float($0) / 256 }
+        for t: Float in [0.25, 0.75, 1.25, 1.75, 2.5, 3.5, 5] { xs += [t.nextDown, t.nextUp, -t.nextDown, -t.nextUp] }
+        for x in xs {
+            XCTAssertEqual(E2M1.round(x).bitPattern, E2M1.decode(E2M1.encode(x)).bitPattern, "\(x)")
+        }
+    }
+}

@@ -41,6 +41,14 @@ final class FormatNameTests: XCTestCase {
         }
     }
 
+    func testCodableAsCanonicalNameWithValidation() throws {
+        let data = try JSONEncoder().encode([QuantFormat.mxfp4, try QuantFormat(parsing: "int3a/g64")])
+        XCTAssertEqual(String(decoding: data, as: UTF8.self), #"["mxfp4","int3a\/g64"]"#)
+        XCTAssertThrowsError(try JSONDecoder().decode([QuantFormat].self, from: Data(#"["int5"]"#.utf8))) {
+            XCTAssertTrue("\($0)".contains("int5"), "\($0)")
+        }
+    }
+
     func testTraitsTableCoversEveryFamilyOnceAndDrivesHelp() {
         XCTAssertEqual(FormatTraits.table.map(\.family), FormatFamily.allCases)
         let help = FormatTraits.helpText

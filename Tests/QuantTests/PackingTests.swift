@@ -44,7 +44,8 @@ final class PackingTests: XCTestCase {
             let q = try f.quantizer.quantize(weights: gaussian(rows: 33, cols: 200, seed: 3), name: "w")
             let p = try GPTQPacking.pack(q)
             XCTAssertEqual(try GPTQPacking.unpack(p, format: f), q, name)
-            XCTAssertEqual(p.qweight.count, p.qweightRows * 33, name)
+            XCTAssertEqual(p.qweight.count, 224 / 32 * f.bits * 33, name)  // 200 inputs pad to 224
+            XCTAssertEqual(p.qzeros.count, ceilDiv(200, f.granularity == .group(32) ? 32 : f.granularity == .group(64) ? 64 : 128) * ceilDiv(33 * f.bits, 32), name)
         }
         let sym = try QuantFormat(parsing: "int4").quantizer.quantize(weights: gaussian(rows: 2, cols: 128, seed: 1), name: "w")
         var p = try GPTQPacking.pack(sym)

@@ -57,8 +57,16 @@ final class KnapsackSolverTests: XCTestCase {
         return best[capacity]
     }
 
+    /// Every prover (automatic, GLPK alone, Pareto DP alone) must reach the expected optimum.
     func assertSolved(_ instance: KnapsackInstance, expected: Double, file: StaticString = #filePath, line: UInt = #line) throws {
-        let solution = try KnapsackSolver.solve(instance)
+        for prover in Prover.allCases {
+            try assertSolved(instance, expected: expected, prover: prover, file: file, line: line)
+        }
+    }
+
+    func assertSolved(_ instance: KnapsackInstance, expected: Double, prover: Prover,
+                      file: StaticString, line: UInt) throws {
+        let solution = try KnapsackSolver.solve(instance, prover: prover)
         XCTAssertEqual(solution.status, .optimal, file: file, line: line)
         XCTAssertLessThanOrEqual(solution.bits, instance.capacity, file: file, line: line)
         XCTAssertEqual(solution.bits, KnapsackSolver.totalBits(solution.choice, instance), file: file, line: line)

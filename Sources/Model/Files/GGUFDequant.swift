@@ -27,7 +27,7 @@ public enum GGUFDequant {
         guard let base = src.baseAddress else { return }
         let step = traits.bytesPerBlock, n = traits.blockSize
         switch storage {
-        case .f32: dst.update(from: base.assumingMemoryBound(to: Float.self), count: count)
+        case .f32: UnsafeMutableRawPointer(dst).copyMemory(from: base, byteCount: 4 * count)
         case .f16: HalfPrecision.decodeF16(src, into: UnsafeMutableBufferPointer(start: dst, count: count))
         case .bf16: HalfPrecision.decodeBF16(src, into: UnsafeMutableBufferPointer(start: dst, count: count))
         case .q4_0: for b in 0..<blocks { q4_0(base + b * step, dst + b * n) }

@@ -111,8 +111,10 @@ public struct GGUFFile: Sendable {
             throw ModelFileError.unknownTensorType(path: path, tensor: name, typeID: typeID)
         }
         let offset = try cur.read(UInt64.self, "offset of '\(name)'")
-        let elements = dims.reduce(1) { $0.multipliedReportingOverflow(by: $1).partialValue }
-        guard dims[0] % type.blockSize == 0, elements <= 1 << 40 else {
+        guard let elements = checkedProduct(dims), elements <= 1 << 40 else {
+            throw ModelFileError.badShape(path: path, tensor: name, shape: dims.reversed(), reason: "more than 2^40 elements")
+        }
+        guard dims[0] % type.blockSize == 0 else {
             throw ModelFileError.badShape(path: path, tensor: name, shape: dims.reversed(),
                                           reason: "row length \(dims[0]) is not a multiple of the \(type.storage.rawValue) block size \(type.blockSize)")
         }

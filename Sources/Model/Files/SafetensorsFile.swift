@@ -102,7 +102,9 @@ public struct SafetensorsFile: Sendable {
         guard offsets[1] <= dataSize else {
             throw ModelFileError.tensorOutOfRange(path: path, tensor: name, range: offsets[0]..<offsets[1], dataSize: dataSize)
         }
-        let expected = shape.reduce(size, *)
+        guard let expected = checkedProduct(shape, initial: size) else {
+            throw ModelFileError.badShape(path: path, tensor: name, shape: shape, reason: "element count overflows")
+        }
         guard expected == offsets[1] - offsets[0] else {
             throw ModelFileError.sizeMismatch(path: path, tensor: name, expected: expected, actual: offsets[1] - offsets[0])
         }
@@ -135,6 +137,17 @@ public struct SafetensorsFile: Sendable {
             initialized = n
         }
     }
+}
+
+/// The product of `dims` times `initial`, or nil on overflow.
+func checkedProduct(_ dims: [Int], initial: Int = 1) -> Int? {
+    var p = initial
+    for d in dims {
+        let (r, overflow) = p.multipliedReportingOverflow(by: d)
+        if overflow { return nil }
+        p = r
+    }
+    return p
 }
 
 /// OCP FP8 E4M3 ("e4m3fn"): 1 sign, 4 exponent (bias 7), 3 mantissa bits; no infinities,

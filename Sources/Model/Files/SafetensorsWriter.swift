@@ -55,8 +55,9 @@ public enum SafetensorsWriter {
             guard let size = SafetensorsFile.elementSize(t.dtype) else {
                 throw ModelFileError.unknownDType(path: path, tensor: t.name, dtype: t.dtype.rawValue)
             }
-            guard t.bytes.count == t.shape.reduce(size, *) else {
-                throw ModelFileError.sizeMismatch(path: path, tensor: t.name, expected: t.shape.reduce(size, *), actual: t.bytes.count)
+            let expected = checkedProduct(t.shape, initial: size) ?? -1
+            guard t.bytes.count == expected else {
+                throw ModelFileError.sizeMismatch(path: path, tensor: t.name, expected: expected, actual: t.bytes.count)
             }
             guard seen.insert(t.name).inserted, t.name != "__metadata__" else {
                 throw ModelFileError.writeFailed(path: path, reason: "tensor name '\(t.name)' is repeated or reserved")

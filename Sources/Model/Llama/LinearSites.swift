@@ -10,6 +10,7 @@ public enum LlamaFamily: String, CaseIterable, Sendable {
     case qwen3
 }
 
+// `LinearKind` (the role of a linear layer) is defined beside the loader in Files/LinearLayer.swift.
 extension LinearKind {
     /// Where the layer reads its input; layers at one site share one input Gram matrix.
     public var inputSite: LinearInputSite {

@@ -17,7 +17,8 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
     /// regex runs inside each remaining span.
     case smollm = "smollm"
     /// Llama 3: `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}|`
-    /// ` ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`.
+    /// ` ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`. The case folding of the
+    /// contractions is ASCII only (`'[sS]|'[tT]|...`, llama.cpp's adaptation of `(?i:...)`).
     case llamaBPE = "llama-bpe"
     /// Qwen2: as `llamaBPE` but `\p{N}` (one digit per piece) instead of `\p{N}{1,3}`.
     case qwen2 = "qwen2"

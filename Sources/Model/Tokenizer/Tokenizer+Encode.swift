@@ -1,3 +1,5 @@
+import Foundation
+
 extension Tokenizer {
     /// Token ids of `text`.
     /// - Parameters:
@@ -7,6 +9,7 @@ extension Tokenizer {
     /// - Complexity: O(bytes) for pre-tokenization plus O(k log k) per distinct word of k bytes
     ///   (each distinct word is merged once per call and cached).
     public func encode(_ text: String, addSpecialTokens: Bool = true, parseSpecial: Bool = true) -> [Int] {
+        let text = normalization == .nfc ? text.precomposedStringWithCanonicalMapping : text
         var output: [Int32] = []
         output.reserveCapacity(text.utf8.count / 3 + 1)
         if addSpecialTokens, addBos, let bosTokenId { output.append(Int32(bosTokenId)) }

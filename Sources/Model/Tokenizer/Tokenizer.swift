@@ -1,3 +1,11 @@
+/// Unicode normalization of text before tokenization.
+public enum TextNormalization: String, Sendable {
+    /// Text is tokenized as given (GGUF files; `tokenizer.json` without a normalizer).
+    case none
+    /// Canonical composition (NFC), e.g. "e" + U+0301 becomes "é" (Qwen2's `tokenizer.json`).
+    case nfc
+}
+
 /// A byte-level BPE tokenizer (GPT-2 style): special tokens matched whole, then a pre-tokenizer
 /// cuts the text into words, each word's UTF-8 bytes become byte tokens, and ranked merges join
 /// them (see `BPEMerges`). Decoding concatenates the bytes of the tokens.
@@ -22,6 +30,8 @@ public struct Tokenizer: Sendable {
     public let addBos: Bool
     /// Whether a pre-token word that is itself a vocabulary token skips the merges.
     public let ignoreMerges: Bool
+    /// Unicode normalization applied to text before encoding (a `tokenizer.json` normalizer).
+    public let normalization: TextNormalization
 
     /// The bytes each token stands for, indexed by id.
     let tokenBytes: [[UInt8]]
@@ -59,7 +69,8 @@ public struct Tokenizer: Sendable {
 
     /// The designated initializer: merges already split into (left, right) spellings.
     init(tokens: [String], mergePairs: [(String, String)], isSpecial: [Bool], preTokenizer: PreTokenizer,
-         bosTokenId: Int?, eosTokenId: Int?, addBos: Bool, ignoreMerges: Bool) throws {
+         bosTokenId: Int?, eosTokenId: Int?, addBos: Bool, ignoreMerges: Bool,
+         normalization: TextNormalization = .none) throws {
         for (role, id) in [("bos", bosTokenId), ("eos", eosTokenId)] {
             if let id, !(0..<tokens.count).contains(id) {
                 throw TokenizerError.tokenIdOutOfRange(role: role, id: id, vocabularySize: tokens.count)
@@ -78,6 +89,7 @@ public struct Tokenizer: Sendable {
         self.eosTokenId = eosTokenId
         self.addBos = addBos
         self.ignoreMerges = ignoreMerges
+        self.normalization = normalization
         self.isSpecial = isSpecial
         self.tokenBytes = zip(tokens, isSpecial).map { token, special in
             special ? Array(token.utf8) : (ByteLevel.bytes(ofToken: token) ?? Array(token.utf8))

@@ -19,6 +19,8 @@ public enum TokenizerError: Error, LocalizedError, Equatable, Sendable {
     case tokenIdOutOfRange(role: String, id: Int, vocabularySize: Int)
     /// A token id given to `decode` outside the vocabulary.
     case decodeIdOutOfRange(id: Int, position: Int, vocabularySize: Int)
+    /// A `tokenizer.json` normalizer other than none or NFC.
+    case unsupportedNormalizer(source: String, type: String)
     /// The same token text appears twice in the vocabulary.
     case duplicateToken(token: String, firstId: Int, secondId: Int)
     /// A `tokenizer.json` (or sibling file) that cannot be read or lacks a required field.
@@ -47,6 +49,8 @@ public enum TokenizerError: Error, LocalizedError, Equatable, Sendable {
             return "\(role) token id \(id) is outside the vocabulary of \(size) tokens."
         case let .decodeIdOutOfRange(id, position, size):
             return "Token id \(id) at position \(position) is outside the vocabulary of \(size) tokens."
+        case let .unsupportedNormalizer(source, type):
+            return "\(source): unsupported normalizer '\(type)'; expected none or NFC."
         case let .duplicateToken(token, firstId, secondId):
             return "Token '\(token)' appears twice in the vocabulary (ids \(firstId) and \(secondId))."
         case let .invalidTokenizerFile(path, reason):

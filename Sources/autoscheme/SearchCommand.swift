@@ -1,0 +1,86 @@
+import ArgumentParser
+import Foundation
+import Search
+import Sensitivity
+
+extension BitCounting: ExpressibleByArgument {}
+extension BudgetScope: ExpressibleByArgument {}
+
+/// `autoscheme search`: reads a profile, solves the plan ILP, writes the plan (or a sweep).
+struct SearchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "search",
+        abstract: "Pick one format per layer minimizing predicted loss under an average-bit budget.")
+
+    @Argument(help: "Profile JSON (autoscheme.profile/1).")
+    var profile: String
+
+    @Option(name: .customLong("avg-bits"), help: "Target average bits per counted parameter (never exceeded).")
+    var averageBits: Double?
+
+    @Option(name: .customLong("count"), help: "Bit counting convention: storage or autoround.")
+    var counting: BitCounting = .storage
+
+    @Option(help: "Parameters the average is over: searched (layers only) or model (with fixed tensors).")
+    var scope: BudgetScope = .searched
+
+    @Option(parsing: .upToNextOption,
+            help: "Layers sharing one format: vllm (fused modules, default), none, or regexes whose captures name a group.")
+    var share: [String] = []
+
+    @Option(parsing: .upToNextOption, help: "REGEX=FORMAT: fix the format of matching layers.")
+    var pin: [String] = []
+
+    @Option(parsing: .upToNextOption, help: "REGEX=FMT,FMT: restrict matching layers to these formats.")
+    var allow: [String] = []
+
+    @Option(parsing: .upToNextOption, help: "Only consider these formats.")
+    var formats: [String] = []
+
+    @Option(help: "FROM:TO:STEP: solve every budget of the range and write the frontier with a plan per point.")
+    var sweep: String?
+
+    @Option(name: .shortAndLong, help: "Output plan (or sweep) JSON.")
+    var output: String
+
+    @Flag(help: "Print a machine-readable JSON summary on stdout.")
+    var json = false
+
+    func validate() throws {
+        if (averageBits == nil) == (sweep == nil) {
+            throw ValidationError("Give exactly one of --avg-bits or --sweep.")
+        }
+    }
+
+    var sharingRule: SharingRule {
+        switch share {
+        case []: return .vllm
+        case ["vllm"]: return .vllm
+        case ["none"]: return .none
+        default: return .patterns(share)
+        }
+    }
+
+    func run() throws {
+        do {
+            let loaded = try SensitivityProfile.load(from: URL(fileURLWithPath: profile))
+            let options = SearchOptions(
+                averageBits: averageBits ?? 0, counting: counting, scope: scope, sharing: sharingRule,
+                pins: try pin.map(PinRule.init(parsing:)), allows: try allow.map(AllowRule.init(parsing:)),
+                formats: formats.isEmpty ? nil : formats.map { FormatName($0) })
+            let url = URL(fileURLWithPath: output)
+            if let sweep {
+                let result = try PlanSearch.sweep(profile: loaded, options: options, targets: try PlanSearch.parseSweep(sweep))
+                try result.writeJSON(to: url)
+                print(json ? try SearchSummary.json(result) : SearchSummary.text(result))
+            } else {
+                let plan = try PlanSearch.run(profile: loaded, options: options)
+                try plan.writeJSON(to: url)
+                print(json ? try SearchSummary.json(plan) : SearchSummary.text(plan))
+            }
+        } catch let error as LocalizedError {
+            FileHandle.standardError.write(Data("error: \(error.errorDescription ?? "\(error)")\n".utf8))
+            throw ExitCode(2)
+        }
+    }
+}
