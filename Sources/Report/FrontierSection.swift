@@ -82,6 +82,8 @@ struct FrontierSection: ReportSection {
             let p = point(e.averageBits ?? 0, e.kl ?? 0)
             SVGPlot.marker(&b, .triangle, x: p.0, y: p.1, size: 5, className: "measured",
                            tooltip: "\(e.label ?? "eval"): measured KL \(HumanNumber.significant(e.kl ?? 0)), PPL \(HumanNumber.significant(e.ppl))")
+            let at = placer.place(e.label ?? "", px: p.0, py: p.1)
+            b.element(.text, [("x", SVGPlot.px(at.x)), ("y", SVGPlot.px(at.y)), ("class", "point-label")], text: e.label ?? "")
         }
         legend(&b, frame, hasFrontier: !frontier.isEmpty, hasPlans: !input.plans.isEmpty, hasEvals: !evals.isEmpty)
         b.close(.svg)
@@ -105,8 +107,8 @@ struct FrontierSection: ReportSection {
 
     private func pplChart(_ b: inout HTMLBuilder) {
         let evals = context.input.evals.filter { $0.averageBits != nil }
-        let x = Axis.covering(evals.compactMap(\.averageBits), kind: .linear)
-        let y = Axis.covering(evals.map(\.ppl), kind: .linear)
+        let x = Axis.covering(Self.padded(evals.compactMap(\.averageBits)), kind: .linear)
+        let y = Axis.covering(Self.padded(evals.map(\.ppl)), kind: .linear)
         let frame = PlotFrame(width: 420, height: 400)
         SVGPlot.open(&b, frame, title: "Measured perplexity against average bits")
         SVGPlot.axes(&b, frame, x: x, y: y, xLabel: "average bits per weight", yLabel: "perplexity")
@@ -117,6 +119,14 @@ struct FrontierSection: ReportSection {
                               ("y", SVGPlot.px(frame.y(y.unit(e.ppl)) + 4)), ("class", "point-label")], text: e.label ?? "")
         }
         b.close(.svg)
+    }
+
+    /// `values` plus points 8 % of their range (or 5 % of their size) beyond each end, so markers and
+    /// labels do not sit on the plot's edge.
+    static func padded(_ values: [Double]) -> [Double] {
+        guard let lo = values.min(), let hi = values.max() else { return values }
+        let pad = hi > lo ? 0.08 * (hi - lo) : max(0.05 * abs(hi), 0.5)
+        return values + [lo - pad, hi + pad]
     }
 
     static let evalHeaders = ["evaluation", "avg bits", "perplexity", "KL (nats/token)", "top-1 agreement", "tokens"]
