@@ -165,19 +165,25 @@ struct HeatmapSection: ReportSection {
         b.close(.g)
     }
 
-    /// The caveat for formats that score 0 on every layer (weights already on that grid).
+    /// The caveats of the stored checkpoint, or nil: formats scoring 0 on every layer (the weights
+    /// already lie on that grid), and, for a model stored as GGUF Q4_1, what that means for the 4-bit
+    /// asymmetric format with groups of 32.
     func exactFormatNote() -> String? {
+        var notes: [String] = []
         let exact = context.analysis.formats.filter(\.isExactOnModel).map(\.name.rawValue)
-        guard !exact.isEmpty else { return nil }
-        let list = exact.joined(separator: ", ")
-        var note = "* \(list) scores exactly 0 on every layer: the stored weights already lie on that grid, so "
-            + "re-quantizing reproduces them. This is a property of the stored checkpoint, not evidence that the "
-            + "format is lossless for the original weights."
-        if exact.contains("int4a/g32") {
-            note += " The default model (SmolLM2-135M-Instruct) is stored as GGUF Q4_1 (asymmetric 4-bit, groups of "
-                + "32), which int4a/g32 reproduces exactly; group 128, symmetric, FP4 and 2/3/8-bit formats are not affected."
+        if !exact.isEmpty {
+            notes.append("* \(exact.joined(separator: ", ")) scores exactly 0 on every layer: the stored weights already "
+                + "lie on that grid, so re-quantizing reproduces them. This is a property of the stored checkpoint, not "
+                + "evidence that the format is lossless for the original weights.")
         }
-        return note
+        if context.storedAsQ41, let q41 = context.q41LookalikeFormat {
+            notes.append("* The model is stored as GGUF Q4_1: per 32 weights w = d·q + m with an fp16 scale d and a free "
+                + "fp16 minimum m. \(q41) has the same groups and 16 levels but an integer zero point, so it does not "
+                + "reproduce the stored weights exactly; its scores are low but not 0. Every format here re-quantizes "
+                + "weights that are already 4-bit, so 4-bit scores understate what those formats would cost on the "
+                + "original bf16 weights; group-128, symmetric, FP4 and 2/3/8-bit formats are not on the stored grid.")
+        }
+        return notes.isEmpty ? nil : notes.joined(separator: " ")
     }
 
     func markdown(_ m: inout MarkdownBuilder) {

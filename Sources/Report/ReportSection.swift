@@ -24,7 +24,21 @@ public struct ReportContext: Sendable {
 
     /// The name under which formats are shown: `int4a/g32*` when the format is exact on this model.
     public func formatLabel(_ index: Int) -> String {
-        analysis.formats[index].name.rawValue + (analysis.formats[index].isExactOnModel ? "*" : "")
+        let name = analysis.formats[index].name
+        let flagged = analysis.formats[index].isExactOnModel || (storedAsQ41 && name == q41LookalikeFormat)
+        return name.rawValue + (flagged ? "*" : "")
+    }
+
+    /// Whether the profiled model file is a GGUF stored as Q4_1 (its file name says `Q4_1`, as the
+    /// default SmolLM2-135M-Instruct's does).
+    public var storedAsQ41: Bool {
+        let file = profile.model.path.split(separator: "/").last.map(String.init) ?? ""
+        return file.lowercased().contains("q4_1") && file.lowercased().hasSuffix(".gguf")
+    }
+
+    /// The candidate closest to Q4_1's grid (4-bit asymmetric, groups of 32), if profiled.
+    public var q41LookalikeFormat: FormatName? {
+        profile.formats.first { $0 == "int4a/g32" }
     }
 
     /// Unit of the scores.

@@ -80,7 +80,18 @@ final class ReportRenderTests: XCTestCase {
         let html = ReportDocument(input: ReportInput(profile: profile)).html()
         XCTAssertNil(XMLCheck.parse(html).error)
         XCTAssertTrue(html.contains("int4a/g32*"))
-        XCTAssertTrue(html.contains("stored as GGUF Q4_1"))
+        XCTAssertTrue(html.contains("scores exactly 0 on every layer"))
+        XCTAssertFalse(html.contains("stored as GGUF Q4_1"), "tiny.gguf is not a Q4_1 file")
+        // the default model's file: int4a/g32 is flagged (close to, not on, the Q4_1 grid) whatever its scores
+        var q41 = Fixtures.tinyProfile(extra: ["int4a/g32"])
+        q41.model.path = "/root/.cache/autoscheme/SmolLM2-135M-Instruct.Q4_1.gguf"
+        for i in q41.layers.indices { q41.layers[i].candidates[3].score = 0.001 }
+        let q41Doc = ReportDocument(input: ReportInput(profile: q41))
+        XCTAssertTrue(q41Doc.context.storedAsQ41)
+        XCTAssertTrue(q41Doc.html().contains("int4a/g32*"))
+        XCTAssertTrue(q41Doc.html().contains("The model is stored as GGUF Q4_1"))
+        XCTAssertFalse(q41Doc.html().contains("scores exactly 0 on every layer"))
+        XCTAssertTrue(q41Doc.markdown().contains(#"The model is stored as GGUF Q4\_1"#))
         // an all-zero format at 16 bits (bf16) is not flagged
         XCTAssertEqual(ReportAnalysis(profile: Fixtures.tinyProfile(extra: ["f16"], extraBits: 512),
                                       counting: .storage, scope: .searched).formats[3].isExactOnModel, false)
