@@ -47,7 +47,10 @@ struct ReportCommand: ParsableCommand {
                                         + evals.map { ", eval \($0)" }.joined())
             let files = try ReportWriter.write(input, to: URL(fileURLWithPath: output))
             if json {
-                print("{\"html\": \"\(files.html.path)\", \"markdown\": \"\(files.markdown.path)\"}")
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+                let paths = ["html": files.html.path, "markdown": files.markdown.path]
+                print(String(decoding: try encoder.encode(paths), as: UTF8.self))
             } else {
                 print("wrote \(files.html.path)\nwrote \(files.markdown.path)")
             }
