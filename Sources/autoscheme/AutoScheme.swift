@@ -6,5 +6,6 @@ struct AutoScheme: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "autoscheme",
         abstract: "Find and apply mixed-precision quantization plans for large language models.",
-        subcommands: [InspectCommand.self, SearchCommand.self, ReportCommand.self, BenchCommand.self])
+        subcommands: [InspectCommand.self, SearchCommand.self, EvalCommand.self, ExportPlanCommand.self,
+                      ReportCommand.self, BenchCommand.self])
 }

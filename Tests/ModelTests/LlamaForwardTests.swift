@@ -9,9 +9,9 @@ final class LlamaForwardTests: XCTestCase {
         XCTAssertLessThan(diff, tol, "max abs diff \(diff)", file: file, line: line)
     }
 
-    private func checkAgainstReference(_ c: ModelConfig, file: StaticString = #filePath, line: UInt = #line) throws {
+    private func checkAgainstReference(_ c: ModelConfig, length: Int = 9, file: StaticString = #filePath, line: UInt = #line) throws {
         let t = TinyLlama.tensors(c, seed: 7)
-        let tokens = TinyLlama.tokens(9, vocab: c.vocabSize, seed: 3)
+        let tokens = TinyLlama.tokens(length, vocab: c.vocabSize, seed: 3)
         let model = try LlamaModel(config: c, source: t, ropeLayout: .rotateHalf)
         let got = try model.logits(sequences: [tokens]).data
         let want = try ReferenceLlama.logits(c, t, tokens: tokens).flatMap { $0.map(Float.init) }
@@ -21,6 +21,10 @@ final class LlamaForwardTests: XCTestCase {
     }
 
     func testLlamaMatchesScalarReference() throws { try checkAgainstReference(TinyLlama.config()) }
+    /// 300 tokens: three causal query tiles (128 rows) and RoPE tables beyond max_position_embeddings.
+    func testLongSequenceAcrossAttentionTilesMatchesScalarReference() throws {
+        try checkAgainstReference(TinyLlama.config(layers: 1), length: 300)
+    }
     func testTiedHeadMatchesScalarReference() throws { try checkAgainstReference(TinyLlama.config(tied: true)) }
     func testQwen2BiasesMatchScalarReference() throws { try checkAgainstReference(TinyLlama.config("qwen2")) }
     func testQwen3HeadNormsAndWideHeadsMatchScalarReference() throws {

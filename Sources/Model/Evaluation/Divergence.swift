@@ -32,7 +32,9 @@ public enum Divergence {
         return sum
     }
 
-    /// KL(p || q) with p given as log-probabilities (already normalized) and q as logits.
+    /// KL(p || q) with p given as log-probabilities (already normalized) and q as logits, in nats.
+    /// Terms in Float, summed in Float over runs of 1,024 terms and the runs in Double (the replay's
+    /// fast path; exactly 0 when q's log-softmax reproduces p bitwise).
     public static func kl(referenceLogProbs lp: UnsafeBufferPointer<Float>, other q: UnsafeBufferPointer<Float>) -> Double {
         precondition(lp.count == q.count, "KL over rows of different widths")
         let lzq = logPartition(q)

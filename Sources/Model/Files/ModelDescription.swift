@@ -40,7 +40,10 @@ public struct ModelDescription: Sendable {
     /// Tensor info by Hugging Face name.
     public func tensorInfo(_ name: String) -> TensorInfo? { tensors.tensorInfos.first { $0.name == name } }
 
-    init(path: String, kind: ModelSourceKind, config: ModelConfig, tensors: any TensorSource,
+    /// A description over any tensor source (e.g. a quantized checkpoint read back, or tensors held in
+    /// memory); finds the linear layers.
+    /// - Throws: `ModelFileError.tensorNotFound` / `.badShape` for a missing or non-2-D linear weight.
+    public init(path: String, kind: ModelSourceKind, config: ModelConfig, tensors: any TensorSource,
          ropeLayout: RopeLayout, gguf: GGUFTensorSource? = nil, safetensors: SafetensorsSource? = nil) throws {
         self.path = path
         self.kind = kind

@@ -37,18 +37,21 @@ enum Kernels {
         }
     }
 
-    /// Causal softmax of an L x L score block in place: row i keeps columns 0...i, max-subtracted,
-    /// normalized in Float; columns j > i become 0. Scores are multiplied by `scale` first.
-    static func causalSoftmax(_ s: UnsafeMutablePointer<Float>, length: Int, scale: Float) {
-        for i in 0..<length {
-            let row = s + i * length
+    /// Causal softmax of a tile of query rows in place. Row r (query position first + r, stride
+    /// `stride`) keeps key columns 0...first+r: scaled by `scale`, max-subtracted, exponentiated and
+    /// normalized in Float; columns first+r+1 ..< `keys` become 0.
+    static func causalSoftmax(_ s: UnsafeMutablePointer<Float>, rows: Int, first: Int, keys: Int,
+                              stride: Int, scale: Float) {
+        for r in 0..<rows {
+            let row = s + r * stride
+            let last = first + r
             var m = -Float.infinity
-            for j in 0...i { row[j] *= scale; m = max(m, row[j]) }
+            for j in 0...last { row[j] *= scale; m = max(m, row[j]) }
             var sum: Float = 0
-            for j in 0...i { let e = expf(row[j] - m); row[j] = e; sum += e }
+            for j in 0...last { let e = expf(row[j] - m); row[j] = e; sum += e }
             let inv = 1 / sum
-            for j in 0...i { row[j] *= inv }
-            for j in (i + 1)..<length { row[j] = 0 }
+            for j in 0...last { row[j] *= inv }
+            for j in (last + 1)..<keys { row[j] = 0 }
         }
     }
 }

@@ -55,6 +55,9 @@ public struct LlamaArchitecture: Sendable {
 
     // MARK: Attention
 
+    /// Query rows per attention tile.
+    static let queryTile = 128
+
     /// Grouped-query causal self-attention of RMSNorm'd inputs `x` (rows x hidden); returns the
     /// concatenated head outputs (rows x heads*d), before the output projection.
     ///
@@ -81,7 +84,7 @@ public struct LlamaArchitecture: Sendable {
             table.apply(pk.baseAddress!, rows: rows, heads: c.numKeyValueHeads, sequenceLength: L)
         }
         var out = [Float](repeating: 0, count: rows * qW)
-        var scores = [Float](repeating: 0, count: L * L)
+        var scores = [Float](repeating: 0, count: min(L, Self.queryTile) * L)
         let group = c.numAttentionHeads / c.numKeyValueHeads
         let scale = 1 / Float(d).squareRoot()
         q.withUnsafeBufferPointer { pq in k.withUnsafeBufferPointer { pk in v.withUnsafeBufferPointer { pv in
@@ -89,14 +92,18 @@ public struct LlamaArchitecture: Sendable {
                 for s in 0..<(rows / L) {
                     for h in 0..<c.numAttentionHeads {
                         let kvh = h / group
-                        let qh = pq.baseAddress! + s * L * qW + h * d
                         let kh = pk.baseAddress! + s * L * kvW + kvh * d
                         let vh = pv.baseAddress! + s * L * kvW + kvh * d
-                        BLAS.gemm(.none, .transposed, m: L, n: L, k: d, a: qh, lda: qW, b: kh, ldb: kvW,
-                                  c: ps.baseAddress!, ldc: L)
-                        Kernels.causalSoftmax(ps.baseAddress!, length: L, scale: scale)
-                        BLAS.gemm(.none, .none, m: L, n: d, k: L, a: ps.baseAddress!, lda: L, b: vh, ldb: kvW,
-                                  c: po.baseAddress! + s * L * qW + h * d, ldc: qW)
+                        // Query tiles only meet keys up to their last position (causal), halving the work.
+                        for first in Swift.stride(from: 0, to: L, by: Self.queryTile) {
+                            let m = min(Self.queryTile, L - first), keys = first + m
+                            let qh = pq.baseAddress! + (s * L + first) * qW + h * d
+                            BLAS.gemm(.none, .transposed, m: m, n: keys, k: d, a: qh, lda: qW, b: kh, ldb: kvW,
+                                      c: ps.baseAddress!, ldc: L)
+                            Kernels.causalSoftmax(ps.baseAddress!, rows: m, first: first, keys: keys, stride: L, scale: scale)
+                            BLAS.gemm(.none, .none, m: m, n: d, k: keys, a: ps.baseAddress!, lda: L, b: vh, ldb: kvW,
+                                      c: po.baseAddress! + (s * L + first) * qW + h * d, ldc: qW)
+                        }
                     }
                 }
             } }

@@ -20,7 +20,6 @@ public enum LlamaError: Error, LocalizedError, Equatable, Sendable {
     case replacementShape(layer: String, expected: [Int], actual: [Int])
     /// A block index outside 0..<numHiddenLayers.
     case blockOutOfRange(index: Int, blocks: Int)
-
     public var errorDescription: String? {
         switch self {
         case .unsupportedModelType(let t):

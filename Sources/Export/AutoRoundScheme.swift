@@ -1,0 +1,93 @@
+import Foundation
+import Quant
+
+/// auto-round's `data_type` strings for the weight formats AutoScheme writes.
+public enum AutoRoundDataType: String, Codable, Sendable, CaseIterable {
+    /// Integer codes with fp16 group scales (GPTQ packing).
+    case int
+    /// OCP MXFP4: E2M1 elements, E8M0 scales per 32 inputs.
+    case mxFP = "mx_fp"
+    /// NVFP4: E2M1 elements, E4M3 scales per 16 inputs, fp32 tensor scale.
+    case nvFP = "nv_fp"
+    /// FP8 E4M3 (with `group_size` [128, 128]: one fp32 scale per 128 x 128 block).
+    case fp
+    /// Kept in 16 bits (auto-round writes `{"bits": 16, "data_type": "float"}` for unquantized layers).
+    case float
+}
+
+/// auto-round's per-layer scheme (`{bits, group_size, sym, data_type}`), typed.
+///
+/// `group_size` is a number for group formats and `[rows, cols]` for FP8 blocks; bf16 layers carry
+/// only `bits: 16` and `data_type: "float"`, as auto-round writes kept layers in `extra_config`.
+public struct AutoRoundScheme: Hashable, Sendable {
+    public var bits: Int
+    /// Weights per scale along the input dimension; nil for 16-bit layers.
+    public var groupSize: Int?
+    /// FP8 block shape (rows, cols), serialized as `group_size: [rows, cols]`.
+    public var block: [Int]?
+    public var symmetric: Bool?
+    public var dataType: AutoRoundDataType
+
+    /// The scheme auto-round uses for `format`.
+    public init(_ format: QuantFormat) {
+        switch format.granularity {
+        case let .group(g): groupSize = g; block = nil
+        case let .block(r, c): groupSize = nil; block = [r, c]
+        case .perTensor, .perChannel: groupSize = nil; block = nil
+        }
+        bits = format.bits
+        switch format.family {
+        case .int: dataType = .int; symmetric = format.symmetric
+        case .mxfp4: dataType = .mxFP; symmetric = true
+        case .nvfp4: dataType = .nvFP; symmetric = true
+        case .fp8: dataType = .fp; symmetric = true
+        case .bf16: dataType = .float; symmetric = nil
+        }
+    }
+
+    /// The format this scheme stands for.
+    /// - Throws: `PlanExportError.unsupportedScheme` for combinations AutoScheme has no format for.
+    public func format(layer: String) throws -> QuantFormat {
+        let text = "bits \(bits), group_size \(block.map { "\($0)" } ?? groupSize.map(String.init) ?? "none"), data_type \(dataType.rawValue)"
+        switch (dataType, bits) {
+        case (.int, _):
+            guard let g = groupSize, let f = try? QuantFormat.int(bits: bits, groupSize: g, symmetric: symmetric ?? true) else {
+                throw PlanExportError.unsupportedScheme(layer: layer, scheme: text)
+            }
+            return f
+        case (.mxFP, 4) where groupSize == 32: return .mxfp4
+        case (.nvFP, 4) where groupSize == 16: return .nvfp4
+        case (.fp, 8) where block == [128, 128]: return .fp8
+        case (.float, 16), (.fp, 16): return .bf16
+        default: throw PlanExportError.unsupportedScheme(layer: layer, scheme: text)
+        }
+    }
+
+    /// The scheme as a JSON object (keys as auto-round spells them).
+    public var jsonObject: [String: Any] {
+        var o: [String: Any] = ["bits": bits, "data_type": dataType.rawValue]
+        if let block { o["group_size"] = block } else if let groupSize { o["group_size"] = groupSize }
+        if let symmetric { o["sym"] = symmetric }
+        return o
+    }
+
+    /// Reads a scheme from an auto-round JSON object, filling absent keys from `defaults`.
+    /// - Throws: `PlanExportError.unsupportedScheme` naming `layer` for wrongly typed values.
+    public init(json: [String: Any], defaults: AutoRoundScheme?, layer: String) throws {
+        func bad(_ why: String) -> PlanExportError { .unsupportedScheme(layer: layer, scheme: why) }
+        guard let bits = (json["bits"] as? Int) ?? defaults?.bits else { throw bad("no bits") }
+        let typeText = (json["data_type"] as? String) ?? defaults?.dataType.rawValue ?? "int"
+        guard let type = AutoRoundDataType(rawValue: typeText) else { throw bad("data_type \(typeText)") }
+        self.bits = bits
+        dataType = type
+        symmetric = (json["sym"] as? Bool) ?? defaults?.symmetric
+        if let pair = json["group_size"] as? [Int] {
+            block = pair; groupSize = nil
+        } else if let g = json["group_size"] as? Int {
+            groupSize = g; block = nil
+        } else {
+            groupSize = defaults?.groupSize; block = defaults?.block
+        }
+        if bits >= 16 { groupSize = nil; block = nil; symmetric = nil; dataType = .float }
+    }
+}

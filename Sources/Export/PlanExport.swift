@@ -1,0 +1,59 @@
+import Foundation
+import Model
+import Quant
+import Search
+import Sensitivity
+
+/// Tools a plan can be exported for.
+public enum PlanExportTarget: String, CaseIterable, Sendable {
+    /// auto-round's `layer_config` (JSON): `{module: {bits, group_size, sym, data_type}}`.
+    case autoround
+    /// An llm-compressor recipe (YAML) with compressed-tensors config groups.
+    case llmcompressor
+    /// A `--tensor-type-file` for llama.cpp's `llama-quantize`.
+    case llamacpp
+    /// AutoScheme's own plan JSON, normalised (canonical format names, model order, sorted keys).
+    case json
+}
+
+/// Renders plans for other tools. Every export covers each plan layer exactly once, by the name the
+/// target tool uses (Hugging Face module names, or GGUF tensor names for llama.cpp).
+public enum PlanExport {
+    /// The text of `plan` for `target`, after checking it against `model`.
+    /// - Parameter file: the plan's path, for messages.
+    /// - Throws: `PlanExportError` naming the first plan layer that does not match the model.
+    public static func render(_ plan: QuantizationPlan, target: PlanExportTarget, model: ModelDescription,
+                              file: String) throws -> String {
+        let layers = try PlanExportLayers.resolve(plan, model: model, file: file)
+        switch target {
+        case .autoround: return try PlanExportAutoRound.layerConfig(layers)
+        case .llmcompressor: return PlanExportLLMCompressor.recipe(layers, source: plan.source.modelPath)
+        case .llamacpp: return PlanExportLlamaCpp.tensorTypes(layers, model: model)
+        case .json: return try normalized(plan, layers: layers, model: model)
+        }
+    }
+
+    /// Renders and writes to `url` (temporary file, then rename).
+    public static func write(_ plan: QuantizationPlan, target: PlanExportTarget, model: ModelDescription,
+                             file: String, to url: URL) throws {
+        let text = try render(plan, target: target, model: model, file: file)
+        try QuantizedCheckpointFiles.atomicWrite(Data(text.utf8), to: url)
+    }
+
+    /// The plan with canonical format names, layers in the model's order, pretty JSON with sorted keys.
+    static func normalized(_ plan: QuantizationPlan, layers: [PlanExportLayer], model: ModelDescription) throws -> String {
+        let order = Dictionary(model.linearLayers.enumerated().map { ($1.weightName, $0) }, uniquingKeysWith: { a, _ in a })
+        let formats = Dictionary(layers.map { ($0.weightName, $0.format) }, uniquingKeysWith: { a, _ in a })
+        var out = plan
+        out.layers = plan.layers.map { d in
+            var d = d
+            let weight = d.name.hasSuffix(".weight") ? d.name : d.name + ".weight"
+            d.name = weight
+            if let f = formats[weight] { d.format = FormatName(f.name) }
+            return d
+        }.sorted { (order[$0.name] ?? 0) < (order[$1.name] ?? 0) }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return String(decoding: try encoder.encode(out), as: UTF8.self) + "\n"
+    }
+}

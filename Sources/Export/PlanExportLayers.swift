@@ -1,0 +1,60 @@
+import Foundation
+import Model
+import Quant
+import Search
+
+/// One plan decision checked against a model: the module, its weight's shape and its format.
+public struct PlanExportLayer: Sendable, Equatable {
+    /// Hugging Face module name, e.g. `model.layers.0.self_attn.q_proj`.
+    public var module: String
+    /// Hugging Face weight name (`module + ".weight"`).
+    public var weightName: String
+    /// The model's linear layer.
+    public var layer: LinearLayer
+    public var format: QuantFormat
+}
+
+/// Reads plans and checks them against a model.
+public enum PlanExportLayers {
+    /// Decodes a plan file (`autoscheme.plan/1`).
+    /// - Throws: `PlanExportError.unreadablePlan` / `.unsupportedSchema` naming the file.
+    public static func readPlan(_ url: URL) throws -> QuantizationPlan {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw PlanExportError.unreadablePlan(file: url.path, reason: error.localizedDescription)
+        }
+        let plan: QuantizationPlan
+        do { plan = try JSONDecoder().decode(QuantizationPlan.self, from: data) } catch {
+            throw PlanExportError.unreadablePlan(file: url.path, reason: "not a plan JSON (\(error))")
+        }
+        guard plan.schema == QuantizationPlan.currentSchema else {
+            throw PlanExportError.unsupportedSchema(file: url.path, expected: QuantizationPlan.currentSchema, actual: plan.schema)
+        }
+        return plan
+    }
+
+    /// The plan's layers in plan order, each matched to a linear layer of `model` by name and
+    /// parameter count, with its format parsed.
+    /// - Parameter file: the plan's path, for messages.
+    /// - Throws: `PlanExportError` naming the first mismatch (unknown layer, parameter count,
+    ///   duplicate, unknown format).
+    /// - Complexity: O(plan layers + model layers).
+    public static func resolve(_ plan: QuantizationPlan, model: ModelDescription, file: String) throws -> [PlanExportLayer] {
+        let byWeight = Dictionary(model.linearLayers.map { ($0.weightName, $0) }, uniquingKeysWith: { a, _ in a })
+        var seen = Set<String>()
+        return try plan.layers.map { decision in
+            let weight = decision.name.hasSuffix(".weight") ? decision.name : decision.name + ".weight"
+            guard let layer = byWeight[weight] else {
+                throw PlanExportError.unknownLayer(file: file, layer: decision.name, model: model.path)
+            }
+            guard seen.insert(weight).inserted else { throw PlanExportError.duplicateLayer(file: file, layer: decision.name) }
+            guard decision.parameters == layer.parameterCount else {
+                throw PlanExportError.shapeMismatch(file: file, layer: decision.name, expected: layer.parameterCount, actual: decision.parameters)
+            }
+            guard let format = try? QuantFormat(parsing: decision.format.rawValue) else {
+                throw PlanExportError.unknownFormat(file: file, layer: decision.name, format: decision.format.rawValue)
+            }
+            return PlanExportLayer(module: layer.name, weightName: weight, layer: layer, format: format)
+        }
+    }
+}

@@ -1,0 +1,74 @@
+import ArgumentParser
+import Export
+import Foundation
+import Model
+
+/// `autoscheme eval [MODEL] --text FILE`: perplexity by the project's protocol (consecutive,
+/// non-overlapping windows of `--ctx` tokens from the start of the text, each run on its own,
+/// tokens 1..ctx-1 scored) and, with `--against ORIGINAL`, mean KL(original || model) in nats per
+/// token and top-1 agreement on the same positions. Progress with ETA goes to stderr.
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Perplexity of a model on a text; KL divergence and top-1 agreement against an original.")
+
+    @Argument(help: "A .gguf file, a Hugging Face folder (plain or auto_round-quantized), or 'default'.")
+    var model: String?
+
+    @Option(help: "UTF-8 text file to evaluate on (e.g. alice29.txt).")
+    var text: String
+
+    @Option(help: "Tokens per window.")
+    var ctx = 512
+
+    @Option(help: "Number of windows (default: every full window of the text).")
+    var windows: Int?
+
+    @Option(help: "The original model to compare against (KL divergence, top-1 agreement).")
+    var against: String?
+
+    @Flag(help: "Print one JSON object {ppl, kl, top1_agree, tokens, ctx, windows}.")
+    var json = false
+
+    func validate() throws {
+        if ctx < 2 { throw ValidationError("--ctx must be at least 2, got \(ctx).") }
+        if let windows, windows < 1 { throw ValidationError("--windows must be at least 1, got \(windows).") }
+    }
+
+    func run() throws {
+        do {
+            let description = try QuantizedCheckpointLoader.open(try ModelLoader.resolve(model))
+            let tokens = try EvaluationInputs.tokens(ofTextFile: text,
+                                                     tokenizer: try EvaluationInputs.tokenizer(of: description))
+            _ = try Evaluation.windowCount(tokens: tokens.count, ctx: ctx, requested: windows)
+            let subject = try EvaluationInputs.model(description).resident()
+            let original = try against.map {
+                try EvaluationInputs.model(try QuantizedCheckpointLoader.open(try ModelLoader.resolve($0))).resident()
+            }
+            let start = Date()
+            let result = try Evaluation.run(model: subject, tokens: tokens, ctx: ctx, windows: windows,
+                                            against: original) { done, total in
+                let elapsed = Date().timeIntervalSince(start)
+                let eta = elapsed / Double(done) * Double(total - done)
+                FileHandle.standardError.write(Data(String(format: "eval: window %d/%d, %.0f s elapsed, ETA %.0f s\r",
+                                                           done, total, elapsed, eta).utf8))
+            }
+            FileHandle.standardError.write(Data("\n".utf8))
+            print(json ? try Self.json(result) : Self.text(result))
+        } catch { printError(error); throw ExitCode.failure }
+    }
+
+    static func json(_ r: EvaluationResult) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(r), as: UTF8.self)
+    }
+
+    static func text(_ r: EvaluationResult) -> String {
+        var lines = [String(format: "PPL %.4f  (%d windows x %d tokens, %d predicted)", r.ppl, r.windows, r.ctx, r.tokens)]
+        if let kl = r.kl, let top1 = r.top1Agree {
+            lines.append(String(format: "KL %.6f nats/token, top-1 agreement %.4f", kl, top1))
+        }
+        return lines.joined(separator: "\n")
+    }
+}

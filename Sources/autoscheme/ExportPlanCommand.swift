@@ -1,0 +1,38 @@
+import ArgumentParser
+import Export
+import Foundation
+import Model
+
+extension PlanExportTarget: ExpressibleByArgument {}
+
+/// `autoscheme export-plan PLAN --to autoround|llmcompressor|llamacpp|json -o FILE [--model MODEL]`.
+struct ExportPlanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export-plan",
+        abstract: "Write a plan for another tool: auto-round layer_config, llm-compressor recipe, llama-quantize tensor types, or the normalised plan JSON.")
+
+    @Argument(help: "A plan file (autoscheme.plan/1).")
+    var plan: String
+
+    @Option(help: "Target: \(PlanExportTarget.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var to: PlanExportTarget
+
+    @Option(name: .shortAndLong, help: "Output file (written to a temporary path, then renamed).")
+    var output: String
+
+    @Option(help: "The model the plan is for (default: the plan's source model_path). Plan layers are checked against it.")
+    var model: String?
+
+    func run() throws {
+        do {
+            let url = URL(fileURLWithPath: plan)
+            let decoded = try PlanExportLayers.readPlan(url)
+            let description = try QuantizedCheckpointLoader.open(try ModelLoader.resolve(model ?? decoded.source.modelPath))
+            try PlanExport.write(decoded, target: to, model: description, file: plan, to: URL(fileURLWithPath: output))
+            print("Wrote \(to.rawValue) export of \(decoded.layers.count) layers to \(output)")
+        } catch {
+            printError(error)
+            throw ExitCode.failure
+        }
+    }
+}
