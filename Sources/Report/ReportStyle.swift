@@ -1,4 +1,4 @@
-/// The report's inline style sheet: screen layout, chart styling and print rules (A4/Letter,
+/// The report's inline style sheet: screen layout, chart styling and print rules (A4 pages,
 /// no page breaks inside figures and tables, links shown without colour).
 enum ReportStyle {
     static let css = """
