@@ -6,5 +6,14 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Measure the speed of parts of the tool and print a table.",
         subcommands: [BenchFilesCommand.self, BenchFormats.self, BenchTokenizer.self, BenchSearch.self,
-                      BenchForwardCommand.self, BenchProfile.self, BenchSignRound.self])
+        subcommands: [
+            BenchFilesCommand.self,
+            BenchFormats.self,
+            BenchTokenizer.self,
+            BenchForwardCommand.self,
+            BenchProfile.self,
+            BenchSearch.self,
+            BenchSignRound.self,
+            BenchReport.self,
+        ])
 }
