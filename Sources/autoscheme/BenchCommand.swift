@@ -5,7 +5,6 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure the speed of parts of the tool and print a table.",
-        subcommands: [BenchFilesCommand.self, BenchFormats.self, BenchTokenizer.self, BenchSearch.self,
         subcommands: [
             BenchFilesCommand.self,
             BenchFormats.self,
