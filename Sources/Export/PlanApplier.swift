@@ -21,6 +21,8 @@ public struct QuantizeOptions: Sendable, Equatable {
 public struct QuantizedWeights: Sendable {
     /// Replacement weight by layer; layers the plan leaves out are absent.
     public var weights: [LayerID: Matrix]
+    /// Codes and scales by layer (the learned rounding applied), for packed checkpoints.
+    public var quantized: [LayerID: QuantizedTensor]
     public var stats: [LayerQuantizeStats]
 }
 
@@ -47,7 +49,7 @@ public struct PlanApplier {
         let start = DispatchTime.now().uptimeNanoseconds
         let streams = try CalibrationStreams(model: model, windows: windows,
                                              quantizedInput: options.quantizedInput && options.method == .signround)
-        var out = QuantizedWeights(weights: [:], stats: [])
+        var out = QuantizedWeights(weights: [:], quantized: [:], stats: [])
         let totalWork = formats.keys.reduce(0.0) { $0 + work($1) }
         var doneWork = 0.0
         for block in 0..<model.config.numHiddenLayers {
@@ -65,6 +67,8 @@ public struct PlanApplier {
                                                     options: so, name: id.description)
                 weights[kind] = result.weights
                 out.weights[id] = result.weights
+                out.quantized[id] = try format.quantizer.quantize(weights: w, name: id.description,
+                                                                  adjustments: result.adjustments)
                 out.stats.append(LayerQuantizeStats(
                     name: id.description, format: format.name, rtnError: result.rtnLoss,
                     signRoundError: result.bestLoss, bestIteration: result.bestIteration,

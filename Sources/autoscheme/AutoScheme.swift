@@ -14,6 +14,7 @@ struct AutoScheme: ParsableCommand {
             EvalCommand.self,
             ExportPlanCommand.self,
             ReportCommand.self,
+            RunCommand.self,
             BenchCommand.self,
         ])
 }

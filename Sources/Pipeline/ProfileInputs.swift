@@ -3,16 +3,16 @@ import Model
 import Sensitivity
 
 /// The model and calibration tokens a profiler run needs, loaded from CLI arguments.
-struct ProfileInputs {
-    let description: ModelDescription
-    let model: LlamaModel
-    let tokens: [Int]
-    let calibrationFile: String
-    let calibrationSHA256: String
+public struct ProfileInputs {
+    public let description: ModelDescription
+    public let model: LlamaModel
+    public let tokens: [Int]
+    public let calibrationFile: String
+    public let calibrationSHA256: String
 
     /// Opens `model` (nil: the cached default) and tokenizes `calib` (nil: the cached lcet10.txt)
     /// with the model's own tokenizer (no BOS), reading the text with universal newlines.
-    init(model path: String?, calib: String?) throws {
+    public init(model path: String?, calib: String?) throws {
         description = try ModelLoader.open(try ModelLoader.resolve(path))
         model = try LlamaModel(config: description.config, source: description.tensors, ropeLayout: description.ropeLayout)
         calibrationFile = try calib ?? Assets.path(.lcet10)
