@@ -10,6 +10,7 @@
 //   Search            the integer linear program over a profile (the plan file)
 //   Export            applying a plan to a model, quantized checkpoints, plans for other tools
 //   Report            HTML and markdown reports
+//   Pipeline          `run`: profile (cached), search, quantize, export, evaluate, report in one call
 //   autoscheme        the command-line tool (thin: parses, calls the libraries, prints)
 import PackageDescription
 
@@ -33,8 +34,9 @@ let package = Package(
         .target(name: "Search", dependencies: ["Sensitivity", "Quant", "CGLPK"]),
         .target(name: "Export", dependencies: ["Search", "Sensitivity", "Model", "Quant", "TensorCore"]),
         .target(name: "Report", dependencies: ["Search", "Sensitivity", "Quant"]),
+        .target(name: "Pipeline", dependencies: ["Report", "Export", "Search", "Sensitivity", "Model", "Quant", "TensorCore"]),
         .executableTarget(name: "autoscheme", dependencies: [
-            "Report", "Export", "Search", "Sensitivity", "Model", "Quant", "TensorCore",
+            "Pipeline", "Report", "Export", "Search", "Sensitivity", "Model", "Quant", "TensorCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
@@ -44,6 +46,7 @@ let package = Package(
         .testTarget(name: "SearchTests", dependencies: ["Search", "Sensitivity", "Quant"]),
         .testTarget(name: "ExportTests", dependencies: ["Export", "Search", "Model", "Quant", "TensorCore"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Search", "Sensitivity"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Sensitivity", "Model"]),
         .testTarget(name: "CLITests", dependencies: ["autoscheme"]),
     ]
 )

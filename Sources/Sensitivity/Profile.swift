@@ -23,10 +23,14 @@ public struct SensitivityProfile: Codable, Sendable, Equatable {
     public var validation: [EstimatorValidation]?
     /// Optional wall-clock times of the profiler's stages.
     public var timings: [StageTiming]?
+    /// Optional: how the scores were measured (units, KL probes, held-out validation windows).
+    /// Absent in files written before it existed.
+    public var profiler: ProfilerSettings?
 
     public init(model: ModelIdentity, calibration: CalibrationSettings, estimator: String,
                 formats: [FormatName], layers: [ProfileLayer],
-                validation: [EstimatorValidation]? = nil, timings: [StageTiming]? = nil) {
+                validation: [EstimatorValidation]? = nil, timings: [StageTiming]? = nil,
+                profiler: ProfilerSettings? = nil) {
         self.schema = Self.currentSchema
         self.model = model
         self.calibration = calibration
@@ -35,6 +39,7 @@ public struct SensitivityProfile: Codable, Sendable, Equatable {
         self.layers = layers
         self.validation = validation
         self.timings = timings
+        self.profiler = profiler
     }
 }
 
@@ -131,14 +136,16 @@ public struct ProfileLayer: Codable, Sendable, Equatable {
     public var fusedGroup: String?
     /// One entry per candidate format the profiler measured for this layer.
     public var candidates: [FormatCandidate]
+    /// Optional: the KL probe that calibrated this layer's gain (estimator `calibrated`).
+    public var probe: LayerProbe?
 
     enum CodingKeys: String, CodingKey {
-        case name, block, kind, shape, parameters, candidates
+        case name, block, kind, shape, parameters, candidates, probe
         case fusedGroup = "fused_group"
     }
 
     public init(name: String, block: Int?, kind: LayerKind, shape: [Int], parameters: Int,
-                fusedGroup: String?, candidates: [FormatCandidate]) {
+                fusedGroup: String?, candidates: [FormatCandidate], probe: LayerProbe? = nil) {
         self.name = name
         self.block = block
         self.kind = kind
@@ -146,6 +153,7 @@ public struct ProfileLayer: Codable, Sendable, Equatable {
         self.parameters = parameters
         self.fusedGroup = fusedGroup
         self.candidates = candidates
+        self.probe = probe
     }
 
     /// The candidate entry for a format, if measured.
@@ -164,12 +172,17 @@ public struct FormatCandidate: Codable, Sendable, Equatable {
     /// Set when the quantizer could not apply the format as named (e.g. a shape not divisible by
     /// the group) and used a fallback; says what it did.
     public var fallback: String?
+    /// Optional: the score of every estimator the profiler computed, keyed by estimator name
+    /// (`output-error`, `calibrated`, `kl`); `score` equals the entry of the profile's estimator.
+    public var estimates: [String: Double]?
 
-    public init(format: FormatName, score: Double, bits: LayerBits, fallback: String? = nil) {
+    public init(format: FormatName, score: Double, bits: LayerBits, fallback: String? = nil,
+                estimates: [String: Double]? = nil) {
         self.format = format
         self.score = score
         self.bits = bits
         self.fallback = fallback
+        self.estimates = estimates
     }
 }
 
@@ -198,12 +211,21 @@ public struct ValidationPoint: Codable, Sendable, Equatable {
     public var format: FormatName?
     public var predicted: Double
     public var measured: Double
+    /// Optional: average bits per weight of a whole-plan point (storage convention, searched layers).
+    public var averageBits: Double?
 
-    public init(layer: String?, format: FormatName?, predicted: Double, measured: Double) {
+    enum CodingKeys: String, CodingKey {
+        case layer, format, predicted, measured
+        case averageBits = "average_bits"
+    }
+
+    public init(layer: String?, format: FormatName?, predicted: Double, measured: Double,
+                averageBits: Double? = nil) {
         self.layer = layer
         self.format = format
         self.predicted = predicted
         self.measured = measured
+        self.averageBits = averageBits
     }
 }
 

@@ -6,6 +6,15 @@ struct AutoScheme: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "autoscheme",
         abstract: "Find and apply mixed-precision quantization plans for large language models.",
-        subcommands: [InspectCommand.self, SearchCommand.self, EvalCommand.self, ExportPlanCommand.self,
-                      BenchCommand.self])
+        subcommands: [
+            InspectCommand.self,
+            ProfileCommand.self,
+            SearchCommand.self,
+            QuantizeCommand.self,
+            EvalCommand.self,
+            ExportPlanCommand.self,
+            ReportCommand.self,
+            RunCommand.self,
+            BenchCommand.self,
+        ])
 }

@@ -5,6 +5,15 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure the speed of parts of the tool and print a table.",
-        subcommands: [BenchFilesCommand.self, BenchFormats.self, BenchTokenizer.self, BenchSearch.self,
-                      BenchForwardCommand.self, BenchBackwardCommand.self])
+        subcommands: [
+            BenchFilesCommand.self,
+            BenchFormats.self,
+            BenchTokenizer.self,
+            BenchForwardCommand.self,
+            BenchBackwardCommand.self,
+            BenchProfile.self,
+            BenchSearch.self,
+            BenchSignRound.self,
+            BenchReport.self,
+        ])
 }

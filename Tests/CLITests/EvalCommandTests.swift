@@ -3,40 +3,12 @@ import XCTest
 
 /// `autoscheme eval`, run end to end as a process on the cached default model.
 final class EvalCommandTests: XCTestCase {
-    private var executable: URL {
-        var dir = URL(fileURLWithPath: CommandLine.arguments.first { $0.hasSuffix(".xctest") } ?? CommandLine.arguments[0])
-        while dir.pathExtension == "xctest" || !FileManager.default.fileExists(atPath: dir.appendingPathComponent("autoscheme").path) {
-            let parent = dir.deletingLastPathComponent()
-            if parent.path == dir.path { break }
-            dir = parent
-        }
-        return dir.appendingPathComponent("autoscheme")
-    }
-
-    private func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let p = Process(), out = Pipe(), err = Pipe()
-        p.executableURL = executable
-        p.arguments = arguments
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
-    }
-
-    private func cached(_ name: String) throws -> String {
-        let cache = ProcessInfo.processInfo.environment["AUTOSCHEME_CACHE"] ?? NSHomeDirectory() + "/.cache/autoscheme"
-        let path = cache + "/" + name
-        guard FileManager.default.fileExists(atPath: path) else { throw XCTSkip("\(name) not cached in \(cache)") }
-        return path
-    }
 
     /// One window of alice29.txt against the model itself: PPL 24.276 (reference, within 0.5%),
     /// KL exactly 0 and full agreement, in the documented JSON keys.
     func testJSONAgainstItself() throws {
-        let model = try cached("SmolLM2-135M-Instruct.Q4_1.gguf"), text = try cached("alice29.txt")
-        let r = try run(["eval", model, "--text", text, "--windows", "1", "--against", model, "--json"])
+        let model = try CLI.cached("SmolLM2-135M-Instruct.Q4_1.gguf"), text = try CLI.cached("alice29.txt")
+        let r = try CLI.run(["eval", model, "--text", text, "--windows", "1", "--against", model, "--json"])
         XCTAssertEqual(r.status, 0, r.stderr)
         let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
         XCTAssertEqual(Set(json.keys), ["ppl", "kl", "top1_agree", "tokens", "ctx", "windows"])
@@ -48,11 +20,11 @@ final class EvalCommandTests: XCTestCase {
     }
 
     func testTextShorterThanOneWindowIsOneLineError() throws {
-        let model = try cached("SmolLM2-135M-Instruct.Q4_1.gguf")
+        let model = try CLI.cached("SmolLM2-135M-Instruct.Q4_1.gguf")
         let short = FileManager.default.temporaryDirectory.appendingPathComponent("autoscheme-eval-short.txt")
         try Data("Alice was beginning to get very tired.".utf8).write(to: short)
         defer { try? FileManager.default.removeItem(at: short) }
-        let r = try run(["eval", model, "--text", short.path])
+        let r = try CLI.run(["eval", model, "--text", short.path])
         XCTAssertEqual(r.status, 1)
         XCTAssertEqual(r.stdout, "")
         XCTAssertEqual(r.stderr, "autoscheme: The text has 8 tokens, fewer than the 512 its windows need.\n")

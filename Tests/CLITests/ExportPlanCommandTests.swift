@@ -3,34 +3,6 @@ import XCTest
 
 /// `autoscheme export-plan`, run end to end as a process on the default model.
 final class ExportPlanCommandTests: XCTestCase {
-    private var executable: URL {
-        var dir = URL(fileURLWithPath: CommandLine.arguments.first { $0.hasSuffix(".xctest") } ?? CommandLine.arguments[0])
-        while dir.pathExtension == "xctest" || !FileManager.default.fileExists(atPath: dir.appendingPathComponent("autoscheme").path) {
-            let parent = dir.deletingLastPathComponent()
-            if parent.path == dir.path { break }
-            dir = parent
-        }
-        return dir.appendingPathComponent("autoscheme")
-    }
-
-    private func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let p = Process(), out = Pipe(), err = Pipe()
-        p.executableURL = executable
-        p.arguments = arguments
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
-    }
-
-    private func cachedModel() throws -> String {
-        let cache = ProcessInfo.processInfo.environment["AUTOSCHEME_CACHE"] ?? NSHomeDirectory() + "/.cache/autoscheme"
-        let path = cache + "/SmolLM2-135M-Instruct.Q4_1.gguf"
-        guard FileManager.default.fileExists(atPath: path) else { throw XCTSkip("default model not cached in \(cache)") }
-        return path
-    }
 
     /// A plan JSON for SmolLM2-135M: every linear layer, formats cycling through `formats`.
     private func planJSON(model: String, formats: [String], firstName: String? = nil) -> String {
@@ -58,7 +30,7 @@ final class ExportPlanCommandTests: XCTestCase {
     }
 
     func testEveryTargetOnDefaultModel() throws {
-        let model = try cachedModel()
+        let model = try CLI.cachedModel()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("export-plan-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -66,7 +38,7 @@ final class ExportPlanCommandTests: XCTestCase {
         try Data(planJSON(model: model, formats: ["int4/g128", "int2/g128", "mxfp4", "nvfp4", "fp8", "bf16", "int8/g128", "int3/g128"]).utf8).write(to: plan)
         for target in ["autoround", "llmcompressor", "llamacpp", "json"] {
             let out = dir.appendingPathComponent("out.\(target)")
-            let r = try run(["export-plan", plan.path, "--to", target, "-o", out.path])
+            let r = try CLI.run(["export-plan", plan.path, "--to", target, "-o", out.path])
             XCTAssertEqual(r.status, 0, r.stderr)
             XCTAssertTrue(r.stdout.contains("210 layers"), r.stdout)
             let text = try String(contentsOf: out, encoding: .utf8)
@@ -85,14 +57,14 @@ final class ExportPlanCommandTests: XCTestCase {
     }
 
     func testPlanNamingAnUnknownLayerFailsNamingIt() throws {
-        let model = try cachedModel()
+        let model = try CLI.cachedModel()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("export-plan-bad-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let plan = dir.appendingPathComponent("plan.json")
         try Data(planJSON(model: model, formats: ["int4/g128"], firstName: "model.layers.0.self_attn.qq_proj.weight").utf8).write(to: plan)
         let out = dir.appendingPathComponent("out.yaml")
-        let r = try run(["export-plan", plan.path, "--to", "llmcompressor", "-o", out.path])
+        let r = try CLI.run(["export-plan", plan.path, "--to", "llmcompressor", "-o", out.path])
         XCTAssertNotEqual(r.status, 0)
         XCTAssertTrue(r.stderr.contains("model.layers.0.self_attn.qq_proj.weight"), r.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))

@@ -3,39 +3,10 @@ import XCTest
 
 /// `autoscheme inspect`, run end to end as a process.
 final class InspectCommandTests: XCTestCase {
-    /// The built `autoscheme` executable, beside the test bundle.
-    private var executable: URL {
-        var dir = URL(fileURLWithPath: CommandLine.arguments.first { $0.hasSuffix(".xctest") } ?? CommandLine.arguments[0])
-        while dir.pathExtension == "xctest" || !FileManager.default.fileExists(atPath: dir.appendingPathComponent("autoscheme").path) {
-            let parent = dir.deletingLastPathComponent()
-            if parent.path == dir.path { break }
-            dir = parent
-        }
-        return dir.appendingPathComponent("autoscheme")
-    }
-
-    private func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let p = Process(), out = Pipe(), err = Pipe()
-        p.executableURL = executable
-        p.arguments = arguments
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
-    }
-
-    private func cachedModel() throws -> String {
-        let cache = ProcessInfo.processInfo.environment["AUTOSCHEME_CACHE"] ?? NSHomeDirectory() + "/.cache/autoscheme"
-        let path = cache + "/SmolLM2-135M-Instruct.Q4_1.gguf"
-        guard FileManager.default.fileExists(atPath: path) else { throw XCTSkip("default model not cached in \(cache)") }
-        return path
-    }
 
     func testJSONOnDefaultModel() throws {
-        _ = try cachedModel()
-        let r = try run(["inspect", "--json"])
+        _ = try CLI.cachedModel()
+        let r = try CLI.run(["inspect", "--json"])
         XCTAssertEqual(r.status, 0, r.stderr)
         let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         XCTAssertEqual(json["architecture"] as? String, "llama")
@@ -51,8 +22,8 @@ final class InspectCommandTests: XCTestCase {
     }
 
     func testTextOnDefaultModel() throws {
-        let path = try cachedModel()
-        let r = try run(["inspect", path])
+        let path = try CLI.cachedModel()
+        let r = try CLI.run(["inspect", path])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stdout.contains("architecture  llama\n"))
         XCTAssertTrue(r.stdout.contains("blocks        30\n"))
@@ -63,7 +34,7 @@ final class InspectCommandTests: XCTestCase {
     }
 
     func testErrorIsOneLineOnStderr() throws {
-        let r = try run(["inspect", "/nonexistent/model.gguf"])
+        let r = try CLI.run(["inspect", "/nonexistent/model.gguf"])
         XCTAssertNotEqual(r.status, 0)
         XCTAssertEqual(r.stdout, "")
         XCTAssertEqual(r.stderr, "autoscheme: /nonexistent/model.gguf: cannot open: no such file or folder\n")

@@ -17,29 +17,8 @@ final class SearchCommandTests: XCTestCase {
         try? FileManager.default.removeItem(at: folder)
     }
 
-    /// The `autoscheme` binary next to the test bundle.
-    var executable: URL {
-        var directory = Bundle.main.bundleURL
-        for _ in 0..<3 where !FileManager.default.fileExists(atPath: directory.appendingPathComponent("autoscheme").path) {
-            directory.deleteLastPathComponent()
-        }
-        return directory.appendingPathComponent("autoscheme")
-    }
 
-    func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.currentDirectoryURL = folder
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
-    }
+    func run(_ arguments: [String]) throws -> CLI.Result { try CLI.run(arguments, in: folder) }
 
     func testJSONSummaryAndPlanFile() throws {
         let result = try run(["search", "profile.json", "--avg-bits", "3.25", "--pin", "down_proj=int4/g128",

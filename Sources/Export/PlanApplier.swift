@@ -1,0 +1,105 @@
+import Dispatch
+import Foundation
+import Model
+import Quant
+import TensorCore
+
+/// What `PlanApplier` runs.
+public struct QuantizeOptions: Sendable, Equatable {
+    public var method: QuantizeMethod = .signround
+    public var signRound = SignRoundOptions()
+    /// Calibration windows: count, length and seed (see `CalibrationWindows.sample`).
+    public var calibration = CalibrationOptions(sampleCount: 32, sequenceLength: 512, seed: 42)
+    /// Inputs from the partly quantized model (AutoRound's `enable_quanted_input`); the target stays
+    /// the original output.
+    public var quantizedInput = true
+
+    public init() {}
+}
+
+/// The quantized linear weights of a model (dequantized Float32, source row layout) and statistics.
+public struct QuantizedWeights: Sendable {
+    /// Replacement weight by layer; layers the plan leaves out are absent.
+    public var weights: [LayerID: Matrix]
+    /// Codes and scales by layer (the learned rounding applied), for packed checkpoints.
+    public var quantized: [LayerID: QuantizedTensor]
+    public var stats: [LayerQuantizeStats]
+}
+
+/// Applies a plan to a model block by block: captures the calibration inputs of each block (on the
+/// original and, with quantized input, the partly quantized model), quantizes the block's layers
+/// with SignRound or round-to-nearest, then moves the quantized stream through the quantized block.
+/// Progress (one line per layer, with an ETA from the work left) goes to `progress`.
+public struct PlanApplier {
+    public let model: LlamaModel
+    public let formats: [LayerID: QuantFormat]
+    public let options: QuantizeOptions
+
+    public init(model: LlamaModel, formats: [LayerID: QuantFormat], options: QuantizeOptions) {
+        self.model = model
+        self.formats = formats
+        self.options = options
+    }
+
+    /// Runs the plan over calibration `windows` (equal-length token windows).
+    /// - Throws: `LlamaError` for bad windows or weights, `SignRoundError`, `QuantError`.
+    /// - Complexity: 3 block forwards per block over all windows plus, per tuned layer,
+    ///   (iterations + 1) x 2 out x in^2 flops.
+    public func run(windows: [[Int]], progress: ((String) -> Void)? = nil) throws -> QuantizedWeights {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let streams = try CalibrationStreams(model: model, windows: windows,
+                                             quantizedInput: options.quantizedInput && options.method == .signround)
+        var out = QuantizedWeights(weights: [:], quantized: [:], stats: [])
+        let totalWork = formats.keys.reduce(0.0) { $0 + work($1) }
+        var doneWork = 0.0
+        for block in 0..<model.config.numHiddenLayers {
+            var weights = try model.loadBlock(block)
+            let grams = streams.grams(block: block, weights: weights)
+            for kind in LinearKind.allCases {
+                let id = LayerID(block: block, kind: kind)
+                guard let format = formats[id] else { continue }
+                let site = grams[kind.inputSite]!
+                let w = weights[kind]
+                let objective = try site.objective(weights: w, layer: id.description)
+                var so = options.signRound
+                if options.method == .rtn { so.iterations = 0 }
+                let result = try SignRound.optimize(weights: w, format: format, objective: objective,
+                                                    options: so, name: id.description)
+                weights[kind] = result.weights
+                out.weights[id] = result.weights
+                out.quantized[id] = try format.quantizer.quantize(weights: w, name: id.description,
+                                                                  adjustments: result.adjustments)
+                out.stats.append(LayerQuantizeStats(
+                    name: id.description, format: format.name, rtnError: result.rtnLoss,
+                    signRoundError: result.bestLoss, bestIteration: result.bestIteration,
+                    iterations: result.adjustments == nil ? 0 : so.iterations, seconds: result.seconds,
+                    cpuSeconds: result.cpuSeconds,
+                    gflop: result.gemmFlops / 1e9))
+                doneWork += work(id)
+                progress?(progressLine(id: id, format: format, result: result, start: start,
+                                       fraction: doneWork / max(totalWork, 1)))
+            }
+            streams.advanceQuantized(block: block, weights: weights)
+        }
+        return out
+    }
+
+    /// Relative cost of a layer for the ETA: out x in^2 (the step loop's sgemm) plus a forward share.
+    private func work(_ id: LayerID) -> Double {
+        let s = model.config.linearShape(of: id.kind)
+        return Double(s[0]) * Double(s[1]) * Double(s[1])
+    }
+
+    private func progressLine(id: LayerID, format: QuantFormat, result: SignRoundResult, start: UInt64,
+                              fraction: Double) -> String {
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let eta = fraction > 0 ? elapsed * (1 - fraction) / fraction : 0
+        let gain = result.rtnLoss > 0 ? 100 * (1 - result.bestLoss / result.rtnLoss) : 0
+        let head = "block \(id.block + 1)/\(model.config.numHiddenLayers) \(id.kind.rawValue) \(format.name)"
+        return head + ": rtn \(fmt("%.4g", result.rtnLoss)) -> \(fmt("%.4g", result.bestLoss)) "
+            + "(\(fmt("%.1f", gain))% lower, iteration \(result.bestIteration)) \(fmt("%.2f", result.seconds)) s"
+            + " | \(fmt("%.0f", elapsed)) s elapsed, ETA \(fmt("%.0f", eta)) s"
+    }
+
+    private func fmt(_ f: String, _ x: Double) -> String { String(format: f, x) }
+}

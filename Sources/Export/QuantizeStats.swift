@@ -1,0 +1,97 @@
+import Foundation
+import Quant
+
+/// How layers are quantized.
+public enum QuantizeMethod: String, Codable, Sendable, CaseIterable {
+    /// SignRound (learned rounding offsets and clipping) for int/MXFP4/NVFP4, nearest for fp8/bf16.
+    case signround
+    /// Round to nearest for every layer.
+    case rtn
+}
+
+/// One layer's result in `quantize-stats.json`. Errors are the layer objective
+/// ||Xq Q^T - X W^T||^2 / tokens (squared output per token, on the calibration inputs).
+public struct LayerQuantizeStats: Codable, Sendable, Equatable {
+    /// Hugging Face module name, e.g. `model.layers.3.mlp.down_proj`.
+    public var name: String
+    /// Canonical format name.
+    public var format: String
+    /// Objective of round-to-nearest.
+    public var rtnError: Double
+    /// Objective of the kept parameters (equal to `rtnError` for `rtn` and untuned formats).
+    public var signRoundError: Double
+    /// Iteration kept (0 = round-to-nearest).
+    public var bestIteration: Int
+    /// Iterations run (0 when the layer was only rounded).
+    public var iterations: Int
+    /// Wall time, seconds.
+    public var seconds: Double
+    /// Process CPU time (all threads), seconds.
+    public var cpuSeconds: Double
+    /// sgemm work of the step loop, GFLOP.
+    public var gflop: Double
+
+    enum CodingKeys: String, CodingKey {
+        case name, format, iterations, seconds, gflop
+        case cpuSeconds = "cpu_seconds"
+        case rtnError = "rtn_error"
+        case signRoundError = "signround_error"
+        case bestIteration = "best_iteration"
+    }
+}
+
+/// `quantize-stats.json`: what was run and each layer's statistics.
+public struct QuantizeStats: Codable, Sendable, Equatable {
+    public static let currentSchema = "autoscheme.quantize-stats/1"
+    public var schema: String = currentSchema
+    public var model: String
+    public var plan: String?
+    public var method: QuantizeMethod
+    public var iterations: Int
+    public var learningRate: Float
+    public var quantizedInput: Bool
+    public var samples: Int
+    public var sequenceLength: Int
+    public var seed: UInt64
+    public var totalSeconds: Double
+    public var layers: [LayerQuantizeStats]
+
+    public init(model: String, plan: String?, method: QuantizeMethod, iterations: Int, learningRate: Float,
+                quantizedInput: Bool, samples: Int, sequenceLength: Int, seed: UInt64, totalSeconds: Double,
+                layers: [LayerQuantizeStats]) {
+        self.model = model
+        self.plan = plan
+        self.method = method
+        self.iterations = iterations
+        self.learningRate = learningRate
+        self.quantizedInput = quantizedInput
+        self.samples = samples
+        self.sequenceLength = sequenceLength
+        self.seed = seed
+        self.totalSeconds = totalSeconds
+        self.layers = layers
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case schema, model, plan, method, iterations, seed, layers
+        case learningRate = "learning_rate"
+        case quantizedInput = "quantized_input"
+        case samples
+        case sequenceLength = "sequence_length"
+        case totalSeconds = "total_seconds"
+    }
+
+    /// Fraction of tuned layers whose SignRound error is below the RTN error.
+    public var fractionImproved: Double {
+        let tuned = layers.filter { $0.iterations > 0 }
+        guard !tuned.isEmpty else { return 0 }
+        return Double(tuned.filter { $0.signRoundError < $0.rtnError }.count) / Double(tuned.count)
+    }
+
+    /// Pretty JSON with sorted keys.
+    public func encoded() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return try encoder.encode(self)
+    }
+}

@@ -1,0 +1,129 @@
+import TensorCore
+
+/// The buffers of one layer's optimisation, allocated once: parameters, the best parameters so far,
+/// D = Q - W and G = D Hqq + E. The step loop allocates nothing.
+struct SignRoundState {
+    let layout: SignRoundLayout
+    var v: [Float]
+    var alpha: [Float]
+    var beta: [Float]
+    var bestV: [Float]
+    var bestAlpha: [Float]
+    var bestBeta: [Float]
+    var bestIteration = 0
+    private var d: [Float]
+    private var g: [Float]
+    private var partial: [Double]
+
+    init(layout: SignRoundLayout) {
+        self.layout = layout
+        let n = layout.rows * layout.cols, groups = layout.groupCount
+        v = [Float](repeating: 0, count: n)
+        alpha = [Float](repeating: 1, count: groups)
+        beta = alpha
+        bestV = v
+        bestAlpha = alpha
+        bestBeta = beta
+        d = v
+        g = v
+        partial = [Double](repeating: 0, count: rowChunks(layout.rows).chunks)
+    }
+
+    /// Runs the signed-gradient loop and returns the loss at iterations 0...iterations; the best
+    /// parameters end in `bestV`, `bestAlpha`, `bestBeta` (first minimum wins ties).
+    mutating func run(weights w: Matrix, objective: LayerObjective, options: SignRoundOptions) -> [Double] {
+        let kernel = SignRoundKernel<NearestRounding>(layout: layout)
+        let iterations = options.iterations, lr0 = options.effectiveLearningRate
+        var history: [Double] = []
+        history.reserveCapacity(iterations + 1)
+        var best = Double.infinity
+        for t in 0...iterations {
+            let loss = evaluate(kernel, w: w, objective: objective)
+            history.append(loss)
+            if loss < best {
+                best = loss
+                bestIteration = t
+                bestV.withUnsafeMutableBufferPointer { dst in v.withUnsafeBufferPointer { dst.baseAddress!.update(from: $0.baseAddress!, count: $0.count) } }
+                bestAlpha = alpha
+                bestBeta = beta
+            }
+            guard t < iterations else { break }
+            let lr = lr0 * (1 - Float(t) / Float(iterations))
+            step(kernel, w: w, gradScale: 2 / Float(objective.tokens), learningRate: lr)
+        }
+        return history
+    }
+
+    /// Forward pass, G = D Hqq + E by one sgemm, and the loss (sum(D .* (G + E)) + c0) / T.
+    mutating func evaluate(_ kernel: SignRoundKernel<NearestRounding>, w: Matrix, objective: LayerObjective) -> Double {
+        let rows = layout.rows, cols = layout.cols
+        let (chunks, size) = rowChunks(rows)
+        return w.data.withUnsafeBufferPointer { pw in
+            v.withUnsafeBufferPointer { pv in
+                alpha.withUnsafeBufferPointer { pa in
+                    beta.withUnsafeBufferPointer { pb in
+                        d.withUnsafeMutableBufferPointer { pd in
+                            g.withUnsafeMutableBufferPointer { pg in
+                                partial.withUnsafeMutableBufferPointer { pp in
+                                    kernel.forward(w: pw.baseAddress!, v: pv.baseAddress!, alpha: pa.baseAddress!,
+                                                   beta: pb.baseAddress!, d: pd.baseAddress!)
+                                    if let e = objective.crossTerm {
+                                        e.data.withUnsafeBufferPointer { pg.baseAddress!.update(from: $0.baseAddress!, count: $0.count) }
+                                    }
+                                    objective.gram.data.withUnsafeBufferPointer { ph in
+                                        BLAS.gemm(.none, .none, m: rows, n: cols, k: cols, a: pd.baseAddress!, lda: cols,
+                                                  b: ph.baseAddress!, ldb: cols, beta: objective.crossTerm == nil ? 0 : 1,
+                                                  c: pg.baseAddress!, ldc: cols)
+                                    }
+                                    let e = objective.crossTerm
+                                    parallelFor(chunks) { c in
+                                        pp[c] = Self.lossPart(d: pd, g: pg, e: e, range: (c * size * cols)..<(min(rows, (c + 1) * size) * cols), cols: cols)
+                                    }
+                                    return (pp.reduce(0, +) + objective.constant) / Double(objective.tokens)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// sum over `range` (whole rows) of D .* (G + E): Float sums per row, added in Double.
+    static func lossPart(d: UnsafeMutableBufferPointer<Float>, g: UnsafeMutableBufferPointer<Float>,
+                         e: Matrix?, range: Range<Int>, cols: Int) -> Double {
+        var total = 0.0
+        var rowStart = range.lowerBound
+        while rowStart < range.upperBound {
+            let rowEnd = rowStart + cols
+            var acc: Float = 0
+            if let e {
+                e.data.withUnsafeBufferPointer { pe in
+                    for i in rowStart..<rowEnd { acc += d[i] * (g[i] + pe[i]) }
+                }
+            } else {
+                for i in rowStart..<rowEnd { acc += d[i] * g[i] }
+            }
+            total += Double(acc)
+            rowStart = rowEnd
+        }
+        return total
+    }
+
+    /// One signed step from the G of the last `evaluate`.
+    mutating func step(_ kernel: SignRoundKernel<NearestRounding>, w: Matrix, gradScale: Float, learningRate: Float) {
+        w.data.withUnsafeBufferPointer { pw in
+            g.withUnsafeBufferPointer { pg in
+                v.withUnsafeMutableBufferPointer { pv in
+                    alpha.withUnsafeMutableBufferPointer { pa in
+                        beta.withUnsafeMutableBufferPointer { pb in
+                            kernel.backward(w: pw.baseAddress!, g: pg.baseAddress!, gradScale: gradScale,
+                                            v: pv.baseAddress!, alpha: pa.baseAddress!, beta: pb.baseAddress!,
+                                            out: .init(learningRate: learningRate))
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

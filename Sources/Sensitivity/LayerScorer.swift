@@ -1,0 +1,76 @@
+import Foundation
+import Model
+import Quant
+import TensorCore
+
+/// What the profiler learns about one layer from its weight and input Gram matrix alone.
+public struct LayerMeasurement: Sendable {
+    public let id: LayerID
+    public let shape: TensorShape
+    /// tr(dW H dW^T) / tokens per candidate format (same order as the formats).
+    public let outputError: [Double]
+    /// The same for the probe format.
+    public let probeOutputError: Double
+    /// Exact bits per candidate format.
+    public let bits: [LayerBits]
+    /// Tiling fallback per candidate format (nil when the format tiles the shape).
+    public let fallbacks: [String?]
+}
+
+/// Wall-clock seconds and flops of the profiler's stages, accumulated.
+public struct StageClock: Sendable {
+    public var forwardSeconds = 0.0
+    public var quantizeSeconds = 0.0
+    public var scoringSeconds = 0.0
+    public var probeSeconds = 0.0
+    public var validationSeconds = 0.0
+    /// Flops of the output-error sgemms (2 out in^2 per layer and format).
+    public var scoringFlops = 0.0
+
+    public init() {}
+
+    /// Runs `body`, adding its wall-clock time to `keyPath`.
+    public mutating func time<T>(_ keyPath: WritableKeyPath<StageClock, Double>, _ body: () throws -> T) rethrows -> T {
+        let start = DispatchTime.now().uptimeNanoseconds
+        defer { self[keyPath: keyPath] += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 }
+        return try body()
+    }
+}
+
+/// Quantizes one layer in every candidate format and measures its Hessian-weighted output error.
+public struct LayerScorer: Sendable {
+    public let formats: [QuantFormat]
+    public let probeFormat: QuantFormat
+
+    public init(formats: [QuantFormat], probeFormat: QuantFormat) {
+        self.formats = formats
+        self.probeFormat = probeFormat
+    }
+
+    /// Measures layer `id` with weight `weight` (out x in) and input statistics `stats`.
+    /// - Throws: `QuantError.nonFiniteWeight` naming the layer.
+    /// - Complexity: one fake quantization and 2 out in^2 flops per format (plus one for the probe).
+    public func measure(_ id: LayerID, weight: Matrix, stats: LinearInputStats,
+                        clock: inout StageClock) throws -> LayerMeasurement {
+        let shape = TensorShape(rows: weight.rows, cols: weight.cols)
+        var scratch: [Float] = []
+        func error(_ format: QuantFormat) throws -> Double {
+            let quantized = try clock.time(\.quantizeSeconds) {
+                try format.quantizer.fakeQuantize(weight, name: id.weightName, adjustments: nil)
+            }
+            clock.scoringFlops += 2 * Double(shape.rows) * Double(shape.cols) * Double(shape.cols)
+            return clock.time(\.scoringSeconds) {
+                OutputError.hessianWeighted(delta: OutputError.delta(quantized, weight), gram: stats.gram,
+                                            tokens: stats.tokenCount, scratch: &scratch)
+            }
+        }
+        let errors = try formats.map(error)
+        let probeError = try formats.firstIndex(of: probeFormat).map { errors[$0] } ?? error(probeFormat)
+        let bits = formats.map { f in
+            LayerBits(storage: f.bitCost(shape: shape, convention: .storage),
+                      autoround: f.bitCost(shape: shape, convention: .autoround))
+        }
+        return LayerMeasurement(id: id, shape: shape, outputError: errors, probeOutputError: probeError,
+                                bits: bits, fallbacks: formats.map { $0.tilingFallback(shape: shape) })
+    }
+}

@@ -1,0 +1,115 @@
+import Foundation
+import Model
+import Quant
+import TensorCore
+
+/// Scores per estimator, indexed [layer][format] in the order of `ProfilerResult.layers` and the
+/// options' formats.
+public typealias ScoreTable = [SensitivityEstimator: [[Double]]]
+
+/// Everything one profiler run produced.
+public struct ProfilerResult: Sendable {
+    /// The profile file's content.
+    public var profile: SensitivityProfile
+    /// Per-layer measurements (output errors, bits, fallbacks), in model order.
+    public var layers: [LayerMeasurement]
+    /// Every estimator computed (`output-error` always; `calibrated` with `calibrated` or `kl`; `kl` only with `kl`).
+    public var scores: ScoreTable
+    /// Per-layer probe results (empty for `output-error`).
+    public var probes: [LayerProbe]
+    /// Stage times and flops.
+    public var clock: StageClock
+}
+
+/// The sensitivity profiler: capture -> per-layer output errors -> KL probes -> validation.
+///
+/// Tokens come from one calibration text, cut by `CalibrationSplit` into calibration windows
+/// (Gram matrices; the first `probeWindows` of them, cut to `probeLength`, also carry the KL
+/// probes) and held-out windows (validation only).
+public struct SensitivityProfiler: Sendable {
+    public let model: LlamaModel
+    public let options: ProfilerOptions
+
+    public init(model: LlamaModel, options: ProfilerOptions) throws {
+        try options.validate()
+        self.model = model
+        self.options = options
+    }
+
+    /// The run's windows. - Throws: `ProfilerError.textTooShort` with the tokens needed.
+    public func split(tokens: [Int], file: String) throws -> CalibrationSplit {
+        try CalibrationSplit(tokens: tokens, calibration: options.sampleCount,
+                             heldOut: options.validationPlans > 0 ? options.validationWindows : 0,
+                             length: options.sequenceLength, seed: options.seed, file: file)
+    }
+
+    /// Profiles the model on `tokens` (the tokenized calibration text).
+    /// - Parameters:
+    ///   - identity: written to the profile as is.
+    ///   - calibration: file name and digest of the text; samples/length/seed/tokens are filled in.
+    ///   - progress: called after each unit of work of each stage.
+    /// - Throws: `ProfilerError`, `LlamaError`, `QuantError` naming what is wrong.
+    public func run(tokens: [Int], identity: ModelIdentity, calibrationFile: String, calibrationSHA256: String,
+                    progress: ((ProfilerProgress) -> Void)? = nil) throws -> ProfilerResult {
+        let split = try split(tokens: tokens, file: calibrationFile)
+        let ids = try options.selectedLayers(of: model.config)
+        if options.validationPlans > 0 && ids.count != model.config.numHiddenLayers * LinearKind.allCases.count {
+            throw ProfilerError.validationNeedsAllLayers(profiled: ids.count,
+                                                         total: model.config.numHiddenLayers * LinearKind.allCases.count)
+        }
+        var clock = StageClock()
+        let layers = try capture(windows: split.calibration, ids: ids, clock: &clock, progress: progress)
+        var scores: ScoreTable = [.outputError: layers.map(\.outputError)]
+        var probes: [LayerProbe] = []
+        if options.estimator != .outputError {
+            let probeWindows = split.calibration.prefix(options.probeWindows).map { Array($0.prefix(options.probeLength)) }
+            let replay = try clock.time(\.probeSeconds) { try LayerReplay(model: model, windows: probeWindows) }
+            let prober = LayerProber(model: model, replay: replay, formats: options.formats, probeFormat: options.probeFormat)
+            let probed = try prober.run(layers, measureEveryFormat: options.estimator == .kl, clock: &clock, progress: progress)
+            probes = probed.probes
+            scores[.calibrated] = probed.calibrated
+            if let kl = probed.kl { scores[.kl] = kl }
+        }
+        var validation: [EstimatorValidation]?
+        if options.validationPlans > 0 {
+            let validator = PlanValidator(model: model, formats: options.formats, planFormats: options.planFormats,
+                                          bitRange: options.validationBits, seed: options.seed)
+            validation = try clock.time(\.validationSeconds) {
+                try validator.validate(layers: layers, scores: scores, windows: split.heldOut,
+                                       plans: options.validationPlans, progress: progress)
+            }
+        }
+        let profile = ProfileAssembler(options: options, split: split).profile(
+            identity: identity, calibrationFile: calibrationFile, calibrationSHA256: calibrationSHA256,
+            layers: layers, scores: scores, probes: probes, validation: validation, clock: clock)
+        return ProfilerResult(profile: profile, layers: layers, scores: scores, probes: probes, clock: clock)
+    }
+
+    /// Runs the calibration windows block by block (up to the last selected block) and measures each
+    /// selected layer in every format from its block's Gram matrices.
+    func capture(windows: [[Int]], ids: [LayerID], clock: inout StageClock,
+                 progress: ((ProfilerProgress) -> Void)?) throws -> [LayerMeasurement] {
+        let captureOptions = CalibrationOptions(sampleCount: windows.count, sequenceLength: options.sequenceLength,
+                                                seed: options.seed)
+        let capture = try clock.time(\.forwardSeconds) {
+            try CalibrationCapture(model: model, windows: windows, options: captureOptions)
+        }
+        let scorer = LayerScorer(formats: options.formats, probeFormat: options.probeFormat)
+        let lastBlock = ids.map(\.block).max() ?? -1
+        let stage = StageProgress(stage: "capture", total: ids.count, report: progress)
+        var measured: [LayerMeasurement] = []
+        while capture.nextBlock <= lastBlock {
+            guard let block = try clock.time(\.forwardSeconds, { try capture.next() }) else { break }
+            for id in ids where id.block == block.index {
+                let weight = block.weights[id.kind]
+                let expected = model.config.linearShape(of: id.kind)
+                guard [weight.rows, weight.cols] == expected else {
+                    throw ProfilerError.layerShape(layer: id.weightName, expected: expected, actual: [weight.rows, weight.cols])
+                }
+                measured.append(try scorer.measure(id, weight: weight, stats: block.stats(for: id.kind), clock: &clock))
+                stage.step(measured.count)
+            }
+        }
+        return measured
+    }
+}

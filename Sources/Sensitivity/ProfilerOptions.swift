@@ -1,0 +1,121 @@
+import Foundation
+import Model
+import Quant
+
+/// Settings of one profiler run. Defaults: the search's default candidates, `calibrated`,
+/// 32 windows of 512 tokens, seed 42, 2 probe windows of 128 tokens, probe format int3/g128.
+public struct ProfilerOptions: Sendable {
+    /// Candidate formats, in the order they are tried and written.
+    public var formats: [QuantFormat]
+    /// The estimator whose scores the profile's `score` fields hold.
+    public var estimator: SensitivityEstimator
+    /// Calibration windows (for the Gram matrices) and their length in tokens.
+    public var sampleCount: Int
+    public var sequenceLength: Int
+    /// Seed of every random choice: window selection and validation plans (SplitMix64).
+    public var seed: UInt64
+    /// Windows for the KL probes (`calibrated`, `kl`): the first this-many calibration windows,
+    /// cut to their first `probeLength` tokens; every position is scored.
+    public var probeWindows: Int
+    public var probeLength: Int
+    /// The perturbation whose measured KL calibrates each layer's gain (`calibrated`).
+    public var probeFormat: QuantFormat
+    /// Only layers whose weight name matches (search semantics) are profiled; nil = all.
+    public var layerPattern: String?
+    /// Random mixed plans measured on held-out windows (0 = no validation).
+    public var validationPlans: Int
+    /// Held-out windows (never used for scoring) on which each plan's KL is measured.
+    public var validationWindows: Int
+    /// Average bits per weight (storage convention, searched layers) the plans spread over.
+    public var validationBits: ClosedRange<Double>
+    /// Formats plans mix; nil = the integer formats among `formats`.
+    public var validationFormats: [QuantFormat]?
+
+    public init(formats: [QuantFormat] = QuantFormat.defaultCandidates, estimator: SensitivityEstimator = .calibrated,
+                sampleCount: Int = 32, sequenceLength: Int = 512, seed: UInt64 = 42,
+                probeWindows: Int = 2, probeLength: Int = 128, probeFormat: QuantFormat? = nil,
+                layerPattern: String? = nil, validationPlans: Int = 0, validationWindows: Int = 2,
+                validationBits: ClosedRange<Double> = 2.5...4.5, validationFormats: [QuantFormat]? = nil) {
+        self.formats = formats
+        self.estimator = estimator
+        self.sampleCount = sampleCount
+        self.sequenceLength = sequenceLength
+        self.seed = seed
+        self.probeWindows = probeWindows
+        self.probeLength = probeLength
+        self.probeFormat = probeFormat ?? QuantFormat.defaultCandidates[1]
+        self.layerPattern = layerPattern
+        self.validationPlans = validationPlans
+        self.validationWindows = validationWindows
+        self.validationBits = validationBits
+        self.validationFormats = validationFormats
+    }
+
+    /// Parses a comma-separated format list (`int2,int4/g64,mxfp4`); names as `QuantFormat(parsing:)`.
+    /// - Throws: `ProfilerError.unknownFormat` listing every known spelling; `.invalidOption` for an
+    ///   empty list or a format named twice.
+    public static func parseFormats(_ list: String) throws -> [QuantFormat] {
+        let names = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard !names.isEmpty else {
+            throw ProfilerError.invalidOption(name: "--formats", value: "\"\(list)\"", expected: "a comma-separated list of formats")
+        }
+        var formats: [QuantFormat] = []
+        for name in names {
+            let format: QuantFormat
+            do { format = try QuantFormat(parsing: name) } catch {
+                throw ProfilerError.unknownFormat(name: name, known: FormatTraits.knownNames)
+            }
+            guard !formats.contains(format) else {
+                throw ProfilerError.invalidOption(name: "--formats", value: list, expected: "each format once (\(format.name) repeats)")
+            }
+            formats.append(format)
+        }
+        return formats
+    }
+
+    /// Checks ranges. - Throws: `ProfilerError.invalidOption` naming the option.
+    public func validate() throws {
+        func require(_ ok: Bool, _ name: String, _ value: Any, _ expected: String) throws {
+            if !ok { throw ProfilerError.invalidOption(name: name, value: "\(value)", expected: expected) }
+        }
+        try require(!formats.isEmpty, "--formats", "[]", "at least one format")
+        try require(sampleCount >= 1, "--nsamples", sampleCount, "at least 1")
+        try require(sequenceLength >= 2, "--seqlen", sequenceLength, "at least 2")
+        try require(probeWindows >= 1 && probeWindows <= sampleCount, "--probe-windows", probeWindows,
+                    "1...\(sampleCount) (a subset of the calibration windows)")
+        try require(probeLength >= 2, "--probe-length", probeLength, "at least 2")
+        try require(validationPlans == 0 || validationPlans >= 3, "--validate", validationPlans,
+                    "0 (no validation) or at least 3 plans (a correlation of fewer points says nothing)")
+        try require(validationWindows >= 1, "--validation-windows", validationWindows, "at least 1")
+        try require(validationBits.lowerBound > 0, "validation bits", validationBits, "a positive range")
+        if validationPlans > 0 {
+            try require(planFormats.count >= 2, "--formats", formats.map(\.name),
+                        "at least two formats for validation plans to mix")
+        }
+    }
+
+    /// Formats the validation plans mix (sorted by nominal bits per weight).
+    public var planFormats: [QuantFormat] {
+        let pool = validationFormats ?? formats.filter { $0.family == .int }
+        return pool.filter { formats.contains($0) }.sorted { $0.bitsPerWeight < $1.bitsPerWeight }
+    }
+
+    /// The layers of `model` that `layerPattern` selects, in model order.
+    /// - Throws: `ProfilerError.invalidLayerPattern` / `.noLayersMatch`.
+    public func selectedLayers(of config: ModelConfig) throws -> [LayerID] {
+        let all = (0..<config.numHiddenLayers).flatMap { b in LinearKind.allCases.map { LayerID(block: b, kind: $0) } }
+        guard let pattern = layerPattern else { return all }
+        let regex: NSRegularExpression
+        do { regex = try NSRegularExpression(pattern: pattern) } catch {
+            throw ProfilerError.invalidLayerPattern(pattern: pattern, reason: error.localizedDescription)
+        }
+        let chosen = all.filter { id in
+            let name = id.weightName
+            return regex.firstMatch(in: name, range: NSRange(name.startIndex..., in: name)) != nil
+        }
+        guard !chosen.isEmpty else {
+            throw ProfilerError.noLayersMatch(pattern: pattern, example: all.first?.weightName ?? "model.layers.0.mlp.down_proj.weight")
+        }
+        return chosen
+    }
+}

@@ -1,1 +1,0 @@
-// The Sensitivity module. See Package.swift for its place in the layering.

@@ -1,0 +1,92 @@
+import ArgumentParser
+import Foundation
+import Model
+import Pipeline
+import Sensitivity
+import TensorCore
+
+/// `autoscheme bench profile`: one profiler run on the default model, timed by stage.
+struct BenchProfile: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "profile",
+        abstract: "Time the sensitivity profiler by stage (forward, quantization, scoring, KL probes) and compare its dense-math rate with sgemm.")
+
+    @Argument(help: "Model (default: the cached SmolLM2-135M-Instruct).") var model: String?
+    @Option(help: "Calibration text (default: the cached lcet10.txt).") var calib: String?
+    @Option(help: "Calibration windows.") var nsamples = 32
+    @Option(help: "Tokens per window.") var seqlen = 512
+    @Option(help: "Estimator.") var estimator: SensitivityEstimator = .calibrated
+    @Option(help: "Comma-separated formats.") var formats = "int2,int3,int4,int8,mxfp4,nvfp4,fp8,bf16"
+    @Option(help: "Only layers matching this regular expression.") var layers: String?
+    @Option(help: "Probe windows and their length.") var probeWindows = 2
+    @Option var probeLength = 128
+    @Option(help: "sgemm limit of the machine in GFLOP/s, for the last column.") var sgemmLimit = 200.0
+
+    func run() throws {
+        do {
+            let inputs = try ProfileInputs(model: model, calib: calib)
+            let options = ProfilerOptions(formats: try ProfilerOptions.parseFormats(formats), estimator: estimator,
+                                          sampleCount: nsamples, sequenceLength: seqlen, probeWindows: probeWindows,
+                                          probeLength: probeLength, layerPattern: layers)
+            let start = DispatchTime.now().uptimeNanoseconds
+            let result = try SensitivityProfiler(model: inputs.model, options: options)
+                .run(tokens: inputs.tokens, identity: ModelIdentity(inputs.description), calibrationFile: inputs.calibrationFile,
+                     calibrationSHA256: inputs.calibrationSHA256)
+            let total = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+            printTable(result, config: inputs.model.config, total: total, options: options)
+        } catch {
+            printError(error)
+            throw ExitCode.failure
+        }
+    }
+
+    private func printTable(_ r: ProfilerResult, config c: ModelConfig, total: Double, options: ProfilerOptions) {
+        let flops = FlopModel(config: c)
+        let captureFlops = flops.forward(tokens: nsamples * seqlen, length: seqlen,
+                                         blocks: (r.layers.map(\.id.block).max() ?? -1) + 1, headRows: 0)
+        let probeTokens = estimator == .outputError ? 0 : probeWindows * min(probeLength, seqlen)
+        let replays = estimator == .kl ? options.formats.count : 1
+        let probeFlops = r.layers.reduce(0.0) { sum, layer in
+            sum + Double(replays) * flops.forward(tokens: probeTokens, length: min(probeLength, seqlen),
+                                                  blocks: c.numHiddenLayers - layer.id.block, headRows: probeTokens)
+        }
+        let k = r.clock
+        print("profile of \(r.layers.count) layers x \(options.formats.count) formats, \(nsamples) x \(seqlen) calibration tokens, "
+              + "estimator \(estimator.rawValue), \(probeTokens) probe tokens, \(BLAS.threads) BLAS threads")
+        print("| stage | seconds | GFLOP | GFLOP/s | of sgemm limit |")
+        print("|---|---:|---:|---:|---:|")
+        row("forward (capture)", k.forwardSeconds, captureFlops)
+        row("quantization", k.quantizeSeconds, nil)
+        row("scoring (dW H)", k.scoringSeconds, k.scoringFlops)
+        row("KL probes (replay)", k.probeSeconds, probeFlops)
+        row("total", total, captureFlops + k.scoringFlops + probeFlops)
+    }
+
+    private func row(_ name: String, _ seconds: Double, _ flops: Double?) {
+        let g = flops.map { String(format: "%.1f", $0 / 1e9) } ?? "-"
+        let rate = flops.map { String(format: "%.1f", $0 / 1e9 / max(seconds, 1e-9)) } ?? "-"
+        let share = flops.map { String(format: "%.0f%%", 100 * $0 / 1e9 / max(seconds, 1e-9) / sgemmLimit) } ?? "-"
+        print("| \(name) | \(String(format: "%.2f", seconds)) | \(g) | \(rate) | \(share) |")
+    }
+}
+
+/// Floating-point operations of a Llama forward pass (multiply-add = 2 flops).
+struct FlopModel {
+    let config: ModelConfig
+
+    /// Linear layers of one block per token: 2 x (q, k, v, o, gate, up, down parameters).
+    var linearPerToken: Double {
+        let c = config
+        let attention: Int = c.hiddenSize * (2 * c.queryWidth + 2 * c.keyValueWidth)
+        let mlp: Int = 3 * c.hiddenSize * c.intermediateSize
+        return 2 * Double(attention + mlp)
+    }
+
+    /// `tokens` in windows of `length` through `blocks` blocks, plus the LM head on `headRows` rows.
+    /// Causal attention: QK^T and AV cost 2 x 2 x queryWidth x (average context (length + 1) / 2) per token.
+    func forward(tokens: Int, length: Int, blocks: Int, headRows: Int) -> Double {
+        let attention = 4 * Double(config.queryWidth) * Double(length + 1) / 2
+        return Double(tokens) * Double(blocks) * (linearPerToken + attention)
+            + 2 * Double(headRows) * Double(config.hiddenSize * config.vocabSize)
+    }
+}

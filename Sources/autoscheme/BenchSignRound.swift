@@ -1,0 +1,89 @@
+import ArgumentParser
+import Dispatch
+import Export
+import Foundation
+import Model
+import Quant
+import TensorCore
+
+/// `autoscheme bench signround [MODEL]`: SignRound on the whole model with one format everywhere,
+/// timed per layer kind, with the step loop's sgemm rate against the machine's sgemm limit.
+/// Calibration windows are random token ids (the timing does not depend on the text).
+struct BenchSignRound: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "signround",
+        abstract: "Time SignRound per layer kind and for the whole model; FLOP rate of the step loop.")
+
+    @Argument(help: "A .gguf file, a Hugging Face folder, or 'default'.") var model: String?
+    @Option(help: "Format of every layer.") var format = "int4/g128"
+    @Option(help: "SignRound iterations per layer.") var iters = 200
+    @Option(help: "Calibration windows.") var nsamples = 32
+    @Option(help: "Tokens per window.") var seqlen = 512
+    @Option(help: "Blocks to run (default: all).") var blocks: Int?
+    @Flag(inversion: .prefixedNo, help: "Quantized-input calibration (two streams).") var quantizedInput = true
+
+    func validate() throws {
+        guard iters >= 0, nsamples > 0, seqlen > 1 else {
+            throw ValidationError("iters must be >= 0, nsamples > 0 and seqlen > 1; got \(iters), \(nsamples), \(seqlen)")
+        }
+    }
+
+    func run() throws {
+        let description: ModelDescription, chosen: QuantFormat
+        do {
+            description = try ModelLoader.open(try ModelLoader.resolve(model))
+            chosen = try QuantFormat(parsing: format)
+        } catch { printError(error); throw ExitCode.failure }
+        let llama = try LlamaModel(config: description.config, source: description.tensors, ropeLayout: description.ropeLayout)
+        let count = min(blocks ?? llama.config.numHiddenLayers, llama.config.numHiddenLayers)
+        var formats: [LayerID: QuantFormat] = [:]
+        for b in 0..<count { for k in LinearKind.allCases { formats[LayerID(block: b, kind: k)] = chosen } }
+        var rng = SplitMix64(seed: 1)
+        let windows = (0..<nsamples).map { _ in (0..<seqlen).map { _ in Int(rng.next() % UInt64(llama.config.vocabSize)) } }
+        var options = QuantizeOptions()
+        options.signRound.iterations = iters
+        options.quantizedInput = quantizedInput
+        let truncated = try TruncatedModel(llama, blocks: count)
+        let start = DispatchTime.now().uptimeNanoseconds
+        let result = try PlanApplier(model: truncated.model, formats: formats, options: options).run(windows: windows)
+        let total = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        print("SignRound, \(chosen.name) on every layer, \(iters) iterations, \(nsamples) x \(seqlen) tokens, "
+              + "quantized input \(quantizedInput ? "on" : "off"), \(count) blocks, \(BLAS.threads) BLAS threads")
+        print("| layer kind | shape (out x in) | layers | s per layer | CPU s per layer | step loop GFLOP/s (wall) | GFLOP per CPU s |")
+        print("|---|---|---:|---:|---:|---:|---:|")
+        var loopSeconds = 0.0
+        for kind in LinearKind.allCases {
+            let rows = result.stats.filter { $0.name.hasSuffix(kind.modulePath) }
+            let seconds = rows.reduce(0) { $0 + $1.seconds }, gflop = rows.reduce(0) { $0 + $1.gflop }
+            let cpu = rows.reduce(0) { $0 + $1.cpuSeconds }
+            loopSeconds += seconds
+            let shape = llama.config.linearShape(of: kind)
+            print("| \(kind.rawValue) | \(shape[0]) x \(shape[1]) | \(rows.count) | \(f(seconds / Double(max(rows.count, 1)), 3)) | \(f(cpu / Double(max(rows.count, 1)), 3)) | \(f(gflop / max(seconds, 1e-9), 1)) | \(f(gflop / max(cpu, 1e-9), 1)) |")
+        }
+        print("")
+        print("| part | seconds |")
+        print("|---|---:|")
+        print("| SignRound step loops | \(f(loopSeconds, 1)) |")
+        print("| calibration forwards, bookkeeping | \(f(total - loopSeconds, 1)) |")
+        print("| whole run | \(f(total, 1)) |")
+        print("sgemm limit on this machine: about 200 GFLOP/s with 2 threads, 100 per CPU second (see TOOLCHAIN.md).")
+        print("Load average at the end: \(loadAverage()) (other processes share the cores).")
+    }
+
+    private func loadAverage() -> String {
+        (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "unknown"
+    }
+
+    private func f(_ x: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", x) }
+}
+
+/// A model restricted to its first `blocks` blocks (for benchmarks on part of a model).
+struct TruncatedModel {
+    let model: LlamaModel
+
+    init(_ full: LlamaModel, blocks: Int) throws {
+        var config = full.config
+        config.numHiddenLayers = blocks
+        model = try LlamaModel(config: config, source: full.source, ropeLayout: full.architecture.ropeLayout)
+    }
+}

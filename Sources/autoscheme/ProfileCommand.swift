@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import Model
+import Pipeline
+import Quant
+import Sensitivity
+
+extension SensitivityEstimator: ExpressibleByArgument {}
+
+/// `autoscheme profile [MODEL] --calib FILE ... -o profile.json`: per-layer, per-format sensitivity.
+struct ProfileCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "profile",
+        abstract: "Measure every linear layer's sensitivity to every candidate format and write a profile.",
+        discussion: "Estimators:\n" + SensitivityEstimator.allCases.map { "  \($0.rawValue): \($0.summary)" }.joined(separator: "\n")
+            + "\n\nFormats:\n" + FormatTraits.helpText
+            + "\n\nScores are nats/token except output-error's. A format whose grid holds the stored weights scores 0 "
+            + "(the profile notes it); SmolLM2's Q4_1 grid (free fp16 minimum) is not int4a/g32's (integer zero point).")
+
+    @Argument(help: "A .gguf file, a Hugging Face folder, or 'default' (the cached SmolLM2-135M-Instruct).")
+    var model: String?
+    @Option(help: "Calibration text (UTF-8); default: the cached lcet10.txt.") var calib: String?
+    @Option(help: "Comma-separated candidate formats.") var formats = "int2,int3,int4,int8,mxfp4,nvfp4,fp8,bf16"
+    @Option(help: "Calibration windows.") var nsamples = 32
+    @Option(help: "Tokens per calibration window.") var seqlen = 512
+    @Option(help: "Estimator: \(SensitivityEstimator.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var estimator: SensitivityEstimator = .calibrated
+    @Option(help: "Profile only layers whose weight name matches this regular expression.") var layers: String?
+    @Option(help: "Random mixed plans to measure on held-out windows (0: no validation).") var validate = 0
+    @Option(help: "Held-out windows (of --seqlen tokens) for validation.") var validationWindows = 2
+    @Option(help: "Calibration windows the KL probes use (a prefix of the calibration windows).") var probeWindows = 2
+    @Option(help: "Tokens of each probe window.") var probeLength = 128
+    @Option(help: "Format whose error calibrates each layer's gain.") var probeFormat = "int3/g128"
+    @Option(help: "Seed of every random choice.") var seed: UInt64 = 42
+    @Option(name: .shortAndLong, help: "Output profile (JSON, written to a temporary file and renamed).") var output: String
+    @Flag(help: "Print the summary as JSON.") var json = false
+
+    func run() throws {
+        do {
+            let options = try makeOptions()
+            let inputs = try ProfileInputs(model: model, calib: calib)
+            let profiler = try SensitivityProfiler(model: inputs.model, options: options)
+            let result = try profiler.run(tokens: inputs.tokens, identity: ModelIdentity(inputs.description),
+                                          calibrationFile: inputs.calibrationFile,
+                                          calibrationSHA256: inputs.calibrationSHA256, progress: ProgressPrinter().report)
+            try result.profile.write(to: URL(fileURLWithPath: output))
+            let summary = ProfileSummary(result.profile, output: output)
+            print(json ? try summary.json() : summary.text())
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            printError(error)
+            throw ExitCode.failure
+        }
+    }
+
+    func makeOptions() throws -> ProfilerOptions {
+        let probe: QuantFormat
+        do { probe = try QuantFormat(parsing: probeFormat) } catch {
+            throw ProfilerError.unknownFormat(name: probeFormat, known: FormatTraits.knownNames)
+        }
+        let options = ProfilerOptions(formats: try ProfilerOptions.parseFormats(formats), estimator: estimator,
+                                      sampleCount: nsamples, sequenceLength: seqlen, seed: seed,
+                                      probeWindows: probeWindows, probeLength: probeLength, probeFormat: probe,
+                                      layerPattern: layers, validationPlans: validate, validationWindows: validationWindows)
+        try options.validate()
+        return options
+    }
+}
+
+/// Prints progress lines on stderr, at most one per second per stage plus each stage's last.
+final class ProgressPrinter {
+    private var lastPrinted: [String: Double] = [:]
+
+    func report(_ p: ProfilerProgress) {
+        let last = lastPrinted[p.stage] ?? -1
+        guard p.done == p.total || p.elapsed - last >= 1 else { return }
+        lastPrinted[p.stage] = p.elapsed
+        FileHandle.standardError.write(Data("autoscheme: \(p.line)\n".utf8))
+    }
+}

@@ -1,0 +1,49 @@
+import Foundation
+import XCTest
+
+/// Runs the built `autoscheme` executable as a process, as a user would, for end-to-end tests.
+enum CLI {
+    /// What one run printed and returned.
+    struct Result {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    /// The `autoscheme` binary in the build products folder beside the test bundle.
+    static var executable: URL {
+        var dir = URL(fileURLWithPath: CommandLine.arguments.first { $0.hasSuffix(".xctest") } ?? CommandLine.arguments[0])
+        while dir.pathExtension == "xctest" || !FileManager.default.fileExists(atPath: dir.appendingPathComponent("autoscheme").path) {
+            let parent = dir.deletingLastPathComponent()
+            if parent.path == dir.path { break }
+            dir = parent
+        }
+        return dir.appendingPathComponent("autoscheme")
+    }
+
+    /// Runs `autoscheme arguments...` in `directory` (the current one by default) and waits for it.
+    static func run(_ arguments: [String], in directory: URL? = nil) throws -> Result {
+        let p = Process(), out = Pipe(), err = Pipe()
+        p.executableURL = executable
+        p.arguments = arguments
+        if let directory { p.currentDirectoryURL = directory }
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+                      stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    /// Path of a cached asset (`scripts/fetch-assets`); skips the test when the cache lacks it.
+    static func cached(_ name: String) throws -> String {
+        let cache = ProcessInfo.processInfo.environment["AUTOSCHEME_CACHE"] ?? NSHomeDirectory() + "/.cache/autoscheme"
+        let path = cache + "/" + name
+        guard FileManager.default.fileExists(atPath: path) else { throw XCTSkip("\(name) not cached in \(cache)") }
+        return path
+    }
+
+    /// Path of the cached default model.
+    static func cachedModel() throws -> String { try cached("SmolLM2-135M-Instruct.Q4_1.gguf") }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import TensorCore
+@testable import Export
+@testable import Model
+@testable import Quant
+import XCTest
+
+/// Fake-quantized checkpoints (HF layout, atomic, overwrite rules) and the plan applier on a tiny model.
+final class FakeCheckpointTests: XCTestCase {
+    func testCheckpointFromGGUFLayoutReloadsAsTheHuggingFaceTensors() throws {
+        let hf = TinyModel.tensors(seed: 3)
+        let gguf = try LlamaModel(config: TinyModel.config, source: TinyModel.ggufLayout(hf), ropeLayout: .adjacentPairs)
+        let out = TinyModel.temporaryFolder("layout")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        try CheckpointWriter.writeFake(model: gguf, ropeLayout: .adjacentPairs, replacements: [:], to: out,
+                                       overwrite: false, dtype: .f32, extraFiles: ["note.txt": Data("x".utf8)])
+        let opened = try ModelLoader.open(out)
+        XCTAssertEqual(opened.config, TinyModel.config)
+        XCTAssertEqual(opened.ropeLayout, .rotateHalf)
+        for info in hf.tensorInfos {
+            XCTAssertEqual(try opened.tensors.floats(info.name), try hf.floats(info.name), info.name)
+        }
+        let reloaded = try LlamaModel(config: opened.config, source: opened.tensors, ropeLayout: opened.ropeLayout)
+        let tokens = [TinyModel.tokens(12, seed: 5)]
+        let a = try reloaded.logits(sequences: tokens), b = try gguf.logits(sequences: tokens)
+        for i in a.data.indices { XCTAssertEqual(a.data[i], b.data[i], accuracy: 1e-4) }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: (out as NSString).appendingPathComponent("note.txt")))
+    }
+
+    func testNonEmptyOutputNeedsOverwrite() throws {
+        let model = try LlamaModel(config: TinyModel.config, source: TinyModel.tensors(), ropeLayout: .rotateHalf)
+        let out = TinyModel.temporaryFolder("overwrite")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        try Data("old".utf8).write(to: URL(fileURLWithPath: (out as NSString).appendingPathComponent("old.txt")))
+        XCTAssertThrowsError(try CheckpointWriter.writeFake(model: model, ropeLayout: .rotateHalf, replacements: [:],
+                                                            to: out, overwrite: false)) {
+            XCTAssertEqual($0 as? ExportError, .outputExists(path: out))
+            XCTAssertTrue(($0 as? LocalizedError)?.errorDescription?.contains("--overwrite") ?? false)
+        }
+        try CheckpointWriter.writeFake(model: model, ropeLayout: .rotateHalf, replacements: [:], to: out, overwrite: true)
+        let files = try FileManager.default.contentsOfDirectory(atPath: out).sorted()
+        XCTAssertEqual(files, ["config.json", "model.safetensors"])
+        let siblings = try FileManager.default.contentsOfDirectory(atPath: (out as NSString).deletingLastPathComponent)
+        XCTAssertFalse(siblings.contains { $0.hasPrefix(".\((out as NSString).lastPathComponent).tmp") })
+    }
+
+    /// int3/g32 on every layer: SignRound never loses to RTN per layer and wins on most, and the
+    /// replaced weights are the ones written.
+    func testPlanApplierBeatsRoundToNearestPerLayer() throws {
+        let model = try LlamaModel(config: TinyModel.config, source: TinyModel.tensors(seed: 9), ropeLayout: .rotateHalf)
+        var formats: [LayerID: QuantFormat] = [:]
+        for b in 0..<2 { for k in LinearKind.allCases { formats[LayerID(block: b, kind: k)] = try QuantFormat(parsing: "int3/g32") } }
+        formats[LayerID(block: 1, kind: .down)] = .fp8
+        let windows = (0..<6).map { TinyModel.tokens(24, seed: 100 + UInt64($0)) }
+        var options = QuantizeOptions()
+        options.signRound.iterations = 80
+        var lines: [String] = []
+        let result = try PlanApplier(model: model, formats: formats, options: options).run(windows: windows) { lines.append($0) }
+        XCTAssertEqual(result.stats.count, 14)
+        XCTAssertEqual(lines.count, 14)
+        XCTAssertTrue(lines.last!.contains("ETA 0 s"), lines.last!)
+        for s in result.stats { XCTAssertLessThanOrEqual(s.signRoundError, s.rtnError, s.name) }
+        let tuned = result.stats.filter { $0.iterations > 0 }
+        XCTAssertEqual(tuned.count, 13)
+        XCTAssertGreaterThanOrEqual(tuned.filter { $0.signRoundError < $0.rtnError }.count, 12)
+        let fp8 = try XCTUnwrap(result.stats.first { $0.name == "model.layers.1.mlp.down_proj" })
+        XCTAssertEqual(fp8.format, "fp8")
+        XCTAssertEqual(fp8.signRoundError, fp8.rtnError)
+
+        var rtnOptions = options
+        rtnOptions.method = .rtn
+        let rtn = try PlanApplier(model: model, formats: formats, options: rtnOptions).run(windows: windows)
+        let q0 = LayerID(block: 0, kind: .q)
+        let w = try model.loadBlock(0)[.q]
+        XCTAssertEqual(rtn.weights[q0], try QuantFormat(parsing: "int3/g32").quantizer.fakeQuantize(w))
+        XCTAssertNotEqual(rtn.weights[q0], result.weights[q0])
+        XCTAssertTrue(rtn.stats.allSatisfy { $0.iterations == 0 && $0.signRoundError == $0.rtnError })
+    }
+
+    func testPlanNamesAreResolvedOrRejected() throws {
+        XCTAssertThrowsError(try PlanFormats.load("/nonexistent/plan.json")) {
+            guard case .unreadablePlan? = $0 as? ExportError else { return XCTFail("\($0)") }
+        }
+        XCTAssertEqual(CheckpointWriter.rotateHalfRows([0, 1, 2, 3, 4, 5, 6, 7], heads: 2, headDim: 4),
+                       [0, 2, 1, 3, 4, 6, 5, 7])
+    }
+}
