@@ -6,8 +6,8 @@ import TensorCore
 /// `autoscheme bench backward [MODEL]`: forward tokens/s (embedding, blocks, logits of every
 /// position) beside forward+backward tokens/s of `ModelGradients` (loss and dL/dW of every linear
 /// layer, blocks recomputed from their cached inputs), both on the same resident weights and the
-/// same seeded random windows, and the process's peak RSS (getrusage maxrss). Goal: the backward
-/// share (forward+backward minus forward) at most 2.5x the forward time.
+/// same seeded random windows, in wall and CPU time, and the process's peak RSS (getrusage maxrss).
+/// Goal: the backward share (forward+backward minus forward) at most 2.5x the forward time.
 struct BenchBackwardCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backward",
@@ -33,35 +33,50 @@ struct BenchBackwardCommand: ParsableCommand {
             let batch = (0..<windows).map { _ in (0..<ctx).map { _ in Int(rng.next() % UInt64(d.config.vocabSize)) } }
             _ = try ModelGradients.compute(model: resident, windows: [Array(batch[0].prefix(min(ctx, 64)))],
                                            wanting: [.weight]) { _, _ in }
-            let forward = try seconds { _ = try resident.logits(sequences: batch) }
+            let forward = try measure { _ = try resident.logits(sequences: batch) }
             var loss = 0.0
-            let withWeights = try seconds {
+            let withWeights = try measure {
                 loss = try ModelGradients.compute(model: resident, windows: batch, wanting: [.weight]) { _, _ in }.loss
             }
-            let withoutWeights = try seconds {
+            let withoutWeights = try measure {
                 _ = try ModelGradients.compute(model: resident, windows: batch, wanting: []) { _, _ in }
             }
             let tokens = Double(windows * ctx)
             print("model: \(d.path)  (\(grouped(d.parameterCount)) parameters, \(windows) x \(ctx) tokens, \(BLAS.threads) BLAS threads)")
             print(String(format: "loss on random tokens: %.4f nats", loss))
-            print("| measurement                     | value        | goal             |")
-            print("|---------------------------------|--------------|------------------|")
-            print(row("forward tokens/s", String(format: "%.0f", tokens / forward), "-"))
-            print(row("forward+backward tokens/s (dW)", String(format: "%.0f", tokens / withWeights), "-"))
-            print(row("backward / forward time (dW)", String(format: "%.2f", (withWeights - forward) / forward), "<= 2.5"))
-            print(row("forward+backward tokens/s (dX)", String(format: "%.0f", tokens / withoutWeights), "-"))
-            print(row("backward / forward time (dX)", String(format: "%.2f", (withoutWeights - forward) / forward), "<= 2.5"))
-            print(row("peak RSS", String(format: "%.2f GB", peakRSSGigabytes()), "-"))
+            print("| measurement                     | wall         | CPU          | goal     |")
+            print("|---------------------------------|--------------|--------------|----------|")
+            func rate(_ t: Timing) -> [String] { [String(format: "%.0f", tokens / t.wall), String(format: "%.0f", tokens / t.cpu)] }
+            func ratio(_ t: Timing) -> [String] {
+                [String(format: "%.2f", (t.wall - forward.wall) / forward.wall), String(format: "%.2f", (t.cpu - forward.cpu) / forward.cpu)]
+            }
+            print(row("forward tokens/s", rate(forward), "-"))
+            print(row("forward+backward tokens/s (dW)", rate(withWeights), "-"))
+            print(row("backward / forward time (dW)", ratio(withWeights), "<= 2.5"))
+            print(row("forward+backward tokens/s (dX)", rate(withoutWeights), "-"))
+            print(row("backward / forward time (dX)", ratio(withoutWeights), "<= 2.5"))
+            print(row("peak RSS", [String(format: "%.2f GB", peakRSSGigabytes()), ""], "-"))
         } catch let error as ValidationError {
             throw error
         } catch { printError(error); throw ExitCode.failure }
     }
 
-    /// Wall-clock seconds of `body`.
-    private func seconds(_ body: () throws -> Void) rethrows -> Double {
+    /// Wall-clock and CPU (user + system, all threads) seconds of one run.
+    private struct Timing { var wall: Double; var cpu: Double }
+
+    /// Times `body`. CPU time is the steadier figure on a shared machine.
+    private func measure(_ body: () throws -> Void) rethrows -> Timing {
+        let c0 = cpuSeconds()
         let t0 = DispatchTime.now().uptimeNanoseconds
         try body()
-        return Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
+        return Timing(wall: Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9, cpu: cpuSeconds() - c0)
+    }
+
+    private func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+            + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e-6
     }
 
     private func peakRSSGigabytes() -> Double {
@@ -70,9 +85,9 @@ struct BenchBackwardCommand: ParsableCommand {
         return Double(usage.ru_maxrss) * 1024 / 1e9
     }
 
-    private func row(_ name: String, _ value: String, _ goal: String) -> String {
+    private func row(_ name: String, _ values: [String], _ goal: String) -> String {
         "| " + name.padding(toLength: 31, withPad: " ", startingAt: 0) + " | "
-            + value.padding(toLength: 12, withPad: " ", startingAt: 0) + " | "
-            + goal.padding(toLength: 16, withPad: " ", startingAt: 0) + " |"
+            + values.map { $0.padding(toLength: 12, withPad: " ", startingAt: 0) }.joined(separator: " | ") + " | "
+            + goal.padding(toLength: 8, withPad: " ", startingAt: 0) + " |"
     }
 }

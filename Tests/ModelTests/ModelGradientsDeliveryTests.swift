@@ -102,7 +102,7 @@ final class ModelGradientsDeliveryTests: XCTestCase {
         var seed = Matrix(rows: input.rows, cols: input.cols)
         let (row, col) = (13, 5)
         seed[row, col] = 1
-        let g = arch.backwardBlock(weights: w, input: input, sequenceLength: L, dOutput: seed, wanting: [])
+        let g = model.backwardBlock(index: 1, weights: w, input: input, sequenceLength: L, dOutput: seed, wanting: [])
         XCTAssertTrue(g.layers.values.allSatisfy { $0.weight == nil })
         for (r, c) in [(13, 5), (10, 2), (9, 7), (14, 0)] {
             var plus = input, minus = input

@@ -112,3 +112,14 @@ public enum ModelGradients {
         total = g
     }
 }
+
+extension LlamaModel {
+    /// The reverse pass of block `index` (see `LlamaArchitecture.backwardBlock`): dL/d(input) and the
+    /// block's layer (and norm) gradients for dL/d(output) `dOutput`, recomputing the block from `input`.
+    public func backwardBlock(index: Int, weights: LlamaBlockWeights, input: Matrix, sequenceLength: Int,
+                              dOutput: Matrix, wanting: Set<GradientKind>) -> BlockGradients {
+        precondition(index >= 0 && index < config.numHiddenLayers, "block \(index) out of range")
+        return architecture.backwardBlock(weights: weights, input: input, sequenceLength: sequenceLength,
+                                          dOutput: dOutput, wanting: wanting)
+    }
+}
