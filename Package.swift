@@ -46,7 +46,7 @@ let package = Package(
         .testTarget(name: "SearchTests", dependencies: ["Search", "Sensitivity", "Quant"]),
         .testTarget(name: "ExportTests", dependencies: ["Export", "Search", "Model", "Quant", "TensorCore"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Search", "Sensitivity"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Sensitivity", "Model"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Search", "Sensitivity", "Model", "Quant"]),
         .testTarget(name: "CLITests", dependencies: ["autoscheme"]),
     ]
 )

@@ -29,6 +29,7 @@ public struct ProfileCache: Sendable {
         var probeFormat: String
         var validationPlans: Int
         var validationWindows: Int
+        var layerPattern: String?
     }
 
     /// The cache file for a model identity, calibration digest and profiler options.
@@ -38,7 +39,7 @@ public struct ProfileCache: Sendable {
                       samples: options.sampleCount, sequenceLength: options.sequenceLength, seed: options.seed,
                       probeWindows: options.probeWindows, probeLength: options.probeLength,
                       probeFormat: options.probeFormat.name, validationPlans: options.validationPlans,
-                      validationWindows: options.validationWindows)
+                      validationWindows: options.validationWindows, layerPattern: options.layerPattern)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let digest = SHA256Digest.hex((try? encoder.encode(key)) ?? Data())
