@@ -13,6 +13,9 @@ public struct QuantizeOptions: Sendable, Equatable {
     /// Inputs from the partly quantized model (AutoRound's `enable_quanted_input`); the target stays
     /// the original output.
     public var quantizedInput = true
+    /// Positions at the start of every calibration window left out of the Gram matrices (see
+    /// `CalibrationStreams.skippedPositions`).
+    public var skippedPositions = 0
 
     public init() {}
 }
@@ -48,7 +51,8 @@ public struct PlanApplier {
     public func run(windows: [[Int]], progress: ((String) -> Void)? = nil) throws -> QuantizedWeights {
         let start = DispatchTime.now().uptimeNanoseconds
         let streams = try CalibrationStreams(model: model, windows: windows,
-                                             quantizedInput: options.quantizedInput && options.method == .signround)
+                                             quantizedInput: options.quantizedInput && options.method == .signround,
+                                             skippedPositions: options.skippedPositions)
         var out = QuantizedWeights(weights: [:], quantized: [:], stats: [])
         let totalWork = formats.keys.reduce(0.0) { $0 + work($1) }
         var doneWork = 0.0

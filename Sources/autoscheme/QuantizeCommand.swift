@@ -28,6 +28,8 @@ struct QuantizeCommand: ParsableCommand {
     @Option(help: "Seed of the calibration windows.") var seed: UInt64 = 42
     @Flag(inversion: .prefixedNo, help: "Calibrate each block on the outputs of the already quantized blocks.")
     var quantizedInput = true
+    @Option(help: "Positions at the start of every calibration window left out of the layer objectives (the attention-sink token).")
+    var skipPositions = 0
     @Option(name: [.customShort("o"), .long], help: "Output folder.") var output: String
     @Flag(help: "Replace a non-empty output folder.") var overwrite = false
     @Option(help: "Output format: fake (dequantized weights).") var format: OutputFormat = .fake
@@ -36,6 +38,9 @@ struct QuantizeCommand: ParsableCommand {
     var evalWindows = 0
 
     func validate() throws {
+        guard skipPositions >= 0, skipPositions < seqlen else {
+            throw ValidationError("--skip-positions must be in 0..<seqlen, got \(skipPositions)")
+        }
         guard iters >= 0 else { throw ValidationError("--iters must be >= 0, got \(iters)") }
         guard nsamples > 0, seqlen > 1 else { throw ValidationError("--nsamples must be > 0 and --seqlen > 1, got \(nsamples), \(seqlen)") }
         if let lr, !(lr > 0) { throw ValidationError("--lr must be positive, got \(lr)") }
@@ -59,6 +64,7 @@ struct QuantizeCommand: ParsableCommand {
         options.signRound = SignRoundOptions(iterations: iters, learningRate: lr)
         options.calibration = CalibrationOptions(sampleCount: nsamples, sequenceLength: seqlen, seed: seed)
         options.quantizedInput = quantizedInput
+        options.skippedPositions = skipPositions
         let start = SignRound.processCPUSeconds(), wall = Date()
         let result = try PlanApplier(model: llama, formats: formats, options: options).run(windows: windows) {
             FileHandle.standardError.write(Data(($0 + "\n").utf8))
