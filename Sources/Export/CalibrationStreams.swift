@@ -35,16 +35,25 @@ public final class CalibrationStreams {
     public let model: LlamaModel
     public let sequenceLength: Int
     public let samplesPerChunk: Int
+    /// Positions at the start of every window left out of the Gram matrices (they still run through
+    /// the model as context). Position 0 carries the attention-sink token, whose activations are
+    /// orders of magnitude larger than the others' and would dominate the squared-error objective.
+    public let skippedPositions: Int
     private(set) var original: Matrix
     private(set) var quantized: Matrix?
 
     /// Embeds `windows` (equal length). - Throws: `LlamaError` for empty or unequal windows.
-    public init(model: LlamaModel, windows: [[Int]], quantizedInput: Bool, samplesPerChunk: Int = 8) throws {
+    public init(model: LlamaModel, windows: [[Int]], quantizedInput: Bool, samplesPerChunk: Int = 8,
+                skippedPositions: Int = 0) throws {
         precondition(samplesPerChunk > 0, "samplesPerChunk must be positive")
         guard let length = windows.first?.count, length > 0, windows.allSatisfy({ $0.count == length }) else {
             throw LlamaError.textTooShort(tokens: windows.first?.count ?? 0, needed: 1)
         }
+        guard skippedPositions >= 0, skippedPositions < length else {
+            throw LlamaError.textTooShort(tokens: length, needed: skippedPositions + 1)
+        }
         self.model = model
+        self.skippedPositions = skippedPositions
         sequenceLength = length
         self.samplesPerChunk = samplesPerChunk
         let head = try model.loadHead()
@@ -71,23 +80,31 @@ public final class CalibrationStreams {
             grams[site] = SiteGrams(original: Matrix(rows: n, cols: n), quantized: tracked ? Matrix(rows: n, cols: n) : nil,
                                     cross: tracked ? Matrix(rows: n, cols: n) : nil, tokens: 0)
         }
-        let width = model.config.hiddenSize
+        let width = model.config.hiddenSize, L = sequenceLength, skip = skippedPositions
         for rows in chunks {
             var chunk = original.rows(rows)
             var inputs: [LinearInputSite: [Float]] = [:]
-            model.forwardBlock(index: index, weights: weights, hidden: &chunk, sequenceLength: sequenceLength) { site, x, r, c in
-                BLAS.accumulateGram(x.baseAddress!, rows: r, cols: c, into: &grams[site]!.original)
-                grams[site]!.tokens += r
+            model.forwardBlock(index: index, weights: weights, hidden: &chunk, sequenceLength: L) { site, x, r, c in
+                for w in 0..<(r / L) {
+                    BLAS.accumulateGram(x.baseAddress! + (w * L + skip) * c, rows: L - skip, cols: c, into: &grams[site]!.original)
+                }
+                grams[site]!.tokens += (r / L) * (L - skip)
                 if tracked { inputs[site] = Array(x[0..<(r * c)]) }
             }
             original.data.replaceSubrange((rows.lowerBound * width)..<(rows.upperBound * width), with: chunk.data)
             guard var q = quantized?.rows(rows) else { continue }
-            model.forwardBlock(index: index, weights: weights, hidden: &q, sequenceLength: sequenceLength) { site, xq, r, c in
-                BLAS.accumulateGram(xq.baseAddress!, rows: r, cols: c, into: &grams[site]!.quantized!)
+            model.forwardBlock(index: index, weights: weights, hidden: &q, sequenceLength: L) { site, xq, r, c in
+                for w in 0..<(r / L) {
+                    BLAS.accumulateGram(xq.baseAddress! + (w * L + skip) * c, rows: L - skip, cols: c,
+                                        into: &grams[site]!.quantized!)
+                }
                 inputs[site]!.withUnsafeBufferPointer { px in
                     grams[site]!.cross!.data.withUnsafeMutableBufferPointer { ph in
-                        BLAS.gemm(.transposed, .none, m: c, n: c, k: r, a: px.baseAddress!, lda: c,
-                                  b: xq.baseAddress!, ldb: c, beta: 1, c: ph.baseAddress!, ldc: c)
+                        for w in 0..<(r / L) {
+                            let offset = (w * L + skip) * c
+                            BLAS.gemm(.transposed, .none, m: c, n: c, k: L - skip, a: px.baseAddress! + offset, lda: c,
+                                      b: xq.baseAddress! + offset, ldb: c, beta: 1, c: ph.baseAddress!, ldc: c)
+                        }
                     }
                 }
             }

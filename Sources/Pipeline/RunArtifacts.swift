@@ -1,4 +1,5 @@
 import Foundation
+import Export
 
 /// The files `autoscheme run` leaves in its output folder, and how they are encoded.
 enum RunArtifacts {

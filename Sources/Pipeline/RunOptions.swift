@@ -42,10 +42,3 @@ public struct RunOptions: Sendable {
     }
 }
 
-/// The checkpoint layouts `run` and `quantize` write.
-public enum CheckpointFormat: String, Sendable, CaseIterable, Codable {
-    /// AutoRound's packed layout (`qweight`/`qzeros`/`scales`, MX/NV FP4, FP8 blocks) with `quantization_config`.
-    case autoRound = "auto_round"
-    /// Dequantized weights as bf16 safetensors in the original layout, loadable by anything.
-    case fake
-}

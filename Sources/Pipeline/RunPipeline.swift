@@ -108,16 +108,8 @@ public struct RunPipeline {
     }
 
     func exportStage(_ inputs: ProfileInputs, applied: QuantizedWeights, to path: String) throws {
-        switch options.checkpoint {
-        case .fake:
-            try CheckpointWriter.writeFake(model: inputs.model, ropeLayout: inputs.description.ropeLayout,
-                                           replacements: applied.weights, to: path, overwrite: false)
-        case .autoRound:
-            let layers = applied.quantized.sorted { $0.key < $1.key }
-                .map { QuantizedLayer(module: $0.key.description, tensor: $0.value) }
-            try AutoRoundCheckpoint.write(model: inputs.description, layers: layers,
-                                          to: URL(fileURLWithPath: path), overwrite: false)
-        }
+        try CheckpointExport.write(options.checkpoint, description: inputs.description, model: inputs.model,
+                                   applied: applied, to: path, overwrite: false)
     }
 
     /// PPL of the original and of the written checkpoint (read back from disk, as a user would),

@@ -176,12 +176,15 @@ struct HeatmapSection: ReportSection {
                 + "lie on that grid, so re-quantizing reproduces them. This is a property of the stored checkpoint, not "
                 + "evidence that the format is lossless for the original weights.")
         }
-        if context.storedAsQ41, let q41 = context.q41LookalikeFormat {
-            notes.append("* The model is stored as GGUF Q4_1: per 32 weights w = d·q + m with an fp16 scale d and a free "
-                + "fp16 minimum m. \(q41) has the same groups and 16 levels but an integer zero point, so it does not "
-                + "reproduce the stored weights exactly; its scores are low but not 0. Every format here re-quantizes "
-                + "weights that are already 4-bit, so 4-bit scores understate what those formats would cost on the "
-                + "original bf16 weights; group-128, symmetric, FP4 and 2/3/8-bit formats are not on the stored grid.")
+        if context.storedAsQ41 {
+            var note = "The model is stored as GGUF Q4_1: per 32 weights w = d·q + m with an fp16 scale d and a free "
+                + "fp16 minimum m. Every format here re-quantizes weights that are already 4-bit, so scores measure the "
+                + "loss relative to the Q4_1 model, not to the original bf16 weights."
+            if let q41 = context.q41LookalikeFormat {
+                note = "* " + note + " \(q41) has the same groups and 16 levels but an integer zero point, so it does "
+                    + "not reproduce the stored weights exactly; its scores are low but not 0."
+            }
+            notes.append(note)
         }
         return notes.isEmpty ? nil : notes.joined(separator: " ")
     }

@@ -24,8 +24,10 @@ struct ValidationSection: ReportSection {
                         className: "note")
             return
         }
-        b.paragraph("Predicted loss (sum of the chosen formats' scores) against the KL divergence measured on held-out "
-                    + "calibration windows, both in \(ReportContext.lossUnit). Points on the dashed diagonal are predicted exactly.")
+        b.paragraph("Each point is one mixed plan: the estimator's prediction (the sum of the chosen formats' scores) "
+                    + "against the KL divergence measured on held-out calibration windows (\(ReportContext.lossUnit)). "
+                    + "Predictions are in the estimator's own units (nats/token for KL-based estimators); the ranks "
+                    + "(Spearman) matter for the search. Points on the dashed diagonal are predicted exactly.")
         b.table(Self.headers, numeric: [1, 2, 3], rows: rows)
         b.element(.div, [("class", "charts")]) { b in
             for v in validations { scatter(&b, v) }
@@ -40,7 +42,7 @@ struct ValidationSection: ReportSection {
         let frame = PlotFrame(width: 420, height: 360)
         b.element(.figure) { b in
             SVGPlot.open(&b, frame, title: "Predicted vs measured KL, \(v.estimator)")
-            SVGPlot.axes(&b, frame, x: axis, y: axis, xLabel: "predicted (\(ReportContext.lossUnit))",
+            SVGPlot.axes(&b, frame, x: axis, y: axis, xLabel: "predicted by \(v.estimator)",
                          yLabel: "measured KL (\(ReportContext.lossUnit))")
             b.empty(.line, [("x1", SVGPlot.px(frame.x(0))), ("y1", SVGPlot.px(frame.y(0))),
                             ("x2", SVGPlot.px(frame.x(1))), ("y2", SVGPlot.px(frame.y(1))), ("class", "diagonal")])

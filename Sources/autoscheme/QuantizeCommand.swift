@@ -12,11 +12,6 @@ struct QuantizeCommand: ParsableCommand {
         commandName: "quantize",
         abstract: "Quantize a model with a plan (SignRound or round-to-nearest) and write the result.")
 
-    enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
-        /// Dequantized weights in a Hugging Face folder.
-        case fake
-    }
-
     @Argument(help: "A .gguf file, a Hugging Face folder, or 'default'.") var model: String?
     @Option(help: "Plan file (autoscheme.plan/1).") var plan: String
     @Option(help: "Calibration text (default: the cached lcet10.txt).") var calib: String?
@@ -27,15 +22,20 @@ struct QuantizeCommand: ParsableCommand {
     @Option(help: "Tokens per calibration window.") var seqlen = 512
     @Option(help: "Seed of the calibration windows.") var seed: UInt64 = 42
     @Flag(inversion: .prefixedNo, help: "Calibrate each block on the outputs of the already quantized blocks.")
-    var quantizedInput = true
+    var quantizedInput = false
+    @Option(help: "Positions at the start of every calibration window left out of the layer objectives (the attention-sink token).")
+    var skipPositions = 0
     @Option(name: [.customShort("o"), .long], help: "Output folder.") var output: String
     @Flag(help: "Replace a non-empty output folder.") var overwrite = false
-    @Option(help: "Output format: fake (dequantized weights).") var format: OutputFormat = .fake
+    @Option(help: "Checkpoint layout: auto_round (packed) or fake (dequantized weights).") var format: CheckpointFormat = .autoRound
     @Option(help: "dtype of the written 2-D tensors: bf16, f16 or f32.") var dtype = "bf16"
     @Option(help: "After writing, evaluate the written model against the original on this many 512-token windows of the cached alice29.txt (0: skip).")
     var evalWindows = 0
 
     func validate() throws {
+        guard skipPositions >= 0, skipPositions < seqlen else {
+            throw ValidationError("--skip-positions must be in 0..<seqlen, got \(skipPositions)")
+        }
         guard iters >= 0 else { throw ValidationError("--iters must be >= 0, got \(iters)") }
         guard nsamples > 0, seqlen > 1 else { throw ValidationError("--nsamples must be > 0 and --seqlen > 1, got \(nsamples), \(seqlen)") }
         if let lr, !(lr > 0) { throw ValidationError("--lr must be positive, got \(lr)") }
@@ -59,6 +59,7 @@ struct QuantizeCommand: ParsableCommand {
         options.signRound = SignRoundOptions(iterations: iters, learningRate: lr)
         options.calibration = CalibrationOptions(sampleCount: nsamples, sequenceLength: seqlen, seed: seed)
         options.quantizedInput = quantizedInput
+        options.skippedPositions = skipPositions
         let start = SignRound.processCPUSeconds(), wall = Date()
         let result = try PlanApplier(model: llama, formats: formats, options: options).run(windows: windows) {
             FileHandle.standardError.write(Data(($0 + "\n").utf8))
@@ -67,12 +68,12 @@ struct QuantizeCommand: ParsableCommand {
                                   learningRate: options.signRound.effectiveLearningRate, quantizedInput: quantizedInput,
                                   samples: nsamples, sequenceLength: seqlen, seed: seed,
                                   totalSeconds: Date().timeIntervalSince(wall), layers: result.stats)
-        try CheckpointWriter.writeFake(model: llama, ropeLayout: description.ropeLayout, replacements: result.weights,
-                                       to: output, overwrite: overwrite, dtype: StorageType(rawValue: dtype.uppercased()) ?? .bf16,
-                                       extraFiles: ["quantize-stats.json": try stats.encoded()])
+        try CheckpointExport.write(format, description: description, model: llama, applied: result, to: output,
+                                   overwrite: overwrite, fakeDType: StorageType(rawValue: dtype.uppercased()) ?? .bf16,
+                                   extraFiles: ["quantize-stats.json": try stats.encoded()])
         if evalWindows > 0 {
             let evalTokens = try CalibrationTokens.encode(try Assets.path(.alice29), with: tokenizer)
-            let written = try ModelLoader.open(output)
+            let written = try QuantizedCheckpointLoader.open(output)
             let quantized = try LlamaModel(config: written.config, source: written.tensors, ropeLayout: written.ropeLayout)
             let e = try Evaluation.run(model: try quantized.resident(), tokens: evalTokens, ctx: 512, windows: evalWindows,
                                        against: try llama.resident())
@@ -88,3 +89,4 @@ struct QuantizeCommand: ParsableCommand {
 }
 
 extension QuantizeMethod: ExpressibleByArgument {}
+extension CheckpointFormat: ExpressibleByArgument {}

@@ -6,7 +6,7 @@ import Pipeline
 import Quant
 import Sensitivity
 
-extension CheckpointFormat: ExpressibleByArgument {}
+
 
 /// `autoscheme run [MODEL] --avg-bits B -o OUTDIR`: model to quantized, evaluated, reported model.
 struct RunCommand: ParsableCommand {

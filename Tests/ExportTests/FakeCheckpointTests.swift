@@ -86,3 +86,29 @@ final class FakeCheckpointTests: XCTestCase {
                        [0, 2, 1, 3, 4, 6, 5, 7])
     }
 }
+
+/// Calibration streams: skipped window starts leave exactly their own tokens' contributions out.
+final class CalibrationStreamsTests: XCTestCase {
+    func testSkippedPositionsRemoveExactlyTheFirstTokens() throws {
+        let model = try LlamaModel(config: TinyModel.config, source: TinyModel.tensors(seed: 4), ropeLayout: .rotateHalf)
+        let windows = (0..<3).map { TinyModel.tokens(10, seed: 40 + UInt64($0)) }
+        let weights = try model.loadBlock(0)
+        let all = try CalibrationStreams(model: model, windows: windows, quantizedInput: true).grams(block: 0, weights: weights)
+        let skipped = try CalibrationStreams(model: model, windows: windows, quantizedInput: true, skippedPositions: 1)
+            .grams(block: 0, weights: weights)
+        // Causal attention: a window's first position computes the same activations alone.
+        let firsts = try CalibrationStreams(model: model, windows: windows.map { [$0[0]] }, quantizedInput: true)
+            .grams(block: 0, weights: weights)
+        for site in LinearInputSite.allCases {
+            XCTAssertEqual(all[site]!.tokens, 30)
+            XCTAssertEqual(skipped[site]!.tokens, 27)
+            let a = all[site]!, s = skipped[site]!, f = firsts[site]!
+            for i in a.original.data.indices {
+                let scale = max(1, abs(a.original.data[i]))
+                XCTAssertEqual(a.original.data[i] - s.original.data[i], f.original.data[i], accuracy: 1e-4 * scale, "\(site)")
+                XCTAssertEqual(a.cross!.data[i] - s.cross!.data[i], f.cross!.data[i], accuracy: 1e-4 * scale, "\(site)")
+            }
+        }
+        XCTAssertThrowsError(try CalibrationStreams(model: model, windows: windows, quantizedInput: false, skippedPositions: 10))
+    }
+}

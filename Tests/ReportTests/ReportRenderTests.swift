@@ -91,6 +91,13 @@ final class ReportRenderTests: XCTestCase {
         XCTAssertTrue(q41Doc.html().contains("int4a/g32*"))
         XCTAssertTrue(q41Doc.html().contains("The model is stored as GGUF Q4_1"))
         XCTAssertFalse(q41Doc.html().contains("scores exactly 0 on every layer"))
+        XCTAssertTrue(q41Doc.html().contains("integer zero point"))
+        // without int4a/g32 the Q4_1 note still says what the scores are relative to
+        q41.formats.removeLast()
+        for i in q41.layers.indices { q41.layers[i].candidates.removeLast() }
+        let plain = ReportDocument(input: ReportInput(profile: q41)).html()
+        XCTAssertTrue(plain.contains("not to the original bf16 weights"))
+        XCTAssertFalse(plain.contains("integer zero point"))
         XCTAssertTrue(q41Doc.markdown().contains(#"The model is stored as GGUF Q4\_1"#))
         // an all-zero format at 16 bits (bf16) is not flagged
         XCTAssertEqual(ReportAnalysis(profile: Fixtures.tinyProfile(extra: ["f16"], extraBits: 512),

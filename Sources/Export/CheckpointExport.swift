@@ -1,0 +1,37 @@
+import Foundation
+import Model
+
+/// The checkpoint layouts `quantize` and `run` write.
+public enum CheckpointFormat: String, Sendable, CaseIterable, Codable {
+    /// AutoRound's packed layout (`qweight`/`qzeros`/`scales`, MX/NV FP4, FP8 blocks) with
+    /// `quantization_config`, plus config and tokenizer files.
+    case autoRound = "auto_round"
+    /// Dequantized weights as safetensors in the original Hugging Face layout, loadable by anything.
+    case fake
+}
+
+/// Writes a quantized model in one of the checkpoint layouts.
+public enum CheckpointExport {
+    /// Writes `applied` (the output of `PlanApplier`) for `description`/`model` to the folder `path`.
+    /// - Parameters:
+    ///   - fakeDType: element type of the `fake` layout's 2-D tensors (bf16, f16 or f32).
+    ///   - extraFiles: written beside the checkpoint (e.g. `quantize-stats.json`).
+    /// - Throws: `ExportError`, `QuantizedCheckpointError` naming the path or tensor.
+    public static func write(_ format: CheckpointFormat, description: ModelDescription, model: LlamaModel,
+                             applied: QuantizedWeights, to path: String, overwrite: Bool,
+                             fakeDType: StorageType = .bf16, extraFiles: [String: Data] = [:]) throws {
+        switch format {
+        case .fake:
+            try CheckpointWriter.writeFake(model: model, ropeLayout: description.ropeLayout, replacements: applied.weights,
+                                           to: path, overwrite: overwrite, dtype: fakeDType, extraFiles: extraFiles)
+        case .autoRound:
+            let layers = applied.quantized.sorted { $0.key < $1.key }
+                .map { QuantizedLayer(module: $0.key.description, tensor: $0.value) }
+            let url = URL(fileURLWithPath: path)
+            try AutoRoundCheckpoint.write(model: description, layers: layers, to: url, overwrite: overwrite)
+            for (name, data) in extraFiles {
+                try QuantizedCheckpointFiles.atomicWrite(data, to: url.appendingPathComponent(name))
+            }
+        }
+    }
+}
