@@ -24,6 +24,8 @@ public struct StageClock: Sendable {
     public var scoringSeconds = 0.0
     public var probeSeconds = 0.0
     public var validationSeconds = 0.0
+    /// The gradient pass and the `delta-loss` / `fisher` scoring.
+    public var gradientSeconds = 0.0
     /// Flops of the output-error sgemms (2 out in^2 per layer and format).
     public var scoringFlops = 0.0
 

@@ -26,8 +26,8 @@ struct ProfileAssembler {
                                               samples: options.sampleCount, sequenceLength: options.sequenceLength,
                                               seed: options.seed, tokens: options.sampleCount * options.sequenceLength)
         let settings = ProfilerSettings(
-            scoreUnit: options.estimator.isModelLoss ? "nats/token" : "output-error",
-            probeWindows: options.estimator == .outputError ? 0 : options.probeWindows,
+            scoreUnit: options.estimator.isModelLoss ? "nats/token" : options.estimator.rawValue,
+            probeWindows: options.computedEstimators.contains(where: \.needsProbes) ? options.probeWindows : 0,
             probeLength: min(options.probeLength, options.sequenceLength),
             probeFormat: FormatName(options.probeFormat.name),
             validationWindows: split.heldOut.count, validationLength: options.sequenceLength,
@@ -38,6 +38,7 @@ struct ProfileAssembler {
             StageTiming(stage: "quantization", seconds: clock.quantizeSeconds),
             StageTiming(stage: "scoring", seconds: clock.scoringSeconds),
             StageTiming(stage: "kl-probes", seconds: clock.probeSeconds),
+            StageTiming(stage: "gradients", seconds: clock.gradientSeconds),
             StageTiming(stage: "validation", seconds: clock.validationSeconds),
         ]
         return SensitivityProfile(model: identity, calibration: calibration, estimator: options.estimator.rawValue,
@@ -52,8 +53,15 @@ struct ProfileAssembler {
         for (f, format) in options.formats.enumerated() where !layers.isEmpty && layers.allSatisfy({ $0.outputError[f] == 0 }) {
             notes.append("\(format.name) reproduces every profiled weight exactly (the model is stored on this grid), so it scores 0")
         }
-        if !options.estimator.isModelLoss {
+        switch options.estimator {
+        case .outputError:
             notes.append("output-error scores are tr(dW H dW^T)/tokens in squared activation units, not nats; use them to rank, not as loss")
+        case .deltaLoss:
+            notes.append("delta-loss scores are sum |dL/dW (Q(W) - W)| over \(options.gradientWindowCount) x \(options.sequenceLength) tokens, not nats; use them to rank, not as loss")
+        case .fisher:
+            notes.append("fisher scores are sum (dL/dy)^2 (y_q - y)^2 over \(options.gradientWindowCount) x \(options.sequenceLength) tokens, not nats; use them to rank, not as loss")
+        case .calibrated, .kl:
+            break
         }
         return notes
     }

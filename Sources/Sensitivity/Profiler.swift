@@ -13,7 +13,7 @@ public struct ProfilerResult: Sendable {
     public var profile: SensitivityProfile
     /// Per-layer measurements (output errors, bits, fallbacks), in model order.
     public var layers: [LayerMeasurement]
-    /// Every estimator computed (`output-error` always; `calibrated` with `calibrated` or `kl`; `kl` only with `kl`).
+    /// Every estimator computed (`ProfilerOptions.computedEstimators`).
     public var scores: ScoreTable
     /// Per-layer probe results (empty for `output-error`).
     public var probes: [LayerProbe]
@@ -61,7 +61,18 @@ public struct SensitivityProfiler: Sendable {
         let layers = try capture(windows: split.calibration, ids: ids, clock: &clock, progress: progress)
         var scores: ScoreTable = [.outputError: layers.map(\.outputError)]
         var probes: [LayerProbe] = []
-        if options.estimator != .outputError {
+        let wanted = options.computedEstimators
+        if wanted.contains(where: \.needsGradients) {
+            let scorer = GradientScorer(model: model, formats: options.formats)
+            let windows = Array(split.calibration.prefix(options.gradientWindowCount))
+            let g = try clock.time(\.gradientSeconds) {
+                try scorer.score(ids: ids, windows: windows, batchSize: options.gradientBatchSize,
+                                 estimators: wanted.filter(\.needsGradients))
+            }
+            if let d = g.deltaLoss { scores[.deltaLoss] = d }
+            if let f = g.fisher { scores[.fisher] = f }
+        }
+        if wanted.contains(where: \.needsProbes) {
             let probeWindows = split.calibration.prefix(options.probeWindows).map { Array($0.prefix(options.probeLength)) }
             let replay = try clock.time(\.probeSeconds) { try LayerReplay(model: model, windows: probeWindows) }
             let prober = LayerProber(model: model, replay: replay, formats: options.formats, probeFormat: options.probeFormat)

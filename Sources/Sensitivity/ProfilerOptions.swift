@@ -30,6 +30,12 @@ public struct ProfilerOptions: Sendable {
     public var validationBits: ClosedRange<Double>
     /// Formats plans mix; nil = the integer formats among `formats`.
     public var validationFormats: [QuantFormat]?
+    /// Windows of the gradient pass (`delta-loss`, `fisher`): the first this-many calibration windows
+    /// (at most `sampleCount`, see `gradientWindowCount`), at full `sequenceLength`.
+    public var gradientWindows: Int = 4
+    /// Windows per forward + backward pass (bounds memory: the cached block inputs are
+    /// layers x batch tokens x hidden floats).
+    public var gradientBatchSize: Int = 4
 
     public init(formats: [QuantFormat] = QuantFormat.defaultCandidates, estimator: SensitivityEstimator = .calibrated,
                 sampleCount: Int = 32, sequenceLength: Int = 512, seed: UInt64 = 42,
@@ -86,12 +92,26 @@ public struct ProfilerOptions: Sendable {
         try require(probeLength >= 2, "--probe-length", probeLength, "at least 2")
         try require(validationPlans == 0 || validationPlans >= 3, "--validate", validationPlans,
                     "0 (no validation) or at least 3 plans (a correlation of fewer points says nothing)")
+        try require(gradientWindows >= 1, "--gradient-windows", gradientWindows, "at least 1")
+        try require(gradientBatchSize >= 1, "--gradient-batch", gradientBatchSize, "at least 1")
         try require(validationWindows >= 1, "--validation-windows", validationWindows, "at least 1")
         try require(validationBits.lowerBound > 0, "validation bits", validationBits, "a positive range")
         if validationPlans > 0 {
             try require(planFormats.count >= 2, "--formats", formats.map(\.name),
                         "at least two formats for validation plans to mix")
         }
+    }
+
+    /// Windows the gradient pass runs on: `gradientWindows` capped at the calibration windows.
+    public var gradientWindowCount: Int { min(gradientWindows, sampleCount) }
+
+    /// Estimators the run computes: `output-error` always; the chosen one and what it needs; with
+    /// validation every estimator but `kl` (so they are compared on the same measured plans).
+    public var computedEstimators: Set<SensitivityEstimator> {
+        var set: Set<SensitivityEstimator> = [.outputError, estimator]
+        if estimator == .kl { set.insert(.calibrated) }
+        if validationPlans > 0 { set.formUnion([.calibrated, .deltaLoss, .fisher]) }
+        return set
     }
 
     /// Formats the validation plans mix (sorted by nominal bits per weight).

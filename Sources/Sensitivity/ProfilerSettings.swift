@@ -1,8 +1,9 @@
 /// How a profile's scores were measured: their unit, the KL probes and the held-out validation.
 /// Stored under the optional top-level key `profiler`.
 public struct ProfilerSettings: Codable, Sendable, Equatable {
-    /// Unit of `score`: `nats/token` (model loss, sums over layers compare) or `output-error`
-    /// (tr(dW H dW^T) / tokens in squared activation units, not nats).
+    /// Unit of `score`: `nats/token` (model loss, sums over layers compare), or the estimator's name
+    /// when its scores are not nats (`output-error`: tr(dW H dW^T) / tokens in squared activation
+    /// units; `delta-loss`, `fisher`: gradient scores for ranking).
     public var scoreUnit: String
     /// Windows the KL probes ran on (a prefix of the calibration windows) and their length.
     public var probeWindows: Int

@@ -1,6 +1,6 @@
 /// How the profiler turns a layer's quantization error into a score s(l, f).
 ///
-/// All three start from the same fake-quantized weight Q_f(W) (round to nearest in format f).
+/// All five start from the same fake-quantized weight Q_f(W) (round to nearest in format f).
 public enum SensitivityEstimator: String, CaseIterable, Codable, Sendable {
     /// tr(dW H dW^T) / tokens with dW = Q_f(W) - W and H = X^T X the layer's input Gram matrix over
     /// the calibration tokens: the mean squared error of the layer's output per token, summed over
@@ -17,6 +17,16 @@ public enum SensitivityEstimator: String, CaseIterable, Codable, Sendable {
     /// replayed from the cached block input. Exact on the probe windows and the slowest: one replay per
     /// layer and format. Units: nats per token.
     case kl
+    /// AutoRound AutoScheme's gradient score: s(l, f) = sum_ij |G_ij (Q_f(W) - W)_ij| with G = dL/dW of
+    /// the mean causal-LM loss on the gradient windows (accumulated over all of them before the
+    /// absolute value). A first-order bound on the loss change; units: nats per token times weight units
+    /// summed without sign cancellation, so **not** a loss in nats. One forward + backward pass.
+    case deltaLoss = "delta-loss"
+    /// NVIDIA ModelOpt auto_quantize's gradient (Fisher) score: s(l, f) = sum over tokens t and outputs o
+    /// of (dL/dy_to)^2 (y_q - y)_to^2 with y_q - y = X (Q_f(W) - W)^T, the diagonal-Fisher estimate of
+    /// the second-order loss change. Summed over batches. Units: squared (nats per token) gradient
+    /// times squared activations, **not** nats. One forward + backward pass, one sgemm per layer and format.
+    case fisher
 
     /// One-line description for help text.
     public var summary: String {
@@ -24,9 +34,22 @@ public enum SensitivityEstimator: String, CaseIterable, Codable, Sendable {
         case .outputError: return "tr(dW H dW^T)/tokens from the input Gram matrix; no forward passes; not in nats"
         case .calibrated: return "output-error x a per-layer gain from one measured KL probe; nats/token (default)"
         case .kl: return "measured KL with only this layer quantized, per layer and format; nats/token, slow"
+        case .deltaLoss: return "sum |dL/dW x (Q(W) - W)| from one backward pass (AutoRound AutoScheme); not in nats"
+        case .fisher: return "sum (dL/dy)^2 (X (Q(W) - W)^T)^2 over tokens and outputs (ModelOpt auto_quantize); not in nats"
         }
     }
 
     /// Whether the scores are in nats per token (model loss) and so add up across layers.
-    public var isModelLoss: Bool { self != .outputError }
+    public var isModelLoss: Bool {
+        switch self {
+        case .calibrated, .kl: return true
+        case .outputError, .deltaLoss, .fisher: return false
+        }
+    }
+
+    /// Whether the estimator needs the gradient pass (`ModelGradients`).
+    public var needsGradients: Bool { self == .deltaLoss || self == .fisher }
+
+    /// Whether the estimator needs the KL probes.
+    public var needsProbes: Bool { self == .calibrated || self == .kl }
 }

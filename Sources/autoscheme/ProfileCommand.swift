@@ -14,7 +14,8 @@ struct ProfileCommand: ParsableCommand {
         abstract: "Measure every linear layer's sensitivity to every candidate format and write a profile.",
         discussion: "Estimators:\n" + SensitivityEstimator.allCases.map { "  \($0.rawValue): \($0.summary)" }.joined(separator: "\n")
             + "\n\nFormats:\n" + FormatTraits.helpText
-            + "\n\nScores are nats/token except output-error's. A format whose grid holds the stored weights scores 0 "
+            + "\n\nScores are nats/token except output-error's, delta-loss's and fisher's (rank only). "
+            + "--validate computes every estimator but kl and compares them on the same measured plans. A format whose grid holds the stored weights scores 0 "
             + "(the profile notes it); SmolLM2's Q4_1 grid (free fp16 minimum) is not int4a/g32's (integer zero point).")
 
     @Argument(help: "A .gguf file, a Hugging Face folder, or 'default' (the cached SmolLM2-135M-Instruct).")
@@ -31,6 +32,9 @@ struct ProfileCommand: ParsableCommand {
     @Option(help: "Calibration windows the KL probes use (a prefix of the calibration windows).") var probeWindows = 2
     @Option(help: "Tokens of each probe window.") var probeLength = 128
     @Option(help: "Format whose error calibrates each layer's gain.") var probeFormat = "int3/g128"
+    @Option(help: "Calibration windows (of --seqlen tokens) for the gradient pass of delta-loss and fisher.")
+    var gradientWindows = 4
+    @Option(help: "Windows per forward + backward pass (bounds memory).") var gradientBatch = 4
     @Option(help: "Seed of every random choice.") var seed: UInt64 = 42
     @Option(name: .shortAndLong, help: "Output profile (JSON, written to a temporary file and renamed).") var output: String
     @Flag(help: "Print the summary as JSON.") var json = false
@@ -59,10 +63,12 @@ struct ProfileCommand: ParsableCommand {
         do { probe = try QuantFormat(parsing: probeFormat) } catch {
             throw ProfilerError.unknownFormat(name: probeFormat, known: FormatTraits.knownNames)
         }
-        let options = ProfilerOptions(formats: try ProfilerOptions.parseFormats(formats), estimator: estimator,
+        var options = ProfilerOptions(formats: try ProfilerOptions.parseFormats(formats), estimator: estimator,
                                       sampleCount: nsamples, sequenceLength: seqlen, seed: seed,
                                       probeWindows: probeWindows, probeLength: probeLength, probeFormat: probe,
                                       layerPattern: layers, validationPlans: validate, validationWindows: validationWindows)
+        options.gradientWindows = gradientWindows
+        options.gradientBatchSize = gradientBatch
         try options.validate()
         return options
     }

@@ -19,7 +19,7 @@ final class ProfileCommandTests: XCTestCase {
     func testHelpListsEstimators() throws {
         let r = try run(["profile", "--help"])
         XCTAssertEqual(r.status, 0)
-        for name in ["output-error", "calibrated", "kl"] { XCTAssertTrue(r.stdout.contains("  \(name): "), name) }
+        for name in ["output-error", "calibrated", "kl", "delta-loss", "fisher"] { XCTAssertTrue(r.stdout.contains("  \(name): "), name) }
     }
 
     /// A 3-sentence text is far too short for 2 windows of 64 tokens; the message says how many are needed.

@@ -1,0 +1,58 @@
+import TensorCore
+
+/// The two gradient scores of one linear layer y = x W^T for one weight change D = W' - W.
+public enum GradientScore {
+    /// sum_ij |G_ij D_ij| with G = dL/dW (out x in): AutoRound AutoScheme's score, the first-order
+    /// loss change without sign cancellation. Products in Float, row sums in Double.
+    /// - Precondition: equal shapes.
+    /// - Complexity: out x in.
+    public static func deltaLoss(gradient G: Matrix, delta D: Matrix) -> Double {
+        precondition(G.rows == D.rows && G.cols == D.cols, "gradient and delta shapes differ")
+        let cols = D.cols
+        var total = 0.0
+        G.data.withUnsafeBufferPointer { pg in
+            D.data.withUnsafeBufferPointer { pd in
+                for r in 0..<D.rows {
+                    var rowSum: Float = 0
+                    for c in (r * cols)..<((r + 1) * cols) { rowSum += abs(pg[c] * pd[c]) }
+                    total += Double(rowSum)
+                }
+            }
+        }
+        return total
+    }
+
+    /// sum_t sum_o dY_to^2 E_to^2 with E = X D^T (tokens x out), the output change of the layer:
+    /// ModelOpt auto_quantize's Fisher score. E by one sgemm into `scratch` (reused across calls),
+    /// then products in Float, row sums in Double.
+    /// - Parameters: outputGradient dL/dY (tokens x out), input X (tokens x in), delta D (out x in).
+    /// - Precondition: matching shapes.
+    /// - Complexity: 2 tokens x out x in flops plus tokens x out.
+    public static func fisher(outputGradient dY: Matrix, input X: Matrix, delta D: Matrix,
+                              scratch: inout [Float]) -> Double {
+        precondition(dY.rows == X.rows && dY.cols == D.rows && X.cols == D.cols, "fisher shapes differ")
+        let tokens = X.rows, outs = D.rows, ins = D.cols
+        guard tokens > 0, outs > 0 else { return 0 }
+        if scratch.count < tokens * outs { scratch = [Float](repeating: 0, count: tokens * outs) }
+        var total = 0.0
+        X.data.withUnsafeBufferPointer { px in
+            D.data.withUnsafeBufferPointer { pd in
+                dY.data.withUnsafeBufferPointer { pg in
+                    scratch.withUnsafeMutableBufferPointer { pe in
+                        BLAS.gemm(.none, .transposed, m: tokens, n: outs, k: ins, a: px.baseAddress!, lda: ins,
+                                  b: pd.baseAddress!, ldb: ins, c: pe.baseAddress!, ldc: outs)
+                        for t in 0..<tokens {
+                            var rowSum: Float = 0
+                            for i in (t * outs)..<((t + 1) * outs) {
+                                let p = pg[i] * pe[i]
+                                rowSum += p * p
+                            }
+                            total += Double(rowSum)
+                        }
+                    }
+                }
+            }
+        }
+        return total
+    }
+}
