@@ -18,8 +18,9 @@ public struct GradientScores: Sendable {
 /// The gradient-based estimators `delta-loss` and `fisher`, from one forward + backward pass
 /// (`ModelGradients`) over a few calibration windows of the mean causal-LM loss.
 ///
-/// - `delta-loss` (AutoRound AutoScheme): s(l, f) = sum_ij |G_ij D_ij|, G = dL/dW summed over all
-///   batches first, D = Q_f(W) - W.
+/// - `delta-loss` (AutoRound AutoScheme): s(l, f) = sum_b sum_ij |G_b,ij D_ij|, G_b = batch b's share
+///   of dL/dW, D = Q_f(W) - W; like AutoRound's backward hook, the absolute value is taken per
+///   batch (so the score depends on `batchSize`: smaller batches can only raise it).
 /// - `fisher` (ModelOpt auto_quantize): s(l, f) = sum_t sum_o (dL/dY)_to^2 (X D^T)_to^2, summed
 ///   over batches (each batch's rows carry its share of the mean loss's gradient).
 ///
@@ -39,19 +40,16 @@ public struct GradientScorer: Sendable {
     /// - Throws: `LlamaError` (windows, model), `QuantError` (non-finite weights), `ProfilerError.layerShape`.
     /// - Complexity: one forward + backward pass (about 3.4x the forward flops, see `ModelGradients`);
     ///   per batch, layer and format one fake quantization, and for `fisher` one sgemm of
-    ///   2 x tokens x out x in flops. Memory: one block's gradients; `delta-loss` with more than one
-    ///   batch keeps dL/dW of every scored layer (4 bytes per weight).
+    ///   2 x tokens x out x in flops. Memory: one block's gradients and one layer's quantized weight.
     public func score(ids: [LayerID], windows: [[Int]], batchSize: Int,
                       estimators: Set<SensitivityEstimator>) throws -> GradientScores {
         let wantDelta = estimators.contains(.deltaLoss), wantFisher = estimators.contains(.fisher)
-        let batches = (windows.count + max(batchSize, 1) - 1) / max(batchSize, 1)
         let index = Dictionary(uniqueKeysWithValues: ids.enumerated().map { ($1, $0) })
         var wanting: Set<GradientKind> = []
         if wantDelta { wanting.insert(.weight) }
         if wantFisher { wanting.formUnion([.outputGradient, .input]) }
         var delta = [[Double]](repeating: [Double](repeating: 0, count: formats.count), count: ids.count)
         var fisher = delta
-        var gradientSums: [LayerID: Matrix] = [:]
         var block: (index: Int, weights: LlamaBlockWeights)?
         var failure: Error?
         let result = try ModelGradients.compute(model: model, windows: windows, wanting: wanting,
@@ -62,11 +60,8 @@ public struct GradientScorer: Sendable {
                 let weight = block!.weights[id.kind]
                 try checkShape(id, weight)
                 if wantDelta, let grad = g.weight {
-                    if batches == 1 {
-                        delta[l] = try deltaLossRow(id, weight: weight, gradient: grad)
-                    } else {
-                        gradientSums[id] = gradientSums[id].map { Self.sum($0, grad) } ?? grad
-                    }
+                    let row = try deltaLossRow(id, weight: weight, gradient: grad)
+                    for f in row.indices { delta[l][f] += row[f] }
                 }
                 if wantFisher, let dY = g.outputGradient, let x = g.input {
                     let row = try fisherRow(id, weight: weight, outputGradient: dY, input: x)
@@ -75,13 +70,6 @@ public struct GradientScorer: Sendable {
             } catch { failure = error }
         }
         if let failure { throw failure }
-        if wantDelta && batches > 1 {
-            for (l, id) in ids.enumerated() {
-                guard let grad = gradientSums[id] else { continue }
-                let weight = try model.loadBlock(id.block)[id.kind]
-                delta[l] = try deltaLossRow(id, weight: weight, gradient: grad)
-            }
-        }
         return GradientScores(deltaLoss: wantDelta ? delta : nil, fisher: wantFisher ? fisher : nil,
                               loss: result.loss, predictedTokens: result.predictedTokens)
     }
@@ -109,13 +97,5 @@ public struct GradientScorer: Sendable {
         guard [weight.rows, weight.cols] == expected else {
             throw ProfilerError.layerShape(layer: id.weightName, expected: expected, actual: [weight.rows, weight.cols])
         }
-    }
-
-    private static func sum(_ a: Matrix, _ b: Matrix) -> Matrix {
-        var s = a
-        s.data.withUnsafeMutableBufferPointer { ps in
-            b.data.withUnsafeBufferPointer { pb in for i in 0..<ps.count { ps[i] += pb[i] } }
-        }
-        return s
     }
 }

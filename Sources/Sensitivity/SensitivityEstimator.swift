@@ -17,9 +17,9 @@ public enum SensitivityEstimator: String, CaseIterable, Codable, Sendable {
     /// replayed from the cached block input. Exact on the probe windows and the slowest: one replay per
     /// layer and format. Units: nats per token.
     case kl
-    /// AutoRound AutoScheme's gradient score: s(l, f) = sum_ij |G_ij (Q_f(W) - W)_ij| with G = dL/dW of
-    /// the mean causal-LM loss on the gradient windows (accumulated over all of them before the
-    /// absolute value). A first-order bound on the loss change; units: nats per token times weight units
+    /// AutoRound AutoScheme's gradient score: s(l, f) = sum over batches b of sum_ij |G_b,ij (Q_f(W) - W)_ij|
+    /// with G_b batch b's share of dL/dW of the mean causal-LM loss on the gradient windows (the
+    /// absolute value per batch, as AutoRound's backward hook accumulates it). A first-order bound on the loss change; units: nats per token times weight units
     /// summed without sign cancellation, so **not** a loss in nats. One forward + backward pass.
     case deltaLoss = "delta-loss"
     /// NVIDIA ModelOpt auto_quantize's gradient (Fisher) score: s(l, f) = sum over tokens t and outputs o

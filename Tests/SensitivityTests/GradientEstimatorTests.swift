@@ -41,28 +41,37 @@ final class GradientEstimatorTests: XCTestCase {
         XCTAssertEqual(GradientScore.fisher(outputGradient: dy, input: x, delta: d, scratch: &scratch), 15.25, accuracy: 1e-5)
     }
 
-    /// delta-loss over 2 batches of 2 windows equals sum |dW (Q(W) - W)| computed in Double from the
-    /// full-gradient dW of one `ModelGradients` call over all 4 windows.
-    func testDeltaLossEqualsNaiveSumOverFullGradient() throws {
+    /// delta-loss over 2 batches of 2 windows equals sum_b sum |dW_b (Q(W) - W)| computed in Double
+    /// from each batch's dW delivered by `ModelGradients`; one batch of 4 uses the full gradient.
+    func testDeltaLossEqualsNaiveSumOverBatchGradients() throws {
         let model = try TinyModel.model(config, tensors: TinyModel.tensors(config))
         let w = windows(4)
         let scores = try GradientScorer(model: model, formats: formats)
             .score(ids: allLayers, windows: w, batchSize: 2, estimators: [.deltaLoss])
         let table = try XCTUnwrap(scores.deltaLoss)
         XCTAssertNil(scores.fisher)
-        var grads: [LayerID: Matrix] = [:]
-        _ = try ModelGradients.compute(model: model, windows: w, wanting: [.weight]) { id, g in grads[id] = g.weight }
-        for (l, id) in allLayers.enumerated() {
-            let weight = try model.loadBlock(id.block)[id.kind]
-            let g = try XCTUnwrap(grads[id])
-            for (f, format) in formats.enumerated() {
-                let q = try format.quantizer.fakeQuantize(weight)
-                var naive = 0.0
-                for i in 0..<weight.count { naive += abs(Double(g.data[i]) * (Double(q.data[i]) - Double(weight.data[i]))) }
-                XCTAssertEqual(table[l][f], naive, accuracy: 1e-4 * naive + 1e-12, "\(id.weightName) \(format.name)")
+        let whole = try XCTUnwrap(GradientScorer(model: model, formats: formats)
+            .score(ids: allLayers, windows: w, batchSize: 4, estimators: [.deltaLoss]).deltaLoss)
+        for (batch, scores) in [(2, table), (4, whole)] {
+            var grads: [LayerID: [Matrix]] = [:]
+            _ = try ModelGradients.compute(model: model, windows: w, wanting: [.weight], batchSize: batch) { id, g in
+                grads[id, default: []].append(g.weight!)
             }
-            XCTAssertGreaterThan(table[l][0], table[l][1], "int2 moves \(id.weightName) more than int4")
+            for (l, id) in allLayers.enumerated() {
+                let weight = try model.loadBlock(id.block)[id.kind]
+                XCTAssertEqual(grads[id]?.count, 4 / batch)
+                for (f, format) in formats.enumerated() {
+                    let q = try format.quantizer.fakeQuantize(weight)
+                    var naive = 0.0
+                    for g in grads[id] ?? [] {
+                        for i in 0..<weight.count { naive += abs(Double(g.data[i]) * (Double(q.data[i]) - Double(weight.data[i]))) }
+                    }
+                    XCTAssertEqual(scores[l][f], naive, accuracy: 1e-4 * naive + 1e-12, "\(id.weightName) \(format.name)")
+                }
+                XCTAssertGreaterThan(scores[l][0], scores[l][1], "int2 moves \(id.weightName) more than int4")
+            }
         }
+        for l in allLayers.indices { XCTAssertGreaterThanOrEqual(table[l][0], whole[l][0] * (1 - 1e-5), "|a| + |b| >= |a + b|") }
     }
 
     /// fisher equals a naive loop over tokens and outputs of dY^2 (sum_i X_ti D_oi)^2 on dY and X
