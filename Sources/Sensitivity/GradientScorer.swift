@@ -41,8 +41,8 @@ public struct GradientScorer: Sendable {
     /// - Complexity: one forward + backward pass (about 3.4x the forward flops, see `ModelGradients`);
     ///   per batch, layer and format one fake quantization, and for `fisher` one sgemm of
     ///   2 x tokens x out x in flops. Memory: one block's gradients and one layer's quantized weight.
-    public func score(ids: [LayerID], windows: [[Int]], batchSize: Int,
-                      estimators: Set<SensitivityEstimator>) throws -> GradientScores {
+    public func score(ids: [LayerID], windows: [[Int]], batchSize: Int, estimators: Set<SensitivityEstimator>,
+                      progress: ((ProfilerProgress) -> Void)? = nil) throws -> GradientScores {
         let wantDelta = estimators.contains(.deltaLoss), wantFisher = estimators.contains(.fisher)
         let index = Dictionary(uniqueKeysWithValues: ids.enumerated().map { ($1, $0) })
         var wanting: Set<GradientKind> = []
@@ -52,9 +52,13 @@ public struct GradientScorer: Sendable {
         var fisher = delta
         var block: (index: Int, weights: LlamaBlockWeights)?
         var failure: Error?
+        let deliveries = ids.count * ((windows.count + max(batchSize, 1) - 1) / max(batchSize, 1))
+        let stage = StageProgress(stage: "gradients", total: deliveries, report: progress)
+        var delivered = 0
         let result = try ModelGradients.compute(model: model, windows: windows, wanting: wanting,
                                                 batchSize: batchSize) { id, g in
             guard failure == nil, let l = index[id] else { return }
+            defer { delivered += 1; stage.step(delivered) }
             do {
                 if block?.index != id.block { block = (id.block, try model.loadBlock(id.block)) }
                 let weight = block!.weights[id.kind]

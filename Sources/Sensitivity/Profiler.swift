@@ -67,7 +67,7 @@ public struct SensitivityProfiler: Sendable {
             let windows = Array(split.calibration.prefix(options.gradientWindowCount))
             let g = try clock.time(\.gradientSeconds) {
                 try scorer.score(ids: ids, windows: windows, batchSize: options.gradientBatchSize,
-                                 estimators: wanted.filter(\.needsGradients))
+                                 estimators: wanted.filter(\.needsGradients), progress: progress)
             }
             if let d = g.deltaLoss { scores[.deltaLoss] = d }
             if let f = g.fisher { scores[.fisher] = f }
