@@ -44,7 +44,7 @@ struct BenchProfile: ParsableCommand {
         let flops = FlopModel(config: c)
         let captureFlops = flops.forward(tokens: nsamples * seqlen, length: seqlen,
                                          blocks: (r.layers.map(\.id.block).max() ?? -1) + 1, headRows: 0)
-        let probeTokens = estimator == .outputError ? 0 : probeWindows * min(probeLength, seqlen)
+        let probeTokens = !options.computedEstimators.contains(where: \.needsProbes) ? 0 : probeWindows * min(probeLength, seqlen)
         let replays = estimator == .kl ? options.formats.count : 1
         let probeFlops = r.layers.reduce(0.0) { sum, layer in
             sum + Double(replays) * flops.forward(tokens: probeTokens, length: min(probeLength, seqlen),
@@ -58,6 +58,7 @@ struct BenchProfile: ParsableCommand {
         row("forward (capture)", k.forwardSeconds, captureFlops)
         row("quantization", k.quantizeSeconds, nil)
         row("scoring (dW H)", k.scoringSeconds, k.scoringFlops)
+        if k.gradientSeconds > 0 { row("gradients (delta-loss, fisher)", k.gradientSeconds, nil) }
         row("KL probes (replay)", k.probeSeconds, probeFlops)
         row("total", total, captureFlops + k.scoringFlops + probeFlops)
     }
