@@ -9,6 +9,8 @@ public struct EvaluationResult: Codable, Sendable, Equatable {
     public var kl: Double?
     /// Fraction of predicted tokens where both models' argmax agree; nil without an original.
     public var top1Agree: Double?
+    /// The original's perplexity on the same tokens (from the same forward passes); nil without one.
+    public var originalPPL: Double? = nil
     /// Predicted (scored) tokens: windows x (ctx - 1).
     public var tokens: Int
     /// Window length in tokens.
@@ -19,7 +21,7 @@ public struct EvaluationResult: Codable, Sendable, Equatable {
     public var runningPPL: [Double] = []
 
     enum CodingKeys: String, CodingKey {
-        case ppl, kl, top1Agree = "top1_agree", tokens, ctx, windows
+        case ppl, kl, top1Agree = "top1_agree", tokens, ctx, windows, originalPPL = "ppl_original"
     }
 }
 
@@ -50,7 +52,7 @@ public enum Evaluation {
         if let original, original.config.vocabSize != model.config.vocabSize {
             throw LlamaError.mismatchedModels("vocab_size \(model.config.vocabSize) vs \(original.config.vocabSize)")
         }
-        var nll = 0.0, kl = 0.0, agree = 0, predicted = 0
+        var nll = 0.0, originalNLL = 0.0, kl = 0.0, agree = 0, predicted = 0
         var running: [Double] = []
         for w in 0..<count {
             let window = Array(tokens[(w * ctx)..<((w + 1) * ctx)])
@@ -65,6 +67,7 @@ public enum Evaluation {
                         reference.data.withUnsafeBufferPointer { pr in
                             let ref = UnsafeBufferPointer(rebasing: pr[(i * vocab)..<((i + 1) * vocab)])
                             kl += Divergence.kl(reference: ref, other: row)
+                            originalNLL += Divergence.negativeLogLikelihood(ref, target: window[i + 1])
                             if Divergence.argmax(ref) == Divergence.argmax(row) { agree += 1 }
                         }
                     }
@@ -77,6 +80,7 @@ public enum Evaluation {
         return EvaluationResult(ppl: exp(nll / Double(predicted)),
                                 kl: original == nil ? nil : kl / Double(predicted),
                                 top1Agree: original == nil ? nil : Double(agree) / Double(predicted),
+                                originalPPL: original == nil ? nil : exp(originalNLL / Double(predicted)),
                                 tokens: predicted, ctx: ctx, windows: count, runningPPL: running)
     }
 }
