@@ -10,6 +10,7 @@ public struct EvaluationResult: Codable, Sendable, Equatable {
     /// Fraction of predicted tokens where both models' argmax agree; nil without an original.
     public var top1Agree: Double?
     /// The original's perplexity on the same tokens (from the same forward passes); nil without one.
+    /// Not part of `eval --json`'s documented keys.
     public var originalPPL: Double? = nil
     /// Predicted (scored) tokens: windows x (ctx - 1).
     public var tokens: Int
@@ -21,7 +22,7 @@ public struct EvaluationResult: Codable, Sendable, Equatable {
     public var runningPPL: [Double] = []
 
     enum CodingKeys: String, CodingKey {
-        case ppl, kl, top1Agree = "top1_agree", tokens, ctx, windows, originalPPL = "ppl_original"
+        case ppl, kl, top1Agree = "top1_agree", tokens, ctx, windows
     }
 }
 
