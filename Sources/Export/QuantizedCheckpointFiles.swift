@@ -1,17 +1,12 @@
 import Foundation
+import Model
 
 /// Filesystem steps of exports: files written to a temporary path and renamed, folders built in a
 /// temporary sibling and moved into place only when complete.
 public enum QuantizedCheckpointFiles {
     /// Writes `data` to a temporary file beside `url`, then renames it over `url`.
     public static func atomicWrite(_ data: Data, to url: URL) throws {
-        let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
-        do {
-            try data.write(to: tmp)
-            if FileManager.default.fileExists(atPath: url.path) { try FileManager.default.removeItem(at: url) }
-            try FileManager.default.moveItem(at: tmp, to: url)
-        } catch {
-            try? FileManager.default.removeItem(at: tmp)
+        do { try AtomicFile.write(data, to: url) } catch {
             throw QuantizedCheckpointError.writeFailed(path: url.path, reason: error.localizedDescription)
         }
     }

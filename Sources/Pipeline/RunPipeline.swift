@@ -122,14 +122,14 @@ public struct RunPipeline {
         let quantized = try EvaluationInputs.model(written).resident()
         let original = try inputs.model.resident()
         let ctx = options.evaluationContext, windows = options.evaluationWindows
-        let base = try Evaluation.run(model: original, tokens: tokens, ctx: ctx, windows: windows) { done, total in
-            progress("evaluate: original \(done)/\(total) windows")
-        }
+        let start = Date()
         let result = try Evaluation.run(model: quantized, tokens: tokens, ctx: ctx, windows: windows,
                                         against: original) { done, total in
-            progress("evaluate: quantized \(done)/\(total) windows")
+            let elapsed = Date().timeIntervalSince(start)
+            progress(String(format: "evaluate: %d/%d windows, %.0f s, ETA %.0f s", done, total, elapsed,
+                            elapsed / Double(done) * Double(total - done)))
         }
-        return (base.ppl, result)
+        return (result.originalPPL ?? .nan, result)
     }
 
     func writeArtifacts(staging: URL, profile: SensitivityProfile, plan: QuantizationPlan, sweep: PlanSweep,

@@ -1,4 +1,5 @@
 import Foundation
+import Model
 
 /// Errors reading, validating or matching a sensitivity profile.
 public enum ProfileError: LocalizedError, Equatable {
@@ -155,14 +156,7 @@ extension SensitivityProfile {
 /// Writes `data` to a temporary file in the destination's folder and renames it over `url`, so a
 /// reader never sees a partial file.
 public func atomicWrite(_ data: Data, to url: URL) throws {
-    let folder = url.deletingLastPathComponent()
-    let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
-    try data.write(to: temporary)
-    if rename(temporary.path, url.path) != 0 {
-        let reason = String(cString: strerror(errno))
-        try? FileManager.default.removeItem(at: temporary)
-        throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: reason])
-    }
+    try AtomicFile.write(data, to: url)
 }
 
 /// A one-line description of a decoding error: which key path, what went wrong.

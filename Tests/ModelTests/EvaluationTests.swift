@@ -55,6 +55,11 @@ final class EvaluationTests: XCTestCase {
         XCTAssertEqual(r.kl!, kl / 11, accuracy: 1e-5)
         XCTAssertGreaterThan(r.kl!, 0.01)
         XCTAssertEqual(r.top1Agree!, agree / 11, accuracy: 1e-12)
+        // The original's perplexity comes from the same passes and equals evaluating it alone.
+        let alone = try Evaluation.run(model: b, tokens: text, ctx: 12)
+        XCTAssertEqual(r.originalPPL!, alone.ppl, accuracy: 1e-9 * alone.ppl)
+        XCTAssertNotEqual(r.originalPPL!, r.ppl)
+        XCTAssertNil(alone.originalPPL)
         let json = String(decoding: try JSONEncoder().encode(r), as: UTF8.self)
         XCTAssertTrue(json.contains("\"top1_agree\""))
         XCTAssertFalse(json.contains("runningPPL"))

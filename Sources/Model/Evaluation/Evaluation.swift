@@ -9,6 +9,9 @@ public struct EvaluationResult: Codable, Sendable, Equatable {
     public var kl: Double?
     /// Fraction of predicted tokens where both models' argmax agree; nil without an original.
     public var top1Agree: Double?
+    /// The original's perplexity on the same tokens (from the same forward passes); nil without one.
+    /// Not part of `eval --json`'s documented keys.
+    public var originalPPL: Double? = nil
     /// Predicted (scored) tokens: windows x (ctx - 1).
     public var tokens: Int
     /// Window length in tokens.
@@ -50,7 +53,7 @@ public enum Evaluation {
         if let original, original.config.vocabSize != model.config.vocabSize {
             throw LlamaError.mismatchedModels("vocab_size \(model.config.vocabSize) vs \(original.config.vocabSize)")
         }
-        var nll = 0.0, kl = 0.0, agree = 0, predicted = 0
+        var nll = 0.0, originalNLL = 0.0, kl = 0.0, agree = 0, predicted = 0
         var running: [Double] = []
         for w in 0..<count {
             let window = Array(tokens[(w * ctx)..<((w + 1) * ctx)])
@@ -65,6 +68,7 @@ public enum Evaluation {
                         reference.data.withUnsafeBufferPointer { pr in
                             let ref = UnsafeBufferPointer(rebasing: pr[(i * vocab)..<((i + 1) * vocab)])
                             kl += Divergence.kl(reference: ref, other: row)
+                            originalNLL += Divergence.negativeLogLikelihood(ref, target: window[i + 1])
                             if Divergence.argmax(ref) == Divergence.argmax(row) { agree += 1 }
                         }
                     }
@@ -77,6 +81,7 @@ public enum Evaluation {
         return EvaluationResult(ppl: exp(nll / Double(predicted)),
                                 kl: original == nil ? nil : kl / Double(predicted),
                                 top1Agree: original == nil ? nil : Double(agree) / Double(predicted),
+                                originalPPL: original == nil ? nil : exp(originalNLL / Double(predicted)),
                                 tokens: predicted, ctx: ctx, windows: count, runningPPL: running)
     }
 }

@@ -128,13 +128,7 @@ public enum SafetensorsWriter {
 
     /// Writes `data` to a temporary file in the same folder, then renames it over `path`.
     static func atomicWrite(_ data: Data, to path: String) throws {
-        let tmp = path + ".tmp-\(getpid())"
-        do {
-            try data.write(to: URL(fileURLWithPath: tmp))
-            if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
-            try FileManager.default.moveItem(atPath: tmp, toPath: path)
-        } catch {
-            try? FileManager.default.removeItem(atPath: tmp)
+        do { try AtomicFile.write(data, to: URL(fileURLWithPath: path)) } catch {
             throw ModelFileError.writeFailed(path: path, reason: error.localizedDescription)
         }
     }
