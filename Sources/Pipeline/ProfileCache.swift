@@ -30,6 +30,8 @@ public struct ProfileCache: Sendable {
         var validationPlans: Int
         var validationWindows: Int
         var layerPattern: String?
+        var gradientWindows: Int
+        var gradientBatchSize: Int
     }
 
     /// The cache file for a model identity, calibration digest and profiler options.
@@ -39,7 +41,8 @@ public struct ProfileCache: Sendable {
                       samples: options.sampleCount, sequenceLength: options.sequenceLength, seed: options.seed,
                       probeWindows: options.probeWindows, probeLength: options.probeLength,
                       probeFormat: options.probeFormat.name, validationPlans: options.validationPlans,
-                      validationWindows: options.validationWindows, layerPattern: options.layerPattern)
+                      validationWindows: options.validationWindows, layerPattern: options.layerPattern,
+                      gradientWindows: options.gradientWindows, gradientBatchSize: options.gradientBatchSize)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let digest = SHA256Digest.hex((try? encoder.encode(key)) ?? Data())

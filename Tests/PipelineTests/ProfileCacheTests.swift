@@ -24,6 +24,8 @@ final class ProfileCacheTests: XCTestCase {
         o = base; o.estimator = .kl; variants.append(o)
         o = base; o.formats = Array(base.formats.dropLast()); variants.append(o)
         o = base; o.probeWindows = 1; variants.append(o)
+        o = base; o.gradientWindows = 2; variants.append(o)
+        o = base; o.layerPattern = "mlp"; variants.append(o)
         let urls = Set(variants.map { cache.url(identity: identity, calibrationSHA256: "t", options: $0) } + [url])
         XCTAssertEqual(urls.count, variants.count + 1)
         XCTAssertNotEqual(url, cache.url(identity: identity, calibrationSHA256: "other text", options: base))
