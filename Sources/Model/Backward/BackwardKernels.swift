@@ -75,30 +75,3 @@ enum BackwardKernels {
         return out
     }
 }
-
-extension RotaryEmbedding {
-    /// Reverse of `apply`: rotates every head by the negative angle, (a, b) -> (a cos + b sin,
-    /// -a sin + b cos), which is the transpose of the forward rotation (the gradient with respect
-    /// to the un-rotated input). - Precondition: the tables cover `sequenceLength` positions.
-    func applyTransposed(_ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int, sequenceLength: Int) {
-        precondition(positions >= sequenceLength, "RoPE table too short")
-        let half = headDim / 2
-        let width = heads * headDim
-        cos.withUnsafeBufferPointer { c in
-            sin.withUnsafeBufferPointer { s in
-                for r in 0..<rows {
-                    let t = (r % sequenceLength) * half
-                    for h in 0..<heads {
-                        let head = x + r * width + h * headDim
-                        for i in 0..<half {
-                            let (ia, ib) = layout == .rotateHalf ? (i, i + half) : (2 * i, 2 * i + 1)
-                            let a = head[ia], b = head[ib]
-                            head[ia] = a * c[t + i] + b * s[t + i]
-                            head[ib] = -a * s[t + i] + b * c[t + i]
-                        }
-                    }
-                }
-            }
-        }
-    }
-}

@@ -47,8 +47,8 @@ extension LlamaArchitecture {
         layers[.o] = context.backward(dY: dh1, x: act.heads, weight: w[.o], hasBias: false, dX: &dHeads, accumulate: false)
         var (dq, dk, dv) = attentionBackward(act, dHeads: dHeads, rows: rows, L: L)
         let table = ropeTable(L)
-        dq.withUnsafeMutableBufferPointer { table.applyTransposed($0.baseAddress!, rows: rows, heads: c.numAttentionHeads, sequenceLength: L) }
-        dk.withUnsafeMutableBufferPointer { table.applyTransposed($0.baseAddress!, rows: rows, heads: c.numKeyValueHeads, sequenceLength: L) }
+        dq.withUnsafeMutableBufferPointer { table.apply($0.baseAddress!, rows: rows, heads: c.numAttentionHeads, sequenceLength: L, transposed: true) }
+        dk.withUnsafeMutableBufferPointer { table.apply($0.baseAddress!, rows: rows, heads: c.numKeyValueHeads, sequenceLength: L, transposed: true) }
         if let qn = w.qNorm, let qp = act.qProjected {
             norms.qNorm = headNormBackward(x: qp, dy: &dq, rows: rows * c.numAttentionHeads, weight: qn, wantWeight: wantNorms)
         }

@@ -91,12 +91,16 @@ struct RotaryEmbedding: Sendable {
         positions = n
     }
 
-    /// Rotates every head of `rows` rows (row r at position r % sequenceLength) in place.
+    /// Rotates every head of `rows` rows (row r at position r % sequenceLength) in place:
+    /// (a, b) -> (a cos - b sin, a sin + b cos) for each rotated pair. With `transposed`, rotates by
+    /// the negative angle, (a, b) -> (a cos + b sin, -a sin + b cos): the transpose of the forward
+    /// rotation, which carries gradients back to the un-rotated input.
     /// - Precondition: the tables cover `sequenceLength` positions.
-    func apply(_ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int, sequenceLength: Int) {
+    func apply(_ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int, sequenceLength: Int, transposed: Bool = false) {
         precondition(positions >= sequenceLength, "RoPE table too short")
         let half = headDim / 2
         let width = heads * headDim
+        let sign: Float = transposed ? -1 : 1
         cos.withUnsafeBufferPointer { c in
             sin.withUnsafeBufferPointer { s in
                 for r in 0..<rows {
@@ -105,9 +109,9 @@ struct RotaryEmbedding: Sendable {
                         let head = x + r * width + h * headDim
                         for i in 0..<half {
                             let (ia, ib) = layout == .rotateHalf ? (i, i + half) : (2 * i, 2 * i + 1)
-                            let a = head[ia], b = head[ib]
-                            head[ia] = a * c[t + i] - b * s[t + i]
-                            head[ib] = a * s[t + i] + b * c[t + i]
+                            let a = head[ia], b = head[ib], sn = sign * s[t + i]
+                            head[ia] = a * c[t + i] - b * sn
+                            head[ib] = a * sn + b * c[t + i]
                         }
                     }
                 }
