@@ -9,6 +9,8 @@ public struct ProfileInputs {
     public let tokens: [Int]
     public let calibrationFile: String
     public let calibrationSHA256: String
+    /// The model's own tokenizer (also used for the evaluation text).
+    public let tokenizer: Tokenizer
 
     /// Opens `model` (nil: the cached default) and tokenizes `calib` (nil: the cached lcet10.txt)
     /// with the model's own tokenizer (no BOS), reading the text with universal newlines.
@@ -18,7 +20,7 @@ public struct ProfileInputs {
         calibrationFile = try calib ?? Assets.path(.lcet10)
         let url = URL(fileURLWithPath: calibrationFile)
         let text = try Tokenizer.loadText(url)
-        let tokenizer = try Tokenizer(model: description)
+        tokenizer = try Tokenizer(model: description)
         tokens = tokenizer.encode(text, addSpecialTokens: false)
         calibrationSHA256 = SHA256Digest.hex(try Data(contentsOf: url))
     }

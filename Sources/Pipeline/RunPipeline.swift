@@ -116,8 +116,7 @@ public struct RunPipeline {
     /// KL and top-1 agreement between them, on the same windows of the held-out text.
     func evaluateStage(_ inputs: ProfileInputs, modelDir: String, textPath: String)
         throws -> (originalPPL: Double, quantized: EvaluationResult) {
-        let tokenizer = try Tokenizer(model: inputs.description)
-        let tokens = try EvaluationInputs.tokens(ofTextFile: textPath, tokenizer: tokenizer)
+        let tokens = try EvaluationInputs.tokens(ofTextFile: textPath, tokenizer: inputs.tokenizer)
         let written = try QuantizedCheckpointLoader.open(modelDir)
         let quantized = try EvaluationInputs.model(written).resident()
         let original = try inputs.model.resident()
