@@ -28,8 +28,10 @@ public struct LayerQuantizeStats: Codable, Sendable, Equatable {
     public var seconds: Double
     /// Process CPU time (all threads), seconds.
     public var cpuSeconds: Double
-    /// sgemm work of the step loop, GFLOP.
+    /// sgemm work of the step loop, GFLOP (the sgemm-equivalent when group partial products did less).
     public var gflop: Double
+    /// Mean codes changed per step when the step loop used group partial products, else nil.
+    public var changedCodesPerStep: Double?
 
     enum CodingKeys: String, CodingKey {
         case name, format, iterations, seconds, gflop
@@ -37,6 +39,7 @@ public struct LayerQuantizeStats: Codable, Sendable, Equatable {
         case rtnError = "rtn_error"
         case signRoundError = "signround_error"
         case bestIteration = "best_iteration"
+        case changedCodesPerStep = "changed_codes_per_step"
     }
 }
 

@@ -13,6 +13,8 @@ public struct SignRoundOptions: Sendable, Equatable {
     /// Initial step size; nil means 1 / iterations (AutoRound's default). The step at iteration t
     /// (0-based) is lr x (1 - t / iterations): linear decay to 0.
     public var learningRate: Float? = nil
+    /// How each step forms D Hqq (both give the same quantity up to Float summation order).
+    public var stepProduct: SignRoundStepProduct = .automatic
 
     public init(iterations: Int = 200, learningRate: Float? = nil) {
         self.iterations = iterations
@@ -29,6 +31,17 @@ public struct SignRoundOptions: Sendable, Equatable {
             throw SignRoundError.invalidOptions(reason: "learning rate must be positive and finite, got \(lr)")
         }
     }
+}
+
+/// How SignRound's step forms G = D Hqq + E: one sgemm per step, or the group partial products
+/// (`SignRoundGroupProducts`, chosen automatically for groups of 32 or more).
+public enum SignRoundStepProduct: String, Sendable, Equatable, CaseIterable {
+    /// Group partial products for groups of 32 or more (when they fit in 1 GiB), else the sgemm.
+    case automatic
+    /// One sgemm of out x in x in per step.
+    case sgemm
+    /// `SignRoundGroupProducts` for every tunable layer.
+    case groupPartials = "group-partials"
 }
 
 /// What SignRound found for one layer.
@@ -49,15 +62,21 @@ public struct SignRoundResult: Sendable {
     public var seconds: Double
     /// CPU time of the whole process during the optimisation (all threads), seconds.
     public var cpuSeconds: Double
-    /// Floating-point operations of the step loop's sgemms (2 x out x in x in per evaluation).
+    /// Floating-point operations the step loop's sgemms take (2 x out x in x in per evaluation). With
+    /// group partial products (groups of 32 or more) the loop does less work for the same result: this
+    /// is then the sgemm-equivalent count.
     public var gemmFlops: Double
+    /// Mean number of codes that changed per step when the loop used group partial products (each costs
+    /// one axpy of `in` values), nil when every step used the sgemm.
+    public var changedCodesPerStep: Double?
 }
 
 /// SignRound (Cheng et al. 2023, AutoRound) on one linear layer: signed gradient descent on rounding
 /// offsets V and clipping factors alpha, beta to minimise the layer's output reconstruction error.
 ///
 /// Each iteration evaluates the objective at the current parameters (one sgemm, see
-/// `LayerObjective`), keeps them if the loss is the lowest so far, and moves every parameter by
+/// `LayerObjective`, or for groups of 32 and more the cheaper group partial products of
+/// `SignRoundGroupProducts`, equal up to Float summation order), keeps them if the loss is the lowest so far, and moves every parameter by
 /// -lr_t x sign(gradient) with lr_t = lr (1 - t / iterations), clamping V to [-0.5, 0.5] and alpha,
 /// beta to [0.5, 1]. Parameters start at V = 0, alpha = beta = 1, so iteration 0 is round-to-nearest
 /// and the kept loss is never above it. The parameters after the last step are evaluated too.
@@ -72,7 +91,8 @@ public enum SignRound {
 
     /// Optimises the quantization of `w` in `format` for `objective`.
     /// - Throws: `SignRoundError` for shapes that do not fit or bad options; `QuantError.nonFiniteWeight`.
-    /// - Complexity: (iterations + 1) sgemms of out x in x in plus O(out x in) elementwise work each.
+    /// - Complexity: (iterations + 1) sgemms of out x in x in plus O(out x in) elementwise work each; with
+    ///   group partial products one sgemm, then O(out x groups x in + changed codes x in) per iteration.
     public static func optimize(weights w: Matrix, format: QuantFormat, objective: LayerObjective,
                                 options: SignRoundOptions = .init(), name: String = "weight") throws -> SignRoundResult {
         try options.validate()
@@ -93,7 +113,8 @@ public enum SignRound {
             return SignRoundResult(adjustments: nil, weights: q, rtnLoss: loss, bestLoss: loss, bestIteration: 0,
                                    lossHistory: [loss], seconds: seconds(since: start),
                                    cpuSeconds: processCPUSeconds() - cpuStart,
-                                   gemmFlops: 2 * Double(w.rows) * Double(w.cols) * Double(w.cols))
+                                   gemmFlops: 2 * Double(w.rows) * Double(w.cols) * Double(w.cols),
+                                   changedCodesPerStep: nil)
         }
         var state = SignRoundState(layout: layout)
         let history = state.run(weights: w, objective: objective, options: options)
@@ -104,7 +125,8 @@ public enum SignRound {
                                bestLoss: history[state.bestIteration], bestIteration: state.bestIteration,
                                lossHistory: history, seconds: seconds(since: start),
                                cpuSeconds: processCPUSeconds() - cpuStart,
-                               gemmFlops: 2 * Double(history.count) * Double(w.rows) * Double(w.cols) * Double(w.cols))
+                               gemmFlops: 2 * Double(history.count) * Double(w.rows) * Double(w.cols) * Double(w.cols),
+                               changedCodesPerStep: state.changedCodes.map { Double($0) / Double(max(options.iterations, 1)) })
     }
 
     static func seconds(since start: UInt64) -> Double {

@@ -84,6 +84,33 @@ struct SignRoundKernel<R: SignRoundRounding> {
         }
     }
 
+    /// Writes every weight's code and every group's scale so that Q = scale x code, bit-identical to
+    /// `forward`'s Q: int codes are u - z (integers in [-z, 2^b - 1 - z]), FP4 codes are E2M1 values
+    /// (0 where the block scale is 0).
+    func codes(w: UnsafePointer<Float>, v: UnsafePointer<Float>, alpha: UnsafePointer<Float>,
+               beta: UnsafePointer<Float>, codes c: UnsafeMutablePointer<Float>, scales: UnsafeMutablePointer<Float>) {
+        let cols = layout.cols, gs = layout.groupSize, gpr = layout.groupsPerRow
+        let isInt = isInt, maxCode = maxCode
+        forEachRowChunk { rows in
+            for r in rows {
+                for g in 0..<gpr {
+                    let gi = r * gpr + g
+                    let p = scale(group: gi, alpha: alpha[gi], beta: beta[gi])
+                    let s = p.scale, z = p.zero
+                    scales[gi] = s
+                    let start = r * cols + g * gs, end = r * cols + min(cols, (g + 1) * gs)
+                    if isInt {
+                        for i in start..<end { c[i] = min(max(R.integer(w[i] / s + v[i]) + z, 0), maxCode) - z }
+                    } else if s == 0 {
+                        for i in start..<end { c[i] = 0 }
+                    } else {
+                        for i in start..<end { c[i] = R.e2m1(w[i] / s + v[i]) }
+                    }
+                }
+            }
+        }
+    }
+
     /// From dL/dQ = `gradScale` x `g` (g = D Hqq + E), the gradients of V, alpha and beta; writes
     /// them where `out` says and, with a learning rate, moves each parameter by -lr x sign(gradient)
     /// (sign(0) = 0), clamping V to [-0.5, 0.5] and alpha, beta to [0.5, 1].

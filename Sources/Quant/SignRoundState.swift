@@ -11,6 +11,8 @@ struct SignRoundState {
     var bestAlpha: [Float]
     var bestBeta: [Float]
     var bestIteration = 0
+    /// Codes changed between steps, summed over the run (nil when every step used the sgemm).
+    var changedCodes: Int?
     private var d: [Float]
     private var g: [Float]
     private var partial: [Double]
@@ -37,8 +39,14 @@ struct SignRoundState {
         var history: [Double] = []
         history.reserveCapacity(iterations + 1)
         var best = Double.infinity
+        let useProducts = switch options.stepProduct {
+        case .automatic: SignRoundGroupProducts.pays(for: layout)
+        case .sgemm: false
+        case .groupPartials: true
+        }
+        var products = useProducts ? SignRoundGroupProducts(layout: layout, weights: w, objective: objective) : nil
         for t in 0...iterations {
-            let loss = evaluate(kernel, w: w, objective: objective)
+            let loss = evaluate(kernel, w: w, objective: objective, products: &products)
             history.append(loss)
             if loss < best {
                 best = loss
@@ -51,11 +59,17 @@ struct SignRoundState {
             let lr = lr0 * (1 - Float(t) / Float(iterations))
             step(kernel, w: w, gradScale: 2 / Float(objective.tokens), learningRate: lr)
         }
+        changedCodes = products?.changedCodes
         return history
     }
 
-    /// Forward pass, G = D Hqq + E by one sgemm, and the loss (sum(D .* (G + E)) + c0) / T.
-    mutating func evaluate(_ kernel: SignRoundKernel<NearestRounding>, w: Matrix, objective: LayerObjective) -> Double {
+    /// Forward pass, G = D Hqq + E (by one sgemm, or from the group partial products when given), and
+    /// the loss (sum(D .* (G + E)) + c0) / T.
+    mutating func evaluate(_ kernel: SignRoundKernel<NearestRounding>, w: Matrix, objective: LayerObjective,
+                           products: inout SignRoundGroupProducts?) -> Double {
+        if products != nil {
+            return evaluateFromProducts(kernel, w: w, objective: objective, products: &products!)
+        }
         let rows = layout.rows, cols = layout.cols
         let (chunks, size) = rowChunks(rows)
         return w.data.withUnsafeBufferPointer { pw in
@@ -75,6 +89,35 @@ struct SignRoundState {
                                                   b: ph.baseAddress!, ldb: cols, beta: objective.crossTerm == nil ? 0 : 1,
                                                   c: pg.baseAddress!, ldc: cols)
                                     }
+                                    let e = objective.crossTerm
+                                    parallelFor(chunks) { c in
+                                        pp[c] = Self.lossPart(d: pd, g: pg, e: e, range: (c * size * cols)..<(min(rows, (c + 1) * size) * cols), cols: cols)
+                                    }
+                                    return (pp.reduce(0, +) + objective.constant) / Double(objective.tokens)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `evaluate` with G from the group partial products.
+    private mutating func evaluateFromProducts(_ kernel: SignRoundKernel<NearestRounding>, w: Matrix,
+                                               objective: LayerObjective, products: inout SignRoundGroupProducts) -> Double {
+        let rows = layout.rows, cols = layout.cols
+        let (chunks, size) = rowChunks(rows)
+        return w.data.withUnsafeBufferPointer { pw in
+            v.withUnsafeBufferPointer { pv in
+                alpha.withUnsafeBufferPointer { pa in
+                    beta.withUnsafeBufferPointer { pb in
+                        d.withUnsafeMutableBufferPointer { pd in
+                            g.withUnsafeMutableBufferPointer { pg in
+                                partial.withUnsafeMutableBufferPointer { pp in
+                                    products.evaluate(kernel, w: pw.baseAddress!, v: pv.baseAddress!, alpha: pa.baseAddress!,
+                                                      beta: pb.baseAddress!, gram: objective.gram,
+                                                      d: pd.baseAddress!, g: pg.baseAddress!)
                                     let e = objective.crossTerm
                                     parallelFor(chunks) { c in
                                         pp[c] = Self.lossPart(d: pd, g: pg, e: e, range: (c * size * cols)..<(min(rows, (c + 1) * size) * cols), cols: cols)

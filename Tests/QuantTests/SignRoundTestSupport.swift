@@ -72,3 +72,18 @@ func kernelGradients<R: SignRoundRounding>(_: R.Type, layout: SignRoundLayout, w
     }
     return (gv, ga, gb)
 }
+
+/// A layer with correlated inputs (so rounding choices interact) and its Gram objectives.
+func correlatedLayer(seed: UInt64, rows: Int = 48, cols: Int = 128, quantizedInput: Bool)
+    throws -> (w: Matrix, objective: LayerObjective) {
+    let w = gaussian(rows: rows, cols: cols, seed: seed, sigma: 0.05)
+    var x = gaussian(rows: 512, cols: cols, seed: seed + 1)
+    let mix = gaussian(rows: cols, cols: cols, seed: seed + 2, sigma: 0.3)
+    x = BLAS.matmul(x, mix)
+    guard quantizedInput else { return (w, try LayerObjective(gram: gram(x, x), tokens: x.rows)) }
+    var xq = x
+    let noise = gaussian(rows: x.rows, cols: cols, seed: seed + 3, sigma: 0.05)
+    for i in xq.data.indices { xq.data[i] += noise.data[i] }
+    return (w, try LayerObjective(weights: w, quantizedGram: gram(xq, xq), crossGram: gram(x, xq),
+                                  originalGram: gram(x, x), tokens: x.rows))
+}

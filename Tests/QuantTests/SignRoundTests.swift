@@ -51,27 +51,12 @@ final class SignRoundTests: XCTestCase {
         }
     }
 
-    /// A layer with correlated inputs (so rounding choices interact) and its Gram objectives.
-    private func layer(seed: UInt64, rows: Int = 48, cols: Int = 128, quantizedInput: Bool)
-        throws -> (w: Matrix, objective: LayerObjective) {
-        let w = gaussian(rows: rows, cols: cols, seed: seed, sigma: 0.05)
-        var x = gaussian(rows: 512, cols: cols, seed: seed + 1)
-        let mix = gaussian(rows: cols, cols: cols, seed: seed + 2, sigma: 0.3)
-        x = BLAS.matmul(x, mix)
-        guard quantizedInput else { return (w, try LayerObjective(gram: gram(x, x), tokens: x.rows)) }
-        var xq = x
-        let noise = gaussian(rows: x.rows, cols: cols, seed: seed + 3, sigma: 0.05)
-        for i in xq.data.indices { xq.data[i] += noise.data[i] }
-        return (w, try LayerObjective(weights: w, quantizedGram: gram(xq, xq), crossGram: gram(x, xq),
-                                      originalGram: gram(x, x), tokens: x.rows))
-    }
-
     func testKeptLossNeverAboveRoundToNearestAndUsuallyBelow() throws {
         let formats = [try QuantFormat(parsing: "int2/g32"), try QuantFormat(parsing: "int3a/g32"),
                        try QuantFormat(parsing: "int4/g128"), .mxfp4, .nvfp4]
         for (k, format) in formats.enumerated() {
             for quantizedInput in [false, true] {
-                let (w, objective) = try layer(seed: 50 + UInt64(k), quantizedInput: quantizedInput)
+                let (w, objective) = try correlatedLayer(seed: 50 + UInt64(k), quantizedInput: quantizedInput)
                 let result = try SignRound.optimize(weights: w, format: format, objective: objective,
                                                     options: SignRoundOptions(iterations: 60))
                 let label = "\(format.name) quantized input \(quantizedInput)"
@@ -90,7 +75,7 @@ final class SignRoundTests: XCTestCase {
     }
 
     func testTwoRunsAreBitIdentical() throws {
-        let (w, objective) = try layer(seed: 77, quantizedInput: true)
+        let (w, objective) = try correlatedLayer(seed: 77, quantizedInput: true)
         let options = SignRoundOptions(iterations: 40)
         let a = try SignRound.optimize(weights: w, format: .nvfp4, objective: objective, options: options)
         let b = try SignRound.optimize(weights: w, format: .nvfp4, objective: objective, options: options)
@@ -100,7 +85,7 @@ final class SignRoundTests: XCTestCase {
     }
 
     func testParametersStayInRangeEvenWithLargeSteps() throws {
-        let (w, objective) = try layer(seed: 91, quantizedInput: false)
+        let (w, objective) = try correlatedLayer(seed: 91, quantizedInput: false)
         for format in [try QuantFormat(parsing: "int3a/g32"), .mxfp4] {
             let result = try SignRound.optimize(weights: w, format: format, objective: objective,
                                                 options: SignRoundOptions(iterations: 30, learningRate: 0.4))
@@ -118,7 +103,7 @@ final class SignRoundTests: XCTestCase {
     }
 
     func testFP8AndBF16AreRoundedToNearest() throws {
-        let (w, objective) = try layer(seed: 5, cols: 128, quantizedInput: false)
+        let (w, objective) = try correlatedLayer(seed: 5, cols: 128, quantizedInput: false)
         for format in [QuantFormat.fp8, .bf16] {
             let result = try SignRound.optimize(weights: w, format: format, objective: objective)
             XCTAssertNil(result.adjustments)
