@@ -1,4 +1,5 @@
 import ArgumentParser
+import TensorCore
 
 /// The `autoscheme` command: finds and applies mixed-precision quantization plans.
 @main
@@ -17,4 +18,10 @@ struct AutoScheme: ParsableCommand {
             RunCommand.self,
             BenchCommand.self,
         ])
+
+    /// Parses and runs the command after setting up the allocator (see `HeapTuning`).
+    static func main() {
+        HeapTuning.reuseLargeAllocations()
+        main(nil)
+    }
 }
