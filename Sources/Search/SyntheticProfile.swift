@@ -1,4 +1,5 @@
 import Foundation
+import Quant
 import Sensitivity
 import TensorCore
 
@@ -9,31 +10,25 @@ import TensorCore
 /// per-layer sensitivity drawn log-normal (sigma 1) times a format curve that halves the error per
 /// extra effective bit, times log-normal noise (sigma 0.15); bf16 scores 0.
 public enum SyntheticProfile {
-    /// One synthetic candidate format: canonical name and bit accounting per weight.
+    /// One synthetic candidate format: the real format (its exact bit accounting) and the quality
+    /// that drives the synthetic error curve.
     struct Format {
-        let name: FormatName
-        /// Code bits per weight.
-        let codeBits: Int
-        /// Weights sharing one scale (0 = no scales).
-        let group: Int
-        /// Stored bits of each group's scale (and zero point) under `storage`.
-        let scaleBits: Int
-        /// Bits of each group's scale/zero under auto-round's counting.
-        let autoroundScaleBits: Int
+        let format: QuantFormat
         /// Quality in "effective bits" for the error curve (nil = lossless).
         let effectiveBits: Double?
+        var name: FormatName { FormatName(format.name) }
     }
 
     static let formats: [Format] = [
-        Format(name: "int2/g128", codeBits: 2, group: 128, scaleBits: 16, autoroundScaleBits: 16, effectiveBits: 2),
-        Format(name: "int3/g128", codeBits: 3, group: 128, scaleBits: 16, autoroundScaleBits: 16, effectiveBits: 3),
-        Format(name: "int4/g128", codeBits: 4, group: 128, scaleBits: 16, autoroundScaleBits: 16, effectiveBits: 4),
-        Format(name: "int4a/g64", codeBits: 4, group: 64, scaleBits: 24, autoroundScaleBits: 20, effectiveBits: 4.3),
-        Format(name: "mxfp4", codeBits: 4, group: 32, scaleBits: 8, autoroundScaleBits: 8, effectiveBits: 3.8),
-        Format(name: "nvfp4", codeBits: 4, group: 16, scaleBits: 8, autoroundScaleBits: 8, effectiveBits: 4.2),
-        Format(name: "fp8", codeBits: 8, group: 16384, scaleBits: 32, autoroundScaleBits: 32, effectiveBits: 7),
-        Format(name: "bf16", codeBits: 16, group: 0, scaleBits: 0, autoroundScaleBits: 0, effectiveBits: nil),
-    ]
+        (try? QuantFormat.int(bits: 2)).map { Format(format: $0, effectiveBits: 2) },
+        (try? QuantFormat.int(bits: 3)).map { Format(format: $0, effectiveBits: 3) },
+        (try? QuantFormat.int(bits: 4)).map { Format(format: $0, effectiveBits: 4) },
+        (try? QuantFormat.int(bits: 4, groupSize: 64, symmetric: false)).map { Format(format: $0, effectiveBits: 4.3) },
+        Format(format: .mxfp4, effectiveBits: 3.8),
+        Format(format: .nvfp4, effectiveBits: 4.2),
+        Format(format: .fp8, effectiveBits: 7),
+        Format(format: .bf16, effectiveBits: nil),
+    ].compactMap { $0 }
 
     /// A profile with `layers` searched layers (blocks of seven, the last block possibly partial),
     /// plus a tied Q8_0-like embedding and the norms as fixed tensors.
@@ -81,12 +76,11 @@ public enum SyntheticProfile {
             estimator: "synthetic", formats: formats.map(\.name), layers: result)
     }
 
-    /// Exact bits of a layer: codes plus one scale per group (groups of `group` weights along a row).
+    /// Exact bits of a layer under both conventions, from the format's own accounting.
     static func bitCost(_ format: Format, parameters: Int, rows: Int) -> LayerBits {
-        guard format.group > 0 else { return LayerBits(storage: parameters * format.codeBits, autoround: parameters * format.codeBits) }
-        let groups = (parameters + format.group - 1) / format.group
-        return LayerBits(storage: parameters * format.codeBits + groups * format.scaleBits,
-                       autoround: parameters * format.codeBits + groups * format.autoroundScaleBits)
+        let shape = TensorShape(rows: rows, cols: parameters / rows)
+        return LayerBits(storage: format.format.bitCost(shape: shape, convention: .storage).totalBits,
+                         autoround: format.format.bitCost(shape: shape, convention: .autoround).totalBits)
     }
 
     private static func pow2(_ x: Double) -> Double { Double(exp2f(Float(x))) }
