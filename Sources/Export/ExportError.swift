@@ -7,8 +7,6 @@ public enum ExportError: Error, LocalizedError, Equatable, Sendable {
     case unknownLayer(plan: String, layer: String)
     /// A plan layer whose format name does not parse.
     case unknownFormat(plan: String, layer: String, format: String)
-    /// A plan file that cannot be read or decoded.
-    case unreadablePlan(path: String, reason: String)
     /// The output folder exists and is not empty, and overwriting was not asked for.
     case outputExists(path: String)
     /// Writing the output failed.
@@ -22,8 +20,6 @@ public enum ExportError: Error, LocalizedError, Equatable, Sendable {
             return "Plan '\(plan)' names layer '\(layer)', which is not a linear layer of the model (expected model.layers.N.{self_attn.q_proj,...,mlp.down_proj})."
         case let .unknownFormat(plan, layer, format):
             return "Plan '\(plan)' gives layer '\(layer)' the format '\(format)', which is not a known format."
-        case let .unreadablePlan(path, reason):
-            return "Cannot read plan '\(path)': \(reason)."
         case let .outputExists(path):
             return "Output folder '\(path)' exists and is not empty; expected an empty or absent folder (pass --overwrite to replace it)."
         case let .writeFailed(path, reason):

@@ -5,15 +5,10 @@ import Search
 
 /// The format of each linear layer under a plan.
 public enum PlanFormats {
-    /// Reads a plan file (`autoscheme.plan/1`). - Throws: `ExportError.unreadablePlan`.
+    /// Reads a plan file (`autoscheme.plan/1`) with the same reader as `export-plan`.
+    /// - Throws: `PlanExportError.unreadablePlan` / `.unsupportedSchema` naming the file.
     public static func load(_ path: String) throws -> QuantizationPlan {
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw ExportError.unreadablePlan(path: path, reason: error.localizedDescription)
-        }
-        do { return try JSONDecoder().decode(QuantizationPlan.self, from: data) } catch {
-            throw ExportError.unreadablePlan(path: path, reason: "not an autoscheme.plan/1 file: \(error)")
-        }
+        try PlanExportLayers.readPlan(URL(fileURLWithPath: path))
     }
 
     /// Maps every plan decision to the model's layer (`model.layers.N.<module>`, with or without

@@ -80,7 +80,8 @@ final class FakeCheckpointTests: XCTestCase {
 
     func testPlanNamesAreResolvedOrRejected() throws {
         XCTAssertThrowsError(try PlanFormats.load("/nonexistent/plan.json")) {
-            guard case .unreadablePlan? = $0 as? ExportError else { return XCTFail("\($0)") }
+            guard case .unreadablePlan(let file, _)? = $0 as? PlanExportError else { return XCTFail("\($0)") }
+            XCTAssertEqual(file, "/nonexistent/plan.json")
         }
         XCTAssertEqual(CheckpointWriter.rotateHalfRows([0, 1, 2, 3, 4, 5, 6, 7], heads: 2, headDim: 4),
                        [0, 2, 1, 3, 4, 6, 5, 7])
