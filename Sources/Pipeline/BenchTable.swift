@@ -43,10 +43,20 @@ public struct BenchTable {
     public func run() throws -> BenchTableResult {
         try options.validate()
         let setupStart = Date()
-        progress("bench table: loading the model and the calibration text")
+        // Nothing is printed until every input has been checked: a bad input gives one line.
         let inputs = try ProfileInputs(model: options.model, calib: options.calibrationText)
         let evalPath = try options.evaluationText ?? Assets.path(.alice29)
         let evalTokens = try EvaluationInputs.tokens(ofTextFile: evalPath, tokenizer: inputs.tokenizer)
+        let evalNeeded = options.evaluationWindows * options.evaluationContext
+        guard evalTokens.count >= evalNeeded else {
+            throw PipelineError.textTooShort(path: evalPath, role: "evaluation", tokens: evalTokens.count, needed: evalNeeded,
+                                             setting: "\(options.evaluationWindows) windows of \(options.evaluationContext) tokens")
+        }
+        guard inputs.tokens.count >= options.calibration.sequenceLength else {
+            throw PipelineError.textTooShort(path: inputs.calibrationFile, role: "calibration", tokens: inputs.tokens.count,
+                                             needed: options.calibration.sequenceLength,
+                                             setting: "windows of \(options.calibration.sequenceLength) tokens")
+        }
         let windows = try Evaluation.windowCount(tokens: evalTokens.count, ctx: options.evaluationContext,
                                                  requested: options.evaluationWindows)
         let calibration = try CalibrationWindows.sample(
@@ -55,8 +65,8 @@ public struct BenchTable {
         let (profile, profilePath) = try loadProfile(inputs)
         let (jobs, skipped) = try plans(profile)
         let setupSeconds = Date().timeIntervalSince(setupStart)
-        progress(String(format: "bench table: %d plans to quantize and evaluate (%d skipped), setup %.1f s",
-                        jobs.count, skipped.count, setupSeconds))
+        progress(String(format: "bench table: profile %@ (%@, %d layers); %d plans to quantize and evaluate (%d skipped), setup %.1f s",
+                        profilePath, profile.estimator, profile.layers.count, jobs.count, skipped.count, setupSeconds))
 
         let original = try inputs.model.resident()
         var rows: [BenchTableRow] = [], originalPPL = Double.nan
@@ -123,7 +133,6 @@ public struct BenchTable {
         guard profile.model.fingerprint == identity.fingerprint else {
             throw PipelineError.profileMismatch(profile: url.path, profileModel: profile.model.path, model: inputs.description.path)
         }
-        progress("bench table: profile \(url.path) (\(profile.estimator), \(profile.layers.count) layers)")
         return (profile, url.path)
     }
 

@@ -34,11 +34,12 @@ public struct RunPipeline {
         try output.checkWritable()
         var clock = StageTimer(progress: progress)
 
+        // Loading and the input checks print nothing until they succeed: a bad input gives one line.
+        let loadStart = Date()
+        let inputs = try ProfileInputs(model: options.model, calib: options.calibrationText)
         let evalPath = try options.evaluationText ?? Assets.path(.alice29)
-        let (inputs, evalTokens) = try clock.run(.load) {
-            let inputs = try ProfileInputs(model: options.model, calib: options.calibrationText)
-            return (inputs, try RunPreflight.check(options, inputs: inputs, evaluationPath: evalPath))
-        }
+        let evalTokens = try RunPreflight.check(options, inputs: inputs, evaluationPath: evalPath)
+        clock.record(.load, since: loadStart)
         let (profile, reused) = try clock.run(.profile) { try profileStage(inputs) }
         let (plan, sweep) = try clock.run(.search) { try searchStage(profile) }
         let staging = try output.makeStaging()

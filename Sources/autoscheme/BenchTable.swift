@@ -20,13 +20,13 @@ struct BenchTableCommand: ParsableCommand {
     @Argument(help: "A .gguf file, a Hugging Face folder, or 'default'.") var model: String?
     @Option(help: "Comma-separated average-bit budgets.") var budgets = "2.5,3.0,3.5,4.25,4.5"
     @Option(help: "Profile file (default: the cached profile of the model and calibration text).") var profile: String?
-    @Option(help: "SignRound iterations per layer.") var iters = 200
-    @Option(help: "Evaluation windows of --ctx tokens.") var windows = 16
-    @Option(help: "Evaluation context length in tokens.") var ctx = 512
+    @Option(parsing: .unconditional, help: "SignRound iterations per layer.") var iters = 200
+    @Option(parsing: .unconditional, help: "Evaluation windows of --ctx tokens.") var windows = 16
+    @Option(parsing: .unconditional, help: "Evaluation context length in tokens.") var ctx = 512
     @Option(help: "Calibration text (default: the cached lcet10.txt).") var calib: String?
     @Option(name: .customLong("eval"), help: "Held-out evaluation text (default: the cached alice29.txt).") var evalText: String?
-    @Option(help: "Calibration windows for SignRound.") var nsamples = 32
-    @Option(help: "Tokens per calibration window.") var seqlen = 512
+    @Option(parsing: .unconditional, help: "Calibration windows for SignRound.") var nsamples = 32
+    @Option(parsing: .unconditional, help: "Tokens per calibration window.") var seqlen = 512
     @Option(help: "Seed of the calibration windows.") var seed: UInt64 = 42
     @Option(help: "Also write the result as JSON to this file.") var json: String?
     @Option(help: "Also write the markdown table to this file.") var markdown: String?
