@@ -149,8 +149,9 @@ public struct BenchTable {
                     let plan: QuantizationPlan
                     switch variant {
                     case .searchedSignRound, .searchedRTN:
-                        if searched == nil { searched = (try PlanSearch.run(profile: profile, options: search), Date().timeIntervalSince(start)) }
-                        jobs.append(Job(budget: budget, variant: variant, plan: searched!.0, planSeconds: searched!.1))
+                        let found = try searched ?? (try PlanSearch.run(profile: profile, options: search), Date().timeIntervalSince(start))
+                        searched = found
+                        jobs.append(Job(budget: budget, variant: variant, plan: found.0, planSeconds: found.1))
                         continue
                     case .uniformSignRound: plan = try BaselinePlans.uniform(profile: profile, options: search)
                     case .heuristicSignRound: plan = try BaselinePlans.depthHeuristic(profile: profile, options: search)

@@ -50,7 +50,9 @@ struct RunCommand: ParsableCommand {
     func validate() throws {
         guard averageBits.isFinite, averageBits > 0 else { throw ValidationError("--avg-bits must be positive, got \(averageBits)") }
         guard iters >= 0 else { throw ValidationError("--iters must be >= 0, got \(iters)") }
-        guard evalWindows >= 0, ctx >= 2 else { throw ValidationError("--eval-windows must be >= 0 and --ctx >= 2") }
+        guard evalWindows >= 0, ctx >= 2 else {
+            throw ValidationError("--eval-windows must be >= 0 and --ctx >= 2, got \(evalWindows) and \(ctx)")
+        }
     }
 
     func run() throws {
