@@ -50,7 +50,7 @@ public struct BenchTable {
         let evalNeeded = options.evaluationWindows * options.evaluationContext
         guard evalTokens.count >= evalNeeded else {
             throw PipelineError.textTooShort(path: evalPath, role: "evaluation", tokens: evalTokens.count, needed: evalNeeded,
-                                             setting: "\(options.evaluationWindows) windows of \(options.evaluationContext) tokens")
+                                             setting: PipelineError.windows(options.evaluationWindows, of: options.evaluationContext))
         }
         guard inputs.tokens.count >= options.calibration.sequenceLength else {
             throw PipelineError.textTooShort(path: inputs.calibrationFile, role: "calibration", tokens: inputs.tokens.count,

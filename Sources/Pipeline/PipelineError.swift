@@ -17,6 +17,11 @@ public enum PipelineError: LocalizedError, Equatable {
     /// The profile was measured on another model (fingerprints differ).
     case profileMismatch(profile: String, profileModel: String, model: String)
 
+    /// "1 window of 512 tokens", "16 windows of 512 tokens": the `setting` of `textTooShort`.
+    public static func windows(_ count: Int, of length: Int) -> String {
+        "\(count) window\(count == 1 ? "" : "s") of \(length) tokens"
+    }
+
     public var errorDescription: String? {
         switch self {
         case let .outputNotEmpty(path):
@@ -28,7 +33,7 @@ public enum PipelineError: LocalizedError, Equatable {
         case let .invalidOption(name, value, expected):
             return "\(name) must be \(expected), got '\(value)'."
         case let .textTooShort(path, role, tokens, needed, setting):
-            return "The \(role) text '\(path)' has \(tokens) tokens; \(setting) need at least \(needed)."
+            return "The \(role) text '\(path)' has \(tokens) tokens, fewer than the \(needed) needed for \(setting)."
         case let .noCachedProfile(path):
             return "No cached profile at '\(path)'; pass --profile FILE (e.g. reports/profile.json) or run `autoscheme profile` first."
         case let .profileMismatch(profile, profileModel, model):

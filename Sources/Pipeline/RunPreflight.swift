@@ -17,7 +17,7 @@ enum RunPreflight {
         let evalNeeded = windows * options.evaluationContext
         guard evalTokens.count >= evalNeeded else {
             throw PipelineError.textTooShort(path: evaluationPath, role: "evaluation", tokens: evalTokens.count,
-                                             needed: evalNeeded, setting: "\(windows) windows of \(options.evaluationContext) tokens")
+                                             needed: evalNeeded, setting: PipelineError.windows(windows, of: options.evaluationContext))
         }
         let calibrationNeeded = max(options.profiler.sequenceLength, options.quantize.calibration.sequenceLength)
         guard inputs.tokens.count >= calibrationNeeded else {

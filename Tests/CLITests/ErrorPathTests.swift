@@ -107,10 +107,10 @@ final class ErrorPathTests: XCTestCase {
 
     func testRunTextsTooShort() throws {
         try expectFailure(try runArguments(["--eval", file("short.txt").path]),
-                          mentions: ["The evaluation text '\(file("short.txt").path)' has", "2 windows of 64 tokens need at least 128"])
+                          mentions: ["The evaluation text '\(file("short.txt").path)' has", "fewer than the 128 needed for 2 windows of 64 tokens"])
         try expectFailure(try runArguments(["--calib", file("short.txt").path]),
-                          mentions: ["The calibration text '\(file("short.txt").path)' has", "need at least 64"])
-        try expectFailure(try runArguments(["--eval-windows", "1000"]), mentions: ["1000 windows of 64 tokens need at least 64000"])
+                          mentions: ["The calibration text '\(file("short.txt").path)' has", "fewer than the 64 needed for windows of 64 tokens"])
+        try expectFailure(try runArguments(["--eval-windows", "1000"]), mentions: ["fewer than the 64000 needed for 1000 windows of 64 tokens"])
     }
 
     // MARK: - search, quantize, profile
@@ -140,6 +140,15 @@ final class ErrorPathTests: XCTestCase {
         try expectFailure(["profile", file("absent.gguf").path, "-o", "out"], mentions: ["absent.gguf"])
         try expectFailure(["profile", file("absent.gguf").path, "--estimator", "magic", "-o", "out"], mentions: ["'magic'", "--estimator"])
         try expectFailure(["profile", file("absent.gguf").path, "--formats", "int9", "-o", "out"], mentions: ["Unknown format 'int9'"])
+    }
+
+    func testEvalErrors() throws {
+        try expectFailure(["eval", file("absent.gguf").path, "--text", "short.txt"], mentions: ["absent.gguf"])
+        try expectFailure(["eval", file("absent.gguf").path, "--text", "short.txt", "--windows", "-1"], mentions: ["--windows must be at least 1, got -1"])
+        let model = try CLI.cachedModel()
+        try expectFailure(["eval", model, "--text", file("absent.txt").path], mentions: ["absent.txt"])
+        try expectFailure(["eval", model, "--text", file("short.txt").path],
+                          mentions: ["The evaluation text '\(file("short.txt").path)' has", "fewer than the 512 needed for 1 window of 512 tokens"])
     }
 
     // MARK: - bench table
