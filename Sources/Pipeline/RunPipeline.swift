@@ -34,8 +34,12 @@ public struct RunPipeline {
         try output.checkWritable()
         var clock = StageTimer(progress: progress)
 
-        let inputs = try clock.run(.load) { try ProfileInputs(model: options.model, calib: options.calibrationText) }
+        // Loading and the input checks print nothing until they succeed: a bad input gives one line.
+        let loadStart = Date()
+        let inputs = try ProfileInputs(model: options.model, calib: options.calibrationText)
         let evalPath = try options.evaluationText ?? Assets.path(.alice29)
+        let evalTokens = try RunPreflight.check(options, inputs: inputs, evaluationPath: evalPath)
+        clock.record(.load, since: loadStart)
         let (profile, reused) = try clock.run(.profile) { try profileStage(inputs) }
         let (plan, sweep) = try clock.run(.search) { try searchStage(profile) }
         let staging = try output.makeStaging()
@@ -43,7 +47,7 @@ public struct RunPipeline {
             let applied = try clock.run(.quantize) { try quantizeStage(inputs, plan: plan) }
             let modelDir = staging.appendingPathComponent("model").path
             try clock.run(.export) { try exportStage(inputs, applied: applied, to: modelDir) }
-            let eval = try clock.run(.evaluate) { try evaluateStage(inputs, modelDir: modelDir, textPath: evalPath) }
+            let eval = try clock.run(.evaluate) { try evaluateStage(inputs, modelDir: modelDir, tokens: evalTokens) }
             var summary = RunSummary(
                 model: inputs.description.path, targetBits: options.averageBits,
                 achievedBits: plan.achieved.searchedAverage, modelBits: plan.achieved.modelAverage,
@@ -114,9 +118,8 @@ public struct RunPipeline {
 
     /// PPL of the original and of the written checkpoint (read back from disk, as a user would),
     /// KL and top-1 agreement between them, on the same windows of the held-out text.
-    func evaluateStage(_ inputs: ProfileInputs, modelDir: String, textPath: String)
+    func evaluateStage(_ inputs: ProfileInputs, modelDir: String, tokens: [Int])
         throws -> (originalPPL: Double, quantized: EvaluationResult) {
-        let tokens = try EvaluationInputs.tokens(ofTextFile: textPath, tokenizer: inputs.tokenizer)
         let written = try QuantizedCheckpointLoader.open(modelDir)
         let quantized = try EvaluationInputs.model(written).resident()
         let original = try inputs.model.resident()

@@ -18,4 +18,13 @@ struct StageTimer {
         progress(String(format: "[%d/%d] %@ done in %.1f s", index, RunStage.allCases.count, stage.rawValue, seconds))
         return value
     }
+
+    /// Records a stage that ran without announcing its start (so that a failure in it prints only the
+    /// error), announcing only its end.
+    mutating func record(_ stage: RunStage, since start: Date) {
+        let index = (RunStage.allCases.firstIndex(of: stage) ?? 0) + 1
+        let seconds = Date().timeIntervalSince(start)
+        times.append(.init(stage: stage, seconds: seconds))
+        progress(String(format: "[%d/%d] %@ done in %.1f s", index, RunStage.allCases.count, stage.rawValue, seconds))
+    }
 }

@@ -6,6 +6,9 @@ public enum SolverStatus: String, Codable, Sendable {
     case optimal
     /// A feasible solution without an optimality proof (GLPK stopped early).
     case feasible
+    /// Built by a fixed rule (a baseline plan), not by the solver: nothing is proven, the bound is
+    /// the trivial 0 (scores are >= 0).
+    case rule
 }
 
 /// What the solver did, for reports and benchmarks.

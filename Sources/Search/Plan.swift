@@ -116,9 +116,12 @@ public enum DecisionReason: Codable, Sendable, Equatable {
     case shared(group: String, with: [String])
     /// The chosen format was applied with a fallback the profiler noted.
     case fallback(note: String)
+    /// Set by a fixed rule rather than the solver (a baseline plan: one uniform format, or a depth
+    /// heuristic); `name` says which rule and which branch of it.
+    case rule(name: String)
 
-    private enum Kind: String, Codable { case solver, pinned, shared, fallback }
-    private enum CodingKeys: String, CodingKey { case kind, rule, group, with, note }
+    private enum Kind: String, Codable { case solver, pinned, shared, fallback, rule }
+    private enum CodingKeys: String, CodingKey { case kind, rule, group, with, note, name }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -128,6 +131,7 @@ public enum DecisionReason: Codable, Sendable, Equatable {
         case .shared: self = .shared(group: try c.decode(String.self, forKey: .group),
                                      with: try c.decode([String].self, forKey: .with))
         case .fallback: self = .fallback(note: try c.decode(String.self, forKey: .note))
+        case .rule: self = .rule(name: try c.decode(String.self, forKey: .name))
         }
     }
 
@@ -139,6 +143,7 @@ public enum DecisionReason: Codable, Sendable, Equatable {
         case let .shared(group, with):
             try c.encode(Kind.shared, forKey: .kind); try c.encode(group, forKey: .group); try c.encode(with, forKey: .with)
         case .fallback(let note): try c.encode(Kind.fallback, forKey: .kind); try c.encode(note, forKey: .note)
+        case .rule(let name): try c.encode(Kind.rule, forKey: .kind); try c.encode(name, forKey: .name)
         }
     }
 }

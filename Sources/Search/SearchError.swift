@@ -24,6 +24,8 @@ public enum SearchError: LocalizedError, Equatable {
     case solverFailed(reason: String)
     /// The plan file could not be read or written.
     case planFile(file: String, reason: String)
+    /// A baseline rule (uniform format, depth heuristic) has no plan within the budget.
+    case noBaselinePlan(rule: String, target: Double, reason: String)
 
     public var errorDescription: String? {
         switch self {
@@ -50,6 +52,8 @@ public enum SearchError: LocalizedError, Equatable {
             return "The solver failed: \(reason)."
         case let .planFile(file, reason):
             return "Plan file \(file): \(reason)."
+        case let .noBaselinePlan(rule, target, reason):
+            return String(format: "No %@ plan fits %.4g bits: %@.", rule, target, reason)
         }
     }
 }

@@ -15,5 +15,6 @@ struct BenchCommand: ParsableCommand {
             BenchSearch.self,
             BenchSignRound.self,
             BenchReport.self,
+            BenchTableCommand.self,
         ])
 }

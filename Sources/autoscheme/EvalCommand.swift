@@ -2,6 +2,7 @@ import ArgumentParser
 import Export
 import Foundation
 import Model
+import Pipeline
 
 /// `autoscheme eval [MODEL] --text FILE`: perplexity by the project's protocol (consecutive,
 /// non-overlapping windows of `--ctx` tokens from the start of the text, each run on its own,
@@ -18,10 +19,10 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "UTF-8 text file to evaluate on (e.g. alice29.txt).")
     var text: String
 
-    @Option(help: "Tokens per window.")
+    @Option(parsing: .unconditional, help: "Tokens per window.")
     var ctx = 512
 
-    @Option(help: "Number of windows (default: every full window of the text).")
+    @Option(parsing: .unconditional, help: "Number of windows (default: every full window of the text).")
     var windows: Int?
 
     @Option(help: "The original model to compare against (KL divergence, top-1 agreement).")
@@ -40,6 +41,11 @@ struct EvalCommand: ParsableCommand {
             let description = try QuantizedCheckpointLoader.open(try ModelLoader.resolve(model))
             let tokens = try EvaluationInputs.tokens(ofTextFile: text,
                                                      tokenizer: try EvaluationInputs.tokenizer(of: description))
+            let needed = (windows ?? 1) * ctx
+            guard tokens.count >= needed else {
+                throw PipelineError.textTooShort(path: text, role: "evaluation", tokens: tokens.count, needed: needed,
+                                                 setting: PipelineError.windows(windows ?? 1, of: ctx))
+            }
             _ = try Evaluation.windowCount(tokens: tokens.count, ctx: ctx, requested: windows)
             let subject = try EvaluationInputs.model(description).resident()
             let original = try against.map {

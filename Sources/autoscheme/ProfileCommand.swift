@@ -22,19 +22,19 @@ struct ProfileCommand: ParsableCommand {
     var model: String?
     @Option(help: "Calibration text (UTF-8); default: the cached lcet10.txt.") var calib: String?
     @Option(help: "Comma-separated candidate formats.") var formats = "int2,int3,int4,int8,mxfp4,nvfp4,fp8,bf16"
-    @Option(help: "Calibration windows.") var nsamples = 32
-    @Option(help: "Tokens per calibration window.") var seqlen = 512
+    @Option(parsing: .unconditional, help: "Calibration windows.") var nsamples = 32
+    @Option(parsing: .unconditional, help: "Tokens per calibration window.") var seqlen = 512
     @Option(help: "Estimator: \(SensitivityEstimator.allCases.map(\.rawValue).joined(separator: ", ")).")
     var estimator: SensitivityEstimator = .calibrated
     @Option(help: "Profile only layers whose weight name matches this regular expression.") var layers: String?
-    @Option(help: "Random mixed plans to measure on held-out windows (0: no validation).") var validate = 0
-    @Option(help: "Held-out windows (of --seqlen tokens) for validation.") var validationWindows = 2
-    @Option(help: "Calibration windows the KL probes use (a prefix of the calibration windows).") var probeWindows = 2
-    @Option(help: "Tokens of each probe window.") var probeLength = 128
+    @Option(parsing: .unconditional, help: "Random mixed plans to measure on held-out windows (0: no validation).") var validate = 0
+    @Option(parsing: .unconditional, help: "Held-out windows (of --seqlen tokens) for validation.") var validationWindows = 2
+    @Option(parsing: .unconditional, help: "Calibration windows the KL probes use (a prefix of the calibration windows).") var probeWindows = 2
+    @Option(parsing: .unconditional, help: "Tokens of each probe window.") var probeLength = 128
     @Option(help: "Format whose error calibrates each layer's gain.") var probeFormat = "int3/g128"
     @Option(help: "Calibration windows (of --seqlen tokens) for the gradient pass of delta-loss and fisher.")
     var gradientWindows = 4
-    @Option(help: "Windows per forward + backward pass (bounds memory).") var gradientBatch = 4
+    @Option(parsing: .unconditional, help: "Windows per forward + backward pass (bounds memory).") var gradientBatch = 4
     @Option(help: "Seed of every random choice.") var seed: UInt64 = 42
     @Option(name: .shortAndLong, help: "Output profile (JSON, written to a temporary file and renamed).") var output: String
     @Flag(help: "Print the summary as JSON.") var json = false

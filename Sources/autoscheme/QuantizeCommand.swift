@@ -16,20 +16,20 @@ struct QuantizeCommand: ParsableCommand {
     @Option(help: "Plan file (autoscheme.plan/1).") var plan: String
     @Option(help: "Calibration text (default: the cached lcet10.txt).") var calib: String?
     @Option(help: "signround or rtn.") var method: QuantizeMethod = .signround
-    @Option(help: "SignRound iterations per layer.") var iters = 200
-    @Option(help: "Initial learning rate (default 1 / iters), decaying linearly to 0.") var lr: Float?
-    @Option(help: "Calibration windows.") var nsamples = 32
-    @Option(help: "Tokens per calibration window.") var seqlen = 512
+    @Option(parsing: .unconditional, help: "SignRound iterations per layer.") var iters = 200
+    @Option(parsing: .unconditional, help: "Initial learning rate (default 1 / iters), decaying linearly to 0.") var lr: Float?
+    @Option(parsing: .unconditional, help: "Calibration windows.") var nsamples = 32
+    @Option(parsing: .unconditional, help: "Tokens per calibration window.") var seqlen = 512
     @Option(help: "Seed of the calibration windows.") var seed: UInt64 = 42
     @Flag(inversion: .prefixedNo, help: "Calibrate each block on the outputs of the already quantized blocks.")
     var quantizedInput = false
-    @Option(help: "Positions at the start of every calibration window left out of the layer objectives (the attention-sink token).")
+    @Option(parsing: .unconditional, help: "Positions at the start of every calibration window left out of the layer objectives (the attention-sink token).")
     var skipPositions = 0
     @Option(name: [.customShort("o"), .long], help: "Output folder.") var output: String
     @Flag(help: "Replace a non-empty output folder.") var overwrite = false
     @Option(help: "Checkpoint layout: auto_round (packed) or fake (dequantized weights).") var format: CheckpointFormat = .autoRound
     @Option(help: "dtype of the written 2-D tensors: bf16, f16 or f32.") var dtype = "bf16"
-    @Option(help: "After writing, evaluate the written model against the original on this many 512-token windows of the cached alice29.txt (0: skip).")
+    @Option(parsing: .unconditional, help: "After writing, evaluate the written model against the original on this many 512-token windows of the cached alice29.txt (0: skip).")
     var evalWindows = 0
 
     func validate() throws {

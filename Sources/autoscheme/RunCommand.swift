@@ -27,19 +27,19 @@ struct RunCommand: ParsableCommand {
 
     @Argument(help: "A .gguf file, a Hugging Face folder, or 'default' (the cached SmolLM2-135M-Instruct).")
     var model: String?
-    @Option(name: .customLong("avg-bits"), help: "Target average bits per weight of the linear layers (never exceeded).")
+    @Option(name: .customLong("avg-bits"), parsing: .unconditional, help: "Target average bits per weight of the linear layers (never exceeded).")
     var averageBits: Double
     @Option(help: "Comma-separated candidate formats.") var formats = "int2,int3,int4,int8,mxfp4,nvfp4,fp8,bf16"
     @Option(help: "Calibration text (default: the cached lcet10.txt).") var calib: String?
     @Option(name: .customLong("eval"), help: "Held-out evaluation text (default: the cached alice29.txt).") var evalText: String?
     @Option(help: "Sensitivity estimator.") var estimator: SensitivityEstimator = .calibrated
-    @Option(help: "Calibration windows (profile and SignRound).") var nsamples = 32
-    @Option(help: "Tokens per calibration window.") var seqlen = 512
+    @Option(parsing: .unconditional, help: "Calibration windows (profile and SignRound).") var nsamples = 32
+    @Option(parsing: .unconditional, help: "Tokens per calibration window.") var seqlen = 512
     @Option(help: "Quantizer: signround or rtn.") var method: QuantizeMethod = .signround
-    @Option(help: "SignRound iterations per layer.") var iters = 200
+    @Option(parsing: .unconditional, help: "SignRound iterations per layer.") var iters = 200
     @Option(help: "Checkpoint layout written to OUTDIR/model: auto_round or fake.") var format: CheckpointFormat = .autoRound
-    @Option(help: "Evaluation windows of --ctx tokens (0: the whole text).") var evalWindows = 16
-    @Option(help: "Evaluation context length in tokens.") var ctx = 512
+    @Option(parsing: .unconditional, help: "Evaluation windows of --ctx tokens (0: the whole text).") var evalWindows = 16
+    @Option(parsing: .unconditional, help: "Evaluation context length in tokens.") var ctx = 512
     @Option(help: "Seed of every random choice.") var seed: UInt64 = 42
     @Option(name: .shortAndLong, help: "Output folder (written as a temporary folder, renamed at the end).")
     var output: String
@@ -50,7 +50,9 @@ struct RunCommand: ParsableCommand {
     func validate() throws {
         guard averageBits.isFinite, averageBits > 0 else { throw ValidationError("--avg-bits must be positive, got \(averageBits)") }
         guard iters >= 0 else { throw ValidationError("--iters must be >= 0, got \(iters)") }
-        guard evalWindows >= 0, ctx >= 2 else { throw ValidationError("--eval-windows must be >= 0 and --ctx >= 2") }
+        guard evalWindows >= 0, ctx >= 2 else {
+            throw ValidationError("--eval-windows must be >= 0 and --ctx >= 2, got \(evalWindows) and \(ctx)")
+        }
     }
 
     func run() throws {

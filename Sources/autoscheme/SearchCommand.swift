@@ -15,7 +15,7 @@ struct SearchCommand: ParsableCommand {
     @Argument(help: "Profile JSON (autoscheme.profile/1).")
     var profile: String
 
-    @Option(name: .customLong("avg-bits"), help: "Target average bits per counted parameter (never exceeded).")
+    @Option(name: .customLong("avg-bits"), parsing: .unconditional, help: "Target average bits per counted parameter (never exceeded).")
     var averageBits: Double?
 
     @Option(name: .customLong("count"), help: "Bit counting convention: storage or autoround.")
@@ -78,8 +78,8 @@ struct SearchCommand: ParsableCommand {
                 try plan.writeJSON(to: url)
                 print(json ? try SearchSummary.json(plan) : SearchSummary.text(plan))
             }
-        } catch let error as LocalizedError {
-            FileHandle.standardError.write(Data("error: \(error.errorDescription ?? "\(error)")\n".utf8))
+        } catch {
+            printError(error)
             throw ExitCode(2)
         }
     }

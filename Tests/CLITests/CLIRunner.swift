@@ -22,11 +22,15 @@ enum CLI {
     }
 
     /// Runs `autoscheme arguments...` in `directory` (the current one by default) and waits for it.
-    static func run(_ arguments: [String], in directory: URL? = nil) throws -> Result {
+    /// `environment` entries are added to (or replace) the test process's environment.
+    static func run(_ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:]) throws -> Result {
         let p = Process(), out = Pipe(), err = Pipe()
         p.executableURL = executable
         p.arguments = arguments
         if let directory { p.currentDirectoryURL = directory }
+        if !environment.isEmpty {
+            p.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        }
         p.standardOutput = out
         p.standardError = err
         try p.run()

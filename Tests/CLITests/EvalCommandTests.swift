@@ -27,6 +27,6 @@ final class EvalCommandTests: XCTestCase {
         let r = try CLI.run(["eval", model, "--text", short.path])
         XCTAssertEqual(r.status, 1)
         XCTAssertEqual(r.stdout, "")
-        XCTAssertEqual(r.stderr, "autoscheme: The text has 8 tokens, fewer than the 512 its windows need.\n")
+        XCTAssertEqual(r.stderr, "autoscheme: The evaluation text '\(short.path)' has 8 tokens, fewer than the 512 needed for 1 window of 512 tokens.\n")
     }
 }
