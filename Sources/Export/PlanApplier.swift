@@ -51,17 +51,33 @@ public struct PlanApplier {
     /// - Throws: `LlamaError` for bad windows or weights, `SignRoundError`, `QuantError`.
     /// - Complexity: 3 block forwards per block over all windows plus, per tuned layer,
     ///   (iterations + 1) x 2 out x in^2 flops.
-    public func run(windows: [[Int]], progress: ((String) -> Void)? = nil) throws -> QuantizedWeights {
+    /// - Parameter gramCache: original-stream Gram matrices shared between runs (ignored with quantized
+    ///   input, whose statistics depend on the plan): filled by the first run, then read instead of
+    ///   running the calibration forwards.
+    public func run(windows: [[Int]], gramCache: CalibrationGramCache? = nil,
+                    progress: ((String) -> Void)? = nil) throws -> QuantizedWeights {
         let start = DispatchTime.now().uptimeNanoseconds
-        let streams = try CalibrationStreams(model: model, windows: windows,
-                                             quantizedInput: options.quantizedInput && options.method == .signround,
-                                             skippedPositions: options.skippedPositions)
+        let quantizedInput = options.quantizedInput && options.method == .signround
+        let blocks = model.config.numHiddenLayers
+        let cache = quantizedInput ? nil : gramCache
+        let cached = cache?.serves(windows: windows, skippedPositions: options.skippedPositions, blocks: blocks) ?? false
+        let streams = cached ? nil : try CalibrationStreams(model: model, windows: windows, quantizedInput: quantizedInput,
+                                                            skippedPositions: options.skippedPositions)
+        if cached { cache?.countHit() }
         var out = QuantizedWeights(weights: [:], quantized: [:], stats: [])
         let totalWork = formats.keys.reduce(0.0) { $0 + work($1) }
         var doneWork = 0.0
-        for block in 0..<model.config.numHiddenLayers {
+        for block in 0..<blocks {
             var weights = try model.loadBlock(block)
-            let grams = streams.grams(block: block, weights: weights)
+            let grams: [LinearInputSite: SiteGrams]
+            if cached, let stored = cache?.grams(block: block) {
+                grams = stored
+            } else {
+                grams = streams!.grams(block: block, weights: weights)
+                if cache?.windows == windows && cache?.skippedPositions == options.skippedPositions {
+                    cache?.store(block: block, grams: grams)
+                }
+            }
             for kind in LinearKind.allCases {
                 let id = LayerID(block: block, kind: kind)
                 guard let format = formats[id] else { continue }
@@ -86,7 +102,7 @@ public struct PlanApplier {
                 progress?(progressLine(id: id, format: format, result: result, start: start,
                                        fraction: doneWork / max(totalWork, 1)))
             }
-            streams.advanceQuantized(block: block, weights: weights)
+            streams?.advanceQuantized(block: block, weights: weights)
         }
         return out
     }

@@ -69,13 +69,16 @@ public struct BenchTable {
                         profilePath, profile.estimator, profile.layers.count, jobs.count, skipped.count, setupSeconds))
 
         let original = try inputs.model.resident()
+        // Without quantized input every plan sees the same calibration statistics: one set of forwards.
+        let grams = CalibrationGramCache(windows: calibration)
         var rows: [BenchTableRow] = [], originalPPL = Double.nan
         let heavyStart = Date()
         for (index, job) in jobs.enumerated() {
             let label = String(format: "[%d/%d] %.4g bits %@", index + 1, jobs.count, job.budget, job.variant.rawValue)
             progress("bench table: \(label): quantizing (\(describe(job.plan)))")
             let quantizeStart = Date()
-            let applied = try quantize(inputs, plan: job.plan, method: job.variant.method, windows: calibration, label: label)
+            let applied = try quantize(inputs, plan: job.plan, method: job.variant.method, windows: calibration,
+                                       grams: grams, label: label)
             let quantizeSeconds = Date().timeIntervalSince(quantizeStart)
             let evaluateStart = Date()
             let result = try evaluate(applied, original: original, tokens: evalTokens, windows: windows, label: label)
@@ -169,14 +172,14 @@ public struct BenchTable {
     /// Quantizes the plan's layers (SignRound with `options.iterations`, or RTN), forwarding the
     /// applier's per-layer progress at most every 10 s.
     func quantize(_ inputs: ProfileInputs, plan: QuantizationPlan, method: QuantizeMethod, windows: [[Int]],
-                  label: String) throws -> QuantizedWeights {
+                  grams: CalibrationGramCache, label: String) throws -> QuantizedWeights {
         let formats = try PlanFormats.resolve(plan, config: inputs.model.config, planName: label)
         var q = QuantizeOptions()
         q.method = method
         q.signRound = SignRoundOptions(iterations: options.iterations)
         q.calibration = options.calibration
         var last = DispatchTime.now().uptimeNanoseconds
-        return try PlanApplier(model: inputs.model, formats: formats, options: q).run(windows: windows) { line in
+        return try PlanApplier(model: inputs.model, formats: formats, options: q).run(windows: windows, gramCache: grams) { line in
             let now = DispatchTime.now().uptimeNanoseconds
             guard now - last >= 10_000_000_000 else { return }
             last = now

@@ -76,6 +76,21 @@ final class FakeCheckpointTests: XCTestCase {
         XCTAssertEqual(rtn.weights[q0], try QuantFormat(parsing: "int3/g32").quantizer.fakeQuantize(w))
         XCTAssertNotEqual(rtn.weights[q0], result.weights[q0])
         XCTAssertTrue(rtn.stats.allSatisfy { $0.iterations == 0 && $0.signRoundError == $0.rtnError })
+
+        // A Gram cache filled by one run serves the next without forwards and changes nothing.
+        let cache = CalibrationGramCache(windows: windows)
+        let filling = try PlanApplier(model: model, formats: formats, options: options).run(windows: windows, gramCache: cache)
+        XCTAssertEqual(cache.hits, 0)
+        let served = try PlanApplier(model: model, formats: formats, options: options).run(windows: windows, gramCache: cache)
+        XCTAssertEqual(cache.hits, 1)
+        for (id, w) in result.weights {
+            XCTAssertEqual(filling.weights[id], w, "\(id)")
+            XCTAssertEqual(served.weights[id], w, "\(id)")
+        }
+        XCTAssertEqual(served.stats.map(\.rtnError), result.stats.map(\.rtnError))
+        // Other windows are not served from it.
+        _ = try PlanApplier(model: model, formats: formats, options: rtnOptions).run(windows: Array(windows.dropLast()), gramCache: cache)
+        XCTAssertEqual(cache.hits, 1)
     }
 
     func testPlanNamesAreResolvedOrRejected() throws {
