@@ -21,12 +21,14 @@ public struct ProfileCache: Sendable {
         var calibrationSHA256: String
         var formats: [String]
         var estimator: String
+        /// Definition revisions of every estimator the profile holds (a changed definition: a new key).
+        var estimatorRevisions: [String: Int]
         var samples: Int
         var sequenceLength: Int
         var seed: UInt64
         var probeWindows: Int
         var probeLength: Int
-        var probeFormat: String
+        var probeFormats: [String]
         var validationPlans: Int
         var validationWindows: Int
         var layerPattern: String?
@@ -38,9 +40,12 @@ public struct ProfileCache: Sendable {
     public func url(identity: ModelIdentity, calibrationSHA256: String, options: ProfilerOptions) -> URL {
         let key = Key(fingerprint: identity.fingerprint, calibrationSHA256: calibrationSHA256,
                       formats: options.formats.map(\.name), estimator: options.estimator.rawValue,
+                      estimatorRevisions: Dictionary(uniqueKeysWithValues: options.computedEstimators.map {
+                          ($0.rawValue, $0.definitionRevision)
+                      }),
                       samples: options.sampleCount, sequenceLength: options.sequenceLength, seed: options.seed,
                       probeWindows: options.probeWindows, probeLength: options.probeLength,
-                      probeFormat: options.probeFormat.name, validationPlans: options.validationPlans,
+                      probeFormats: options.probeFormats.map(\.name), validationPlans: options.validationPlans,
                       validationWindows: options.validationWindows, layerPattern: options.layerPattern,
                       gradientWindows: options.gradientWindows, gradientBatchSize: options.gradientBatchSize)
         let encoder = JSONEncoder()
