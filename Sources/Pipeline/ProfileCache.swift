@@ -21,12 +21,14 @@ public struct ProfileCache: Sendable {
         var calibrationSHA256: String
         var formats: [String]
         var estimator: String
+        /// Definition revisions of every estimator the profile holds (a changed definition: a new key).
+        var estimatorRevisions: [String: Int]
         var samples: Int
         var sequenceLength: Int
         var seed: UInt64
         var probeWindows: Int
         var probeLength: Int
-        var probeFormat: String
+        var probeFormats: [String]
         var validationPlans: Int
         var validationWindows: Int
         var layerPattern: String?
@@ -36,13 +38,25 @@ public struct ProfileCache: Sendable {
 
     /// The cache file for a model identity, calibration digest and profiler options.
     public func url(identity: ModelIdentity, calibrationSHA256: String, options: ProfilerOptions) -> URL {
-        let key = Key(fingerprint: identity.fingerprint, calibrationSHA256: calibrationSHA256,
+        url(for: key(identity: identity, calibrationSHA256: calibrationSHA256, options: options))
+    }
+
+    /// The key of a model identity, calibration digest and profiler options.
+    func key(identity: ModelIdentity, calibrationSHA256: String, options: ProfilerOptions) -> Key {
+        Key(fingerprint: identity.fingerprint, calibrationSHA256: calibrationSHA256,
                       formats: options.formats.map(\.name), estimator: options.estimator.rawValue,
+                      estimatorRevisions: Dictionary(uniqueKeysWithValues: options.computedEstimators.map {
+                          ($0.rawValue, $0.definitionRevision)
+                      }),
                       samples: options.sampleCount, sequenceLength: options.sequenceLength, seed: options.seed,
                       probeWindows: options.probeWindows, probeLength: options.probeLength,
-                      probeFormat: options.probeFormat.name, validationPlans: options.validationPlans,
+                      probeFormats: options.probeFormats.map(\.name), validationPlans: options.validationPlans,
                       validationWindows: options.validationWindows, layerPattern: options.layerPattern,
                       gradientWindows: options.gradientWindows, gradientBatchSize: options.gradientBatchSize)
+    }
+
+    /// `<directory>/<first 24 hex digits of SHA-256 of the key's sorted-keys JSON>.json`.
+    func url(for key: Key) -> URL {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let digest = SHA256Digest.hex((try? encoder.encode(key)) ?? Data())

@@ -8,22 +8,23 @@ struct LayerProber {
     let model: LlamaModel
     let replay: LayerReplay
     let formats: [QuantFormat]
-    let probeFormat: QuantFormat
+    let probeFormats: [QuantFormat]
 
     struct Result {
-        /// One probe per layer.
-        var probes: [LayerProbe]
-        /// gain_l x outputError(l, f), [layer][format].
+        /// The probes of each layer, in `probeFormats` order.
+        var probes: [[LayerProbe]]
+        /// gain_l(f) x outputError(l, f), [layer][format], the gain interpolated between the probes
+        /// (`ProbeGain`).
         var calibrated: [[Double]]
         /// Measured KL per layer and format, when requested.
         var kl: [[Double]]?
     }
 
-    /// For every layer: one replay with the probe format's round-to-nearest weight gives
-    /// gain = KL / outputError(probe) (0 when that error is 0: the probe reproduces the layer);
-    /// with `measureEveryFormat`, one replay per format as well.
-    /// - Complexity: (1 + formats if measuring every format) replays per layer, each running the
-    ///   blocks from the layer's block to the end and the LM head on the probe tokens.
+    /// For every layer: one replay per probe format with its round-to-nearest weight gives
+    /// (outputError, KL) points; each format's gain comes from `ProbeGain`. With
+    /// `measureEveryFormat`, one replay per format as well (probe formats among them are reused).
+    /// - Complexity: (probes + formats not among them if measuring every format) replays per layer,
+    ///   each running the blocks from the layer's block to the end and the LM head on the probe tokens.
     func run(_ layers: [LayerMeasurement], measureEveryFormat: Bool, clock: inout StageClock,
              progress: ((ProfilerProgress) -> Void)?) throws -> Result {
         let stage = StageProgress(stage: measureEveryFormat ? "kl" : "probe", total: layers.count, report: progress)
@@ -40,13 +41,17 @@ struct LayerProber {
                 loadedBlock = (layer.id.block, try clock.time(\.probeSeconds) { try model.loadBlock(layer.id.block) })
             }
             let weight = loadedBlock!.weights[layer.id.kind]
-            let probeKL = try measureKL(layer.id, weight: weight, format: probeFormat, clock: &clock)
-            let gain = layer.probeOutputError > 0 ? probeKL / layer.probeOutputError : 0
-            result.probes.append(LayerProbe(outputError: layer.probeOutputError, kl: probeKL, gain: gain))
-            result.calibrated.append(layer.outputError.map { gain * $0 })
+            let probeKL = try probeFormats.map { try measureKL(layer.id, weight: weight, format: $0, clock: &clock) }
+            let points = zip(layer.probeOutputErrors, probeKL).map { ProbeGain.Point(outputError: $0, kl: $1) }
+            result.probes.append(zip(probeFormats, points).map { format, p in
+                LayerProbe(format: FormatName(format.name), outputError: p.outputError, kl: p.kl,
+                           gain: p.outputError > 0 ? p.kl / p.outputError : 0)
+            })
+            result.calibrated.append(layer.outputError.map { ProbeGain.gain(outputError: $0, probes: points) * $0 })
             if measureEveryFormat {
                 result.kl!.append(try formats.map { format in
-                    format == probeFormat ? probeKL : try measureKL(layer.id, weight: weight, format: format, clock: &clock)
+                    try probeFormats.firstIndex(of: format).map { probeKL[$0] }
+                        ?? measureKL(layer.id, weight: weight, format: format, clock: &clock)
                 })
             }
             doneCost += cost(layer)

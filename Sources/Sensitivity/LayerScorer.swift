@@ -9,8 +9,10 @@ public struct LayerMeasurement: Sendable {
     public let shape: TensorShape
     /// tr(dW H dW^T) / tokens per candidate format (same order as the formats).
     public let outputError: [Double]
-    /// The same for the probe format.
-    public let probeOutputError: Double
+    /// The same for each probe format (in `ProfilerOptions.probeFormats` order).
+    public let probeOutputErrors: [Double]
+    /// The first probe's output error.
+    public var probeOutputError: Double { probeOutputErrors[0] }
     /// Exact bits per candidate format.
     public let bits: [LayerBits]
     /// Tiling fallback per candidate format (nil when the format tiles the shape).
@@ -42,16 +44,21 @@ public struct StageClock: Sendable {
 /// Quantizes one layer in every candidate format and measures its Hessian-weighted output error.
 public struct LayerScorer: Sendable {
     public let formats: [QuantFormat]
-    public let probeFormat: QuantFormat
+    public let probeFormats: [QuantFormat]
+
+    public init(formats: [QuantFormat], probeFormats: [QuantFormat]) {
+        self.formats = formats
+        self.probeFormats = probeFormats
+    }
 
     public init(formats: [QuantFormat], probeFormat: QuantFormat) {
-        self.formats = formats
-        self.probeFormat = probeFormat
+        self.init(formats: formats, probeFormats: [probeFormat])
     }
 
     /// Measures layer `id` with weight `weight` (out x in) and input statistics `stats`.
     /// - Throws: `QuantError.nonFiniteWeight` naming the layer.
-    /// - Complexity: one fake quantization and 2 out in^2 flops per format (plus one for the probe).
+    /// - Complexity: one fake quantization and 2 out in^2 flops per format (plus one per probe format
+    ///   that is not a candidate).
     public func measure(_ id: LayerID, weight: Matrix, stats: LinearInputStats,
                         clock: inout StageClock) throws -> LayerMeasurement {
         let shape = TensorShape(rows: weight.rows, cols: weight.cols)
@@ -67,12 +74,12 @@ public struct LayerScorer: Sendable {
             }
         }
         let errors = try formats.map(error)
-        let probeError = try formats.firstIndex(of: probeFormat).map { errors[$0] } ?? error(probeFormat)
+        let probeErrors = try probeFormats.map { p in try formats.firstIndex(of: p).map { errors[$0] } ?? error(p) }
         let bits = formats.map { f in
             LayerBits(storage: f.bitCost(shape: shape, convention: .storage),
                       autoround: f.bitCost(shape: shape, convention: .autoround))
         }
-        return LayerMeasurement(id: id, shape: shape, outputError: errors, probeOutputError: probeError,
+        return LayerMeasurement(id: id, shape: shape, outputError: errors, probeOutputErrors: probeErrors,
                                 bits: bits, fallbacks: formats.map { $0.tilingFallback(shape: shape) })
     }
 }

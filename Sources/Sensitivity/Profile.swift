@@ -138,14 +138,17 @@ public struct ProfileLayer: Codable, Sendable, Equatable {
     public var candidates: [FormatCandidate]
     /// Optional: the KL probe that calibrated this layer's gain (estimator `calibrated`).
     public var probe: LayerProbe?
+    /// Optional: every probe of this layer when `calibrated` used more than one (the first is `probe`).
+    public var probes: [LayerProbe]?
 
     enum CodingKeys: String, CodingKey {
-        case name, block, kind, shape, parameters, candidates, probe
+        case name, block, kind, shape, parameters, candidates, probe, probes
         case fusedGroup = "fused_group"
     }
 
     public init(name: String, block: Int?, kind: LayerKind, shape: [Int], parameters: Int,
-                fusedGroup: String?, candidates: [FormatCandidate], probe: LayerProbe? = nil) {
+                fusedGroup: String?, candidates: [FormatCandidate], probe: LayerProbe? = nil,
+                probes: [LayerProbe]? = nil) {
         self.name = name
         self.block = block
         self.kind = kind
@@ -154,6 +157,7 @@ public struct ProfileLayer: Codable, Sendable, Equatable {
         self.fusedGroup = fusedGroup
         self.candidates = candidates
         self.probe = probe
+        self.probes = probes
     }
 
     /// The candidate entry for a format, if measured.

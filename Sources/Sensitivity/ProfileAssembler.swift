@@ -7,7 +7,7 @@ struct ProfileAssembler {
     let split: CalibrationSplit
 
     func profile(identity: ModelIdentity, calibrationFile: String, calibrationSHA256: String,
-                 layers: [LayerMeasurement], scores: ScoreTable, probes: [LayerProbe],
+                 layers: [LayerMeasurement], scores: ScoreTable, probes: [[LayerProbe]],
                  validation: [EstimatorValidation]?, clock: StageClock) -> SensitivityProfile {
         let chosen = scores[options.estimator] ?? scores[.outputError]!
         let profileLayers = layers.enumerated().map { l, layer in
@@ -20,7 +20,8 @@ struct ProfileAssembler {
                                              bits: layer.bits[f], fallback: layer.fallbacks[f],
                                              estimates: Dictionary(uniqueKeysWithValues: scores.map { ($0.key.rawValue, $0.value[l][f]) }))
                          },
-                         probe: probes.isEmpty ? nil : probes[l])
+                         probe: probes.isEmpty ? nil : probes[l][0],
+                         probes: probes.isEmpty || options.probeFormats.count < 2 ? nil : probes[l])
         }
         let calibration = CalibrationSettings(file: calibrationFile, sha256: calibrationSHA256,
                                               samples: options.sampleCount, sequenceLength: options.sequenceLength,
@@ -32,7 +33,8 @@ struct ProfileAssembler {
             probeFormat: FormatName(options.probeFormat.name),
             validationWindows: split.heldOut.count, validationLength: options.sequenceLength,
             calibrationStarts: split.calibrationStarts, heldOutStarts: split.heldOutStarts,
-            notes: notes(layers: layers, scores: chosen))
+            notes: notes(layers: layers, scores: chosen),
+            probeFormats: options.probeFormats.count < 2 ? nil : options.probeFormats.map { FormatName($0.name) })
         let timings = [
             StageTiming(stage: "forward", seconds: clock.forwardSeconds),
             StageTiming(stage: "quantization", seconds: clock.quantizeSeconds),

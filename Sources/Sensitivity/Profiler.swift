@@ -15,8 +15,10 @@ public struct ProfilerResult: Sendable {
     public var layers: [LayerMeasurement]
     /// Every estimator computed (`ProfilerOptions.computedEstimators`).
     public var scores: ScoreTable
-    /// Per-layer probe results (empty for `output-error`).
+    /// Per-layer results of the first probe (empty without `calibrated` / `kl`).
     public var probes: [LayerProbe]
+    /// Per-layer results of every probe, in `ProfilerOptions.probeFormats` order (empty likewise).
+    public var probeSets: [[LayerProbe]] = []
     /// Stage times and flops.
     public var clock: StageClock
 }
@@ -60,7 +62,7 @@ public struct SensitivityProfiler: Sendable {
         var clock = StageClock()
         let layers = try capture(windows: split.calibration, ids: ids, clock: &clock, progress: progress)
         var scores: ScoreTable = [.outputError: layers.map(\.outputError)]
-        var probes: [LayerProbe] = []
+        var probes: [[LayerProbe]] = []
         let wanted = options.computedEstimators
         if wanted.contains(where: \.needsGradients) {
             let scorer = GradientScorer(model: model, formats: options.formats)
@@ -75,7 +77,7 @@ public struct SensitivityProfiler: Sendable {
         if wanted.contains(where: \.needsProbes) {
             let probeWindows = split.calibration.prefix(options.probeWindows).map { Array($0.prefix(options.probeLength)) }
             let replay = try clock.time(\.probeSeconds) { try LayerReplay(model: model, windows: probeWindows) }
-            let prober = LayerProber(model: model, replay: replay, formats: options.formats, probeFormat: options.probeFormat)
+            let prober = LayerProber(model: model, replay: replay, formats: options.formats, probeFormats: options.probeFormats)
             let probed = try prober.run(layers, measureEveryFormat: options.estimator == .kl, clock: &clock, progress: progress)
             probes = probed.probes
             scores[.calibrated] = probed.calibrated
@@ -93,7 +95,8 @@ public struct SensitivityProfiler: Sendable {
         let profile = ProfileAssembler(options: options, split: split).profile(
             identity: identity, calibrationFile: calibrationFile, calibrationSHA256: calibrationSHA256,
             layers: layers, scores: scores, probes: probes, validation: validation, clock: clock)
-        return ProfilerResult(profile: profile, layers: layers, scores: scores, probes: probes, clock: clock)
+        return ProfilerResult(profile: profile, layers: layers, scores: scores, probes: probes.map { $0[0] },
+                              probeSets: probes, clock: clock)
     }
 
     /// Runs the calibration windows block by block (up to the last selected block) and measures each
@@ -105,7 +108,7 @@ public struct SensitivityProfiler: Sendable {
         let capture = try clock.time(\.forwardSeconds) {
             try CalibrationCapture(model: model, windows: windows, options: captureOptions)
         }
-        let scorer = LayerScorer(formats: options.formats, probeFormat: options.probeFormat)
+        let scorer = LayerScorer(formats: options.formats, probeFormats: options.probeFormats)
         let lastBlock = ids.map(\.block).max() ?? -1
         let stage = StageProgress(stage: "capture", total: ids.count, report: progress)
         var measured: [LayerMeasurement] = []

@@ -3,7 +3,7 @@ import Model
 import Quant
 
 /// Settings of one profiler run. Defaults: the search's default candidates, `calibrated`,
-/// 32 windows of 512 tokens, seed 42, 2 probe windows of 128 tokens, probe format int3/g128.
+/// 32 windows of 512 tokens, seed 42, 2 probe windows of 128 tokens, probe formats int3/g128 and int4/g128.
 public struct ProfilerOptions: Sendable {
     /// Candidate formats, in the order they are tried and written.
     public var formats: [QuantFormat]
@@ -18,8 +18,14 @@ public struct ProfilerOptions: Sendable {
     /// cut to their first `probeLength` tokens; every position is scored.
     public var probeWindows: Int
     public var probeLength: Int
-    /// The perturbation whose measured KL calibrates each layer's gain (`calibrated`).
-    public var probeFormat: QuantFormat
+    /// The perturbations whose measured KLs calibrate each layer's gains (`calibrated`): one replay
+    /// per layer and probe; a format's gain is interpolated in ln(output error) between them
+    /// (`ProbeGain`). Default: int3/g128 (coarse) and int4/g128 (fine).
+    public var probeFormats: [QuantFormat]
+    /// The first probe format (the one `ProfilerSettings.probeFormat` and `LayerProbe` report).
+    public var probeFormat: QuantFormat { probeFormats[0] }
+    /// Probe formats used when none are given.
+    public static let defaultProbeFormats = [QuantFormat.defaultCandidates[1], QuantFormat.defaultCandidates[2]]
     /// Only layers whose weight name matches (search semantics) are profiled; nil = all.
     public var layerPattern: String?
     /// Random mixed plans measured on held-out windows (0 = no validation).
@@ -40,6 +46,7 @@ public struct ProfilerOptions: Sendable {
     public init(formats: [QuantFormat] = QuantFormat.defaultCandidates, estimator: SensitivityEstimator = .calibrated,
                 sampleCount: Int = 32, sequenceLength: Int = 512, seed: UInt64 = 42,
                 probeWindows: Int = 2, probeLength: Int = 128, probeFormat: QuantFormat? = nil,
+                probeFormats: [QuantFormat]? = nil,
                 layerPattern: String? = nil, validationPlans: Int = 0, validationWindows: Int = 2,
                 validationBits: ClosedRange<Double> = 2.5...4.5, validationFormats: [QuantFormat]? = nil) {
         self.formats = formats
@@ -49,7 +56,8 @@ public struct ProfilerOptions: Sendable {
         self.seed = seed
         self.probeWindows = probeWindows
         self.probeLength = probeLength
-        self.probeFormat = probeFormat ?? QuantFormat.defaultCandidates[1]
+        // One named probe alone is the single-probe estimator; neither: the default pair.
+        self.probeFormats = probeFormats ?? probeFormat.map { [$0] } ?? Self.defaultProbeFormats
         self.layerPattern = layerPattern
         self.validationPlans = validationPlans
         self.validationWindows = validationWindows
@@ -60,10 +68,10 @@ public struct ProfilerOptions: Sendable {
     /// Parses a comma-separated format list (`int2,int4/g64,mxfp4`); names as `QuantFormat(parsing:)`.
     /// - Throws: `ProfilerError.unknownFormat` listing every known spelling; `.invalidOption` for an
     ///   empty list or a format named twice.
-    public static func parseFormats(_ list: String) throws -> [QuantFormat] {
+    public static func parseFormats(_ list: String, option: String = "--formats") throws -> [QuantFormat] {
         let names = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         guard !names.isEmpty else {
-            throw ProfilerError.invalidOption(name: "--formats", value: "\"\(list)\"", expected: "a comma-separated list of formats")
+            throw ProfilerError.invalidOption(name: option, value: "\"\(list)\"", expected: "a comma-separated list of formats")
         }
         var formats: [QuantFormat] = []
         for name in names {
@@ -72,7 +80,7 @@ public struct ProfilerOptions: Sendable {
                 throw ProfilerError.unknownFormat(name: name, known: FormatTraits.knownNames)
             }
             guard !formats.contains(format) else {
-                throw ProfilerError.invalidOption(name: "--formats", value: list, expected: "each format once (\(format.name) repeats)")
+                throw ProfilerError.invalidOption(name: option, value: list, expected: "each format once (\(format.name) repeats)")
             }
             formats.append(format)
         }
@@ -90,6 +98,8 @@ public struct ProfilerOptions: Sendable {
         try require(probeWindows >= 1 && probeWindows <= sampleCount, "--probe-windows", probeWindows,
                     "1...\(sampleCount) (a subset of the calibration windows)")
         try require(probeLength >= 2, "--probe-length", probeLength, "at least 2")
+        try require(!probeFormats.isEmpty && Set(probeFormats).count == probeFormats.count, "--probe-format",
+                    probeFormats.map(\.name), "one or more distinct formats")
         try require(validationPlans == 0 || validationPlans >= 3, "--validate", validationPlans,
                     "0 (no validation) or at least 3 plans (a correlation of fewer points says nothing)")
         try require(gradientWindows >= 1, "--gradient-windows", gradientWindows, "at least 1")

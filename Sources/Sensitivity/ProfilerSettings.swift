@@ -8,8 +8,10 @@ public struct ProfilerSettings: Codable, Sendable, Equatable {
     /// Windows the KL probes ran on (a prefix of the calibration windows) and their length.
     public var probeWindows: Int
     public var probeLength: Int
-    /// The format whose round-to-nearest error calibrates each layer's gain.
+    /// The (first) format whose round-to-nearest error calibrates each layer's gain.
     public var probeFormat: FormatName
+    /// Every probe format, when more than one (optional; absent in single-probe profiles).
+    public var probeFormats: [FormatName]?
     /// Held-out windows (never scored) the validation plans were measured on, and their length.
     public var validationWindows: Int
     public var validationLength: Int
@@ -25,6 +27,7 @@ public struct ProfilerSettings: Codable, Sendable, Equatable {
         case probeWindows = "probe_windows"
         case probeLength = "probe_length"
         case probeFormat = "probe_format"
+        case probeFormats = "probe_formats"
         case validationWindows = "validation_windows"
         case validationLength = "validation_length"
         case calibrationStarts = "calibration_starts"
@@ -33,11 +36,12 @@ public struct ProfilerSettings: Codable, Sendable, Equatable {
 
     public init(scoreUnit: String, probeWindows: Int, probeLength: Int, probeFormat: FormatName,
                 validationWindows: Int, validationLength: Int, calibrationStarts: [Int], heldOutStarts: [Int],
-                notes: [String]) {
+                notes: [String], probeFormats: [FormatName]? = nil) {
         self.scoreUnit = scoreUnit
         self.probeWindows = probeWindows
         self.probeLength = probeLength
         self.probeFormat = probeFormat
+        self.probeFormats = probeFormats
         self.validationWindows = validationWindows
         self.validationLength = validationLength
         self.calibrationStarts = calibrationStarts
@@ -49,6 +53,8 @@ public struct ProfilerSettings: Codable, Sendable, Equatable {
 /// The KL probe of one layer: the probe format's output error, the KL it caused at the model
 /// output, and the gain a = kl / output_error that turns output error into nats per token.
 public struct LayerProbe: Codable, Sendable, Equatable {
+    /// The probe's format (optional; absent in single-probe profiles).
+    public var format: FormatName?
     public var outputError: Double
     /// Mean KL(original || probed) over the probe tokens, nats per token.
     public var kl: Double
@@ -56,11 +62,12 @@ public struct LayerProbe: Codable, Sendable, Equatable {
     public var gain: Double
 
     enum CodingKeys: String, CodingKey {
-        case kl, gain
+        case kl, gain, format
         case outputError = "output_error"
     }
 
-    public init(outputError: Double, kl: Double, gain: Double) {
+    public init(format: FormatName? = nil, outputError: Double, kl: Double, gain: Double) {
+        self.format = format
         self.outputError = outputError
         self.kl = kl
         self.gain = gain

@@ -45,7 +45,8 @@ struct BenchProfile: ParsableCommand {
         let captureFlops = flops.forward(tokens: nsamples * seqlen, length: seqlen,
                                          blocks: (r.layers.map(\.id.block).max() ?? -1) + 1, headRows: 0)
         let probeTokens = !options.computedEstimators.contains(where: \.needsProbes) ? 0 : probeWindows * min(probeLength, seqlen)
-        let replays = estimator == .kl ? options.formats.count : 1
+        let probes = options.probeFormats
+        let replays = estimator == .kl ? options.formats.count + probes.filter { !options.formats.contains($0) }.count : probes.count
         let probeFlops = r.layers.reduce(0.0) { sum, layer in
             sum + Double(replays) * flops.forward(tokens: probeTokens, length: min(probeLength, seqlen),
                                                   blocks: c.numHiddenLayers - layer.id.block, headRows: probeTokens)

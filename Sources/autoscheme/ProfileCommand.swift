@@ -31,7 +31,8 @@ struct ProfileCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Held-out windows (of --seqlen tokens) for validation.") var validationWindows = 2
     @Option(parsing: .unconditional, help: "Calibration windows the KL probes use (a prefix of the calibration windows).") var probeWindows = 2
     @Option(parsing: .unconditional, help: "Tokens of each probe window.") var probeLength = 128
-    @Option(help: "Format whose error calibrates each layer's gain.") var probeFormat = "int3/g128"
+    @Option(help: "Comma-separated formats whose errors calibrate each layer's gains (calibrated interpolates between them).")
+    var probeFormat = "int3/g128,int4/g128"
     @Option(help: "Calibration windows (of --seqlen tokens) for the gradient pass of delta-loss and fisher.")
     var gradientWindows = 4
     @Option(parsing: .unconditional, help: "Windows per forward + backward pass (bounds memory).") var gradientBatch = 4
@@ -59,13 +60,10 @@ struct ProfileCommand: ParsableCommand {
     }
 
     func makeOptions() throws -> ProfilerOptions {
-        let probe: QuantFormat
-        do { probe = try QuantFormat(parsing: probeFormat) } catch {
-            throw ProfilerError.unknownFormat(name: probeFormat, known: FormatTraits.knownNames)
-        }
+        let probes = try ProfilerOptions.parseFormats(probeFormat, option: "--probe-format")
         var options = ProfilerOptions(formats: try ProfilerOptions.parseFormats(formats), estimator: estimator,
                                       sampleCount: nsamples, sequenceLength: seqlen, seed: seed,
-                                      probeWindows: probeWindows, probeLength: probeLength, probeFormat: probe,
+                                      probeWindows: probeWindows, probeLength: probeLength, probeFormats: probes,
                                       layerPattern: layers, validationPlans: validate, validationWindows: validationWindows)
         options.gradientWindows = gradientWindows
         options.gradientBatchSize = gradientBatch

@@ -26,12 +26,30 @@ final class ProfileCacheTests: XCTestCase {
         o = base; o.probeWindows = 1; variants.append(o)
         o = base; o.gradientWindows = 2; variants.append(o)
         o = base; o.layerPattern = "mlp"; variants.append(o)
+        o = base; o.probeFormats = [base.probeFormats[0]]; variants.append(o)
+        o = base; o.probeFormats = base.probeFormats.reversed(); variants.append(o)
         let urls = Set(variants.map { cache.url(identity: identity, calibrationSHA256: "t", options: $0) } + [url])
         XCTAssertEqual(urls.count, variants.count + 1)
         XCTAssertNotEqual(url, cache.url(identity: identity, calibrationSHA256: "other text", options: base))
         var other = identity
         other.fingerprint = "abd"
         XCTAssertNotEqual(url, cache.url(identity: other, calibrationSHA256: "t", options: base))
+    }
+
+    /// A profile of an older definition of an estimator (calibrated revision 1: one probe's gain for
+    /// every format) gets another key than the current one, whatever the other settings.
+    func testKeyCarriesEstimatorDefinitionRevisions() throws {
+        let cache = ProfileCache(directory: URL(fileURLWithPath: "/tmp/profiles"))
+        let key = cache.key(identity: identity, calibrationSHA256: "t", options: ProfilerOptions())
+        XCTAssertEqual(key.estimatorRevisions, ["output-error": 1, "calibrated": 2])
+        var old = key
+        old.estimatorRevisions["calibrated"] = 1
+        XCTAssertNotEqual(cache.url(for: old), cache.url(for: key))
+        XCTAssertEqual(cache.url(for: key), cache.url(identity: identity, calibrationSHA256: "t", options: ProfilerOptions()))
+        var validating = ProfilerOptions()
+        validating.validationPlans = 16
+        XCTAssertEqual(cache.key(identity: identity, calibrationSHA256: "t", options: validating).estimatorRevisions,
+                       ["output-error": 1, "calibrated": 2, "delta-loss": 1, "fisher": 1])
     }
 
     func testCorruptEntryIsIgnored() throws {

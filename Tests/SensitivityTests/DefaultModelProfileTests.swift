@@ -22,48 +22,70 @@ final class DefaultModelProfileTests: XCTestCase {
         return (description, model, tokens)
     }
 
-    /// Four layers spread over the depth, 8 formats, `kl` (so `calibrated` comes along): scores are
-    /// finite and >= 0, int2 >= int3 >= int4 >= int8, and `kl` agrees with `calibrated` within a
-    /// factor of 2 for the integer formats and NVFP4.
+    /// Mean KL (nats per token) below which a measured `kl` is not compared: 100x the float noise of a
+    /// replay, measured as the KL of every weight of block 0's q projection moved by one ulp (below
+    /// 1e-8; a negative KL of -1e-8 has been seen for bf16), and above it KL / output error is stable.
+    static let klFloor = 1e-6
+
+    /// Seven layers fixed by kind and depth (q and down at block 0; k, o and gate at block 15; v and up
+    /// at block 29), all 8 formats, `kl` (so `calibrated` comes along): every score finite and >= 0,
+    /// int2 >= int3 >= int4 >= int8, `calibrated` equals `kl` for the two probe formats, and agrees
+    /// with it within a factor of 2 for every format whose KL is above `klFloor`, except the float
+    /// formats (MXFP4, NVFP4, FP8) on the attention q and k projections, within 5x (measured with
+    /// 32 x 512 calibration tokens: NVFP4 0.39 on block 0's q and 0.23 on block 15's k, FP8 2.15 on
+    /// block 0's q; see Guides/Sensitivity.md).
     func testKLAndCalibratedAgreeOnAFewLayers() throws {
         #if DEBUG
-        throw XCTSkip("32 replays of the 30-block model: run in release mode (about a minute there)")
+        throw XCTSkip("replays of the 30-block model: run in release mode (about 1.5 minutes there)")
         #else
         let (description, model, tokens) = try load()
         XCTAssertGreaterThan(tokens.count, 90_000)
-        let options = ProfilerOptions(estimator: .kl, sampleCount: 4, sequenceLength: 256, seed: 42,
-                                      probeWindows: 2, probeLength: 128,
-                                      layerPattern: #"layers\.(2\.self_attn\.v|9\.mlp\.down|16\.self_attn\.q|25\.mlp\.gate)_proj"#)
+        let pattern = #"layers\.(0\.self_attn\.q|0\.mlp\.down|15\.self_attn\.k|15\.self_attn\.o|15\.mlp\.gate|29\.self_attn\.v|29\.mlp\.up)_proj"#
+        let options = ProfilerOptions(estimator: .kl, sampleCount: 8, sequenceLength: 256, seed: 42,
+                                      probeWindows: 2, probeLength: 128, layerPattern: pattern)
         let result = try SensitivityProfiler(model: model, options: options)
             .run(tokens: tokens, identity: ModelIdentity(description), calibrationFile: "lcet10.txt", calibrationSHA256: "-")
-        XCTAssertEqual(result.layers.count, 4)
+        XCTAssertEqual(result.layers.count, 7)
         let kl = try XCTUnwrap(result.scores[.kl]), calibrated = try XCTUnwrap(result.scores[.calibrated])
         let names = options.formats.map(\.name)
         XCTAssertEqual(names, ["int2/g128", "int3/g128", "int4/g128", "int8/g128", "mxfp4", "nvfp4", "fp8", "bf16"])
+        XCTAssertEqual(result.probeSets.map { $0.map(\.format) }, Array(repeating: [FormatName("int3/g128"), FormatName("int4/g128")], count: 7))
+        var compared = 0
         for l in result.layers.indices {
-            let layer = result.layers[l].id.weightName
+            let id = result.layers[l].id, layer = id.weightName
             for f in names.indices {
                 XCTAssertTrue(kl[l][f].isFinite && kl[l][f] >= 0 && calibrated[l][f].isFinite && calibrated[l][f] >= 0)
             }
             XCTAssertTrue(calibrated[l][0] >= calibrated[l][1] && calibrated[l][1] >= calibrated[l][2]
                           && calibrated[l][2] >= calibrated[l][3], "\(layer): \(calibrated[l])")
             XCTAssertTrue(kl[l][0] >= kl[l][1] && kl[l][1] >= kl[l][2] && kl[l][2] >= kl[l][3], "\(layer): \(kl[l])")
-            for f in 0..<7 {
-                // Integer formats and NVFP4 within a factor of 2; MXFP4 (power-of-two scales) and FP8
-                // within 2.5 (measured: 0.50 and 0.45 at worst on these layers).
-                let limit = [0, 1, 2, 3, 5].contains(f) ? 2.0 : 2.5
+            // The probes are int3/g128 and int4/g128: there calibrated is the measured KL.
+            for f in [1, 2] { XCTAssertEqual(calibrated[l][f], kl[l][f], accuracy: 1e-9 * kl[l][f]) }
+            print(layer, names.indices.map { String(format: "%@ %.2f (%.1e)", names[$0], calibrated[l][$0] / kl[l][$0], kl[l][$0]) })
+            for f in names.indices where kl[l][f] >= Self.klFloor {
+                let limit = options.formats[f].family != .int && [.q, .k].contains(id.kind) ? 5.0 : 2.0
                 let ratio = calibrated[l][f] / kl[l][f]
                 XCTAssertTrue(ratio > 1 / limit && ratio < limit, "\(layer) \(names[f]): calibrated \(calibrated[l][f]) vs kl \(kl[l][f])")
+                compared += 1
             }
-            // The probe format is int3/g128, so calibrated equals kl there.
-            XCTAssertEqual(calibrated[l][1], kl[l][1], accuracy: 1e-12 * kl[l][1])
         }
+        XCTAssertGreaterThanOrEqual(compared, 7 * 6, "most cells stand above the floor")
+        // The floor is 100x the replay's float noise: every weight of block 0's q moved by one ulp.
+        let replay = try LayerReplay(model: model, windows: Array(try SensitivityProfiler(model: model, options: options)
+            .split(tokens: tokens, file: "lcet10.txt").calibration.prefix(2).map { Array($0.prefix(128)) }))
+        let q0 = LayerID(block: 0, kind: .q)
+        var nudged = try model.loadBlock(0)[.q]
+        for i in 0..<nudged.count { nudged.data[i] = nudged.data[i].nextUp }
+        let noise = abs(try replay.meanKL(replacing: [q0: nudged]))
+        print("KL of a one-ulp move of every weight of block 0's q:", noise)
+        XCTAssertLessThan(noise, Self.klFloor / 100)
         // 576 inputs are not a multiple of 128: int/g128 and fp8 record their fallback on q/v/gate.
-        let v = result.profile.layers[0]
-        XCTAssertEqual(v.shape, [192, 576])
-        XCTAssertNotNil(v.candidate("int4/g128")?.fallback)
-        XCTAssertNotNil(v.candidate("fp8")?.fallback)
-        XCTAssertNil(v.candidate("mxfp4")?.fallback)
+        let q = result.profile.layers[0]
+        XCTAssertEqual(q.shape, [576, 576])
+        XCTAssertNotNil(q.candidate("int4/g128")?.fallback)
+        XCTAssertNotNil(q.candidate("fp8")?.fallback)
+        XCTAssertNil(q.candidate("mxfp4")?.fallback)
+        XCTAssertEqual(q.probes?.count, 2)
         #endif
     }
 
