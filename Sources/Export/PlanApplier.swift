@@ -19,6 +19,11 @@ public struct QuantizeOptions: Sendable, Equatable {
     /// Positions at the start of every calibration window left out of the Gram matrices (see
     /// `CalibrationStreams.skippedPositions`).
     public var skippedPositions = 0
+    /// Layer-wise (default) or block-wise SignRound (`BlockSignRound`; always on quantized inputs,
+    /// `quantizedInput` and `skippedPositions` apply to layer scope only).
+    public var scope: SignRoundScope = .layer
+    /// Calibration samples per block-wise step (AutoRound's default 8); capped at the sample count.
+    public var batchSize = 8
 
     public init() {}
 }
@@ -52,6 +57,9 @@ public struct PlanApplier {
     /// - Complexity: 3 block forwards per block over all windows plus, per tuned layer,
     ///   (iterations + 1) x 2 out x in^2 flops.
     public func run(windows: [[Int]], progress: ((String) -> Void)? = nil) throws -> QuantizedWeights {
+        if options.scope == .block && options.method == .signround {
+            return try BlockSignRound(model: model, formats: formats, options: options).run(windows: windows, progress: progress)
+        }
         let start = DispatchTime.now().uptimeNanoseconds
         let streams = try CalibrationStreams(model: model, windows: windows,
                                              quantizedInput: options.quantizedInput && options.method == .signround,
