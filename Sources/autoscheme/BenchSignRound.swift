@@ -21,8 +21,12 @@ struct BenchSignRound: ParsableCommand {
     @Option(help: "Tokens per window.") var seqlen = 512
     @Option(help: "Blocks to run (default: all).") var blocks: Int?
     @Flag(inversion: .prefixedNo, help: "Quantized-input calibration (two streams).") var quantizedInput = true
+    @Option(help: "SignRound scope: layer or block (all layers of a block on the block output MSE).")
+    var scope: SignRoundScope = .layer
+    @Option(help: "Windows per block-wise step (--scope block).") var batchSize = 8
 
     func validate() throws {
+        guard batchSize >= 1 else { throw ValidationError("--batch-size must be >= 1, got \(batchSize)") }
         guard iters >= 0, nsamples > 0, seqlen > 1 else {
             throw ValidationError("iters must be >= 0, nsamples > 0 and seqlen > 1; got \(iters), \(nsamples), \(seqlen)")
         }
@@ -43,10 +47,19 @@ struct BenchSignRound: ParsableCommand {
         var options = QuantizeOptions()
         options.signRound.iterations = iters
         options.quantizedInput = quantizedInput
+        options.scope = scope
+        options.batchSize = batchSize
         let truncated = try TruncatedModel(llama, blocks: count)
         let start = DispatchTime.now().uptimeNanoseconds
         let result = try PlanApplier(model: truncated.model, formats: formats, options: options).run(windows: windows)
         let total = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        if scope == .block {
+            BenchBlockSignRound(stats: result.stats, blocks: count, modelBlocks: llama.config.numHiddenLayers, total: total,
+                                header: "Block-wise SignRound, \(chosen.name) on every layer, \(iters) iterations, batch "
+                                    + "\(min(batchSize, nsamples)) of \(nsamples) x \(seqlen) tokens, \(count) blocks, \(BLAS.threads) BLAS threads",
+                                iterations: iters).print()
+            return
+        }
         print("SignRound, \(chosen.name) on every layer, \(iters) iterations, \(nsamples) x \(seqlen) tokens, "
               + "quantized input \(quantizedInput ? "on" : "off"), \(count) blocks, \(BLAS.threads) BLAS threads")
         print("| layer kind | shape (out x in) | layers | s per layer | CPU s per layer | step loop GFLOP/s (wall) | GFLOP per CPU s |")
