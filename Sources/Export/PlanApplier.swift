@@ -52,7 +52,8 @@ public struct PlanApplier {
         self.options = options
     }
 
-    /// Runs the plan over calibration `windows` (equal-length token windows).
+    /// Runs the plan over calibration `windows` (equal-length token windows). With `options.scope ==
+    /// .block` (and SignRound) this is `BlockSignRound`'s run; otherwise layer by layer as described.
     /// - Throws: `LlamaError` for bad windows or weights, `SignRoundError`, `QuantError`.
     /// - Complexity: 3 block forwards per block over all windows plus, per tuned layer,
     ///   (iterations + 1) x 2 out x in^2 flops.
