@@ -19,6 +19,11 @@ public struct QuantizeOptions: Sendable, Equatable {
     /// Positions at the start of every calibration window left out of the Gram matrices (see
     /// `CalibrationStreams.skippedPositions`).
     public var skippedPositions = 0
+    /// Layer-wise (default) or block-wise SignRound (`BlockSignRound`; always on quantized inputs,
+    /// `quantizedInput` and `skippedPositions` apply to layer scope only).
+    public var scope: SignRoundScope = .layer
+    /// Calibration samples per block-wise step (AutoRound's default 8); capped at the sample count.
+    public var batchSize = 8
 
     public init() {}
 }
@@ -47,15 +52,19 @@ public struct PlanApplier {
         self.options = options
     }
 
-    /// Runs the plan over calibration `windows` (equal-length token windows).
+    /// Runs the plan over calibration `windows` (equal-length token windows). With `options.scope ==
+    /// .block` (and SignRound) this is `BlockSignRound`'s run; otherwise layer by layer as described.
     /// - Throws: `LlamaError` for bad windows or weights, `SignRoundError`, `QuantError`.
     /// - Complexity: 3 block forwards per block over all windows plus, per tuned layer,
     ///   (iterations + 1) x 2 out x in^2 flops.
     /// - Parameter gramCache: original-stream Gram matrices shared between runs (ignored with quantized
-    ///   input, whose statistics depend on the plan): filled by the first run, then read instead of
-    ///   running the calibration forwards.
+    ///   input, whose statistics depend on the plan, and in block scope): filled by the first run, then
+    ///   read instead of running the calibration forwards.
     public func run(windows: [[Int]], gramCache: CalibrationGramCache? = nil,
                     progress: ((String) -> Void)? = nil) throws -> QuantizedWeights {
+        if options.scope == .block && options.method == .signround {
+            return try BlockSignRound(model: model, formats: formats, options: options).run(windows: windows, progress: progress)
+        }
         let start = DispatchTime.now().uptimeNanoseconds
         let quantizedInput = options.quantizedInput && options.method == .signround
         let blocks = model.config.numHiddenLayers

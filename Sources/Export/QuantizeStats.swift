@@ -58,6 +58,10 @@ public struct QuantizeStats: Codable, Sendable, Equatable {
     public var seed: UInt64
     public var totalSeconds: Double
     public var layers: [LayerQuantizeStats]
+    /// SignRound's scope (nil in files written before block-wise SignRound: layer).
+    public var scope: SignRoundScope?
+    /// Samples per block-wise step (block scope only).
+    public var batchSize: Int?
 
     public init(model: String, plan: String?, method: QuantizeMethod, iterations: Int, learningRate: Float,
                 quantizedInput: Bool, samples: Int, sequenceLength: Int, seed: UInt64, totalSeconds: Double,
@@ -82,6 +86,8 @@ public struct QuantizeStats: Codable, Sendable, Equatable {
         case samples
         case sequenceLength = "sequence_length"
         case totalSeconds = "total_seconds"
+        case scope
+        case batchSize = "batch_size"
     }
 
     /// Fraction of tuned layers whose SignRound error is below the RTN error.

@@ -23,8 +23,12 @@ struct BenchSignRound: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Quantized-input calibration (two streams).") var quantizedInput = true
     @Option(help: "How each step forms D H: \(SignRoundStepProduct.allCases.map(\.rawValue).joined(separator: ", ")).")
     var stepProduct = SignRoundStepProduct.automatic
+    @Option(help: "SignRound scope: layer or block (all layers of a block on the block output MSE).")
+    var scope: SignRoundScope = .layer
+    @Option(parsing: .unconditional, help: "Windows per block-wise step (--scope block).") var batchSize = 8
 
     func validate() throws {
+        guard batchSize >= 1 else { throw ValidationError("--batch-size must be >= 1, got \(batchSize)") }
         guard iters >= 0, nsamples > 0, seqlen > 1 else {
             throw ValidationError("iters must be >= 0, nsamples > 0 and seqlen > 1; got \(iters), \(nsamples), \(seqlen)")
         }
@@ -46,10 +50,19 @@ struct BenchSignRound: ParsableCommand {
         options.signRound.iterations = iters
         options.quantizedInput = quantizedInput
         options.signRound.stepProduct = stepProduct
+        options.scope = scope
+        options.batchSize = batchSize
         let truncated = try TruncatedModel(llama, blocks: count)
         let start = DispatchTime.now().uptimeNanoseconds
         let result = try PlanApplier(model: truncated.model, formats: formats, options: options).run(windows: windows)
         let total = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        if scope == .block {
+            BenchBlockSignRound(stats: result.stats, blocks: count, modelBlocks: llama.config.numHiddenLayers, total: total,
+                                header: "Block-wise SignRound, \(chosen.name) on every layer, \(iters) iterations, batch "
+                                    + "\(min(batchSize, nsamples)) of \(nsamples) x \(seqlen) tokens, \(count) blocks, \(BLAS.threads) BLAS threads",
+                                iterations: iters).print()
+            return
+        }
         print("SignRound, \(chosen.name) on every layer, \(iters) iterations, \(nsamples) x \(seqlen) tokens, "
               + "quantized input \(quantizedInput ? "on" : "off"), \(count) blocks, \(BLAS.threads) BLAS threads, "
               + "step product \(stepProduct.rawValue)")

@@ -18,6 +18,9 @@ struct QuantizeCommand: ParsableCommand {
     @Option(help: "signround or rtn.") var method: QuantizeMethod = .signround
     @Option(parsing: .unconditional, help: "SignRound iterations per layer.") var iters = 200
     @Option(parsing: .unconditional, help: "Initial learning rate (default 1 / iters), decaying linearly to 0.") var lr: Float?
+    @Option(help: "SignRound scope: layer (each layer on its output error) or block (all layers of a block on the block output MSE, minibatches, quantized inputs).")
+    var scope: SignRoundScope = .layer
+    @Option(parsing: .unconditional, help: "Calibration windows per block-wise step (--scope block).") var batchSize = 8
     @Option(parsing: .unconditional, help: "Calibration windows.") var nsamples = 32
     @Option(parsing: .unconditional, help: "Tokens per calibration window.") var seqlen = 512
     @Option(help: "Seed of the calibration windows.") var seed: UInt64 = 42
@@ -36,6 +39,7 @@ struct QuantizeCommand: ParsableCommand {
         guard skipPositions >= 0, skipPositions < seqlen else {
             throw ValidationError("--skip-positions must be in 0..<seqlen, got \(skipPositions)")
         }
+        guard batchSize >= 1 else { throw ValidationError("--batch-size must be >= 1, got \(batchSize)") }
         guard iters >= 0 else { throw ValidationError("--iters must be >= 0, got \(iters)") }
         guard nsamples > 0, seqlen > 1 else { throw ValidationError("--nsamples must be > 0 and --seqlen > 1, got \(nsamples), \(seqlen)") }
         if let lr, !(lr > 0) { throw ValidationError("--lr must be positive, got \(lr)") }
@@ -60,14 +64,19 @@ struct QuantizeCommand: ParsableCommand {
         options.calibration = CalibrationOptions(sampleCount: nsamples, sequenceLength: seqlen, seed: seed)
         options.quantizedInput = quantizedInput
         options.skippedPositions = skipPositions
+        options.scope = scope
+        options.batchSize = batchSize
         let start = SignRound.processCPUSeconds(), wall = Date()
         let result = try PlanApplier(model: llama, formats: formats, options: options).run(windows: windows) {
             FileHandle.standardError.write(Data(($0 + "\n").utf8))
         }
-        let stats = QuantizeStats(model: description.path, plan: plan, method: method, iterations: iters,
-                                  learningRate: options.signRound.effectiveLearningRate, quantizedInput: quantizedInput,
+        var stats = QuantizeStats(model: description.path, plan: plan, method: method, iterations: iters,
+                                  learningRate: options.signRound.effectiveLearningRate,
+                                  quantizedInput: quantizedInput || scope == .block,
                                   samples: nsamples, sequenceLength: seqlen, seed: seed,
                                   totalSeconds: Date().timeIntervalSince(wall), layers: result.stats)
+        stats.scope = scope
+        stats.batchSize = scope == .block ? min(batchSize, nsamples) : nil
         try CheckpointExport.write(format, description: description, model: llama, applied: result, to: output,
                                    overwrite: overwrite, fakeDType: StorageType(rawValue: dtype.uppercased()) ?? .bf16,
                                    extraFiles: ["quantize-stats.json": try stats.encoded()])
@@ -89,4 +98,5 @@ struct QuantizeCommand: ParsableCommand {
 }
 
 extension QuantizeMethod: ExpressibleByArgument {}
+extension SignRoundScope: ExpressibleByArgument {}
 extension CheckpointFormat: ExpressibleByArgument {}

@@ -1,0 +1,127 @@
+import Dispatch
+import Foundation
+import Model
+import Quant
+import TensorCore
+
+/// What SignRound's loss covers.
+public enum SignRoundScope: String, Codable, Sendable, CaseIterable {
+    /// One linear layer at a time on its output error (exact over all calibration tokens, Gram form).
+    case layer
+    /// All layers of a transformer block together on the block's output MSE, minibatches of
+    /// calibration samples per step (AutoRound's default).
+    case block
+}
+
+/// Block-wise SignRound over a whole model (AutoRound's `quant_block` loop with
+/// `enable_quanted_input`): for each block in order, the targets are the original block's outputs on
+/// the original model's hidden states, the inputs are the hidden states of the model whose earlier
+/// blocks are already quantized, and `BlockTuner` tunes all the block's planned layers together.
+/// The quantized stream then moves through the quantized block.
+///
+/// Statistics: every layer of a block reports the block's output MSE over all calibration samples
+/// (mean squared error per element, the same number for each layer of the block): `rtnError` with
+/// every planned layer rounded to nearest, `signRoundError` with the kept parameters.
+public struct BlockSignRound {
+    public let model: LlamaModel
+    public let formats: [LayerID: QuantFormat]
+    public let options: QuantizeOptions
+
+    public init(model: LlamaModel, formats: [LayerID: QuantFormat], options: QuantizeOptions) {
+        self.model = model
+        self.formats = formats
+        self.options = options
+    }
+
+    /// Runs the plan over calibration `windows` (equal-length token windows).
+    /// - Throws: `LlamaError` for bad windows or weights, `SignRoundError` for bad options, `QuantError`.
+    /// - Complexity: per block 3 forwards over all windows plus `iterations` x (one forward and one
+    ///   reverse pass over batch x L tokens). Memory: three hidden-state streams (samples x L x hidden).
+    public func run(windows: [[Int]], progress: ((String) -> Void)? = nil) throws -> QuantizedWeights {
+        try options.signRound.validate()
+        guard let length = windows.first?.count, length > 0, windows.allSatisfy({ $0.count == length }) else {
+            throw LlamaError.textTooShort(tokens: windows.first?.count ?? 0, needed: 1)
+        }
+        guard options.batchSize >= 1 else {
+            throw SignRoundError.invalidOptions(reason: "batch size must be >= 1, got \(options.batchSize)")
+        }
+        let start = DispatchTime.now().uptimeNanoseconds
+        let arch = model.architecture, blocks = model.config.numHiddenLayers
+        var original = try arch.embed(windows.flatMap { $0 }, head: try model.loadHead())
+        var quantized = original
+        var sampler = MinibatchSampler(count: windows.count, batch: min(options.batchSize, windows.count),
+                                       seed: options.calibration.seed)
+        var out = QuantizedWeights(weights: [:], quantized: [:], stats: [])
+        for b in 0..<blocks {
+            let weights = try model.loadBlock(b)
+            var planned: [LinearKind: QuantFormat] = [:]
+            for kind in LinearKind.allCases { planned[kind] = formats[LayerID(block: b, kind: kind)] }
+            let targets = forward(weights, original, length)
+            var rtnBlock = weights
+            for (kind, format) in planned {
+                rtnBlock[kind] = try format.quantizer.fakeQuantize(weights[kind], name: LayerID(block: b, kind: kind).description)
+            }
+            let rtnLoss = BlockTuner.meanSquaredError(forward(rtnBlock, quantized, length), targets).0
+            let blockTuner = BlockTuner(architecture: arch, formats: planned, options: options.signRound,
+                                        sequenceLength: length)
+            let every = max(1, options.signRound.iterations / 4)
+            let result = try blockTuner.tune(block: weights, names: { LayerID(block: b, kind: $0).description },
+                                             inputs: quantized, targets: targets, sampler: &sampler) { t in
+                guard (t + 1) % every == 0, t + 1 < options.signRound.iterations else { return }
+                progress?(progressLine(block: b, note: "iteration \(t + 1)/\(options.signRound.iterations)",
+                                       start: start, fraction: (Double(b) + Double(t + 1) / Double(options.signRound.iterations)) / Double(blocks)))
+            }
+            quantized = forward(result.weights, quantized, length)
+            let bestLoss = BlockTuner.meanSquaredError(quantized, targets).0
+            original = targets
+            try record(block: b, weights: weights, planned: planned, result: result, rtnLoss: rtnLoss,
+                       bestLoss: bestLoss, into: &out)
+            let gain = rtnLoss > 0 ? 100 * (1 - bestLoss / rtnLoss) : 0
+            progress?(progressLine(block: b, note: "block MSE rtn \(fmt("%.4g", rtnLoss)) -> \(fmt("%.4g", bestLoss)) "
+                                   + "(\(fmt("%.1f", gain))% lower, iteration \(result.bestIteration)) \(fmt("%.1f", result.seconds)) s",
+                                   start: start, fraction: Double(b + 1) / Double(blocks)))
+        }
+        return out
+    }
+
+    /// Adds the block's quantized weights, packed tensors and statistics to `out`.
+    private func record(block b: Int, weights: LlamaBlockWeights, planned: [LinearKind: QuantFormat],
+                        result: BlockTuneResult, rtnLoss: Double, bestLoss: Double, into out: inout QuantizedWeights) throws {
+        let layerSeconds = result.seconds / Double(max(planned.count, 1))
+        for kind in LinearKind.allCases {
+            guard let format = planned[kind] else { continue }
+            let id = LayerID(block: b, kind: kind)
+            let adjustments = result.parameters[kind]?.adjustments
+            out.weights[id] = result.weights[kind]
+            out.quantized[id] = try format.quantizer.quantize(weights: weights[kind], name: id.description,
+                                                              adjustments: adjustments)
+            let tuned = adjustments != nil
+            out.stats.append(LayerQuantizeStats(
+                name: id.description, format: format.name, rtnError: rtnLoss, signRoundError: tuned ? bestLoss : rtnLoss,
+                bestIteration: tuned ? result.bestIteration : 0, iterations: tuned ? options.signRound.iterations : 0,
+                seconds: layerSeconds, cpuSeconds: 0, gflop: 0))
+        }
+    }
+
+    /// The block applied to every sample of `hidden`, `samplesPerChunk` windows at a time.
+    private func forward(_ weights: LlamaBlockWeights, _ hidden: Matrix, _ length: Int) -> Matrix {
+        var result = hidden
+        let width = hidden.cols, samples = hidden.rows / length, chunk = 8
+        for first in stride(from: 0, to: samples, by: chunk) {
+            let rows = (first * length)..<(min(samples, first + chunk) * length)
+            var h = hidden.rows(rows)
+            model.architecture.forwardBlock(weights: weights, hidden: &h, sequenceLength: length)
+            result.data.replaceSubrange((rows.lowerBound * width)..<(rows.upperBound * width), with: h.data)
+        }
+        return result
+    }
+
+    private func progressLine(block b: Int, note: String, start: UInt64, fraction: Double) -> String {
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let eta = fraction > 0 ? elapsed * (1 - fraction) / fraction : 0
+        return "block \(b + 1)/\(model.config.numHiddenLayers) (block-wise): \(note)"
+            + " | \(fmt("%.0f", elapsed)) s elapsed, ETA \(fmt("%.0f", eta)) s"
+    }
+
+    private func fmt(_ f: String, _ x: Double) -> String { String(format: f, x) }
+}

@@ -1,0 +1,121 @@
+import Dispatch
+import Model
+import Quant
+import TensorCore
+
+/// What block-wise SignRound found for one block.
+public struct BlockTuneResult: Sendable {
+    /// The block with every planned layer replaced by its quantized weight (best iteration).
+    public var weights: LlamaBlockWeights
+    /// Learned parameters of each tuned layer (absent for layers only rounded or not planned).
+    public var parameters: [LinearKind: SignRoundParameters]
+    /// Minibatch loss (mean squared error per output element) at each iteration 0..<iterations;
+    /// iteration 0 is round-to-nearest.
+    public var lossHistory: [Double]
+    /// Iteration whose parameters were kept (0 = round-to-nearest).
+    public var bestIteration: Int
+    /// Wall time of the step loop, seconds.
+    public var seconds: Double
+}
+
+/// The step loop of block-wise SignRound on one transformer block (AutoRound's `quant_block`).
+///
+/// Every layer of the block that SignRound tunes (int, MXFP4, NVFP4) gets V, alpha, beta; fp8/bf16
+/// layers of the plan are rounded to nearest once; layers outside the plan keep their weights.
+/// Iteration t (0-based, t < iterations) draws `batch` samples from the sampler, runs the block with
+/// the current Q(W; V, alpha, beta) on their inputs, takes the loss L = mean((Y - T)^2) over all
+/// output elements against the targets T, keeps the parameters if L is the lowest so far (the first
+/// minimum wins), then back-propagates dL/dY = 2 (Y - T) / elements through the block
+/// (`backwardBlock`, recomputing its internals) to dL/dQ of every layer and moves each layer's
+/// parameters one signed step with lr_t = lr (1 - t / iterations).
+///
+/// As in AutoRound, the kept iteration is chosen on each iteration's own minibatch loss (before its
+/// step), so losses of different minibatches are compared, and the parameters after the last step
+/// are never evaluated.
+/// - Complexity: per iteration one block forward and one reverse pass (about 4 forwards) on
+///   batch x L tokens, plus O(parameters) elementwise work.
+struct BlockTuner {
+    let architecture: LlamaArchitecture
+    let formats: [LinearKind: QuantFormat]
+    let options: SignRoundOptions
+    let sequenceLength: Int
+
+    /// Tunes `original` for inputs `inputs` (samples x L rows) and targets `targets` (same shape).
+    /// `progress(t)` is called after each iteration.
+    func tune(block original: LlamaBlockWeights, names: (LinearKind) -> String, inputs: Matrix, targets: Matrix,
+              sampler: inout MinibatchSampler, progress: (Int) -> Void) throws -> BlockTuneResult {
+        let start = DispatchTime.now().uptimeNanoseconds
+        var current = original
+        var params: [LinearKind: SignRoundParameters] = [:]
+        for kind in LinearKind.allCases {
+            guard let format = formats[kind] else { continue }
+            let w = original[kind]
+            // Round-to-nearest (also the check for non-finite weights); equal to Q at V = 0, alpha = beta = 1.
+            current[kind] = try format.quantizer.fakeQuantize(w, name: names(kind), adjustments: nil)
+            if options.iterations > 0, let p = SignRoundParameters(format: format, weights: w) { params[kind] = p }
+        }
+        var best = params, bestLoss = Double.infinity, bestIteration = 0
+        var history: [Double] = []
+        let lr0 = options.effectiveLearningRate, iterations = options.iterations
+        for t in 0..<(params.isEmpty ? 0 : iterations) {
+            let picked = sampler.next()
+            let x = Self.gather(inputs, samples: picked, length: sequenceLength)
+            let target = Self.gather(targets, samples: picked, length: sequenceLength)
+            var y = x
+            architecture.forwardBlock(weights: current, hidden: &y, sequenceLength: sequenceLength)
+            let (loss, dY) = Self.meanSquaredError(y, target)
+            history.append(loss)
+            if loss < bestLoss {
+                bestLoss = loss
+                bestIteration = t
+                best = params
+            }
+            let grads = architecture.backwardBlock(weights: current, input: x, sequenceLength: sequenceLength,
+                                                   dOutput: dY, wanting: [.weight])
+            let lr = lr0 * (1 - Float(t) / Float(iterations))
+            for kind in params.keys.sorted(by: { $0.rawValue < $1.rawValue }) {
+                let w = original[kind]
+                params[kind]!.step(weights: w, gradient: grads.layers[kind]!.weight!, learningRate: lr)
+                current[kind] = params[kind]!.quantized(w)
+            }
+            progress(t)
+        }
+        var out = current
+        for (kind, p) in best { out[kind] = p.quantized(original[kind]) }
+        return BlockTuneResult(weights: out, parameters: best, lossHistory: history, bestIteration: bestIteration,
+                               seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+
+    /// Rows of the chosen samples (each `length` rows), in the given order.
+    static func gather(_ m: Matrix, samples: [Int], length: Int) -> Matrix {
+        var data: [Float] = []
+        data.reserveCapacity(samples.count * length * m.cols)
+        for s in samples { data.append(contentsOf: m.data[(s * length * m.cols)..<((s + 1) * length * m.cols)]) }
+        return Matrix(rows: samples.count * length, cols: m.cols, data: data)
+    }
+
+    /// mean((y - t)^2) over all elements (accumulated in Double) and its gradient 2 (y - t) / n.
+    static func meanSquaredError(_ y: Matrix, _ t: Matrix) -> (Double, Matrix) {
+        precondition(y.rows == t.rows && y.cols == t.cols, "meanSquaredError: shapes differ")
+        var d = Matrix(rows: y.rows, cols: y.cols)
+        let n = y.count, scale = 2 / Float(n)
+        var sum = 0.0
+        y.data.withUnsafeBufferPointer { py in t.data.withUnsafeBufferPointer { pt in
+            d.data.withUnsafeMutableBufferPointer { pd in
+                var i = 0
+                while i < n {
+                    let end = min(n, i + 4096)
+                    var acc: Float = 0
+                    for j in i..<end {
+                        let e = py[j] - pt[j]
+                        acc += e * e
+                        pd[j] = scale * e
+                    }
+                    sum += Double(acc)
+                    i = end
+                }
+            }
+        } }
+        return (sum / Double(n), d)
+    }
+}
