@@ -67,9 +67,6 @@ struct SignRoundState {
     /// the loss (sum(D .* (G + E)) + c0) / T.
     mutating func evaluate(_ kernel: SignRoundKernel<NearestRounding>, w: Matrix, objective: LayerObjective,
                            products: inout SignRoundGroupProducts?) -> Double {
-        if products != nil {
-            return evaluateFromProducts(kernel, w: w, objective: objective, products: &products!)
-        }
         let rows = layout.rows, cols = layout.cols
         let (chunks, size) = rowChunks(rows)
         return w.data.withUnsafeBufferPointer { pw in
@@ -79,45 +76,22 @@ struct SignRoundState {
                         d.withUnsafeMutableBufferPointer { pd in
                             g.withUnsafeMutableBufferPointer { pg in
                                 partial.withUnsafeMutableBufferPointer { pp in
-                                    kernel.forward(w: pw.baseAddress!, v: pv.baseAddress!, alpha: pa.baseAddress!,
-                                                   beta: pb.baseAddress!, d: pd.baseAddress!)
-                                    if let e = objective.crossTerm {
-                                        e.data.withUnsafeBufferPointer { pg.baseAddress!.update(from: $0.baseAddress!, count: $0.count) }
+                                    if products != nil {
+                                        products!.evaluate(kernel, w: pw.baseAddress!, v: pv.baseAddress!,
+                                                           alpha: pa.baseAddress!, beta: pb.baseAddress!,
+                                                           gram: objective.gram, d: pd.baseAddress!, g: pg.baseAddress!)
+                                    } else {
+                                        kernel.forward(w: pw.baseAddress!, v: pv.baseAddress!, alpha: pa.baseAddress!,
+                                                       beta: pb.baseAddress!, d: pd.baseAddress!)
+                                        if let e = objective.crossTerm {
+                                            e.data.withUnsafeBufferPointer { pg.baseAddress!.update(from: $0.baseAddress!, count: $0.count) }
+                                        }
+                                        objective.gram.data.withUnsafeBufferPointer { ph in
+                                            BLAS.gemm(.none, .none, m: rows, n: cols, k: cols, a: pd.baseAddress!, lda: cols,
+                                                      b: ph.baseAddress!, ldb: cols, beta: objective.crossTerm == nil ? 0 : 1,
+                                                      c: pg.baseAddress!, ldc: cols)
+                                        }
                                     }
-                                    objective.gram.data.withUnsafeBufferPointer { ph in
-                                        BLAS.gemm(.none, .none, m: rows, n: cols, k: cols, a: pd.baseAddress!, lda: cols,
-                                                  b: ph.baseAddress!, ldb: cols, beta: objective.crossTerm == nil ? 0 : 1,
-                                                  c: pg.baseAddress!, ldc: cols)
-                                    }
-                                    let e = objective.crossTerm
-                                    parallelFor(chunks) { c in
-                                        pp[c] = Self.lossPart(d: pd, g: pg, e: e, range: (c * size * cols)..<(min(rows, (c + 1) * size) * cols), cols: cols)
-                                    }
-                                    return (pp.reduce(0, +) + objective.constant) / Double(objective.tokens)
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    /// `evaluate` with G from the group partial products.
-    private mutating func evaluateFromProducts(_ kernel: SignRoundKernel<NearestRounding>, w: Matrix,
-                                               objective: LayerObjective, products: inout SignRoundGroupProducts) -> Double {
-        let rows = layout.rows, cols = layout.cols
-        let (chunks, size) = rowChunks(rows)
-        return w.data.withUnsafeBufferPointer { pw in
-            v.withUnsafeBufferPointer { pv in
-                alpha.withUnsafeBufferPointer { pa in
-                    beta.withUnsafeBufferPointer { pb in
-                        d.withUnsafeMutableBufferPointer { pd in
-                            g.withUnsafeMutableBufferPointer { pg in
-                                partial.withUnsafeMutableBufferPointer { pp in
-                                    products.evaluate(kernel, w: pw.baseAddress!, v: pv.baseAddress!, alpha: pa.baseAddress!,
-                                                      beta: pb.baseAddress!, gram: objective.gram,
-                                                      d: pd.baseAddress!, g: pg.baseAddress!)
                                     let e = objective.crossTerm
                                     parallelFor(chunks) { c in
                                         pp[c] = Self.lossPart(d: pd, g: pg, e: e, range: (c * size * cols)..<(min(rows, (c + 1) * size) * cols), cols: cols)
