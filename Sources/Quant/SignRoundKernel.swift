@@ -24,7 +24,7 @@ struct SignRoundKernel<R: SignRoundRounding> {
     }
 
     @inline(__always)
-    private func scale(group gi: Int, alpha: Float, beta: Float) -> GroupScale {
+    func scale(group gi: Int, alpha: Float, beta: Float) -> GroupScale {
         switch layout.scheme {
         case let .int(bits, symmetric):
             return GroupScale.int(R.self, lo: layout.lo[gi], hi: layout.hi[gi], alpha: alpha, beta: beta,
@@ -36,12 +36,12 @@ struct SignRoundKernel<R: SignRoundRounding> {
         }
     }
 
-    private var maxCode: Float {
+    var maxCode: Float {
         if case let .int(bits, _) = layout.scheme { return Float((1 << bits) - 1) }
         return 0
     }
 
-    private var isInt: Bool { if case .int = layout.scheme { return true } else { return false } }
+    var isInt: Bool { if case .int = layout.scheme { return true } else { return false } }
 
     /// Runs `body(row range of the chunk)` on all cores.
     private func forEachRowChunk(_ body: (Range<Int>) -> Void) {
@@ -53,33 +53,14 @@ struct SignRoundKernel<R: SignRoundRounding> {
     /// Writes D = Q(W; V, alpha, beta) - W (and Q itself into `q` when given).
     func forward(w: UnsafePointer<Float>, v: UnsafePointer<Float>, alpha: UnsafePointer<Float>,
                  beta: UnsafePointer<Float>, d: UnsafeMutablePointer<Float>, q: UnsafeMutablePointer<Float>? = nil) {
-        let cols = layout.cols, gs = layout.groupSize, gpr = layout.groupsPerRow
-        let isInt = isInt, maxCode = maxCode
-        forEachRowChunk { rows in
-            for r in rows {
-                for g in 0..<gpr {
-                    let gi = r * gpr + g
-                    let p = scale(group: gi, alpha: alpha[gi], beta: beta[gi])
-                    let s = p.scale, z = p.zero
-                    let start = r * cols + g * gs, end = r * cols + min(cols, (g + 1) * gs)
-                    if let q {
-                        // Test path: Q itself, computed exactly as the quantizers do.
-                        for i in start..<end {
-                            let value = isInt ? s * (min(max(R.integer(w[i] / s + v[i]) + z, 0), maxCode) - z)
-                                : (s == 0 ? 0 : R.e2m1(w[i] / s + v[i]) * s)
-                            q[i] = value
-                            d[i] = value - w[i]
-                        }
-                    } else if isInt {
-                        for i in start..<end {
-                            d[i] = s * (min(max(R.integer(w[i] / s + v[i]) + z, 0), maxCode) - z) - w[i]
-                        }
-                    } else if s == 0 {
-                        for i in start..<end { d[i] = -w[i] }
-                    } else {
-                        for i in start..<end { d[i] = R.e2m1(w[i] / s + v[i]) * s - w[i] }
-                    }
-                }
+        forEachGroup(alpha: alpha, beta: beta) { _, start, count, p in
+            // Q = s c, bit-identical to the quantizers (s c is their dequantization).
+            let c = q.map { $0 + start } ?? d + start
+            codes(group: p, w: w + start, v: v + start, into: c, count: count)
+            for i in start..<(start + count) {
+                let value = p.scale * c[i - start]
+                q?[i] = value
+                d[i] = value - w[i]
             }
         }
     }
@@ -89,25 +70,20 @@ struct SignRoundKernel<R: SignRoundRounding> {
     /// (0 where the block scale is 0).
     func codes(w: UnsafePointer<Float>, v: UnsafePointer<Float>, alpha: UnsafePointer<Float>,
                beta: UnsafePointer<Float>, codes c: UnsafeMutablePointer<Float>, scales: UnsafeMutablePointer<Float>) {
-        let cols = layout.cols, gs = layout.groupSize, gpr = layout.groupsPerRow
-        let isInt = isInt, maxCode = maxCode
-        forEachRowChunk { rows in
-            for r in rows {
-                for g in 0..<gpr {
-                    let gi = r * gpr + g
-                    let p = scale(group: gi, alpha: alpha[gi], beta: beta[gi])
-                    let s = p.scale, z = p.zero
-                    scales[gi] = s
-                    let start = r * cols + g * gs, end = r * cols + min(cols, (g + 1) * gs)
-                    if isInt {
-                        for i in start..<end { c[i] = min(max(R.integer(w[i] / s + v[i]) + z, 0), maxCode) - z }
-                    } else if s == 0 {
-                        for i in start..<end { c[i] = 0 }
-                    } else {
-                        for i in start..<end { c[i] = R.e2m1(w[i] / s + v[i]) }
-                    }
-                }
-            }
+        forEachGroup(alpha: alpha, beta: beta) { gi, start, count, p in
+            scales[gi] = p.scale
+            codes(group: p, w: w + start, v: v + start, into: c + start, count: count)
+        }
+    }
+
+    /// The codes of one group under its scale `p` (see `codes(w:v:alpha:beta:codes:scales:)`).
+    @inline(__always)
+    func codes(group p: GroupScale, w: UnsafePointer<Float>, v: UnsafePointer<Float>,
+               into c: UnsafeMutablePointer<Float>, count: Int) {
+        if isInt {
+            SignRoundGroupLoops<R>.intCodes(w: w, v: v, codes: c, count: count, scale: p.scale, zero: p.zero, maxCode: maxCode)
+        } else {
+            SignRoundGroupLoops<R>.fp4Codes(w: w, v: v, codes: c, count: count, scale: p.scale)
         }
     }
 
@@ -117,53 +93,48 @@ struct SignRoundKernel<R: SignRoundRounding> {
     func backward(w: UnsafePointer<Float>, g: UnsafePointer<Float>, gradScale: Float,
                   v: UnsafeMutablePointer<Float>, alpha: UnsafeMutablePointer<Float>,
                   beta: UnsafeMutablePointer<Float>, out: Backward) {
+        forEachGroup(alpha: alpha, beta: beta) { gi, start, count, p in
+            backward(group: gi, scale: p, w: w + start, g: g + start, gradScale: gradScale, v: v + start,
+                     vNext: v + start, alpha: alpha, beta: beta, alphaNext: alpha, betaNext: beta, out: out,
+                     offset: start, count: count)
+        }
+    }
+
+    /// The backward pass of group `gi` (its weights at `w`, `g`, `v`; `offset` places them in
+    /// `out.gradV`): the stepped V goes to `vNext`, alpha and beta to `alphaNext`, `betaNext` (each
+    /// may be the parameter itself; a parameter that does not move is copied).
+    @inline(__always)
+    func backward(group gi: Int, scale p: GroupScale, w: UnsafePointer<Float>, g: UnsafePointer<Float>, gradScale: Float,
+                  v: UnsafePointer<Float>, vNext: UnsafeMutablePointer<Float>, alpha: UnsafePointer<Float>,
+                  beta: UnsafePointer<Float>, alphaNext: UnsafeMutablePointer<Float>, betaNext: UnsafeMutablePointer<Float>,
+                  out: Backward, offset: Int, count: Int) {
+        let lr = out.learningRate
+        let gradV = out.gradV.map { $0 + offset }
+        let sums = isInt
+            ? SignRoundGroupLoops<R>.intBackward(w: w, g: g, gradScale: gradScale, v: v, vNext: vNext, gradV: gradV,
+                                                 count: count, scale: p.scale, zero: p.zero, maxCode: maxCode, learningRate: lr)
+            : SignRoundGroupLoops<R>.fp4Backward(w: w, g: g, gradScale: gradScale, v: v, vNext: vNext, gradV: gradV,
+                                                 count: count, scale: p.scale, learningRate: lr)
+        let ga = sums.scale * p.dScaleDAlpha + sums.zero * p.dZeroDAlpha
+        let gb = sums.scale * p.dScaleDBeta + sums.zero * p.dZeroDBeta
+        let tuneBeta = layout.hasMinClip
+        out.gradAlpha?[gi] = ga
+        out.gradBeta?[gi] = tuneBeta ? gb : 0
+        alphaNext[gi] = lr != 0 ? min(max(alpha[gi] - lr * Self.sign(ga), 0.5), 1) : alpha[gi]
+        betaNext[gi] = lr != 0 && tuneBeta ? min(max(beta[gi] - lr * Self.sign(gb), 0.5), 1) : beta[gi]
+    }
+
+    /// Runs `body(group index, first weight, weight count, scale)` for every group, rows in parallel
+    /// chunks. The scale is read before `body` runs, so `body` may move alpha and beta of its group.
+    private func forEachGroup(alpha: UnsafePointer<Float>, beta: UnsafePointer<Float>,
+                              _ body: (Int, Int, Int, GroupScale) -> Void) {
         let cols = layout.cols, gs = layout.groupSize, gpr = layout.groupsPerRow
-        let isInt = isInt, maxCode = maxCode, lr = out.learningRate, tuneBeta = layout.hasMinClip
         forEachRowChunk { rows in
             for r in rows {
-                for grp in 0..<gpr {
-                    let gi = r * gpr + grp
-                    let p = scale(group: gi, alpha: alpha[gi], beta: beta[gi])
-                    let s = p.scale, z = p.zero
-                    let start = r * cols + grp * gs, end = r * cols + min(cols, (grp + 1) * gs)
-                    var gScale: Float = 0, gZero: Float = 0
-                    if isInt {
-                        // Branch-free (selects) so the loop vectorises.
-                        for i in start..<end {
-                            let gamma = gradScale * g[i]
-                            let scaled = w[i] / s
-                            let pre = R.integer(scaled + v[i]) + z
-                            let inside = pre >= 0 && pre <= maxCode
-                            let u = min(max(pre, 0), maxCode)
-                            let gv = inside ? gamma * s : 0
-                            gScale += gamma * ((u - z) - (inside ? scaled : 0))
-                            gZero -= inside ? 0 : gamma * s
-                            out.gradV?[i] = gv
-                            v[i] = min(max(v[i] - lr * Self.sign(gv), -0.5), 0.5)
-                        }
-                    } else if s != 0 {
-                        for i in start..<end {
-                            let gamma = gradScale * g[i]
-                            let scaled = w[i] / s
-                            let x = scaled + v[i]
-                            let e = R.e2m1(x)
-                            let inside = x.magnitude <= E2M1.maxValue
-                            let gv = inside ? gamma * s : 0
-                            gScale += gamma * (e - (inside ? scaled : 0))
-                            out.gradV?[i] = gv
-                            v[i] = min(max(v[i] - lr * Self.sign(gv), -0.5), 0.5)
-                        }
-                    } else if let gradV = out.gradV {
-                        for i in start..<end { gradV[i] = 0 }
-                    }
-                    let ga = gScale * p.dScaleDAlpha + gZero * p.dZeroDAlpha
-                    let gb = gScale * p.dScaleDBeta + gZero * p.dZeroDBeta
-                    out.gradAlpha?[gi] = ga
-                    out.gradBeta?[gi] = tuneBeta ? gb : 0
-                    if lr != 0 {
-                        alpha[gi] = min(max(alpha[gi] - lr * Self.sign(ga), 0.5), 1)
-                        if tuneBeta { beta[gi] = min(max(beta[gi] - lr * Self.sign(gb), 0.5), 1) }
-                    }
+                for g in 0..<gpr {
+                    let gi = r * gpr + g
+                    let start = r * cols + g * gs
+                    body(gi, start, min(cols, (g + 1) * gs) - g * gs, scale(group: gi, alpha: alpha[gi], beta: beta[gi]))
                 }
             }
         }

@@ -7,6 +7,8 @@
 protocol SignRoundRounding {
     /// Integer code rounding (half to even).
     static func integer(_ x: Float) -> Float
+    /// `integer` on 8 lanes, lane for lane the same value.
+    static func integer(_ x: SIMD8<Float>) -> SIMD8<Float>
     /// E2M1 element rounding (nearest, ties to even index, saturating at 6).
     static func e2m1(_ x: Float) -> Float
     /// Rounding of an int group's scale to fp16.
@@ -20,6 +22,7 @@ protocol SignRoundRounding {
 /// The formats' own rounding (see `IntGroupQuantizer`, `MXFP4Quantizer`, `NVFP4Quantizer`).
 enum NearestRounding: SignRoundRounding {
     @inline(__always) static func integer(_ x: Float) -> Float { x.rounded(.toNearestOrEven) }
+    @inline(__always) static func integer(_ x: SIMD8<Float>) -> SIMD8<Float> { x.rounded(.toNearestOrEven) }
     @inline(__always) static func e2m1(_ x: Float) -> Float { E2M1.round(x) }
     @inline(__always) static func half(_ x: Float) -> Float { Float(Float16(x)) }
     @inline(__always) static func e4m3(_ x: Float) -> Float { E4M3.round(x) }
@@ -32,6 +35,7 @@ enum NearestRounding: SignRoundRounding {
 /// amax / 4 (2^(log2 amax - 2) without the floor).
 enum SmoothRounding: SignRoundRounding {
     static func integer(_ x: Float) -> Float { x }
+    static func integer(_ x: SIMD8<Float>) -> SIMD8<Float> { x }
     static func e2m1(_ x: Float) -> Float { min(max(x, -E2M1.maxValue), E2M1.maxValue) }
     static func half(_ x: Float) -> Float { x }
     static func e4m3(_ x: Float) -> Float { x }
