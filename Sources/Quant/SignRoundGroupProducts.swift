@@ -25,20 +25,20 @@ struct SignRoundGroupProducts {
     let cols: Int
     let groupSize: Int
     let groupsPerRow: Int
-    /// P, (rows x groupsPerRow) x cols, row-major: partial product of row r, group g at (r x groupsPerRow + g) x cols.
-    private var partials: [Float]
+    /// P, (groupsPerRow x rows) x cols, group-major: partial product of row r, group g at (g x rows + r) x cols,
+    /// so a group's rows are one contiguous block (the pass walks them in order).
+    var partials: [Float]
     /// Codes the partial products currently hold (rows x cols).
-    private var codes: [Float]
-    /// The codes of the current parameters (rows x cols), swapped with `codes` after each update.
-    private var fresh: [Float]
+    var codes: [Float]
+    /// The codes of the current parameters (rows x cols); the pass brings P up to them.
+    var fresh: [Float]
     /// Current scale per group (rows x groupsPerRow).
-    private var scales: [Float]
+    var scales: [Float]
     /// E - W Hqq (rows x cols).
-    private let base: [Float]
+    let base: [Float]
     private var built = false
     /// Codes changed since the partial products were built, summed over all updates.
-    private(set) var changedCodes = 0
-    private var changedPerChunk: [Int]
+    var changedCodes = 0
 
     /// Whether the partial products pay off for `layout`: groups of at least 32 weights and at most
     /// `memoryLimit` bytes of partial products.
@@ -67,27 +67,23 @@ struct SignRoundGroupProducts {
             }
         }
         base = b
-        changedPerChunk = [Int](repeating: 0, count: rowChunks(rows).chunks)
     }
 
-    /// Writes D = Q - W and G = D Hqq + E for the current parameters.
-    mutating func evaluate<R: SignRoundRounding>(_ kernel: SignRoundKernel<R>, w: UnsafePointer<Float>,
-                                                 v: UnsafePointer<Float>, alpha: UnsafePointer<Float>,
-                                                 beta: UnsafePointer<Float>, gram: Matrix,
-                                                 d: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>) {
+    /// Takes the codes and scales of parameters set from outside the step loop (the start, or a test's
+    /// choice); the next `pass` brings the partial products up to them. Builds P on first use.
+    mutating func setParameters<R: SignRoundRounding>(_ kernel: SignRoundKernel<R>, w: UnsafePointer<Float>,
+                                                      v: UnsafePointer<Float>, alpha: UnsafePointer<Float>,
+                                                      beta: UnsafePointer<Float>, gram: Matrix) {
         fresh.withUnsafeMutableBufferPointer { pf in
             scales.withUnsafeMutableBufferPointer { ps in
                 kernel.codes(w: w, v: v, alpha: alpha, beta: beta, codes: pf.baseAddress!, scales: ps.baseAddress!)
             }
         }
-        if built {
-            update(gram: gram)
-        } else {
+        if !built {
             build(gram: gram)
+            codes = fresh
             built = true
         }
-        swap(&codes, &fresh)
-        combine(w: w, d: d, g: g)
     }
 
     /// P from scratch: for each group column block, P[:, g, :] = C[:, block] Hqq[block, :].
@@ -100,79 +96,7 @@ struct SignRoundGroupProducts {
                         let width = min(cols, (g + 1) * gs) - g * gs
                         BLAS.gemm(.none, .none, m: rows, n: cols, k: width, a: pc.baseAddress! + g * gs, lda: cols,
                                   b: ph.baseAddress! + g * gs * cols, ldb: cols, beta: 0,
-                                  c: pp.baseAddress! + g * cols, ldc: gpr * cols)
-                    }
-                }
-            }
-        }
-    }
-
-    /// P_rg += (c_new - c_old) Hqq[j, :] for every code that changed, rows in parallel chunks.
-    private mutating func update(gram: Matrix) {
-        let (rows, cols, gs, gpr) = (rows, cols, groupSize, groupsPerRow)
-        let (chunks, size) = rowChunks(rows)
-        fresh.withUnsafeBufferPointer { pf in
-            codes.withUnsafeBufferPointer { pc in
-                gram.data.withUnsafeBufferPointer { ph in
-                    partials.withUnsafeMutableBufferPointer { pp in
-                        changedPerChunk.withUnsafeMutableBufferPointer { counts in
-                            let shared = UncheckedSendable((pf, pc, ph, pp, counts))
-                            parallelFor(chunks) { chunk in
-                                let (pf, pc, ph, pp, counts) = shared.value
-                                var changed = 0
-                                let indices = UnsafeMutablePointer<Int32>.allocate(capacity: gs)
-                                let deltas = UnsafeMutablePointer<Float>.allocate(capacity: gs)
-                                defer { indices.deallocate(); deltas.deallocate() }
-                                // Group-major: the group's Hqq rows (gs x cols) stay in cache across the rows.
-                                for grp in 0..<gpr {
-                                    for r in (chunk * size)..<min(rows, (chunk + 1) * size) {
-                                        var terms = 0
-                                        for j in (grp * gs)..<min(cols, (grp + 1) * gs) {
-                                            let delta = pf[r * cols + j] - pc[r * cols + j]
-                                            guard delta != 0 else { continue }
-                                            indices[terms] = Int32(j)
-                                            deltas[terms] = delta
-                                            terms += 1
-                                        }
-                                        changed += terms
-                                        VectorOps.addRows(ph.baseAddress!, stride: cols, indices: indices, deltas: deltas,
-                                                          terms: terms, into: pp.baseAddress! + (r * gpr + grp) * cols,
-                                                          count: cols)
-                                    }
-                                }
-                                counts[chunk] += changed
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        changedCodes = changedPerChunk.reduce(0, +)
-    }
-
-    /// G_r = (E - W Hqq)_r + sum_g s_rg P_rg and D = s c - w, rows in parallel chunks.
-    private func combine(w: UnsafePointer<Float>, d: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>) {
-        let (rows, cols, gs, gpr) = (rows, cols, groupSize, groupsPerRow)
-        let (chunks, size) = rowChunks(rows)
-        codes.withUnsafeBufferPointer { pc in
-            scales.withUnsafeBufferPointer { ps in
-                partials.withUnsafeBufferPointer { pp in
-                    base.withUnsafeBufferPointer { pb in
-                        let shared = UncheckedSendable((pc, ps, pp, pb, w, d, g))
-                        parallelFor(chunks) { chunk in
-                            let (pc, ps, pp, pb, w, d, g) = shared.value
-                            for r in (chunk * size)..<min(rows, (chunk + 1) * size) {
-                                let gr = g + r * cols
-                                gr.update(from: pb.baseAddress! + r * cols, count: cols)
-                                for grp in 0..<gpr {
-                                    let s = ps[r * gpr + grp]
-                                    VectorOps.addScaled(s, pp.baseAddress! + (r * gpr + grp) * cols, into: gr, count: cols)
-                                    for i in (r * cols + grp * gs)..<(r * cols + min(cols, (grp + 1) * gs)) {
-                                        d[i] = s * pc[i] - w[i]
-                                    }
-                                }
-                            }
-                        }
+                                  c: pp.baseAddress! + g * rows * cols, ldc: cols)
                     }
                 }
             }

@@ -35,18 +35,31 @@ struct SignRoundState {
     /// parameters end in `bestV`, `bestAlpha`, `bestBeta` (first minimum wins ties).
     mutating func run(weights w: Matrix, objective: LayerObjective, options: SignRoundOptions) -> [Double] {
         let kernel = SignRoundKernel<NearestRounding>(layout: layout)
-        let iterations = options.iterations, lr0 = options.effectiveLearningRate
-        var history: [Double] = []
-        history.reserveCapacity(iterations + 1)
-        var best = Double.infinity
         let useProducts = switch options.stepProduct {
         case .automatic: SignRoundGroupProducts.pays(for: layout)
         case .sgemm: false
         case .groupPartials: true
         }
-        var products = useProducts ? SignRoundGroupProducts(layout: layout, weights: w, objective: objective) : nil
+        var history: [Double] = []
+        history.reserveCapacity(options.iterations + 1)
+        var best = Double.infinity
+        if useProducts {
+            var products = SignRoundGroupProducts(layout: layout, weights: w, objective: objective)
+            var bestAt = 0
+            runWithProducts(&products, kernel: kernel, weights: w, objective: objective, options: options) { t, loss in
+                history.append(loss)
+                guard loss < best else { return false }
+                best = loss
+                bestAt = t
+                return true
+            }
+            bestIteration = bestAt
+            changedCodes = products.changedCodes
+            return history
+        }
+        let iterations = options.iterations, lr0 = options.effectiveLearningRate
         for t in 0...iterations {
-            let loss = evaluate(kernel, w: w, objective: objective, products: &products)
+            let loss = evaluate(kernel, w: w, objective: objective)
             history.append(loss)
             if loss < best {
                 best = loss
@@ -59,14 +72,85 @@ struct SignRoundState {
             let lr = lr0 * (1 - Float(t) / Float(iterations))
             step(kernel, w: w, gradScale: 2 / Float(objective.tokens), learningRate: lr)
         }
-        changedCodes = products?.changedCodes
         return history
     }
 
-    /// Forward pass, G = D Hqq + E (by one sgemm, or from the group partial products when given), and
-    /// the loss (sum(D .* (G + E)) + c0) / T.
-    mutating func evaluate(_ kernel: SignRoundKernel<NearestRounding>, w: Matrix, objective: LayerObjective,
-                           products: inout SignRoundGroupProducts?) -> Double {
+    /// The loop through the group partial products: one fused pass per iteration, stepping into a
+    /// second set of parameters. `record(t, loss)` says whether the loss is a new best; then the
+    /// current parameters become the best ones by a swap, no copy.
+    private mutating func runWithProducts(_ products: inout SignRoundGroupProducts, kernel: SignRoundKernel<NearestRounding>,
+                                          weights w: Matrix, objective: LayerObjective, options: SignRoundOptions,
+                                          record: (Int, Double) -> Bool) {
+        let iterations = options.iterations, lr0 = options.effectiveLearningRate
+        var nextV = v, nextAlpha = alpha, nextBeta = beta
+        w.data.withUnsafeBufferPointer { pw in
+            v.withUnsafeBufferPointer { pv in
+                alpha.withUnsafeBufferPointer { pa in
+                    beta.withUnsafeBufferPointer { pb in
+                        products.setParameters(kernel, w: pw.baseAddress!, v: pv.baseAddress!, alpha: pa.baseAddress!,
+                                               beta: pb.baseAddress!, gram: objective.gram)
+                    }
+                }
+            }
+        }
+        for t in 0...iterations {
+            let stepping = t < iterations
+            let lr = lr0 * (1 - Float(t) / Float(max(iterations, 1)))
+            let terms = Self.withPointers(w: w, e: objective.crossTerm, v: v, alpha: alpha, beta: beta,
+                                          nextV: &nextV, nextAlpha: &nextAlpha, nextBeta: &nextBeta) { pw, pe, pv, pa, pb, nv, na, nb in
+                products.pass(kernel, w: pw, e: pe, gram: objective.gram, v: pv, alpha: pa, beta: pb,
+                              target: stepping ? SignRoundStepTarget(v: nv, alpha: na, beta: nb, learningRate: lr,
+                                                                     gradScale: 2 / Float(objective.tokens)) : nil)
+            }
+            if record(t, (terms + objective.constant) / Double(objective.tokens)) {
+                if stepping {
+                    swap(&bestV, &v)
+                } else {
+                    bestV = v
+                }
+                bestAlpha = alpha
+                bestBeta = beta
+            }
+            if stepping {
+                swap(&v, &nextV)
+                swap(&alpha, &nextAlpha)
+                swap(&beta, &nextBeta)
+            }
+        }
+    }
+
+    /// Runs `body` with pointers to W, E, the parameters and the arrays the step writes.
+    private static func withPointers<T>(w: Matrix, e: Matrix?, v: [Float], alpha: [Float], beta: [Float],
+                                        nextV: inout [Float], nextAlpha: inout [Float], nextBeta: inout [Float],
+                                        _ body: (UnsafePointer<Float>, UnsafePointer<Float>?, UnsafePointer<Float>, UnsafePointer<Float>,
+                                                 UnsafePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>,
+                                                 UnsafeMutablePointer<Float>) -> T) -> T {
+        w.data.withUnsafeBufferPointer { pw in
+            v.withUnsafeBufferPointer { pv in
+                alpha.withUnsafeBufferPointer { pa in
+                    beta.withUnsafeBufferPointer { pb in
+                        nextV.withUnsafeMutableBufferPointer { nv in
+                            nextAlpha.withUnsafeMutableBufferPointer { na in
+                                nextBeta.withUnsafeMutableBufferPointer { nb in
+                                    guard let e else {
+                                        return body(pw.baseAddress!, nil, pv.baseAddress!, pa.baseAddress!, pb.baseAddress!,
+                                                    nv.baseAddress!, na.baseAddress!, nb.baseAddress!)
+                                    }
+                                    return e.data.withUnsafeBufferPointer { pe in
+                                        body(pw.baseAddress!, pe.baseAddress!, pv.baseAddress!, pa.baseAddress!, pb.baseAddress!,
+                                             nv.baseAddress!, na.baseAddress!, nb.baseAddress!)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Forward pass, G = D Hqq + E by one sgemm, and the loss (sum(D .* (G + E)) + c0) / T.
+    mutating func evaluate(_ kernel: SignRoundKernel<NearestRounding>, w: Matrix, objective: LayerObjective) -> Double {
         let rows = layout.rows, cols = layout.cols
         let (chunks, size) = rowChunks(rows)
         return w.data.withUnsafeBufferPointer { pw in
@@ -76,21 +160,15 @@ struct SignRoundState {
                         d.withUnsafeMutableBufferPointer { pd in
                             g.withUnsafeMutableBufferPointer { pg in
                                 partial.withUnsafeMutableBufferPointer { pp in
-                                    if products != nil {
-                                        products!.evaluate(kernel, w: pw.baseAddress!, v: pv.baseAddress!,
-                                                           alpha: pa.baseAddress!, beta: pb.baseAddress!,
-                                                           gram: objective.gram, d: pd.baseAddress!, g: pg.baseAddress!)
-                                    } else {
-                                        kernel.forward(w: pw.baseAddress!, v: pv.baseAddress!, alpha: pa.baseAddress!,
-                                                       beta: pb.baseAddress!, d: pd.baseAddress!)
-                                        if let e = objective.crossTerm {
-                                            e.data.withUnsafeBufferPointer { pg.baseAddress!.update(from: $0.baseAddress!, count: $0.count) }
-                                        }
-                                        objective.gram.data.withUnsafeBufferPointer { ph in
-                                            BLAS.gemm(.none, .none, m: rows, n: cols, k: cols, a: pd.baseAddress!, lda: cols,
-                                                      b: ph.baseAddress!, ldb: cols, beta: objective.crossTerm == nil ? 0 : 1,
-                                                      c: pg.baseAddress!, ldc: cols)
-                                        }
+                                    kernel.forward(w: pw.baseAddress!, v: pv.baseAddress!, alpha: pa.baseAddress!,
+                                                   beta: pb.baseAddress!, d: pd.baseAddress!)
+                                    if let e = objective.crossTerm {
+                                        e.data.withUnsafeBufferPointer { pg.baseAddress!.update(from: $0.baseAddress!, count: $0.count) }
+                                    }
+                                    objective.gram.data.withUnsafeBufferPointer { ph in
+                                        BLAS.gemm(.none, .none, m: rows, n: cols, k: cols, a: pd.baseAddress!, lda: cols,
+                                                  b: ph.baseAddress!, ldb: cols, beta: objective.crossTerm == nil ? 0 : 1,
+                                                  c: pg.baseAddress!, ldc: cols)
                                     }
                                     let e = objective.crossTerm
                                     parallelFor(chunks) { c in

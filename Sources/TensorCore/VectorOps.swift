@@ -25,10 +25,16 @@ extension VectorOps {
     /// y[0..<count] += sum over t of deltas[t] x rows[indices[t] x stride ..< + count]: a sparse
     /// combination of matrix rows added into y. y is read and written once, 64 lanes at a time held in
     /// registers across all t, so the work is one load and one fused multiply-add per row element.
+    /// With `accumulating` (a, z), the updated y is then added into z as well, z += a y, while it is
+    /// still in registers.
     @inlinable
     public static func addRows(_ rows: UnsafePointer<Float>, stride: Int, indices: UnsafePointer<Int32>,
-                               deltas: UnsafePointer<Float>, terms: Int, into y: UnsafeMutablePointer<Float>, count: Int) {
-        guard terms > 0 else { return }
+                               deltas: UnsafePointer<Float>, terms: Int, into y: UnsafeMutablePointer<Float>, count: Int,
+                               accumulating: (scale: Float, into: UnsafeMutablePointer<Float>)? = nil) {
+        guard terms > 0 else {
+            if let (a, z) = accumulating { addScaled(a, y, into: z, count: count) }
+            return
+        }
         let ry = UnsafeMutableRawPointer(y)
         var c = 0
         while c + 64 <= count {
@@ -60,10 +66,19 @@ extension VectorOps {
             ry.storeBytes(of: a5, toByteOffset: 4 * (c + 40), as: SIMD8<Float>.self)
             ry.storeBytes(of: a6, toByteOffset: 4 * (c + 48), as: SIMD8<Float>.self)
             ry.storeBytes(of: a7, toByteOffset: 4 * (c + 56), as: SIMD8<Float>.self)
+            if let (a, z) = accumulating {
+                let av = SIMD8<Float>(repeating: a), rz = UnsafeMutableRawPointer(z + c)
+                @inline(__always) func add(_ block: SIMD8<Float>, _ k: Int) {
+                    let zv = rz.loadUnaligned(fromByteOffset: 32 * k, as: SIMD8<Float>.self)
+                    rz.storeBytes(of: zv.addingProduct(av, block), toByteOffset: 32 * k, as: SIMD8<Float>.self)
+                }
+                add(a0, 0); add(a1, 1); add(a2, 2); add(a3, 3); add(a4, 4); add(a5, 5); add(a6, 6); add(a7, 7)
+            }
             c += 64
         }
         for t in 0..<terms where c < count {
             addScaled(deltas[t], rows + Int(indices[t]) * stride + c, into: y + c, count: count - c)
         }
+        if let (a, z) = accumulating, c < count { addScaled(a, y + c, into: z + c, count: count - c) }
     }
 }

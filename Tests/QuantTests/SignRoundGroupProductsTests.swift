@@ -21,8 +21,10 @@ final class SignRoundGroupProductsTests: XCTestCase {
                     let p = RandomAdjustments(weights: w.count, groups: layout.groupCount, seed: 40 + UInt64(trial),
                                               vRange: trial == 0 ? 0 : 0.5)
                     for repeatSame in [false, true] {
-                        products.evaluate(kernel, w: w.data, v: p.v, alpha: p.alpha, beta: p.beta,
-                                          gram: objective.gram, d: &d, g: &g)
+                        let terms = pass(&products, kernel, w: w, objective: objective, parameters: p, d: &d, g: &g)
+                        XCTAssertEqual(terms, zip(d, g).enumerated().reduce(0.0) { sum, item in
+                            sum + Double(item.element.0 * (item.element.1 + (objective.crossTerm?.data[item.offset] ?? 0)))
+                        }, accuracy: 1e-4 * abs(terms), "the pass's loss terms are sum(D .* (G + E))")
                         if repeatSame {
                             XCTAssertEqual(products.changedCodes, changedBefore, "\(format.name): same parameters, same codes")
                         } else if trial > 0 {
@@ -65,6 +67,23 @@ final class SignRoundGroupProductsTests: XCTestCase {
             XCTAssertEqual(viaProducts.bestLoss, viaSgemm.bestLoss, accuracy: 0.01 * viaSgemm.bestLoss, format.name)
             // Measured at 30 iterations: int cuts the error by 9-10% on these layers, MXFP4 by 0.05%.
             XCTAssertLessThan(viaProducts.bestLoss, (format.family == .int ? 0.95 : 1) * viaProducts.rtnLoss, format.name)
+        }
+    }
+
+    /// One pass without a step at the parameters `p`, D and G written out.
+    private func pass(_ products: inout SignRoundGroupProducts, _ kernel: SignRoundKernel<NearestRounding>, w: Matrix,
+                      objective: LayerObjective, parameters p: RandomAdjustments, d: inout [Float], g: inout [Float]) -> Double {
+        products.setParameters(kernel, w: w.data, v: p.v, alpha: p.alpha, beta: p.beta, gram: objective.gram)
+        return d.withUnsafeMutableBufferPointer { pd in
+            g.withUnsafeMutableBufferPointer { pg in
+                objective.crossTerm.map { e in
+                    e.data.withUnsafeBufferPointer { pe in
+                        products.pass(kernel, w: w.data, e: pe.baseAddress!, gram: objective.gram, v: p.v, alpha: p.alpha,
+                                      beta: p.beta, target: nil, inspect: (pd.baseAddress!, pg.baseAddress!))
+                    }
+                } ?? products.pass(kernel, w: w.data, e: nil, gram: objective.gram, v: p.v, alpha: p.alpha,
+                                   beta: p.beta, target: nil, inspect: (pd.baseAddress!, pg.baseAddress!))
+            }
         }
     }
 

@@ -1,0 +1,158 @@
+import TensorCore
+
+/// Where one pass of the group partial products writes the step it takes.
+struct SignRoundStepTarget {
+    /// The stepped parameters (separate from the current ones, which must survive the pass so the
+    /// caller can keep them as the best so far).
+    var v: UnsafeMutablePointer<Float>
+    var alpha: UnsafeMutablePointer<Float>
+    var beta: UnsafeMutablePointer<Float>
+    var learningRate: Float
+    /// dL/dQ = gradScale x G (2 / T).
+    var gradScale: Float
+}
+
+extension SignRoundGroupProducts {
+    /// Bytes of G rows a tile keeps in cache (L2 is 1 MB per core here; a group's Hqq rows take up
+    /// to 786 KB for 1536 columns in groups of 128).
+    static let tileBytes = 128 << 10
+
+    /// Rows a pass takes through the partial products together, group by group: the group's Hqq rows
+    /// come from L3 once per tile and serve every row of it from L2, while the tile's G rows stay in L2.
+    static func tileRows(cols: Int) -> Int { max(1, tileBytes / (4 * max(cols, 1))) }
+
+    /// One step of SignRound in a single pass over the rows, rows in parallel chunks:
+    /// 1. P follows the codes of the current parameters (P_rg += (c - c_old) Hqq[j, :] per changed
+    ///    code) and, while P_rg is in cache, G_r = (E - W Hqq)_r + sum_g s_rg P_rg;
+    /// 2. the loss terms D .* (G + E) with D = s c - W;
+    /// 3. with `target`, the straight-through backward pass and the signed step into `target`, and
+    ///    the codes and scales of the stepped parameters, which the next pass brings P up to.
+    /// P, the codes and G are each touched once per step; D and G never leave the cache.
+    ///
+    /// - Parameters: `e`, the cross term E (nil without quantized input); `inspect`, when given,
+    ///   receives D and G (rows x cols each; tests compare them with the sgemm).
+    /// - Returns: sum(D .* (G + E)), Float sums per row added in Double (the loss before c0 and 1 / T).
+    mutating func pass<R: SignRoundRounding>(_ kernel: SignRoundKernel<R>, w: UnsafePointer<Float>,
+                                             e: UnsafePointer<Float>?, gram: Matrix, v: UnsafePointer<Float>,
+                                             alpha: UnsafePointer<Float>, beta: UnsafePointer<Float>,
+                                             target: SignRoundStepTarget?,
+                                             inspect: (d: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>)? = nil) -> Double {
+        let (rows, cols, gs, gpr) = (rows, cols, groupSize, groupsPerRow)
+        let (chunks, size) = rowChunks(rows)
+        var lossParts = [Double](repeating: 0, count: chunks)
+        var changed = [Int](repeating: 0, count: chunks)
+        fresh.withUnsafeMutableBufferPointer { pf in
+            codes.withUnsafeMutableBufferPointer { pc in
+                scales.withUnsafeMutableBufferPointer { ps in
+                    partials.withUnsafeMutableBufferPointer { pp in
+                        base.withUnsafeBufferPointer { pb in
+                            gram.data.withUnsafeBufferPointer { ph in
+                                lossParts.withUnsafeMutableBufferPointer { pl in
+                                    changed.withUnsafeMutableBufferPointer { pn in
+                                        let buffers = PassBuffers(fresh: pf.baseAddress!, old: pc.baseAddress!, scales: ps.baseAddress!,
+                                                                  partials: pp.baseAddress!, base: pb.baseAddress!, gram: ph.baseAddress!,
+                                                                  w: w, e: e, v: v, alpha: alpha, beta: beta)
+                                        let shared = UncheckedSendable((buffers, pl, pn))
+                                        parallelFor(chunks) { chunk in
+                                            let (buffers, pl, pn) = shared.value
+                                            let rowRange = (chunk * size)..<min(rows, (chunk + 1) * size)
+                                            let (loss, count) = Self.passRows(rowRange, rows: rows, cols: cols, groupSize: gs, groupsPerRow: gpr,
+                                                                              kernel: kernel, buffers: buffers, target: target, inspect: inspect)
+                                            pl[chunk] = loss
+                                            pn[chunk] = count
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        changedCodes += changed.reduce(0, +)
+        if target != nil {
+            // `codes` now holds the stepped codes, `fresh` the ones P holds.
+            swap(&codes, &fresh)
+        } else {
+            codes = fresh
+        }
+        return lossParts.reduce(0, +)
+    }
+
+    /// The arrays one pass reads and writes, as pointers (rows x cols unless noted).
+    struct PassBuffers {
+        /// Codes of the current parameters.
+        let fresh: UnsafeMutablePointer<Float>
+        /// Codes P holds on entry; receives the codes of the stepped parameters.
+        let old: UnsafeMutablePointer<Float>
+        /// Scale per group (rows x groupsPerRow): current on entry, stepped on exit.
+        let scales: UnsafeMutablePointer<Float>
+        let partials: UnsafeMutablePointer<Float>
+        let base: UnsafePointer<Float>
+        let gram: UnsafePointer<Float>
+        let w: UnsafePointer<Float>
+        let e: UnsafePointer<Float>?
+        let v: UnsafePointer<Float>
+        let alpha: UnsafePointer<Float>
+        let beta: UnsafePointer<Float>
+    }
+
+    /// The pass over `rowRange`, in tiles of `tileRows`; returns the loss terms and the changed codes.
+    private static func passRows<R: SignRoundRounding>(_ rowRange: Range<Int>, rows: Int, cols: Int, groupSize gs: Int, groupsPerRow gpr: Int,
+                                                       kernel: SignRoundKernel<R>, buffers b: PassBuffers,
+                                                       target: SignRoundStepTarget?,
+                                                       inspect: (d: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>)?) -> (Double, Int) {
+        let tile = min(tileRows(cols: cols), rowRange.count)
+        let gTile = UnsafeMutablePointer<Float>.allocate(capacity: tile * cols)
+        let indices = UnsafeMutablePointer<Int32>.allocate(capacity: gs)
+        let deltas = UnsafeMutablePointer<Float>.allocate(capacity: gs)
+        defer { gTile.deallocate(); indices.deallocate(); deltas.deallocate() }
+        var loss = 0.0, changed = 0
+        for tileStart in stride(from: rowRange.lowerBound, to: rowRange.upperBound, by: tile) {
+            let tileRange = tileStart..<min(rowRange.upperBound, tileStart + tile)
+            for r in tileRange { (gTile + (r - tileStart) * cols).update(from: b.base + r * cols, count: cols) }
+            // 1. P up to the current codes and G, group-major so Hqq's group rows stay in cache.
+            for grp in 0..<gpr {
+                let first = grp * gs, width = min(cols, first + gs) - first
+                for r in tileRange {
+                    var terms = 0
+                    let newRow = b.fresh + r * cols + first, oldRow = b.old + r * cols + first
+                    for j in 0..<width {
+                        let delta = newRow[j] - oldRow[j]
+                        indices[terms] = Int32(first + j)
+                        deltas[terms] = delta
+                        terms += delta != 0 ? 1 : 0
+                    }
+                    changed += terms
+                    VectorOps.addRows(b.gram, stride: cols, indices: indices, deltas: deltas, terms: terms,
+                                      into: b.partials + (grp * rows + r) * cols, count: cols,
+                                      accumulating: (b.scales[r * gpr + grp], gTile + (r - tileStart) * cols))
+                }
+            }
+            // 2, 3. Loss terms, backward and step, the stepped codes.
+            for r in tileRange {
+                let gRow = gTile + (r - tileStart) * cols
+                inspect?.g.advanced(by: r * cols).update(from: gRow, count: cols)
+                var rowLoss: Float = 0
+                for grp in 0..<gpr {
+                    let gi = r * gpr + grp, first = grp * gs, width = min(cols, first + gs) - first
+                    let start = r * cols + first
+                    let p = kernel.scale(group: gi, alpha: b.alpha[gi], beta: b.beta[gi])
+                    rowLoss += SignRoundGroupLoops<R>.lossTerms(w: b.w + start, codes: b.fresh + start, scale: p.scale,
+                                                                g: gRow + first, e: b.e.map { $0 + start },
+                                                                d: inspect.map { $0.d + start }, count: width)
+                    guard let target else { continue }
+                    kernel.backward(group: gi, scale: p, w: b.w + start, g: gRow + first, gradScale: target.gradScale,
+                                    v: b.v + start, vNext: target.v + start, alpha: b.alpha, beta: b.beta,
+                                    alphaNext: target.alpha, betaNext: target.beta,
+                                    out: .init(learningRate: target.learningRate), offset: start, count: width)
+                    let next = kernel.scale(group: gi, alpha: target.alpha[gi], beta: target.beta[gi])
+                    b.scales[gi] = next.scale
+                    kernel.codes(group: next, w: b.w + start, v: target.v + start, into: b.old + start, count: width)
+                }
+                loss += Double(rowLoss)
+            }
+        }
+        return (loss, changed)
+    }
+}
