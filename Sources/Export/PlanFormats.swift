@@ -11,26 +11,15 @@ public enum PlanFormats {
         try PlanExportLayers.readPlan(URL(fileURLWithPath: path))
     }
 
-    /// Maps every plan decision to the model's layer (`model.layers.N.<module>`, with or without
-    /// `.weight`). Layers the plan does not mention are absent from the result (kept unquantized).
-    /// - Throws: `ExportError.unknownLayer` / `.unknownFormat` naming the plan and layer.
-    public static func resolve(_ plan: QuantizationPlan, config: ModelConfig, planName: String) throws -> [LayerID: QuantFormat] {
-        var byName: [String: LayerID] = [:]
-        for block in 0..<config.numHiddenLayers {
-            for kind in LinearKind.allCases {
-                let id = LayerID(block: block, kind: kind)
-                byName[id.description] = id
-                byName[id.weightName] = id
-            }
-        }
+    /// Maps every plan decision to the model's layer, with the checks `export-plan` makes (known
+    /// layer, matching parameter count, no duplicate, known format). Layers the plan does not mention
+    /// are absent from the result (kept unquantized).
+    /// - Parameter file: the plan's path or label, for messages.
+    /// - Throws: `PlanExportError` naming the plan and the first mismatching layer.
+    public static func resolve(_ plan: QuantizationPlan, model: ModelDescription, file: String) throws -> [LayerID: QuantFormat] {
         var out: [LayerID: QuantFormat] = [:]
-        for decision in plan.layers {
-            guard let id = byName[decision.name] else {
-                throw ExportError.unknownLayer(plan: planName, layer: decision.name)
-            }
-            do { out[id] = try QuantFormat(parsing: decision.format.rawValue) } catch {
-                throw ExportError.unknownFormat(plan: planName, layer: decision.name, format: decision.format.rawValue)
-            }
+        for layer in try PlanExportLayers.resolve(plan, model: model, file: file) {
+            out[LayerID(block: layer.layer.block, kind: layer.layer.kind)] = layer.format
         }
         return out
     }

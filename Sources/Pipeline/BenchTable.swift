@@ -173,7 +173,7 @@ public struct BenchTable {
     /// applier's per-layer progress at most every 10 s.
     func quantize(_ inputs: ProfileInputs, plan: QuantizationPlan, method: QuantizeMethod, windows: [[Int]],
                   grams: CalibrationGramCache, label: String) throws -> QuantizedWeights {
-        let formats = try PlanFormats.resolve(plan, config: inputs.model.config, planName: label)
+        let formats = try PlanFormats.resolve(plan, model: inputs.description, file: label)
         var q = QuantizeOptions()
         q.method = method
         q.signRound = SignRoundOptions(iterations: options.iterations)

@@ -105,7 +105,7 @@ public struct RunPipeline {
     }
 
     func quantizeStage(_ inputs: ProfileInputs, plan: QuantizationPlan) throws -> QuantizedWeights {
-        let formats = try PlanFormats.resolve(plan, config: inputs.model.config, planName: "the searched plan")
+        let formats = try PlanFormats.resolve(plan, model: inputs.description, file: "the searched plan")
         let q = options.quantize
         let windows = try CalibrationWindows.sample(tokens: inputs.tokens, count: q.calibration.sampleCount,
                                                     length: q.calibration.sequenceLength, seed: q.calibration.seed)

@@ -53,7 +53,7 @@ struct QuantizeCommand: ParsableCommand {
     private func quantize() throws {
         let description = try ModelLoader.open(try ModelLoader.resolve(model))
         let llama = try LlamaModel(config: description.config, source: description.tensors, ropeLayout: description.ropeLayout)
-        let formats = try PlanFormats.resolve(try PlanFormats.load(plan), config: llama.config, planName: plan)
+        let formats = try PlanFormats.resolve(try PlanFormats.load(plan), model: description, file: plan)
         let tokenizer = try CalibrationTokens.tokenizer(description)
         let calibPath = try calib ?? Assets.path(.lcet10)
         let tokens = try CalibrationTokens.encode(calibPath, with: tokenizer)

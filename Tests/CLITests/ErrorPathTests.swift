@@ -134,6 +134,11 @@ final class ErrorPathTests: XCTestCase {
         let model = try CLI.cachedModel()
         try expectFailure(["quantize", model, "--plan", "absent-plan.json", "-o", "out"], mentions: ["absent-plan.json"])
         try expectFailure(["quantize", model, "--plan", "empty-plan.json", "-o", "out"], mentions: ["empty-plan.json"])
+        // A plan written for another model: block 0's q projection with 1000 parameters (the model's has 576 x 576).
+        let foreign = #"{"achieved":{"model_average":3.7703748268743364,"model_bits":507172000,"model_parameters":134515008,"searched_average":2.4997989607445987,"searched_bits":265399456,"searched_parameters":106168320},"budget":{"average_bits":2.5,"capacity_bits":265420800,"counting":"storage","scope":"searched"},"layers":[{"name":"model.layers.0.self_attn.q_proj.weight","format":"int4/g128","parameters":1000,"bits":4000,"score":0.1,"reason":{"kind":"fallback","note":"-"}}],"predicted_loss":3.3475483129239123,"schema":"autoscheme.plan/1","solver":{"bound":3.3475483129239127,"gap":0,"lp_bound":3.345754772507512,"objective":3.3475483129239127,"seconds":0.0007280920000000001,"statistics":{"after_fixing":131,"choices":960,"groups_sent_to_mip":11,"non_dominated":871,"prover":"glpk"},"status":"optimal"},"source":{"estimator":"calibrated","fingerprint":"8c2c38897f8062b2e6fc777b223b3c952c11c371fce14c855a00a747630f9a26","model_path":"/root/.cache/autoscheme/SmolLM2-135M-Instruct.Q4_1.gguf"}}"#
+        try Data(foreign.utf8).write(to: file("foreign-plan.json"))
+        try expectFailure(["quantize", model, "--plan", file("foreign-plan.json").path, "-o", "out"],
+                          mentions: ["foreign-plan.json", "model.layers.0.self_attn.q_proj.weight", "1000 parameters", "has 331776"])
     }
 
     func testProfileErrors() throws {
