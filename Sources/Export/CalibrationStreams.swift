@@ -85,31 +85,47 @@ public final class CalibrationStreams {
             var chunk = original.rows(rows)
             var inputs: [LinearInputSite: [Float]] = [:]
             model.forwardBlock(index: index, weights: weights, hidden: &chunk, sequenceLength: L) { site, x, r, c in
-                for w in 0..<(r / L) {
-                    BLAS.accumulateGram(x.baseAddress! + (w * L + skip) * c, rows: L - skip, cols: c, into: &grams[site]!.original)
-                }
+                self.accumulateGram(x.baseAddress!, rows: r, cols: c, into: &grams[site]!.original)
                 grams[site]!.tokens += (r / L) * (L - skip)
                 if tracked { inputs[site] = Array(x[0..<(r * c)]) }
             }
             original.data.replaceSubrange((rows.lowerBound * width)..<(rows.upperBound * width), with: chunk.data)
             guard var q = quantized?.rows(rows) else { continue }
             model.forwardBlock(index: index, weights: weights, hidden: &q, sequenceLength: L) { site, xq, r, c in
-                for w in 0..<(r / L) {
-                    BLAS.accumulateGram(xq.baseAddress! + (w * L + skip) * c, rows: L - skip, cols: c,
-                                        into: &grams[site]!.quantized!)
-                }
+                self.accumulateGram(xq.baseAddress!, rows: r, cols: c, into: &grams[site]!.quantized!)
                 inputs[site]!.withUnsafeBufferPointer { px in
-                    grams[site]!.cross!.data.withUnsafeMutableBufferPointer { ph in
-                        for w in 0..<(r / L) {
-                            let offset = (w * L + skip) * c
-                            BLAS.gemm(.transposed, .none, m: c, n: c, k: L - skip, a: px.baseAddress! + offset, lda: c,
-                                      b: xq.baseAddress! + offset, ldb: c, beta: 1, c: ph.baseAddress!, ldc: c)
-                        }
-                    }
+                    self.accumulateCross(px.baseAddress!, xq.baseAddress!, rows: r, cols: c, into: &grams[site]!.cross!)
                 }
             }
         }
+        for site in LinearInputSite.allCases {
+            BLAS.mirrorUpperTriangle(&grams[site]!.original)
+            if tracked { BLAS.mirrorUpperTriangle(&grams[site]!.quantized!) }
+        }
         return grams
+    }
+
+    /// Upper triangle of H += X^T X over the kept positions of `rows` / L windows: one ssyrk over every
+    /// row when no position is skipped, else one per window. The caller mirrors H once at the end.
+    private func accumulateGram(_ x: UnsafePointer<Float>, rows: Int, cols: Int, into h: inout Matrix) {
+        let L = sequenceLength, skip = skippedPositions
+        guard skip > 0 else { return BLAS.accumulateGramUpper(x, rows: rows, cols: cols, into: &h) }
+        for w in 0..<(rows / L) {
+            BLAS.accumulateGramUpper(x + (w * L + skip) * cols, rows: L - skip, cols: cols, into: &h)
+        }
+    }
+
+    /// Hxq += X^T Xq over the kept positions (one sgemm, or one per window when positions are skipped).
+    private func accumulateCross(_ x: UnsafePointer<Float>, _ xq: UnsafePointer<Float>, rows: Int, cols c: Int,
+                                 into h: inout Matrix) {
+        let L = sequenceLength, skip = skippedPositions
+        let blocks = skip > 0 ? (0..<(rows / L)).map { (($0 * L + skip) * c, L - skip) } : [(0, rows)]
+        h.data.withUnsafeMutableBufferPointer { ph in
+            for (offset, k) in blocks {
+                BLAS.gemm(.transposed, .none, m: c, n: c, k: k, a: x + offset, lda: c,
+                          b: xq + offset, ldb: c, beta: 1, c: ph.baseAddress!, ldc: c)
+            }
+        }
     }
 
     /// Moves the quantized stream through block `index` with its quantized `weights` (no-op

@@ -55,11 +55,41 @@ public enum BLAS {
     /// Used for input Gram matrices H = X^T X. - Complexity: n^2 k flops for A of k x n.
     public static func accumulateGram(_ a: UnsafePointer<Float>, rows k: Int, cols n: Int,
                                       into c: inout Matrix, alpha: Float = 1) {
+        accumulateGramUpper(a, rows: k, cols: n, into: &c, alpha: alpha)
+        mirrorUpperTriangle(&c)
+    }
+
+    /// C += alpha * A^T A on the upper triangle only (the strict lower triangle is left as it was).
+    ///
+    /// For Gram matrices summed over many row blocks: accumulate every block with this, then call
+    /// `mirrorUpperTriangle` once. `lda` is A's row stride (>= n, default n), so a block may be a
+    /// column-contiguous slice of wider rows. - Complexity: n^2 k flops for A of k x n.
+    public static func accumulateGramUpper(_ a: UnsafePointer<Float>, rows k: Int, cols n: Int, lda: Int? = nil,
+                                           into c: inout Matrix, alpha: Float = 1) {
         precondition(c.rows == n && c.cols == n, "Gram accumulator must be \(n) x \(n)")
+        if k == 0 || n == 0 { return }
         c.data.withUnsafeMutableBufferPointer { pc in
-            cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(n), Int32(k), alpha, a, Int32(n),
+            cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(n), Int32(k), alpha, a, Int32(lda ?? n),
                         1, pc.baseAddress!, Int32(n))
-            for i in 0..<n { for j in 0..<i { pc[i * n + j] = pc[j * n + i] } }
+        }
+    }
+
+    /// Copies the upper triangle of a square matrix onto its strict lower triangle (c[i][j] = c[j][i]
+    /// for j < i), in 64 x 64 tiles so both the rows read and the rows written stay in cache.
+    /// - Complexity: n^2 / 2 copies.
+    public static func mirrorUpperTriangle(_ c: inout Matrix) {
+        precondition(c.rows == c.cols, "mirrorUpperTriangle needs a square matrix, got \(c.rows) x \(c.cols)")
+        let n = c.rows, tile = 64
+        c.data.withUnsafeMutableBufferPointer { p in
+            let base = p.baseAddress!
+            for i0 in Swift.stride(from: 0, to: n, by: tile) {
+                for j0 in Swift.stride(from: 0, through: i0, by: tile) {
+                    for i in i0..<min(n, i0 + tile) {
+                        let row = base + i * n
+                        for j in j0..<min(i, j0 + tile) { row[j] = base[j * n + i] }
+                    }
+                }
+            }
         }
     }
 
