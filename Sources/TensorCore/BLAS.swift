@@ -98,4 +98,18 @@ public enum BLAS {
 
     /// Sets the number of threads OpenBLAS uses (at least 1).
     public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }
+
+    /// Runs `body` with OpenBLAS limited to `n` threads, then restores the previous count.
+    ///
+    /// For many small products run concurrently from `parallelFor`: each call then computes in its
+    /// own thread instead of handing halves of a small product to the pool, whose hand-off costs more
+    /// than the product (and stalls whenever the other core is busy). A product's result does not
+    /// depend on the thread count (threads split rows and columns, never the summation).
+    /// OpenBLAS's thread count is process-wide: do not call BLAS from other threads meanwhile.
+    public static func withThreads<T>(_ n: Int, _ body: () throws -> T) rethrows -> T {
+        let previous = threads
+        setThreads(n)
+        defer { setThreads(previous) }
+        return try body()
+    }
 }

@@ -37,6 +37,15 @@ enum Kernels {
         }
     }
 
+    /// `swiGLU` split into contiguous ranges run on all cores (same values: elementwise).
+    static func parallelSwiGLU(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, count: Int) {
+        let piece = 1 << 16
+        parallelFor((count + piece - 1) / piece) { i in
+            let lo = i * piece
+            swiGLU(gate + lo, up + lo, count: min(piece, count - lo))
+        }
+    }
+
     /// Causal softmax of a tile of query rows in place. Row r (query position first + r, stride
     /// `stride`) keeps key columns 0...first+r: scaled by `scale`, max-subtracted, exponentiated and
     /// normalized in Float; columns first+r+1 ..< `keys` become 0.

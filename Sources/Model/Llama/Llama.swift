@@ -65,7 +65,7 @@ public struct LlamaArchitecture: Sendable {
     /// soft-maxed in Float after subtracting the row maximum.
     func attention(_ x: UnsafePointer<Float>, rows: Int, sequenceLength L: Int,
                    weights w: LlamaBlockWeights) -> [Float] {
-        let c = config, d = c.headDim, qW = c.queryWidth, kvW = c.keyValueWidth
+        let c = config, d = c.headDim
         var q = project(x, rows: rows, w[.q], bias: w.qBias)
         var k = project(x, rows: rows, w[.k], bias: w.kBias)
         let v = project(x, rows: rows, w[.v], bias: w.vBias)
@@ -83,32 +83,47 @@ public struct LlamaArchitecture: Sendable {
             } }
             table.apply(pk.baseAddress!, rows: rows, heads: c.numKeyValueHeads, sequenceLength: L)
         }
-        var out = [Float](repeating: 0, count: rows * qW)
-        var scores = [Float](repeating: 0, count: min(L, Self.queryTile) * L)
-        let group = c.numAttentionHeads / c.numKeyValueHeads
-        let scale = 1 / Float(d).squareRoot()
+        var out = [Float](repeating: 0, count: rows * c.queryWidth)
+        let heads = c.numAttentionHeads
         q.withUnsafeBufferPointer { pq in k.withUnsafeBufferPointer { pk in v.withUnsafeBufferPointer { pv in
-            out.withUnsafeMutableBufferPointer { po in scores.withUnsafeMutableBufferPointer { ps in
-                for s in 0..<(rows / L) {
-                    for h in 0..<c.numAttentionHeads {
-                        let kvh = h / group
-                        let kh = pk.baseAddress! + s * L * kvW + kvh * d
-                        let vh = pv.baseAddress! + s * L * kvW + kvh * d
-                        // Query tiles only meet keys up to their last position (causal), halving the work.
-                        for first in Swift.stride(from: 0, to: L, by: Self.queryTile) {
-                            let m = min(Self.queryTile, L - first), keys = first + m
-                            let qh = pq.baseAddress! + (s * L + first) * qW + h * d
-                            BLAS.gemm(.none, .transposed, m: m, n: keys, k: d, a: qh, lda: qW, b: kh, ldb: kvW,
-                                      c: ps.baseAddress!, ldc: L)
-                            Kernels.causalSoftmax(ps.baseAddress!, rows: m, first: first, keys: keys, stride: L, scale: scale)
-                            BLAS.gemm(.none, .none, m: m, n: d, k: keys, a: ps.baseAddress!, lda: L, b: vh, ldb: kvW,
-                                      c: po.baseAddress! + (s * L + first) * qW + h * d, ldc: qW)
-                        }
+            out.withUnsafeMutableBufferPointer { po in
+                // One single-threaded task per (sequence, head): the products are small (a 128-row tile
+                // against at most L keys of width d), so both cores run whole heads side by side.
+                BLAS.withThreads(1) {
+                    parallelFor((rows / L) * heads) { task in
+                        attendHead(q: pq.baseAddress!, k: pk.baseAddress!, v: pv.baseAddress!, out: po.baseAddress!,
+                                   sequence: task / heads, head: task % heads, sequenceLength: L)
                     }
                 }
-            } }
+            }
         } } }
         return out
+    }
+
+    /// Causal attention of query head `head` of sequence `sequence`: for each tile of `queryTile`
+    /// query rows, scores against the keys up to the tile's last position (one sgemm), a causal
+    /// softmax of the scores scaled by 1/sqrt(d), and their product with V (one sgemm) written to the
+    /// head's columns of `out`. Query tiles only meet keys up to their last position, halving the work.
+    /// - Complexity: about 2 L^2 d flops.
+    private func attendHead(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                            out: UnsafeMutablePointer<Float>, sequence s: Int, head h: Int, sequenceLength L: Int) {
+        let c = config, d = c.headDim, qW = c.queryWidth, kvW = c.keyValueWidth
+        let kvh = h / (c.numAttentionHeads / c.numKeyValueHeads)
+        let scale = 1 / Float(d).squareRoot()
+        let kh = k + s * L * kvW + kvh * d, vh = v + s * L * kvW + kvh * d
+        var scores = [Float](unsafeUninitializedCapacity: min(L, Self.queryTile) * L) { _, n in
+            n = min(L, Self.queryTile) * L
+        }
+        scores.withUnsafeMutableBufferPointer { ps in
+            for first in Swift.stride(from: 0, to: L, by: Self.queryTile) {
+                let m = min(Self.queryTile, L - first), keys = first + m
+                BLAS.gemm(.none, .transposed, m: m, n: keys, k: d, a: q + (s * L + first) * qW + h * d, lda: qW,
+                          b: kh, ldb: kvW, c: ps.baseAddress!, ldc: L)
+                Kernels.causalSoftmax(ps.baseAddress!, rows: m, first: first, keys: keys, stride: L, scale: scale)
+                BLAS.gemm(.none, .none, m: m, n: d, k: keys, a: ps.baseAddress!, lda: L, b: vh, ldb: kvW,
+                          c: out + (s * L + first) * qW + h * d, ldc: qW)
+            }
+        }
     }
 
     /// x W^T (+ bias) for a rows x in input: one sgemm. - Complexity: 2 rows out in flops.
@@ -133,7 +148,7 @@ public struct LlamaArchitecture: Sendable {
         let up = project(x, rows: rows, w[.up])
         let inter = config.intermediateSize
         return gate.withUnsafeMutableBufferPointer { pg in
-            up.withUnsafeBufferPointer { Kernels.swiGLU(pg.baseAddress!, $0.baseAddress!, count: rows * inter) }
+            up.withUnsafeBufferPointer { Kernels.parallelSwiGLU(pg.baseAddress!, $0.baseAddress!, count: rows * inter) }
             observer?(.mlpHidden, UnsafeBufferPointer(pg), rows, inter)
             return project(pg.baseAddress!, rows: rows, w[.down])
         }
