@@ -4,6 +4,13 @@ import TensorCore
 /// (row-major, one row per token) exactly as the layers at that site multiply it.
 public typealias LinearInputObserver = (LinearInputSite, UnsafeBufferPointer<Float>, _ rows: Int, _ cols: Int) -> Void
 
+/// Receives a linear layer's product: the layer, its input (rows x in) and its output x W^T (+ bias)
+/// (rows x out, row-major), while both are alive. Reported for q, k, v (before Q/K norm and RoPE),
+/// gate, up (before SwiGLU) and down; not for o, whose product is accumulated straight into the
+/// residual stream.
+public typealias LinearProductObserver = (LinearKind, _ input: UnsafeBufferPointer<Float>,
+                                          _ output: UnsafeBufferPointer<Float>, _ rows: Int) -> Void
+
 /// The Llama-family transformer (Llama, SmolLM, Mistral, Qwen2 with Q/K/V bias, Qwen3 with Q/K norms)
 /// as pure functions of a configuration and weights, in the order attention, MLP, block, model.
 ///
@@ -64,11 +71,15 @@ public struct LlamaArchitecture: Sendable {
     /// Query head h reads key/value head h / (heads / kvHeads). Scores are scaled by 1/sqrt(d) and
     /// soft-maxed in Float after subtracting the row maximum.
     func attention(_ x: UnsafePointer<Float>, rows: Int, sequenceLength L: Int,
-                   weights w: LlamaBlockWeights) -> [Float] {
+                   weights w: LlamaBlockWeights, products: LinearProductObserver? = nil) -> [Float] {
         let c = config, d = c.headDim
         var q = project(x, rows: rows, w[.q], bias: w.qBias)
         var k = project(x, rows: rows, w[.k], bias: w.kBias)
         let v = project(x, rows: rows, w[.v], bias: w.vBias)
+        if let products {
+            let input = UnsafeBufferPointer(start: x, count: rows * w[.q].cols)
+            for (kind, y) in [(LinearKind.q, q), (.k, k), (.v, v)] { y.withUnsafeBufferPointer { products(kind, input, $0, rows) } }
+        }
         let table = rope.positions >= L ? rope : { var r = rope; r.reserve(L); return r }()
         let eps = Float(c.rmsNormEps)
         q.withUnsafeMutableBufferPointer { pq in
@@ -143,26 +154,33 @@ public struct LlamaArchitecture: Sendable {
 
     /// SwiGLU MLP input -> down(silu(gate x) * up x); `observer` sees the down projection's input.
     func mlp(_ x: UnsafePointer<Float>, rows: Int, weights w: LlamaBlockWeights,
-             observer: LinearInputObserver?) -> [Float] {
+             observer: LinearInputObserver?, products: LinearProductObserver? = nil) -> [Float] {
         var gate = project(x, rows: rows, w[.gate])
         let up = project(x, rows: rows, w[.up])
         let inter = config.intermediateSize
+        if let products {
+            let input = UnsafeBufferPointer(start: x, count: rows * w[.gate].cols)
+            for (kind, y) in [(LinearKind.gate, gate), (.up, up)] { y.withUnsafeBufferPointer { products(kind, input, $0, rows) } }
+        }
         return gate.withUnsafeMutableBufferPointer { pg in
             up.withUnsafeBufferPointer { Kernels.parallelSwiGLU(pg.baseAddress!, $0.baseAddress!, count: rows * inter) }
             observer?(.mlpHidden, UnsafeBufferPointer(pg), rows, inter)
-            return project(pg.baseAddress!, rows: rows, w[.down])
+            let down = project(pg.baseAddress!, rows: rows, w[.down])
+            down.withUnsafeBufferPointer { products?(.down, UnsafeBufferPointer(pg), $0, rows) }
+            return down
         }
     }
 
     // MARK: Block
 
     /// One transformer block in place on `hidden` (rows = sequences x L, hidden wide):
-    /// h += o(attention(norm1(h))); h += mlp(norm2(h)). `observer` sees the four linear inputs.
+    /// h += o(attention(norm1(h))); h += mlp(norm2(h)). `observer` sees the four linear inputs,
+    /// `products` the products of every layer but o (see `LinearProductObserver`).
     ///
     /// - Complexity: 2 x rows x (the block's linear parameters) flops for the projections plus
     ///   4 x rows x L x head_dim x heads for attention scores and their product with V.
     public func forwardBlock(weights w: LlamaBlockWeights, hidden: inout Matrix, sequenceLength L: Int,
-                             observer: LinearInputObserver? = nil) {
+                             observer: LinearInputObserver? = nil, products: LinearProductObserver? = nil) {
         let c = config, rows = hidden.rows, width = c.hiddenSize
         precondition(hidden.cols == width && L > 0 && rows % L == 0, "hidden must be (sequences x L) x hidden")
         let eps = Float(c.rmsNormEps)
@@ -173,7 +191,7 @@ public struct LlamaArchitecture: Sendable {
                     Kernels.rmsNorm(ph.baseAddress!, pn.baseAddress!, rows: rows, stride: width, weight: $0, eps: eps)
                 }
                 observer?(.attentionInput, UnsafeBufferPointer(pn), rows, width)
-                let heads = attention(pn.baseAddress!, rows: rows, sequenceLength: L, weights: w)
+                let heads = attention(pn.baseAddress!, rows: rows, sequenceLength: L, weights: w, products: products)
                 heads.withUnsafeBufferPointer { pa in
                     observer?(.attentionOutput, pa, rows, c.queryWidth)
                     w[.o].data.withUnsafeBufferPointer { pw in
@@ -186,7 +204,7 @@ public struct LlamaArchitecture: Sendable {
                     Kernels.rmsNorm(ph.baseAddress!, pn.baseAddress!, rows: rows, stride: width, weight: $0, eps: eps)
                 }
                 observer?(.mlpInput, UnsafeBufferPointer(pn), rows, width)
-                let down = mlp(pn.baseAddress!, rows: rows, weights: w, observer: observer)
+                let down = mlp(pn.baseAddress!, rows: rows, weights: w, observer: observer, products: products)
                 for i in 0..<(rows * width) { ph[i] += down[i] }
             }
         }
