@@ -94,7 +94,8 @@ public struct LlamaArchitecture: Sendable {
             } }
             table.apply(pk.baseAddress!, rows: rows, heads: c.numKeyValueHeads, sequenceLength: L)
         }
-        var out = [Float](repeating: 0, count: rows * c.queryWidth)
+        // Every element is written by a head's product below.
+        var out = [Float](unsafeUninitializedCapacity: rows * c.queryWidth) { _, n in n = rows * c.queryWidth }
         let heads = c.numAttentionHeads
         q.withUnsafeBufferPointer { pq in k.withUnsafeBufferPointer { pk in v.withUnsafeBufferPointer { pv in
             out.withUnsafeMutableBufferPointer { po in
@@ -128,9 +129,10 @@ public struct LlamaArchitecture: Sendable {
         scores.withUnsafeMutableBufferPointer { ps in
             for first in Swift.stride(from: 0, to: L, by: Self.queryTile) {
                 let m = min(Self.queryTile, L - first), keys = first + m
-                BLAS.gemm(.none, .transposed, m: m, n: keys, k: d, a: q + (s * L + first) * qW + h * d, lda: qW,
-                          b: kh, ldb: kvW, c: ps.baseAddress!, ldc: L)
-                Kernels.causalSoftmax(ps.baseAddress!, rows: m, first: first, keys: keys, stride: L, scale: scale)
+                // The scale rides on the product (alpha): one rounding of sum x scale, as scaling afterwards.
+                BLAS.gemm(.none, .transposed, m: m, n: keys, k: d, alpha: scale, a: q + (s * L + first) * qW + h * d,
+                          lda: qW, b: kh, ldb: kvW, c: ps.baseAddress!, ldc: L)
+                Kernels.causalSoftmax(ps.baseAddress!, rows: m, first: first, keys: keys, stride: L, scale: 1)
                 BLAS.gemm(.none, .none, m: m, n: d, k: keys, a: ps.baseAddress!, lda: L, b: vh, ldb: kvW,
                           c: out + (s * L + first) * qW + h * d, ldc: qW)
             }
@@ -184,7 +186,7 @@ public struct LlamaArchitecture: Sendable {
         let c = config, rows = hidden.rows, width = c.hiddenSize
         precondition(hidden.cols == width && L > 0 && rows % L == 0, "hidden must be (sequences x L) x hidden")
         let eps = Float(c.rmsNormEps)
-        var normed = [Float](repeating: 0, count: rows * width)
+        var normed = [Float](unsafeUninitializedCapacity: rows * width) { _, n in n = rows * width }  // RMSNorm writes all
         hidden.data.withUnsafeMutableBufferPointer { ph in
             normed.withUnsafeMutableBufferPointer { pn in
                 w.inputNorm.withUnsafeBufferPointer {
