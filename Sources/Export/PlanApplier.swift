@@ -92,7 +92,7 @@ public struct PlanApplier {
                 guard let format = formats[id] else { continue }
                 let site = grams[kind.inputSite]!
                 let w = weights[kind]
-                let objective = try site.objective(weights: w, layer: id.description)
+                let objective = try site.objective(kind: kind, weights: w, layer: id.description)
                 var so = options.signRound
                 if options.method == .rtn { so.iterations = 0 }
                 let result = try SignRound.optimize(weights: w, format: format, objective: objective,

@@ -49,22 +49,40 @@ public struct LayerObjective: Sendable {
         guard tokens > 0 else { throw SignRoundError.noTokens(layer: layer) }
         var diff = hqq
         var drift = hqq
-        hxq.data.withUnsafeBufferPointer { pxq in
-            hxx.data.withUnsafeBufferPointer { pxx in
+        diff.data.withUnsafeMutableBufferPointer { pd in drift.data.withUnsafeMutableBufferPointer { pm in
+            hxq.data.withUnsafeBufferPointer { pxq in hxx.data.withUnsafeBufferPointer { pxx in
                 for i in 0..<n {
                     for j in 0..<n {
                         let k = i * n + j
-                        diff.data[k] -= pxq[k]
-                        drift.data[k] += pxx[k] - pxq[k] - pxq[j * n + i]
+                        pd[k] -= pxq[k]
+                        pm[k] += pxx[k] - pxq[k] - pxq[j * n + i]
                     }
                 }
-            }
-        }
+            } }
+        } }
         let e = BLAS.matmul(w, diff)
         let wDrift = BLAS.matmul(w, drift)
         gram = hqq
         crossTerm = e
         constant = Self.dot(w.data, wDrift.data)
+        self.tokens = tokens
+    }
+
+    /// Objective with quantized inputs from terms computed elsewhere: `quantizedGram` Hqq (in x in),
+    /// `crossTerm` E = W (Hqq - Hxq) (out x in) and `constant` c0 (see the type's description). With
+    /// the layer's outputs on both streams, Y = X W^T and Yq = Xq W^T, these are E = (Yq - Y)^T Xq and
+    /// c0 = ||Yq - Y||^2, which for a layer narrower than its input cost less than Hxq and Hxx.
+    /// - Throws: `SignRoundError.gramShape` for shapes that differ, `.noTokens` for T <= 0.
+    public init(quantizedGram hqq: Matrix, crossTerm e: Matrix, constant c0: Double, tokens: Int,
+                layer: String = "layer") throws {
+        guard hqq.rows == hqq.cols, e.cols == hqq.rows else {
+            throw SignRoundError.gramShape(layer: layer, expected: "Hqq n x n and E out x n",
+                                           actual: "Hqq \(hqq.rows) x \(hqq.cols), E \(e.rows) x \(e.cols)")
+        }
+        guard tokens > 0 else { throw SignRoundError.noTokens(layer: layer) }
+        gram = hqq
+        crossTerm = e
+        constant = c0
         self.tokens = tokens
     }
 

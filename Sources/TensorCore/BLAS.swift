@@ -55,11 +55,41 @@ public enum BLAS {
     /// Used for input Gram matrices H = X^T X. - Complexity: n^2 k flops for A of k x n.
     public static func accumulateGram(_ a: UnsafePointer<Float>, rows k: Int, cols n: Int,
                                       into c: inout Matrix, alpha: Float = 1) {
+        accumulateGramUpper(a, rows: k, cols: n, into: &c, alpha: alpha)
+        mirrorUpperTriangle(&c)
+    }
+
+    /// C += alpha * A^T A on the upper triangle only (the strict lower triangle is left as it was).
+    ///
+    /// For Gram matrices summed over many row blocks: accumulate every block with this, then call
+    /// `mirrorUpperTriangle` once. `lda` is A's row stride (>= n, default n), so a block may be a
+    /// column-contiguous slice of wider rows. - Complexity: n^2 k flops for A of k x n.
+    public static func accumulateGramUpper(_ a: UnsafePointer<Float>, rows k: Int, cols n: Int, lda: Int? = nil,
+                                           into c: inout Matrix, alpha: Float = 1) {
         precondition(c.rows == n && c.cols == n, "Gram accumulator must be \(n) x \(n)")
+        if k == 0 || n == 0 { return }
         c.data.withUnsafeMutableBufferPointer { pc in
-            cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(n), Int32(k), alpha, a, Int32(n),
+            cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(n), Int32(k), alpha, a, Int32(lda ?? n),
                         1, pc.baseAddress!, Int32(n))
-            for i in 0..<n { for j in 0..<i { pc[i * n + j] = pc[j * n + i] } }
+        }
+    }
+
+    /// Copies the upper triangle of a square matrix onto its strict lower triangle (c[i][j] = c[j][i]
+    /// for j < i), in 64 x 64 tiles so both the rows read and the rows written stay in cache.
+    /// - Complexity: n^2 / 2 copies.
+    public static func mirrorUpperTriangle(_ c: inout Matrix) {
+        precondition(c.rows == c.cols, "mirrorUpperTriangle needs a square matrix, got \(c.rows) x \(c.cols)")
+        let n = c.rows, tile = 64
+        c.data.withUnsafeMutableBufferPointer { p in
+            let base = p.baseAddress!
+            for i0 in Swift.stride(from: 0, to: n, by: tile) {
+                for j0 in Swift.stride(from: 0, through: i0, by: tile) {
+                    for i in i0..<min(n, i0 + tile) {
+                        let row = base + i * n
+                        for j in j0..<min(i, j0 + tile) { row[j] = base[j * n + i] }
+                    }
+                }
+            }
         }
     }
 
@@ -68,4 +98,18 @@ public enum BLAS {
 
     /// Sets the number of threads OpenBLAS uses (at least 1).
     public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }
+
+    /// Runs `body` with OpenBLAS limited to `n` threads, then restores the previous count.
+    ///
+    /// For many small products run concurrently from `parallelFor`: each call then computes in its
+    /// own thread instead of handing halves of a small product to the pool, whose hand-off costs more
+    /// than the product (and stalls whenever the other core is busy). A product's result does not
+    /// depend on the thread count (threads split rows and columns, never the summation).
+    /// OpenBLAS's thread count is process-wide: do not call BLAS from other threads meanwhile.
+    public static func withThreads<T>(_ n: Int, _ body: () throws -> T) rethrows -> T {
+        let previous = threads
+        setThreads(n)
+        defer { setThreads(previous) }
+        return try body()
+    }
 }

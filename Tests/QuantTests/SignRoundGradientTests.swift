@@ -17,6 +17,25 @@ final class SignRoundGradientTests: XCTestCase {
         return (w, x, xq, objective)
     }
 
+    /// E = (Yq - Y)^T Xq and c0 = ||Yq - Y||^2 from the layer's outputs give the explicit loss too;
+    /// an E whose width differs from Hqq is a typed error.
+    func testOutputTermObjectiveMatchesExplicitLoss() throws {
+        let (w, x, xq, _) = try problem(seed: 12)
+        let drift = BLAS.matmul(BLAS.linear(xq, w), .transposed, xq, .none)  // Yq^T Xq
+        let base = BLAS.matmul(BLAS.linear(x, w), .transposed, xq, .none)  // Y^T Xq
+        let e = Matrix(rows: w.rows, cols: w.cols, data: zip(drift.data, base.data).map { $0 - $1 })
+        let c0 = explicitLoss(q: w, w: w, x: x, xq: xq) * 64
+        let objective = try LayerObjective(quantizedGram: gram(xq, xq), crossTerm: e, constant: c0, tokens: 64)
+        let q = try intFormat(bits: 3, group: 8, symmetric: true).quantizer.fakeQuantize(w)
+        let explicit = explicitLoss(q: q, w: w, x: x, xq: xq)
+        XCTAssertEqual(objective.loss(candidate: q, weights: w), explicit, accuracy: 1e-4 * explicit)
+        XCTAssertThrowsError(try LayerObjective(quantizedGram: gram(xq, xq), crossTerm: Matrix(rows: 4, cols: 31),
+                                                constant: 0, tokens: 64, layer: "l")) {
+            guard case .gramShape(let layer, _, _)? = $0 as? SignRoundError else { return XCTFail("\($0)") }
+            XCTAssertEqual(layer, "l")
+        }
+    }
+
     func testGramObjectiveMatchesExplicitLoss() throws {
         let (w, x, xq, objective) = try problem(seed: 11)
         let q = try intFormat(bits: 3, group: 8, symmetric: true).quantizer.fakeQuantize(w)

@@ -20,6 +20,28 @@ final class TensorCoreTests: XCTestCase {
         XCTAssertEqual(h.data, [34, 44, 54, 44, 58, 72, 54, 72, 90])
     }
 
+    /// Upper-triangle accumulation over row blocks of a wider buffer (lda), then one mirror, equals the
+    /// brute-force X^T X. Integer-valued inputs keep every sum exact; 130 columns cross the mirror's
+    /// 64-wide tiles (a partial last tile).
+    func testUpperGramBlocksThenMirrorMatchBruteForce() {
+        let rows = 9, n = 130, lda = 133
+        var rng = SplitMix64(seed: 11)
+        let x: [Float] = (0..<(rows * lda)).map { _ in Float(Int(rng.next() % 7) - 3) }
+        var h = Matrix(rows: n, cols: n)
+        x.withUnsafeBufferPointer { p in
+            BLAS.accumulateGramUpper(p.baseAddress!, rows: 4, cols: n, lda: lda, into: &h)
+            BLAS.accumulateGramUpper(p.baseAddress! + 4 * lda, rows: rows - 4, cols: n, lda: lda, into: &h)
+        }
+        XCTAssertEqual(h[5, 1], 0, "the strict lower triangle is untouched before the mirror")
+        BLAS.mirrorUpperTriangle(&h)
+        for i in 0..<n {
+            for j in 0..<n {
+                let exact = (0..<rows).reduce(Float(0)) { $0 + x[$1 * lda + i] * x[$1 * lda + j] }
+                XCTAssertEqual(h[i, j], exact, "(\(i), \(j))")
+            }
+        }
+    }
+
     func testHalfPrecisionEdgeCases() {
         XCTAssertEqual(HalfPrecision.f16ToFloat(0x3C00), 1)
         XCTAssertEqual(HalfPrecision.f16ToFloat(0x7BFF), 65504)

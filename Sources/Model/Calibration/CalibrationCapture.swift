@@ -98,7 +98,7 @@ public final class CalibrationCapture {
             var chunk = hidden.rows(rowRange)
             let firstRow = rowRange.lowerBound
             model.forwardBlock(index: nextBlock, weights: weights, hidden: &chunk, sequenceLength: L) { site, x, rows, cols in
-                BLAS.accumulateGram(x.baseAddress!, rows: rows, cols: cols, into: &stats[site]!.gram)
+                BLAS.accumulateGramUpper(x.baseAddress!, rows: rows, cols: cols, into: &stats[site]!.gram)
                 stats[site]!.tokenCount += rows
                 if let raw = stats[site]!.rawInputs, firstRow < raw.rows {
                     let n = min(rows, raw.rows - firstRow) * cols
@@ -109,6 +109,7 @@ public final class CalibrationCapture {
             hidden.data.replaceSubrange((rowRange.lowerBound * width)..<(rowRange.upperBound * width), with: chunk.data)
             chunkStart += count
         }
+        for site in LinearInputSite.allCases { BLAS.mirrorUpperTriangle(&stats[site]!.gram) }
         defer { nextBlock += 1 }
         return BlockCapture(index: nextBlock, weights: weights, input: input, stats: stats)
     }

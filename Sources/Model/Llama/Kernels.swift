@@ -37,16 +37,26 @@ enum Kernels {
         }
     }
 
+    /// `swiGLU` split into contiguous ranges run on all cores (same values: elementwise).
+    static func parallelSwiGLU(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, count: Int) {
+        let piece = 1 << 16
+        parallelFor((count + piece - 1) / piece) { i in
+            let lo = i * piece
+            swiGLU(gate + lo, up + lo, count: min(piece, count - lo))
+        }
+    }
+
     /// Causal softmax of a tile of query rows in place. Row r (query position first + r, stride
-    /// `stride`) keeps key columns 0...first+r: scaled by `scale`, max-subtracted, exponentiated and
-    /// normalized in Float; columns first+r+1 ..< `keys` become 0.
+    /// `stride`) keeps key columns 0...first+r: scaled by `scale` (skipped for 1), max-subtracted,
+    /// exponentiated and normalized in Float; columns first+r+1 ..< `keys` become 0.
     static func causalSoftmax(_ s: UnsafeMutablePointer<Float>, rows: Int, first: Int, keys: Int,
                               stride: Int, scale: Float) {
         for r in 0..<rows {
             let row = s + r * stride
             let last = first + r
             var m = -Float.infinity
-            for j in 0...last { row[j] *= scale; m = max(m, row[j]) }
+            if scale != 1 { for j in 0...last { row[j] *= scale } }
+            for j in 0...last { m = max(m, row[j]) }
             var sum: Float = 0
             for j in 0...last { let e = expf(row[j] - m); row[j] = e; sum += e }
             let inv = 1 / sum

@@ -4,6 +4,13 @@ import TensorCore
 /// (row-major, one row per token) exactly as the layers at that site multiply it.
 public typealias LinearInputObserver = (LinearInputSite, UnsafeBufferPointer<Float>, _ rows: Int, _ cols: Int) -> Void
 
+/// Receives a linear layer's product: the layer, its input (rows x in) and its output x W^T (+ bias)
+/// (rows x out, row-major), while both are alive. Reported for q, k, v (before Q/K norm and RoPE),
+/// gate, up (before SwiGLU) and down; not for o, whose product is accumulated straight into the
+/// residual stream.
+public typealias LinearProductObserver = (LinearKind, _ input: UnsafeBufferPointer<Float>,
+                                          _ output: UnsafeBufferPointer<Float>, _ rows: Int) -> Void
+
 /// The Llama-family transformer (Llama, SmolLM, Mistral, Qwen2 with Q/K/V bias, Qwen3 with Q/K norms)
 /// as pure functions of a configuration and weights, in the order attention, MLP, block, model.
 ///
@@ -64,11 +71,15 @@ public struct LlamaArchitecture: Sendable {
     /// Query head h reads key/value head h / (heads / kvHeads). Scores are scaled by 1/sqrt(d) and
     /// soft-maxed in Float after subtracting the row maximum.
     func attention(_ x: UnsafePointer<Float>, rows: Int, sequenceLength L: Int,
-                   weights w: LlamaBlockWeights) -> [Float] {
-        let c = config, d = c.headDim, qW = c.queryWidth, kvW = c.keyValueWidth
+                   weights w: LlamaBlockWeights, products: LinearProductObserver? = nil) -> [Float] {
+        let c = config, d = c.headDim
         var q = project(x, rows: rows, w[.q], bias: w.qBias)
         var k = project(x, rows: rows, w[.k], bias: w.kBias)
         let v = project(x, rows: rows, w[.v], bias: w.vBias)
+        if let products {
+            let input = UnsafeBufferPointer(start: x, count: rows * w[.q].cols)
+            for (kind, y) in [(LinearKind.q, q), (.k, k), (.v, v)] { y.withUnsafeBufferPointer { products(kind, input, $0, rows) } }
+        }
         let table = rope.positions >= L ? rope : { var r = rope; r.reserve(L); return r }()
         let eps = Float(c.rmsNormEps)
         q.withUnsafeMutableBufferPointer { pq in
@@ -83,32 +94,49 @@ public struct LlamaArchitecture: Sendable {
             } }
             table.apply(pk.baseAddress!, rows: rows, heads: c.numKeyValueHeads, sequenceLength: L)
         }
-        var out = [Float](repeating: 0, count: rows * qW)
-        var scores = [Float](repeating: 0, count: min(L, Self.queryTile) * L)
-        let group = c.numAttentionHeads / c.numKeyValueHeads
-        let scale = 1 / Float(d).squareRoot()
+        // Every element is written by a head's product below.
+        var out = [Float](unsafeUninitializedCapacity: rows * c.queryWidth) { _, n in n = rows * c.queryWidth }
+        let heads = c.numAttentionHeads
         q.withUnsafeBufferPointer { pq in k.withUnsafeBufferPointer { pk in v.withUnsafeBufferPointer { pv in
-            out.withUnsafeMutableBufferPointer { po in scores.withUnsafeMutableBufferPointer { ps in
-                for s in 0..<(rows / L) {
-                    for h in 0..<c.numAttentionHeads {
-                        let kvh = h / group
-                        let kh = pk.baseAddress! + s * L * kvW + kvh * d
-                        let vh = pv.baseAddress! + s * L * kvW + kvh * d
-                        // Query tiles only meet keys up to their last position (causal), halving the work.
-                        for first in Swift.stride(from: 0, to: L, by: Self.queryTile) {
-                            let m = min(Self.queryTile, L - first), keys = first + m
-                            let qh = pq.baseAddress! + (s * L + first) * qW + h * d
-                            BLAS.gemm(.none, .transposed, m: m, n: keys, k: d, a: qh, lda: qW, b: kh, ldb: kvW,
-                                      c: ps.baseAddress!, ldc: L)
-                            Kernels.causalSoftmax(ps.baseAddress!, rows: m, first: first, keys: keys, stride: L, scale: scale)
-                            BLAS.gemm(.none, .none, m: m, n: d, k: keys, a: ps.baseAddress!, lda: L, b: vh, ldb: kvW,
-                                      c: po.baseAddress! + (s * L + first) * qW + h * d, ldc: qW)
-                        }
+            out.withUnsafeMutableBufferPointer { po in
+                // One single-threaded task per (sequence, head): the products are small (a 128-row tile
+                // against at most L keys of width d), so both cores run whole heads side by side.
+                BLAS.withThreads(1) {
+                    parallelFor((rows / L) * heads) { task in
+                        attendHead(q: pq.baseAddress!, k: pk.baseAddress!, v: pv.baseAddress!, out: po.baseAddress!,
+                                   sequence: task / heads, head: task % heads, sequenceLength: L)
                     }
                 }
-            } }
+            }
         } } }
         return out
+    }
+
+    /// Causal attention of query head `head` of sequence `sequence`: for each tile of `queryTile`
+    /// query rows, scores against the keys up to the tile's last position (one sgemm), a causal
+    /// softmax of the scores scaled by 1/sqrt(d), and their product with V (one sgemm) written to the
+    /// head's columns of `out`. Query tiles only meet keys up to their last position, halving the work.
+    /// - Complexity: about 2 L^2 d flops.
+    private func attendHead(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                            out: UnsafeMutablePointer<Float>, sequence s: Int, head h: Int, sequenceLength L: Int) {
+        let c = config, d = c.headDim, qW = c.queryWidth, kvW = c.keyValueWidth
+        let kvh = h / (c.numAttentionHeads / c.numKeyValueHeads)
+        let scale = 1 / Float(d).squareRoot()
+        let kh = k + s * L * kvW + kvh * d, vh = v + s * L * kvW + kvh * d
+        var scores = [Float](unsafeUninitializedCapacity: min(L, Self.queryTile) * L) { _, n in
+            n = min(L, Self.queryTile) * L
+        }
+        scores.withUnsafeMutableBufferPointer { ps in
+            for first in Swift.stride(from: 0, to: L, by: Self.queryTile) {
+                let m = min(Self.queryTile, L - first), keys = first + m
+                // The scale rides on the product (alpha): one rounding of sum x scale, as scaling afterwards.
+                BLAS.gemm(.none, .transposed, m: m, n: keys, k: d, alpha: scale, a: q + (s * L + first) * qW + h * d,
+                          lda: qW, b: kh, ldb: kvW, c: ps.baseAddress!, ldc: L)
+                Kernels.causalSoftmax(ps.baseAddress!, rows: m, first: first, keys: keys, stride: L, scale: 1)
+                BLAS.gemm(.none, .none, m: m, n: d, k: keys, a: ps.baseAddress!, lda: L, b: vh, ldb: kvW,
+                          c: out + (s * L + first) * qW + h * d, ldc: qW)
+            }
+        }
     }
 
     /// x W^T (+ bias) for a rows x in input: one sgemm. - Complexity: 2 rows out in flops.
@@ -128,37 +156,44 @@ public struct LlamaArchitecture: Sendable {
 
     /// SwiGLU MLP input -> down(silu(gate x) * up x); `observer` sees the down projection's input.
     func mlp(_ x: UnsafePointer<Float>, rows: Int, weights w: LlamaBlockWeights,
-             observer: LinearInputObserver?) -> [Float] {
+             observer: LinearInputObserver?, products: LinearProductObserver? = nil) -> [Float] {
         var gate = project(x, rows: rows, w[.gate])
         let up = project(x, rows: rows, w[.up])
         let inter = config.intermediateSize
+        if let products {
+            let input = UnsafeBufferPointer(start: x, count: rows * w[.gate].cols)
+            for (kind, y) in [(LinearKind.gate, gate), (.up, up)] { y.withUnsafeBufferPointer { products(kind, input, $0, rows) } }
+        }
         return gate.withUnsafeMutableBufferPointer { pg in
-            up.withUnsafeBufferPointer { Kernels.swiGLU(pg.baseAddress!, $0.baseAddress!, count: rows * inter) }
+            up.withUnsafeBufferPointer { Kernels.parallelSwiGLU(pg.baseAddress!, $0.baseAddress!, count: rows * inter) }
             observer?(.mlpHidden, UnsafeBufferPointer(pg), rows, inter)
-            return project(pg.baseAddress!, rows: rows, w[.down])
+            let down = project(pg.baseAddress!, rows: rows, w[.down])
+            down.withUnsafeBufferPointer { products?(.down, UnsafeBufferPointer(pg), $0, rows) }
+            return down
         }
     }
 
     // MARK: Block
 
     /// One transformer block in place on `hidden` (rows = sequences x L, hidden wide):
-    /// h += o(attention(norm1(h))); h += mlp(norm2(h)). `observer` sees the four linear inputs.
+    /// h += o(attention(norm1(h))); h += mlp(norm2(h)). `observer` sees the four linear inputs,
+    /// `products` the products of every layer but o (see `LinearProductObserver`).
     ///
     /// - Complexity: 2 x rows x (the block's linear parameters) flops for the projections plus
     ///   4 x rows x L x head_dim x heads for attention scores and their product with V.
     public func forwardBlock(weights w: LlamaBlockWeights, hidden: inout Matrix, sequenceLength L: Int,
-                             observer: LinearInputObserver? = nil) {
+                             observer: LinearInputObserver? = nil, products: LinearProductObserver? = nil) {
         let c = config, rows = hidden.rows, width = c.hiddenSize
         precondition(hidden.cols == width && L > 0 && rows % L == 0, "hidden must be (sequences x L) x hidden")
         let eps = Float(c.rmsNormEps)
-        var normed = [Float](repeating: 0, count: rows * width)
+        var normed = [Float](unsafeUninitializedCapacity: rows * width) { _, n in n = rows * width }  // RMSNorm writes all
         hidden.data.withUnsafeMutableBufferPointer { ph in
             normed.withUnsafeMutableBufferPointer { pn in
                 w.inputNorm.withUnsafeBufferPointer {
                     Kernels.rmsNorm(ph.baseAddress!, pn.baseAddress!, rows: rows, stride: width, weight: $0, eps: eps)
                 }
                 observer?(.attentionInput, UnsafeBufferPointer(pn), rows, width)
-                let heads = attention(pn.baseAddress!, rows: rows, sequenceLength: L, weights: w)
+                let heads = attention(pn.baseAddress!, rows: rows, sequenceLength: L, weights: w, products: products)
                 heads.withUnsafeBufferPointer { pa in
                     observer?(.attentionOutput, pa, rows, c.queryWidth)
                     w[.o].data.withUnsafeBufferPointer { pw in
@@ -171,7 +206,7 @@ public struct LlamaArchitecture: Sendable {
                     Kernels.rmsNorm(ph.baseAddress!, pn.baseAddress!, rows: rows, stride: width, weight: $0, eps: eps)
                 }
                 observer?(.mlpInput, UnsafeBufferPointer(pn), rows, width)
-                let down = mlp(pn.baseAddress!, rows: rows, weights: w, observer: observer)
+                let down = mlp(pn.baseAddress!, rows: rows, weights: w, observer: observer, products: products)
                 for i in 0..<(rows * width) { ph[i] += down[i] }
             }
         }

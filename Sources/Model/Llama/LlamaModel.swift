@@ -53,10 +53,11 @@ public struct LlamaModel: Sendable {
 
     /// Runs block `index` with the given (possibly modified) weights on `hidden` in place.
     public func forwardBlock(index: Int, weights: LlamaBlockWeights, hidden: inout Matrix,
-                             sequenceLength: Int, observer: LinearInputObserver? = nil) {
+                             sequenceLength: Int, observer: LinearInputObserver? = nil,
+                             products: LinearProductObserver? = nil) {
         precondition(index >= 0 && index < config.numHiddenLayers, "block \(index) out of range")
         architecture.forwardBlock(weights: weights, hidden: &hidden, sequenceLength: sequenceLength,
-                                  observer: observer)
+                                  observer: observer, products: products)
     }
 
     /// Logits of equal-length sequences (sequences x L rows, vocab columns), streaming: each block
