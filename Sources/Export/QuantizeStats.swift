@@ -46,6 +46,8 @@ public struct LayerQuantizeStats: Codable, Sendable, Equatable {
 /// `quantize-stats.json`: what was run and each layer's statistics.
 public struct QuantizeStats: Codable, Sendable, Equatable {
     public static let currentSchema = "autoscheme.quantize-stats/1"
+    /// The file's name beside a written checkpoint.
+    public static let fileName = "quantize-stats.json"
     public var schema: String = currentSchema
     public var model: String
     public var plan: String?
@@ -77,6 +79,18 @@ public struct QuantizeStats: Codable, Sendable, Equatable {
         self.seed = seed
         self.totalSeconds = totalSeconds
         self.layers = layers
+    }
+
+    /// The statistics of a run of `PlanApplier` with `options` (block scope always tunes on quantized
+    /// inputs and records its batch size).
+    public init(model: String, plan: String?, options: QuantizeOptions, totalSeconds: Double, layers: [LayerQuantizeStats]) {
+        self.init(model: model, plan: plan, method: options.method, iterations: options.signRound.iterations,
+                  learningRate: options.signRound.effectiveLearningRate,
+                  quantizedInput: options.quantizedInput || options.scope == .block,
+                  samples: options.calibration.sampleCount, sequenceLength: options.calibration.sequenceLength,
+                  seed: options.calibration.seed, totalSeconds: totalSeconds, layers: layers)
+        scope = options.scope
+        batchSize = options.scope == .block ? min(options.batchSize, options.calibration.sampleCount) : nil
     }
 
     enum CodingKeys: String, CodingKey {

@@ -19,6 +19,7 @@ enum RunArtifacts {
             "sweep": base.appendingPathComponent(sweep).path,
             "eval": base.appendingPathComponent(eval).path,
             "checkpoint (\(format.rawValue))": base.appendingPathComponent(checkpoint).path,
+            "quantize stats": base.appendingPathComponent(checkpoint).appendingPathComponent(QuantizeStats.fileName).path,
             "report": base.appendingPathComponent("report.html").path,
             "summary": base.appendingPathComponent(summary).path,
         ]

@@ -44,9 +44,12 @@ public struct RunPipeline {
         let (plan, sweep) = try clock.run(.search) { try searchStage(profile) }
         let staging = try output.makeStaging()
         do {
+            let quantizeStart = Date()
             let applied = try clock.run(.quantize) { try quantizeStage(inputs, plan: plan) }
+            let stats = QuantizeStats(model: inputs.description.path, plan: RunArtifacts.plan, options: options.quantize,
+                                      totalSeconds: Date().timeIntervalSince(quantizeStart), layers: applied.stats)
             let modelDir = staging.appendingPathComponent("model").path
-            try clock.run(.export) { try exportStage(inputs, applied: applied, to: modelDir) }
+            try clock.run(.export) { try exportStage(inputs, applied: applied, stats: stats, to: modelDir) }
             let eval = try clock.run(.evaluate) { try evaluateStage(inputs, modelDir: modelDir, tokens: evalTokens) }
             var summary = RunSummary(
                 model: inputs.description.path, targetBits: options.averageBits,
@@ -111,9 +114,11 @@ public struct RunPipeline {
         }
     }
 
-    func exportStage(_ inputs: ProfileInputs, applied: QuantizedWeights, to path: String) throws {
+    /// The checkpoint, with SignRound's per-layer statistics beside it (`quantize-stats.json`).
+    func exportStage(_ inputs: ProfileInputs, applied: QuantizedWeights, stats: QuantizeStats, to path: String) throws {
         try CheckpointExport.write(options.checkpoint, description: inputs.description, model: inputs.model,
-                                   applied: applied, to: path, overwrite: false)
+                                   applied: applied, to: path, overwrite: false,
+                                   extraFiles: [QuantizeStats.fileName: try stats.encoded()])
     }
 
     /// PPL of the original and of the written checkpoint (read back from disk, as a user would),

@@ -20,7 +20,7 @@ struct BenchSignRound: ParsableCommand {
     @Option(help: "Calibration windows.") var nsamples = 32
     @Option(help: "Tokens per window.") var seqlen = 512
     @Option(help: "Blocks to run (default: all).") var blocks: Int?
-    @Flag(inversion: .prefixedNo, help: "Quantized-input calibration (two streams).") var quantizedInput = true
+    @Flag(inversion: .prefixedNo, help: "Quantized-input calibration (two streams); off by default, as in `quantize`.") var quantizedInput = false
     @Option(help: "How each step forms D H: \(SignRoundStepProduct.allCases.map(\.rawValue).joined(separator: ", ")).")
     var stepProduct = SignRoundStepProduct.automatic
     @Option(help: "SignRound scope: layer or block (all layers of a block on the block output MSE).")

@@ -70,16 +70,11 @@ struct QuantizeCommand: ParsableCommand {
         let result = try PlanApplier(model: llama, formats: formats, options: options).run(windows: windows) {
             FileHandle.standardError.write(Data(($0 + "\n").utf8))
         }
-        var stats = QuantizeStats(model: description.path, plan: plan, method: method, iterations: iters,
-                                  learningRate: options.signRound.effectiveLearningRate,
-                                  quantizedInput: quantizedInput || scope == .block,
-                                  samples: nsamples, sequenceLength: seqlen, seed: seed,
+        let stats = QuantizeStats(model: description.path, plan: plan, options: options,
                                   totalSeconds: Date().timeIntervalSince(wall), layers: result.stats)
-        stats.scope = scope
-        stats.batchSize = scope == .block ? min(batchSize, nsamples) : nil
         try CheckpointExport.write(format, description: description, model: llama, applied: result, to: output,
                                    overwrite: overwrite, fakeDType: StorageType(rawValue: dtype.uppercased()) ?? .bf16,
-                                   extraFiles: ["quantize-stats.json": try stats.encoded()])
+                                   extraFiles: [QuantizeStats.fileName: try stats.encoded()])
         if evalWindows > 0 {
             let evalTokens = try CalibrationTokens.encode(try Assets.path(.alice29), with: tokenizer)
             let written = try QuantizedCheckpointLoader.open(output)

@@ -6,8 +6,6 @@ import Pipeline
 import Quant
 import Sensitivity
 
-
-
 /// `autoscheme run [MODEL] --avg-bits B -o OUTDIR`: model to quantized, evaluated, reported model.
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -36,7 +34,10 @@ struct RunCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Calibration windows (profile and SignRound).") var nsamples = 32
     @Option(parsing: .unconditional, help: "Tokens per calibration window.") var seqlen = 512
     @Option(help: "Quantizer: signround or rtn.") var method: QuantizeMethod = .signround
-    @Option(parsing: .unconditional, help: "SignRound iterations per layer.") var iters = 200
+    @Option(parsing: .unconditional, help: "SignRound iterations per layer (per block with --scope block).") var iters = 200
+    @Option(help: "SignRound scope: layer (each layer on its output error) or block (all layers of a block on the block output MSE; slower per iteration, see Guides/SignRound.md).")
+    var scope: SignRoundScope = .layer
+    @Option(parsing: .unconditional, help: "Calibration windows per block-wise step (--scope block).") var batchSize = 8
     @Option(help: "Checkpoint layout written to OUTDIR/model: auto_round or fake.") var format: CheckpointFormat = .autoRound
     @Option(parsing: .unconditional, help: "Evaluation windows of --ctx tokens (0: the whole text).") var evalWindows = 16
     @Option(parsing: .unconditional, help: "Evaluation context length in tokens.") var ctx = 512
@@ -50,6 +51,7 @@ struct RunCommand: ParsableCommand {
     func validate() throws {
         guard averageBits.isFinite, averageBits > 0 else { throw ValidationError("--avg-bits must be positive, got \(averageBits)") }
         guard iters >= 0 else { throw ValidationError("--iters must be >= 0, got \(iters)") }
+        guard batchSize >= 1 else { throw ValidationError("--batch-size must be >= 1, got \(batchSize)") }
         guard evalWindows >= 0, ctx >= 2 else {
             throw ValidationError("--eval-windows must be >= 0 and --ctx >= 2, got \(evalWindows) and \(ctx)")
         }
@@ -84,6 +86,8 @@ struct RunCommand: ParsableCommand {
         options.quantize.method = method
         options.quantize.signRound = SignRoundOptions(iterations: iters)
         options.quantize.calibration = CalibrationOptions(sampleCount: nsamples, sequenceLength: seqlen, seed: seed)
+        options.quantize.scope = scope
+        options.quantize.batchSize = min(batchSize, nsamples)
         options.checkpoint = format
         options.evaluationContext = ctx
         options.evaluationWindows = evalWindows == 0 ? nil : evalWindows

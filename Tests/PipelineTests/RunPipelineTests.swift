@@ -1,3 +1,4 @@
+import Export
 import Foundation
 import Model
 import Quant
@@ -66,14 +67,30 @@ final class RunPipelineTests: XCTestCase {
         }
         let plan = try JSONDecoder().decode(QuantizationPlan.self, from: Data(contentsOf: out.appendingPathComponent("plan.json")))
         XCTAssertEqual(plan.layers.count, 210)
+        // SignRound's statistics sit beside the checkpoint: one row per planned layer, the run's settings.
+        let stats = try JSONDecoder().decode(QuantizeStats.self,
+                                             from: Data(contentsOf: out.appendingPathComponent("model/quantize-stats.json")))
+        XCTAssertEqual(stats.layers.count, 210)
+        XCTAssertEqual(stats.plan, "plan.json")
+        XCTAssertEqual(stats.scope, .layer)
+        XCTAssertEqual(stats.samples, 4)
         XCTAssertEqual(plan.achieved.searchedAverage, summary.achievedBits)
         XCTAssertTrue(lines.contains { $0.hasPrefix("[7/7] report done") }, lines.joined(separator: "\n"))
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: root.path).filter { $0.hasPrefix(".") }
         XCTAssertEqual(leftovers, [], "no staging folder is left behind")
 
-        // A new budget reuses the cached profile: no profiler stage output, same scores.
+        // A new budget reuses the cached profile: no profiler stage output, same scores. This one
+        // tunes block-wise.
         let second = root.appendingPathComponent("out2")
-        let again = try RunPipeline(options: try smallOptions(model: model, bits: 4.25, output: second), cache: cache) { _ in }.run()
+        var blockWise = try smallOptions(model: model, bits: 4.25, output: second)
+        blockWise.quantize.scope = .block
+        blockWise.quantize.batchSize = 2
+        let again = try RunPipeline(options: blockWise, cache: cache) { _ in }.run()
+        let blockStats = try JSONDecoder().decode(QuantizeStats.self,
+                                                  from: Data(contentsOf: second.appendingPathComponent("model/quantize-stats.json")))
+        XCTAssertEqual(blockStats.scope, .block)
+        XCTAssertEqual(blockStats.batchSize, 2)
+        XCTAssertTrue(blockStats.quantizedInput)
         XCTAssertTrue(again.profileReused)
         XCTAssertLessThanOrEqual(again.achievedBits, 4.25)
         XCTAssertLessThan(again.predictedLoss, summary.predictedLoss)

@@ -88,10 +88,14 @@ final class SignRoundGroupProductsTests: XCTestCase {
     }
 
     func testAutomaticChoice() throws {
-        let w = Matrix(rows: 8, cols: 64)
-        XCTAssertTrue(SignRoundGroupProducts.pays(for: try XCTUnwrap(SignRoundLayout(format: .mxfp4, weights: w))))
+        let w = Matrix(rows: 8, cols: 128)
+        let g64 = try XCTUnwrap(SignRoundLayout(format: try QuantFormat(parsing: "int4/g64"), weights: w))
+        XCTAssertTrue(SignRoundGroupProducts.pays(for: g64))
+        XCTAssertFalse(SignRoundGroupProducts.pays(for: try XCTUnwrap(SignRoundLayout(format: try QuantFormat(parsing: "int4/g32"), weights: w))))
+        XCTAssertFalse(SignRoundGroupProducts.pays(for: try XCTUnwrap(SignRoundLayout(format: .mxfp4, weights: w))))
         XCTAssertFalse(SignRoundGroupProducts.pays(for: try XCTUnwrap(SignRoundLayout(format: .nvfp4, weights: w))))
-        XCTAssertFalse(SignRoundGroupProducts.pays(for: try XCTUnwrap(SignRoundLayout(format: .mxfp4, weights: w)),
-                                                   memoryLimit: 8 * 2 * 64 * 4 - 1))
+        // 8 rows x 2 groups x 128 columns of Floats.
+        XCTAssertTrue(SignRoundGroupProducts.pays(for: g64, memoryLimit: 8 * 2 * 128 * 4))
+        XCTAssertFalse(SignRoundGroupProducts.pays(for: g64, memoryLimit: 8 * 2 * 128 * 4 - 1))
     }
 }
