@@ -8,10 +8,10 @@ extension BenchTableResult {
         var lines = [
             "# Benchmark: searched plan vs baselines",
             "",
-            "Model `\(model)`; profile `\(profile)` (estimator `\(estimator)`).",
+            "Model `\(fileName(model))`; profile `\(fileName(profile))` (estimator `\(estimator)`).",
             evaluationTokens == 0 ? "Plans only: nothing quantized or evaluated." :
             String(format: "Evaluation: %@, %d windows x %d tokens of %d; original PPL %.3f. SignRound: %d iterations, %d calibration windows.",
-                   (evaluationText as NSString).lastPathComponent, windows, ctx, evaluationTokens, originalPPL,
+                   fileName(evaluationText), windows, ctx, evaluationTokens, originalPPL,
                    iterations, calibrationWindows),
             String(format: "Setup (model, texts, profile, all plans): %.1f s.", setupSeconds),
             "",
@@ -30,6 +30,10 @@ extension BenchTableResult {
         if !verdicts.isEmpty { lines += ["", "Searched + SignRound against the baselines (lower KL and lower PPL wins):"] + verdicts }
         return lines.joined(separator: "\n") + "\n"
     }
+
+    /// The last component of `path` (a file or folder name): the markdown names its inputs without the
+    /// absolute paths of the machine that ran the benchmark.
+    private func fileName(_ path: String) -> String { (path as NSString).lastPathComponent }
 
     /// One line per budget and baseline present: "- 3 bits vs uniform+signround: beats (KL 0.41 vs 0.52, PPL ...)".
     func comparisons() -> [String] {

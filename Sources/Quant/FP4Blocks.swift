@@ -85,3 +85,26 @@ struct FP4Blocks {
         }
     }
 }
+
+extension FP4Blocks {
+    /// The bit cost of an E2M1 tensor with one 8-bit scale per block of `blockSize` inputs of a row
+    /// (E8M0 for MXFP4, E4M3 for NVFP4): `.storage` counts rows * ceil(cols / blockSize) blocks of
+    /// `blockSize` 4-bit codes each (a short block's padding codes are stored) plus `tensorScaleBits`;
+    /// `.autoround` counts 4 bits per weight and 8 per block, no per-tensor scale.
+    static func bitCost(blockSize: Int, shape: TensorShape, convention: CostConvention, tensorScaleBits: Int) -> BitCost {
+        let nb = shape.rows * ceilDiv(shape.cols, blockSize)
+        switch convention {
+        case .storage:
+            return BitCost(weights: shape.count, codeBits: nb * blockSize * 4, scaleBits: nb * 8, globalBits: tensorScaleBits)
+        case .autoround:
+            return BitCost(weights: shape.count, codeBits: shape.count * 4, scaleBits: nb * 8)
+        }
+    }
+
+    /// Checks SignRound adjustments for `w`: one offset V per weight, one max clip alpha per block of
+    /// `blockSize` inputs of a row, no min clip.
+    static func validate(_ adjustments: RoundingAdjustments?, weights w: Matrix, name: String, blockSize: Int) throws {
+        try adjustments?.validate(tensor: name, weights: w.count, groups: w.rows * ceilDiv(w.cols, blockSize),
+                                  allowsMinClip: false)
+    }
+}

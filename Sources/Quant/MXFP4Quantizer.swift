@@ -28,7 +28,7 @@ public struct MXFP4Quantizer: WeightQuantizer {
     public func quantize(weights w: Matrix, name: String, adjustments: RoundingAdjustments?) throws -> QuantizedTensor {
         try WeightCheck.requireFinite(w, name: name)
         let nb = ceilDiv(w.cols, Self.blockSize)
-        try adjustments?.validate(tensor: name, weights: w.count, groups: w.rows * nb, allowsMinClip: false)
+        try FP4Blocks.validate(adjustments, weights: w, name: name, blockSize: Self.blockSize)
         let (codes, scales) = blocks.quantize(w, offsets: adjustments?.offsets, maxClip: adjustments?.maxClip)
         return QuantizedTensor(format: format, name: name, rows: w.rows, cols: w.cols, codes: .bytes(codes),
                                scales: scales, scaleRows: w.rows, scaleCols: nb)
@@ -44,8 +44,7 @@ public struct MXFP4Quantizer: WeightQuantizer {
     }
 
     public func fakeQuantize(_ w: Matrix, name: String, adjustments: RoundingAdjustments?) throws -> Matrix {
-        try adjustments?.validate(tensor: name, weights: w.count,
-                                  groups: w.rows * ceilDiv(w.cols, Self.blockSize), allowsMinClip: false)
+        try FP4Blocks.validate(adjustments, weights: w, name: name, blockSize: Self.blockSize)
         guard let out = blocks.fakeQuantize(w, offsets: adjustments?.offsets, maxClip: adjustments?.maxClip) else {
             throw WeightCheck.nonFiniteError(w, name: name)
         }
@@ -53,13 +52,7 @@ public struct MXFP4Quantizer: WeightQuantizer {
     }
 
     public func bitCost(shape: TensorShape, convention: CostConvention) -> BitCost {
-        let nb = shape.rows * ceilDiv(shape.cols, Self.blockSize)
-        switch convention {
-        case .storage:
-            return BitCost(weights: shape.count, codeBits: nb * Self.blockSize * 4, scaleBits: nb * 8)
-        case .autoround:
-            return BitCost(weights: shape.count, codeBits: shape.count * 4, scaleBits: nb * 8)
-        }
+        FP4Blocks.bitCost(blockSize: Self.blockSize, shape: shape, convention: convention, tensorScaleBits: 0)
     }
 
     static let traits = FormatTraits(

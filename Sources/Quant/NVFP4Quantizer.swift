@@ -39,7 +39,7 @@ public struct NVFP4Quantizer: WeightQuantizer {
     public func quantize(weights w: Matrix, name: String, adjustments: RoundingAdjustments?) throws -> QuantizedTensor {
         try WeightCheck.requireFinite(w, name: name)
         let nb = ceilDiv(w.cols, Self.blockSize)
-        try adjustments?.validate(tensor: name, weights: w.count, groups: w.rows * nb, allowsMinClip: false)
+        try FP4Blocks.validate(adjustments, weights: w, name: name, blockSize: Self.blockSize)
         let global = Self.globalScale(amax: Self.amax(w))
         let (codes, scales) = blocks(global: global).quantize(w, offsets: adjustments?.offsets, maxClip: adjustments?.maxClip)
         return QuantizedTensor(format: format, name: name, rows: w.rows, cols: w.cols, codes: .bytes(codes),
@@ -56,8 +56,7 @@ public struct NVFP4Quantizer: WeightQuantizer {
     }
 
     public func fakeQuantize(_ w: Matrix, name: String, adjustments: RoundingAdjustments?) throws -> Matrix {
-        try adjustments?.validate(tensor: name, weights: w.count,
-                                  groups: w.rows * ceilDiv(w.cols, Self.blockSize), allowsMinClip: false)
+        try FP4Blocks.validate(adjustments, weights: w, name: name, blockSize: Self.blockSize)
         guard let amax = finiteAbsMax(w),
               let out = blocks(global: Self.globalScale(amax: amax))
                   .fakeQuantize(w, offsets: adjustments?.offsets, maxClip: adjustments?.maxClip) else {
@@ -67,13 +66,7 @@ public struct NVFP4Quantizer: WeightQuantizer {
     }
 
     public func bitCost(shape: TensorShape, convention: CostConvention) -> BitCost {
-        let nb = shape.rows * ceilDiv(shape.cols, Self.blockSize)
-        switch convention {
-        case .storage:
-            return BitCost(weights: shape.count, codeBits: nb * Self.blockSize * 4, scaleBits: nb * 8, globalBits: 32)
-        case .autoround:
-            return BitCost(weights: shape.count, codeBits: shape.count * 4, scaleBits: nb * 8)
-        }
+        FP4Blocks.bitCost(blockSize: Self.blockSize, shape: shape, convention: convention, tensorScaleBits: 32)
     }
 
     static let traits = FormatTraits(

@@ -153,25 +153,13 @@ public enum BaselinePlans {
             return LayerDecision(name: layer.name, format: format, bits: candidate.bits[problem.counting],
                                  parameters: layer.parameters, score: candidate.score, reason: .rule(name: name))
         }
-        let searchedBits = layers.reduce(0) { $0 + $1.bits }
-        let modelParameters = problem.searchedParameters + problem.fixedParameters
-        let achieved = AchievedBits(
-            searchedBits: searchedBits, searchedParameters: problem.searchedParameters,
-            searchedAverage: Double(searchedBits) / Double(problem.searchedParameters),
-            modelBits: searchedBits + problem.fixedBits, modelParameters: modelParameters,
-            modelAverage: Double(searchedBits + problem.fixedBits) / Double(modelParameters))
         let loss = layers.reduce(0) { $0 + $1.score }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let statistics = SolverStatistics(choices: tried, nonDominated: feasible, afterFixing: feasible,
                                           groupsSentToMIP: 0, prover: "rule")
         let report = SolverReport(status: .rule, objective: loss, bound: 0, lpBound: 0, gap: loss > 0 ? 1 : 0,
                                   seconds: seconds, statistics: statistics)
-        return QuantizationPlan(
-            schema: QuantizationPlan.currentSchema,
-            source: PlanSource(modelPath: profile.model.path, fingerprint: profile.model.fingerprint,
-                               estimator: profile.estimator),
-            budget: PlanBudget(averageBits: target, counting: problem.counting, scope: problem.scope, capacityBits: capacity),
-            achieved: achieved, predictedLoss: loss, solver: report, layers: layers)
+        return problem.plan(layers: layers, averageBits: target, capacity: capacity, solver: report)
     }
 }
 

@@ -65,24 +65,9 @@ public enum PlanSearch {
                                              parameters: layer.parameters, score: candidate.score, reason: reason)
             }
         }
-        let layers = decisions.compactMap { $0 }
-        let searchedBits = layers.reduce(0) { $0 + $1.bits }
-        let modelBits = searchedBits + problem.fixedBits
-        let modelParameters = problem.searchedParameters + problem.fixedParameters
-        let achieved = AchievedBits(
-            searchedBits: searchedBits, searchedParameters: problem.searchedParameters,
-            searchedAverage: Double(searchedBits) / Double(problem.searchedParameters),
-            modelBits: modelBits, modelParameters: modelParameters,
-            modelAverage: Double(modelBits) / Double(modelParameters))
         let report = SolverReport(status: solution.status, objective: solution.objective, bound: solution.bound,
                                   lpBound: solution.lpBound, gap: solution.gap, seconds: solution.seconds,
                                   statistics: solution.statistics)
-        return QuantizationPlan(
-            schema: QuantizationPlan.currentSchema,
-            source: PlanSource(modelPath: profile.model.path, fingerprint: profile.model.fingerprint,
-                               estimator: profile.estimator),
-            budget: PlanBudget(averageBits: target, counting: problem.counting, scope: problem.scope,
-                               capacityBits: capacity),
-            achieved: achieved, predictedLoss: layers.reduce(0) { $0 + $1.score }, solver: report, layers: layers)
+        return problem.plan(layers: decisions.compactMap { $0 }, averageBits: target, capacity: capacity, solver: report)
     }
 }

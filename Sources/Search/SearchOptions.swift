@@ -24,11 +24,8 @@ public struct PinRule: Sendable, Equatable, CustomStringConvertible {
 
     /// Parses `REGEX=FORMAT` (split at the last `=`).
     public init(parsing text: String) throws {
-        guard let split = text.lastIndex(of: "="), split != text.startIndex,
-              text.index(after: split) != text.endIndex else {
-            throw SearchError.badRule(text: text, expected: "REGEX=FORMAT")
-        }
-        self.init(pattern: String(text[..<split]), format: FormatName(String(text[text.index(after: split)...])))
+        let (pattern, value) = try splitRule(text, expected: "REGEX=FORMAT")
+        self.init(pattern: pattern, format: FormatName(String(value)))
     }
 
     public var description: String { "\(pattern)=\(format)" }
@@ -46,15 +43,20 @@ public struct AllowRule: Sendable, Equatable, CustomStringConvertible {
 
     /// Parses `REGEX=FMT,FMT,...` (split at the last `=`).
     public init(parsing text: String) throws {
-        guard let split = text.lastIndex(of: "="), split != text.startIndex,
-              text.index(after: split) != text.endIndex else {
-            throw SearchError.badRule(text: text, expected: "REGEX=FMT,FMT,...")
-        }
-        let list = text[text.index(after: split)...].split(separator: ",").map { FormatName(String($0)) }
-        self.init(pattern: String(text[..<split]), formats: list)
+        let (pattern, value) = try splitRule(text, expected: "REGEX=FMT,FMT,...")
+        self.init(pattern: pattern, formats: value.split(separator: ",").map { FormatName(String($0)) })
     }
 
     public var description: String { "\(pattern)=\(formats.map(\.rawValue).joined(separator: ","))" }
+}
+
+/// Splits a `REGEX=VALUE` rule at its last `=` (so the regular expression may contain `=`).
+/// - Throws: `SearchError.badRule` naming `expected` when either side is empty or there is no `=`.
+private func splitRule(_ text: String, expected: String) throws -> (pattern: String, value: Substring) {
+    guard let split = text.lastIndex(of: "="), split != text.startIndex, text.index(after: split) != text.endIndex else {
+        throw SearchError.badRule(text: text, expected: expected)
+    }
+    return (String(text[..<split]), text[text.index(after: split)...])
 }
 
 /// Which parameters the average-bit budget is measured over.

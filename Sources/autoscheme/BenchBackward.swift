@@ -30,15 +30,15 @@ struct BenchBackwardCommand: ParsableCommand {
             let d = try ModelLoader.open(try ModelLoader.resolve(model))
             let resident = try LlamaModel(config: d.config, source: d.tensors, ropeLayout: d.ropeLayout).resident()
             var rng = SplitMix64(seed: 1)
-            let batch = (0..<windows).map { _ in (0..<ctx).map { _ in Int(rng.next() % UInt64(d.config.vocabSize)) } }
+            let batch = (0..<windows).map { _ in BenchMeasure.randomTokens(ctx, vocabulary: d.config.vocabSize, rng: &rng) }
             _ = try ModelGradients.compute(model: resident, windows: [Array(batch[0].prefix(min(ctx, 64)))],
                                            wanting: [.weight]) { _, _ in }
-            let forward = try measure { _ = try resident.logits(sequences: batch) }
+            let forward = try BenchMeasure.time { _ = try resident.logits(sequences: batch) }
             var loss = 0.0
-            let withWeights = try measure {
+            let withWeights = try BenchMeasure.time {
                 loss = try ModelGradients.compute(model: resident, windows: batch, wanting: [.weight]) { _, _ in }.loss
             }
-            let withoutWeights = try measure {
+            let withoutWeights = try BenchMeasure.time {
                 _ = try ModelGradients.compute(model: resident, windows: batch, wanting: []) { _, _ in }
             }
             let tokens = Double(windows * ctx)
@@ -46,8 +46,8 @@ struct BenchBackwardCommand: ParsableCommand {
             print(String(format: "loss on random tokens: %.4f nats", loss))
             print("| measurement                     | wall         | CPU          | goal     |")
             print("|---------------------------------|--------------|--------------|----------|")
-            func rate(_ t: Timing) -> [String] { [String(format: "%.0f", tokens / t.wall), String(format: "%.0f", tokens / t.cpu)] }
-            func ratio(_ t: Timing) -> [String] {
+            func rate(_ t: BenchMeasure.Timing) -> [String] { [String(format: "%.0f", tokens / t.wall), String(format: "%.0f", tokens / t.cpu)] }
+            func ratio(_ t: BenchMeasure.Timing) -> [String] {
                 [String(format: "%.2f", (t.wall - forward.wall) / forward.wall), String(format: "%.2f", (t.cpu - forward.cpu) / forward.cpu)]
             }
             print(row("forward tokens/s", rate(forward), "-"))
@@ -55,39 +55,13 @@ struct BenchBackwardCommand: ParsableCommand {
             print(row("backward / forward time (dW)", ratio(withWeights), "<= 2.5"))
             print(row("forward+backward tokens/s (dX)", rate(withoutWeights), "-"))
             print(row("backward / forward time (dX)", ratio(withoutWeights), "<= 2.5"))
-            print(row("peak RSS", [String(format: "%.2f GB", peakRSSGigabytes()), ""], "-"))
+            print(row("peak RSS", [String(format: "%.2f GB", BenchMeasure.peakRSSGigabytes()), ""], "-"))
         } catch let error as ValidationError {
             throw error
         } catch { printError(error); throw ExitCode.failure }
     }
 
-    /// Wall-clock and CPU (user + system, all threads) seconds of one run.
-    private struct Timing { var wall: Double; var cpu: Double }
-
-    /// Times `body`. CPU time is the steadier figure on a shared machine.
-    private func measure(_ body: () throws -> Void) rethrows -> Timing {
-        let c0 = cpuSeconds()
-        let t0 = DispatchTime.now().uptimeNanoseconds
-        try body()
-        return Timing(wall: Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9, cpu: cpuSeconds() - c0)
-    }
-
-    private func cpuSeconds() -> Double {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
-            + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e-6
-    }
-
-    private func peakRSSGigabytes() -> Double {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return Double(usage.ru_maxrss) * 1024 / 1e9
-    }
-
     private func row(_ name: String, _ values: [String], _ goal: String) -> String {
-        "| " + name.padding(toLength: 31, withPad: " ", startingAt: 0) + " | "
-            + values.map { $0.padding(toLength: 12, withPad: " ", startingAt: 0) }.joined(separator: " | ") + " | "
-            + goal.padding(toLength: 8, withPad: " ", startingAt: 0) + " |"
+        BenchMeasure.row([name] + values + [goal], widths: [31] + values.map { _ in 12 } + [8])
     }
 }

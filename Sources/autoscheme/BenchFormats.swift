@@ -1,5 +1,4 @@
 import ArgumentParser
-import Dispatch
 import Foundation
 import Model
 import Quant
@@ -44,10 +43,9 @@ struct BenchFormats: ParsableCommand {
             let q = format.quantizer
             var best = Double.infinity, bestCPU = Double.infinity
             for _ in 0..<repeats {
-                let start = DispatchTime.now().uptimeNanoseconds, cpuStart = cpuSeconds()
-                _ = try q.fakeQuantize(w, name: "bench")
-                best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
-                bestCPU = min(bestCPU, cpuSeconds() - cpuStart)
+                let t = try BenchMeasure.time { _ = try q.fakeQuantize(w, name: "bench") }
+                best = min(best, t.wall * 1e3)
+                bestCPU = min(bestCPU, t.cpu)
             }
             let bpw = format.bitCost(shape: w.shape, convention: .storage).bitsPerWeight
             print("| \(format.name) | \(fmt(bpw, 4)) | \(fmt(best, 1)) | \(fmt(Double(w.count) / best / 1e3, 0))"
@@ -67,10 +65,10 @@ struct BenchFormats: ParsableCommand {
             norm += w.squaredNorm
             weights += w.count
             for (k, format) in chosen.enumerated() {
-                let start = DispatchTime.now().uptimeNanoseconds, cpuStart = cpuSeconds()
-                let out = try format.quantizer.fakeQuantize(w, name: layer.weightName)
-                wall[k] += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
-                cpu[k] += cpuSeconds() - cpuStart
+                var out = w
+                let t = try BenchMeasure.time { out = try format.quantizer.fakeQuantize(w, name: layer.weightName) }
+                wall[k] += t.wall * 1e3
+                cpu[k] += t.cpu
                 error[k] += zip(w.data, out.data).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }
             }
         }
@@ -89,13 +87,6 @@ struct BenchFormats: ParsableCommand {
     }
 
     private var cores: Int { ProcessInfo.processInfo.activeProcessorCount }
-
-    /// CPU time of this process (all threads), in seconds.
-    private func cpuSeconds() -> Double {
-        var t = timespec()
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
-        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
-    }
 
     private func fmt(_ x: Double, _ digits: Int) -> String {
         var s = String(Int((x * pow10(digits)).rounded()))

@@ -34,16 +34,15 @@ struct BenchForwardCommand: ParsableCommand {
             let captureRow = try calibrationSamples > 0 ? timeCapture(llama) : nil
             let resident = try llama.resident()
             var rng = SplitMix64(seed: 1)
-            let tokens = (0..<((windows + 1) * ctx)).map { _ in Int(rng.next() % UInt64(d.config.vocabSize)) }
+            let tokens = BenchMeasure.randomTokens((windows + 1) * ctx, vocabulary: d.config.vocabSize, rng: &rng)
             _ = try resident.logits(sequences: [Array(tokens[0..<ctx])])
-            let cpu0 = cpuSeconds()
-            let t0 = DispatchTime.now().uptimeNanoseconds
-            for w in 1...max(1, windows) {
-                _ = try resident.logits(sequences: [Array(tokens[(w * ctx)..<((w + 1) * ctx)])])
+            let timing = try BenchMeasure.time {
+                for w in 1...max(1, windows) {
+                    _ = try resident.logits(sequences: [Array(tokens[(w * ctx)..<((w + 1) * ctx)])])
+                }
             }
-            let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
-            let rate = Double(max(1, windows) * ctx) / seconds
-            let cpuRate = Double(max(1, windows) * ctx) / (cpuSeconds() - cpu0)
+            let rate = Double(max(1, windows) * ctx) / timing.wall
+            let cpuRate = Double(max(1, windows) * ctx) / timing.cpu
             let limit = gflops * 1e9 / (2 * Double(d.parameterCount))
             print("model: \(d.path)  (\(grouped(d.parameterCount)) parameters, ctx \(ctx), \(BLAS.threads) BLAS threads)")
             print("| measurement                  | value        | goal             |")
@@ -63,7 +62,7 @@ struct BenchForwardCommand: ParsableCommand {
     /// Runs the capture over `calibrationSamples` random windows (before any resident weights exist).
     private func timeCapture(_ llama: LlamaModel) throws -> (seconds: Double, peakGB: Double) {
         var rng = SplitMix64(seed: 2)
-        let text = (0..<(ctx * 4)).map { _ in Int(rng.next() % UInt64(llama.config.vocabSize)) }
+        let text = BenchMeasure.randomTokens(ctx * 4, vocabulary: llama.config.vocabSize, rng: &rng)
         let options = CalibrationOptions(sampleCount: calibrationSamples, sequenceLength: ctx, seed: 3)
         let t0 = DispatchTime.now().uptimeNanoseconds
         let capture = try CalibrationCapture(model: llama, tokens: text, options: options)
@@ -72,22 +71,10 @@ struct BenchForwardCommand: ParsableCommand {
         }
         FileHandle.standardError.write(Data("\n".utf8))
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return (seconds, Double(usage.ru_maxrss) * 1024 / 1e9)
-    }
-
-    /// User + system CPU time of this process, in seconds.
-    private func cpuSeconds() -> Double {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
-            + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e-6
+        return (seconds, BenchMeasure.peakRSSGigabytes())
     }
 
     private func row(_ name: String, _ value: String, _ goal: String) -> String {
-        "| " + name.padding(toLength: 28, withPad: " ", startingAt: 0) + " | "
-            + value.padding(toLength: 12, withPad: " ", startingAt: 0) + " | "
-            + goal.padding(toLength: 16, withPad: " ", startingAt: 0) + " |"
+        BenchMeasure.row([name, value, goal], widths: [28, 12, 16])
     }
 }

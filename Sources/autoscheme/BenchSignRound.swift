@@ -45,7 +45,7 @@ struct BenchSignRound: ParsableCommand {
         var formats: [LayerID: QuantFormat] = [:]
         for b in 0..<count { for k in LinearKind.allCases { formats[LayerID(block: b, kind: k)] = chosen } }
         var rng = SplitMix64(seed: 1)
-        let windows = (0..<nsamples).map { _ in (0..<seqlen).map { _ in Int(rng.next() % UInt64(llama.config.vocabSize)) } }
+        let windows = (0..<nsamples).map { _ in BenchMeasure.randomTokens(seqlen, vocabulary: llama.config.vocabSize, rng: &rng) }
         var options = QuantizeOptions()
         options.signRound.iterations = iters
         options.quantizedInput = quantizedInput

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import TensorCore
+import TestSupport
 @testable import Export
 @testable import Model
 @testable import Quant
@@ -10,30 +11,11 @@ import TensorCore
 /// A small random Llama model (2 blocks, hidden 128, 2 query heads and 1 key/value head of 64,
 /// FFN 256, vocabulary 96), seeded, and helpers to quantize it and compare logits.
 enum ExportFixtures {
-    static let config = ModelConfig(modelType: "llama", hiddenSize: 128, numHiddenLayers: 2, numAttentionHeads: 2,
-                                    numKeyValueHeads: 1, headDim: 64, intermediateSize: 256, ropeTheta: 10_000,
-                                    rmsNormEps: 1e-5, tieWordEmbeddings: false, vocabSize: 96, maxPositionEmbeddings: 128)
+    static let config = TinyLlama.config(hidden: 128, layers: 2, heads: 2, kvHeads: 1, headDim: 64, ffn: 256,
+                                         vocab: 96, maxPositions: 128)
 
     static func tensors(seed: UInt64 = 7) -> InMemoryTensors {
-        var rng = SplitMix64(seed: seed)
-        func randoms(_ n: Int, scale: Float, offset: Float = 0) -> [Float] {
-            (0..<n).map { _ in offset + scale * rng.nextGaussian() }
-        }
-        let c = config, h = c.hiddenSize
-        var t = InMemoryTensors()
-        t.set("model.embed_tokens.weight", shape: [c.vocabSize, h], randoms(c.vocabSize * h, scale: 1))
-        for b in 0..<c.numHiddenLayers {
-            let p = "model.layers.\(b)."
-            t.set(p + "input_layernorm.weight", shape: [h], randoms(h, scale: 0.1, offset: 1))
-            t.set(p + "post_attention_layernorm.weight", shape: [h], randoms(h, scale: 0.1, offset: 1))
-            for kind in LinearKind.allCases {
-                let s = c.linearShape(of: kind)
-                t.set(p + kind.modulePath + ".weight", shape: s, randoms(s[0] * s[1], scale: 1.5 / Float(s[1]).squareRoot()))
-            }
-        }
-        t.set("model.norm.weight", shape: [h], randoms(h, scale: 0.1, offset: 1))
-        t.set("lm_head.weight", shape: [c.vocabSize, h], randoms(c.vocabSize * h, scale: 0.5))
-        return t
+        TinyLlama.tensors(config, seed: seed)
     }
 
     static func model(layout: RopeLayout, kind: ModelSourceKind = .huggingFace) throws -> ModelDescription {

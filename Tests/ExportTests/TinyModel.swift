@@ -1,34 +1,15 @@
 import Foundation
 import TensorCore
+import TestSupport
 @testable import Model
 
 /// Small random Llama models in memory (seeded), in Hugging Face layout.
 enum TinyModel {
-    static let config = ModelConfig(modelType: "llama", hiddenSize: 64, numHiddenLayers: 2, numAttentionHeads: 4,
-                                    numKeyValueHeads: 2, intermediateSize: 128, ropeTheta: 10_000, rmsNormEps: 1e-5,
-                                    tieWordEmbeddings: false, vocabSize: 50, maxPositionEmbeddings: 64)
+    static let config = TinyLlama.config(hidden: 64, layers: 2, heads: 4, kvHeads: 2, ffn: 128, vocab: 50)
 
-    /// Random weights; linear weights N(0, 1.5^2 / in).
+    /// Random weights (`TinyLlama.tensors`); linear weights N(0, 1.5^2 / in).
     static func tensors(seed: UInt64 = 1) -> InMemoryTensors {
-        let c = config
-        var rng = SplitMix64(seed: seed)
-        func randoms(_ n: Int, _ scale: Float, _ offset: Float = 0) -> [Float] {
-            (0..<n).map { _ in offset + scale * rng.nextGaussian() }
-        }
-        var t = InMemoryTensors()
-        t.set("model.embed_tokens.weight", shape: [c.vocabSize, c.hiddenSize], randoms(c.vocabSize * c.hiddenSize, 1))
-        for b in 0..<c.numHiddenLayers {
-            let p = "model.layers.\(b)."
-            t.set(p + "input_layernorm.weight", shape: [c.hiddenSize], randoms(c.hiddenSize, 0.1, 1))
-            t.set(p + "post_attention_layernorm.weight", shape: [c.hiddenSize], randoms(c.hiddenSize, 0.1, 1))
-            for kind in LinearKind.allCases {
-                let s = c.linearShape(of: kind)
-                t.set(p + kind.modulePath + ".weight", shape: s, randoms(s[0] * s[1], 1.5 / Float(s[1]).squareRoot()))
-            }
-        }
-        t.set("model.norm.weight", shape: [c.hiddenSize], randoms(c.hiddenSize, 0.1, 1))
-        t.set("lm_head.weight", shape: [c.vocabSize, c.hiddenSize], randoms(c.vocabSize * c.hiddenSize, 0.5))
-        return t
+        TinyLlama.tensors(config, seed: seed)
     }
 
     /// The same tensors with Q/K rows in GGUF's adjacent-pair layout (llama.cpp's permute:
@@ -59,8 +40,7 @@ enum TinyModel {
     }
 
     static func tokens(_ n: Int, seed: UInt64) -> [Int] {
-        var rng = SplitMix64(seed: seed)
-        return (0..<n).map { _ in Int(rng.next() % UInt64(config.vocabSize)) }
+        TinyLlama.tokens(n, vocab: config.vocabSize, seed: seed)
     }
 
     static func temporaryFolder(_ name: String) -> String {

@@ -1,5 +1,6 @@
 import XCTest
 import TensorCore
+import TestSupport
 @testable import Model
 
 final class CalibrationTests: XCTestCase {

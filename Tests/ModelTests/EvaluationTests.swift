@@ -1,5 +1,6 @@
 import XCTest
 import TensorCore
+import TestSupport
 @testable import Model
 
 final class EvaluationTests: XCTestCase {
@@ -14,7 +15,7 @@ final class EvaluationTests: XCTestCase {
         var nll = 0.0
         for w in 0..<2 {
             let window = Array(text[(w * 8)..<(w * 8 + 8)])
-            let logits = try ReferenceLlama.logits(config, t, tokens: window)
+            let logits = try ReferenceLoss.logits(config, t, tokens: window)
             for i in 0..<7 {
                 let lz = log(logits[i].map { exp($0) }.reduce(0, +))
                 nll += lz - logits[i][window[i + 1]]

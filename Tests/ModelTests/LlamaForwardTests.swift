@@ -1,5 +1,6 @@
 import XCTest
 import TensorCore
+import TestSupport
 @testable import Model
 
 final class LlamaForwardTests: XCTestCase {
@@ -14,7 +15,7 @@ final class LlamaForwardTests: XCTestCase {
         let tokens = TinyLlama.tokens(length, vocab: c.vocabSize, seed: 3)
         let model = try LlamaModel(config: c, source: t, ropeLayout: .rotateHalf)
         let got = try model.logits(sequences: [tokens]).data
-        let want = try ReferenceLlama.logits(c, t, tokens: tokens).flatMap { $0.map(Float.init) }
+        let want = try ReferenceLoss.logits(c, t, tokens: tokens).flatMap { $0.map(Float.init) }
         // The logits have magnitude ~1-10; Float32 BLAS vs Double scalar agree far below 1e-3.
         XCTAssertGreaterThan(want.map(abs).max()!, 0.5, file: file, line: line)
         assertClose(got, want, 2e-4, file: file, line: line)
@@ -153,7 +154,7 @@ final class LlamaForwardTests: XCTestCase {
         XCTAssertEqual(out.count, 4)
         var seq = prompt
         for tok in out {
-            let logits = try ReferenceLlama.logits(c, TinyLlama.tensors(c, seed: 13), tokens: seq).last!
+            let logits = try ReferenceLoss.logits(c, TinyLlama.tensors(c, seed: 13), tokens: seq).last!
             XCTAssertEqual(tok, logits.indices.max { logits[$0] < logits[$1] }!)
             seq.append(tok)
         }

@@ -1,5 +1,6 @@
 import XCTest
 import TensorCore
+import TestSupport
 @testable import Model
 
 /// What the reverse pass delivers: the loss equals the forward pass's mean NLL, dW = dY^T X, batches

@@ -1,5 +1,6 @@
 import XCTest
 import TensorCore
+import TestSupport
 @testable import Model
 
 /// The reverse pass against central differences of a Double reference loss (`ReferenceLoss`) on

@@ -54,6 +54,12 @@ enum ReferenceLoss {
         return y
     }
 
+    /// Logits of every position of `tokens` for the weights `t` (the reference the BLAS forward pass must match).
+    static func logits(_ c: ModelConfig, _ t: InMemoryTensors, tokens: [Int],
+                       layout: RopeLayout = .rotateHalf) throws -> [[Double]] {
+        logits(c, try parameters(t), tokens: tokens, layout: layout)
+    }
+
     static func logits(_ c: ModelConfig, _ p: Parameters, tokens: [Int], layout: RopeLayout) -> [[Double]] {
         let h = c.hiddenSize, eps = c.rmsNormEps
         let emb = p["model.embed_tokens.weight"]!

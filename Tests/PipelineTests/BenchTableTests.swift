@@ -46,7 +46,8 @@ final class BenchTableTests: XCTestCase {
                           top1Agree: 0.5, planSeconds: 0, quantizeSeconds: 0, evaluateSeconds: 0)
         }
         let result = BenchTableResult(
-            model: "m", profile: "p", estimator: "e", evaluationText: "/x/alice29.txt", evaluationTokens: 1000, ctx: 512,
+            model: "/root/.cache/autoscheme/m.gguf", profile: "/work/main/reports/profile.json", estimator: "e",
+            evaluationText: "/x/alice29.txt", evaluationTokens: 1000, ctx: 512,
             windows: 1, iterations: 5, calibrationWindows: 32, originalPPL: 20, setupSeconds: 1,
             rows: [row(.searchedSignRound, ppl: 30, kl: 0.5), row(.uniformSignRound, ppl: 40, kl: 0.9),
                    row(.heuristicSignRound, ppl: 29, kl: 0.6)],
@@ -57,6 +58,8 @@ final class BenchTableTests: XCTestCase {
         ])
         let markdown = result.markdown()
         XCTAssertTrue(markdown.contains("| 3 | searched+signround | p | 3.0000 | 1 | 30.000 | 0.5000 | 50.0% | 0.000 | 0.0 | 0.0 |"), markdown)
+        XCTAssertTrue(markdown.contains("Model `m.gguf`; profile `profile.json` (estimator `e`)."), markdown)
+        XCTAssertFalse(markdown.contains("/root") || markdown.contains("/work"), markdown)
         XCTAssertTrue(markdown.contains("alice29.txt, 1 windows x 512 tokens of 1000; original PPL 20.000"), markdown)
     }
 }
