@@ -3,8 +3,9 @@ import Foundation
 extension CLI {
     /// A plan file's JSON for SmolLM2-135M (30 blocks x 7 linear layers with their real parameter counts):
     /// layer i (block-major, kinds q k v o gate up down) takes `formats[i % formats.count]`; `firstName`
-    /// replaces the first layer's name (to name a tensor the model lacks).
-    static func smolLMPlanJSON(model: String, formats: [String], firstName: String? = nil) -> String {
+    /// replaces the first layer's name (to name a tensor the model lacks), `firstParameters` its
+    /// parameter count (to describe another model's layer).
+    static func smolLMPlanJSON(model: String, formats: [String], firstName: String? = nil, firstParameters: Int? = nil) -> String {
         let kinds = [("self_attn.q_proj", 576 * 576), ("self_attn.k_proj", 192 * 576), ("self_attn.v_proj", 192 * 576),
                      ("self_attn.o_proj", 576 * 576), ("mlp.gate_proj", 1536 * 576), ("mlp.up_proj", 1536 * 576),
                      ("mlp.down_proj", 576 * 1536)]
@@ -13,7 +14,8 @@ extension CLI {
             for (k, (path, params)) in kinds.enumerated() {
                 let i = b * 7 + k
                 let name = i == 0 ? (firstName ?? "model.layers.0.\(path).weight") : "model.layers.\(b).\(path).weight"
-                layers.append(#"{"name": "\#(name)", "format": "\#(formats[i % formats.count])", "bits": 0, "parameters": \#(params), "score": 0, "reason": {"kind": "solver"}}"#)
+                let count = i == 0 ? (firstParameters ?? params) : params
+                layers.append(#"{"name": "\#(name)", "format": "\#(formats[i % formats.count])", "bits": 0, "parameters": \#(count), "score": 0, "reason": {"kind": "solver"}}"#)
             }
         }
         return """
