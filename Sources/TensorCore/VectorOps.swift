@@ -23,62 +23,50 @@ public enum VectorOps {
 
 extension VectorOps {
     /// y[0..<count] += sum over t of deltas[t] x rows[indices[t] x stride ..< + count]: a sparse
-    /// combination of matrix rows added into y. y is read and written once, 64 lanes at a time held in
-    /// registers across all t, so the work is one load and one fused multiply-add per row element.
-    /// With `accumulating` (a, z), the updated y is then added into z as well, z += a y, while it is
-    /// still in registers.
+    /// combination of matrix rows added into y. Rows are taken four at a time, each read front to back
+    /// (four sequential streams the hardware prefetcher follows; interleaving all rows 64 lanes at a
+    /// time left the loads waiting on L2), with y, which stays in L1, read and written once per four
+    /// rows. With `accumulating` (a, z), the updated y is then added into z as well, z += a y.
     @inlinable
     public static func addRows(_ rows: UnsafePointer<Float>, stride: Int, indices: UnsafePointer<Int32>,
                                deltas: UnsafePointer<Float>, terms: Int, into y: UnsafeMutablePointer<Float>, count: Int,
                                accumulating: (scale: Float, into: UnsafeMutablePointer<Float>)? = nil) {
-        guard terms > 0 else {
-            if let (a, z) = accumulating { addScaled(a, y, into: z, count: count) }
-            return
+        var t = 0
+        while t + 4 <= terms {
+            addFourRows(rows + Int(indices[t]) * stride, rows + Int(indices[t + 1]) * stride,
+                        rows + Int(indices[t + 2]) * stride, rows + Int(indices[t + 3]) * stride,
+                        deltas: (deltas[t], deltas[t + 1], deltas[t + 2], deltas[t + 3]), into: y, count: count)
+            t += 4
         }
+        while t < terms {
+            addScaled(deltas[t], rows + Int(indices[t]) * stride, into: y, count: count)
+            t += 1
+        }
+        if let (a, z) = accumulating { addScaled(a, y, into: z, count: count) }
+    }
+
+    /// y += d.0 r0 + d.1 r1 + d.2 r2 + d.3 r3 over `count` lanes (summed in that order per lane).
+    @inlinable @inline(__always)
+    static func addFourRows(_ r0: UnsafePointer<Float>, _ r1: UnsafePointer<Float>, _ r2: UnsafePointer<Float>,
+                            _ r3: UnsafePointer<Float>, deltas d: (Float, Float, Float, Float),
+                            into y: UnsafeMutablePointer<Float>, count: Int) {
+        let d0 = SIMD8<Float>(repeating: d.0), d1 = SIMD8<Float>(repeating: d.1)
+        let d2 = SIMD8<Float>(repeating: d.2), d3 = SIMD8<Float>(repeating: d.3)
+        let p0 = UnsafeRawPointer(r0), p1 = UnsafeRawPointer(r1), p2 = UnsafeRawPointer(r2), p3 = UnsafeRawPointer(r3)
         let ry = UnsafeMutableRawPointer(y)
-        var c = 0
-        while c + 64 <= count {
-            var a0 = ry.loadUnaligned(fromByteOffset: 4 * c, as: SIMD8<Float>.self)
-            var a1 = ry.loadUnaligned(fromByteOffset: 4 * (c + 8), as: SIMD8<Float>.self)
-            var a2 = ry.loadUnaligned(fromByteOffset: 4 * (c + 16), as: SIMD8<Float>.self)
-            var a3 = ry.loadUnaligned(fromByteOffset: 4 * (c + 24), as: SIMD8<Float>.self)
-            var a4 = ry.loadUnaligned(fromByteOffset: 4 * (c + 32), as: SIMD8<Float>.self)
-            var a5 = ry.loadUnaligned(fromByteOffset: 4 * (c + 40), as: SIMD8<Float>.self)
-            var a6 = ry.loadUnaligned(fromByteOffset: 4 * (c + 48), as: SIMD8<Float>.self)
-            var a7 = ry.loadUnaligned(fromByteOffset: 4 * (c + 56), as: SIMD8<Float>.self)
-            for t in 0..<terms {
-                let d = SIMD8<Float>(repeating: deltas[t])
-                let r = UnsafeRawPointer(rows + Int(indices[t]) * stride + c)
-                a0 = a0.addingProduct(d, r.loadUnaligned(fromByteOffset: 0, as: SIMD8<Float>.self))
-                a1 = a1.addingProduct(d, r.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self))
-                a2 = a2.addingProduct(d, r.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self))
-                a3 = a3.addingProduct(d, r.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self))
-                a4 = a4.addingProduct(d, r.loadUnaligned(fromByteOffset: 128, as: SIMD8<Float>.self))
-                a5 = a5.addingProduct(d, r.loadUnaligned(fromByteOffset: 160, as: SIMD8<Float>.self))
-                a6 = a6.addingProduct(d, r.loadUnaligned(fromByteOffset: 192, as: SIMD8<Float>.self))
-                a7 = a7.addingProduct(d, r.loadUnaligned(fromByteOffset: 224, as: SIMD8<Float>.self))
-            }
-            ry.storeBytes(of: a0, toByteOffset: 4 * c, as: SIMD8<Float>.self)
-            ry.storeBytes(of: a1, toByteOffset: 4 * (c + 8), as: SIMD8<Float>.self)
-            ry.storeBytes(of: a2, toByteOffset: 4 * (c + 16), as: SIMD8<Float>.self)
-            ry.storeBytes(of: a3, toByteOffset: 4 * (c + 24), as: SIMD8<Float>.self)
-            ry.storeBytes(of: a4, toByteOffset: 4 * (c + 32), as: SIMD8<Float>.self)
-            ry.storeBytes(of: a5, toByteOffset: 4 * (c + 40), as: SIMD8<Float>.self)
-            ry.storeBytes(of: a6, toByteOffset: 4 * (c + 48), as: SIMD8<Float>.self)
-            ry.storeBytes(of: a7, toByteOffset: 4 * (c + 56), as: SIMD8<Float>.self)
-            if let (a, z) = accumulating {
-                let av = SIMD8<Float>(repeating: a), rz = UnsafeMutableRawPointer(z + c)
-                @inline(__always) func add(_ block: SIMD8<Float>, _ k: Int) {
-                    let zv = rz.loadUnaligned(fromByteOffset: 32 * k, as: SIMD8<Float>.self)
-                    rz.storeBytes(of: zv.addingProduct(av, block), toByteOffset: 32 * k, as: SIMD8<Float>.self)
-                }
-                add(a0, 0); add(a1, 1); add(a2, 2); add(a3, 3); add(a4, 4); add(a5, 5); add(a6, 6); add(a7, 7)
-            }
-            c += 64
+        var k = 0
+        while k + 8 <= count {
+            var acc = ry.loadUnaligned(fromByteOffset: 4 * k, as: SIMD8<Float>.self)
+            acc = acc.addingProduct(d0, p0.loadUnaligned(fromByteOffset: 4 * k, as: SIMD8<Float>.self))
+            acc = acc.addingProduct(d1, p1.loadUnaligned(fromByteOffset: 4 * k, as: SIMD8<Float>.self))
+            acc = acc.addingProduct(d2, p2.loadUnaligned(fromByteOffset: 4 * k, as: SIMD8<Float>.self))
+            acc = acc.addingProduct(d3, p3.loadUnaligned(fromByteOffset: 4 * k, as: SIMD8<Float>.self))
+            ry.storeBytes(of: acc, toByteOffset: 4 * k, as: SIMD8<Float>.self)
+            k += 8
         }
-        for t in 0..<terms where c < count {
-            addScaled(deltas[t], rows + Int(indices[t]) * stride + c, into: y + c, count: count - c)
+        while k < count {
+            y[k] = y[k].addingProduct(d.0, r0[k]).addingProduct(d.1, r1[k]).addingProduct(d.2, r2[k]).addingProduct(d.3, r3[k])
+            k += 1
         }
-        if let (a, z) = accumulating, c < count { addScaled(a, y + c, into: z + c, count: count - c) }
     }
 }
