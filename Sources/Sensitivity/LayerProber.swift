@@ -54,41 +54,52 @@ struct LayerProber {
                                      sequenceLength: replay.sequenceLength)
                 }
             }
-            let weight = loaded!.weights[id.kind]
-            let probeWeights = try probeFormats.map { try quantize(id, weight, $0, clock: &clock) }
-            let probeKL = try probeWeights.map { try measureKL(id, quantized: $0, clock: &clock) }
-            // Every format's weight, when the block errors or the KLs need it (probes reused).
-            let formatWeights = site == .blockOutput || measureEveryFormat
-                ? try formats.map { f in try probeFormats.firstIndex(of: f).map { probeWeights[$0] } ?? quantize(id, weight, f, clock: &clock) }
-                : nil
-            let errors: [Double], probeErrors: [Double]
-            if site == .blockOutput, let output = loaded!.output, let formatWeights {
-                func error(_ q: Matrix) -> Double {
-                    clock.time(\.blockErrorSeconds) { output.meanSquaredChange(id.kind, replacement: q) }
-                }
-                probeErrors = probeWeights.map(error)
-                errors = formats.indices.map { f in probeFormats.firstIndex(of: formats[f]).map { probeErrors[$0] } ?? error(formatWeights[f]) }
-            } else {
-                probeErrors = layer.probeOutputErrors
-                errors = layer.outputError
-            }
-            let points = zip(probeErrors, probeKL).map { ProbeGain.Point(outputError: $0, kl: $1) }
-            result.probes.append(zip(probeFormats, points).map { format, p in
-                LayerProbe(format: FormatName(format.name), outputError: p.outputError, kl: p.kl,
-                           gain: p.outputError > 0 ? p.kl / p.outputError : 0, site: site)
-            })
-            result.errors.append(errors)
-            result.calibrated.append(errors.map { ProbeGain.gain(outputError: $0, probes: points) * $0 })
-            if measureEveryFormat, let formatWeights {
-                result.kl!.append(try formats.indices.map { f in
-                    try probeFormats.firstIndex(of: formats[f]).map { probeKL[$0] }
-                        ?? measureKL(id, quantized: formatWeights[f], clock: &clock)
-                })
-            }
+            let one = try probe(layer, weight: loaded!.weights[id.kind], site: site, blockOutput: loaded!.output,
+                                measureEveryFormat: measureEveryFormat, clock: &clock)
+            result.probes.append(one.probes)
+            result.errors.append(one.errors)
+            result.calibrated.append(one.calibrated)
+            if let kl = one.kl { result.kl!.append(kl) }
             doneCost += cost(layer)
             stage.step(n + 1, work: doneCost / totalCost)
         }
         return result
+    }
+
+    /// One layer's row of `Result`: its probes, errors, calibrated scores and (if asked) measured KLs.
+    private func probe(_ layer: LayerMeasurement, weight: Matrix, site: ErrorSite, blockOutput: BlockOutputError?,
+                       measureEveryFormat: Bool, clock: inout StageClock)
+        throws -> (probes: [LayerProbe], errors: [Double], calibrated: [Double], kl: [Double]?) {
+        let id = layer.id
+        let probeWeights = try probeFormats.map { try quantize(id, weight, $0, clock: &clock) }
+        let probeKL = try probeWeights.map { try measureKL(id, quantized: $0, clock: &clock) }
+        // Every format's weight, when the block errors or the KLs need it (probes reused).
+        let formatWeights = site == .blockOutput || measureEveryFormat
+            ? try formats.map { f in try probeFormats.firstIndex(of: f).map { probeWeights[$0] } ?? quantize(id, weight, f, clock: &clock) }
+            : nil
+        let errors: [Double], probeErrors: [Double]
+        if site == .blockOutput, let blockOutput, let formatWeights {
+            func error(_ q: Matrix) -> Double {
+                clock.time(\.blockErrorSeconds) { blockOutput.meanSquaredChange(id.kind, replacement: q) }
+            }
+            probeErrors = probeWeights.map(error)
+            errors = formats.indices.map { f in probeFormats.firstIndex(of: formats[f]).map { probeErrors[$0] } ?? error(formatWeights[f]) }
+        } else {
+            probeErrors = layer.probeOutputErrors
+            errors = layer.outputError
+        }
+        let points = zip(probeErrors, probeKL).map { ProbeGain.Point(outputError: $0, kl: $1) }
+        let probes = zip(probeFormats, points).map { format, p in
+            LayerProbe(format: FormatName(format.name), outputError: p.outputError, kl: p.kl,
+                       gain: p.outputError > 0 ? p.kl / p.outputError : 0, site: site)
+        }
+        var kl: [Double]?
+        if measureEveryFormat, let formatWeights {
+            kl = try formats.indices.map { f in
+                try probeFormats.firstIndex(of: formats[f]).map { probeKL[$0] } ?? measureKL(id, quantized: formatWeights[f], clock: &clock)
+            }
+        }
+        return (probes, errors, errors.map { ProbeGain.gain(outputError: $0, probes: points) * $0 }, kl)
     }
 
     /// `weight` replaced by its round-to-nearest value in `format`.
