@@ -25,6 +25,8 @@ public struct StageClock: Sendable {
     public var quantizeSeconds = 0.0
     public var scoringSeconds = 0.0
     public var probeSeconds = 0.0
+    /// Block forwards on the probe tokens measuring q/k/v errors at their block's output (`ErrorSite`).
+    public var blockErrorSeconds = 0.0
     public var validationSeconds = 0.0
     /// The gradient pass and the `delta-loss` / `fisher` scoring.
     public var gradientSeconds = 0.0

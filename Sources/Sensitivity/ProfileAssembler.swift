@@ -40,6 +40,7 @@ struct ProfileAssembler {
             StageTiming(stage: "quantization", seconds: clock.quantizeSeconds),
             StageTiming(stage: "scoring", seconds: clock.scoringSeconds),
             StageTiming(stage: "kl-probes", seconds: clock.probeSeconds),
+            StageTiming(stage: "block-errors", seconds: clock.blockErrorSeconds),
             StageTiming(stage: "gradients", seconds: clock.gradientSeconds),
             StageTiming(stage: "validation", seconds: clock.validationSeconds),
         ]

@@ -19,6 +19,9 @@ public struct ProfilerResult: Sendable {
     public var probes: [LayerProbe]
     /// Per-layer results of every probe, in `ProfilerOptions.probeFormats` order (empty likewise).
     public var probeSets: [[LayerProbe]] = []
+    /// The errors `calibrated` scaled, [layer][format] (empty without `calibrated` / `kl`): each
+    /// layer's output error, or for q/k/v its block's output error on the probe tokens (`ErrorSite`).
+    public var calibratedErrors: [[Double]] = []
     /// Stage times and flops.
     public var clock: StageClock
 }
@@ -63,6 +66,7 @@ public struct SensitivityProfiler: Sendable {
         let layers = try capture(windows: split.calibration, ids: ids, clock: &clock, progress: progress)
         var scores: ScoreTable = [.outputError: layers.map(\.outputError)]
         var probes: [[LayerProbe]] = []
+        var calibratedErrors: [[Double]] = []
         let wanted = options.computedEstimators
         if wanted.contains(where: \.needsGradients) {
             let scorer = GradientScorer(model: model, formats: options.formats)
@@ -80,6 +84,7 @@ public struct SensitivityProfiler: Sendable {
             let prober = LayerProber(model: model, replay: replay, formats: options.formats, probeFormats: options.probeFormats)
             let probed = try prober.run(layers, measureEveryFormat: options.estimator == .kl, clock: &clock, progress: progress)
             probes = probed.probes
+            calibratedErrors = probed.errors
             scores[.calibrated] = probed.calibrated
             if let kl = probed.kl { scores[.kl] = kl }
         }
@@ -96,7 +101,7 @@ public struct SensitivityProfiler: Sendable {
             identity: identity, calibrationFile: calibrationFile, calibrationSHA256: calibrationSHA256,
             layers: layers, scores: scores, probes: probes, validation: validation, clock: clock)
         return ProfilerResult(profile: profile, layers: layers, scores: scores, probes: probes.map { $0[0] },
-                              probeSets: probes, clock: clock)
+                              probeSets: probes, calibratedErrors: calibratedErrors, clock: clock)
     }
 
     /// Runs the calibration windows block by block (up to the last selected block) and measures each

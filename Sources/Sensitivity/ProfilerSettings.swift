@@ -50,26 +50,33 @@ public struct ProfilerSettings: Codable, Sendable, Equatable {
     }
 }
 
-/// The KL probe of one layer: the probe format's output error, the KL it caused at the model
-/// output, and the gain a = kl / output_error that turns output error into nats per token.
+/// The KL probe of one layer: the probe format's error (at `site`), the KL it caused at the model
+/// output, and the gain a = kl / output_error that turns that error into nats per token.
 public struct LayerProbe: Codable, Sendable, Equatable {
     /// The probe's format (optional; absent in single-probe profiles).
     public var format: FormatName?
+    /// The probe's error where `site` says: tr(dW H dW^T) / tokens of the layer's output, or the mean
+    /// squared change of the block's output on the probe tokens. Squared activations per token.
     public var outputError: Double
     /// Mean KL(original || probed) over the probe tokens, nats per token.
     public var kl: Double
     /// kl / outputError (0 when the probe format reproduces the layer exactly).
     public var gain: Double
+    /// Where `outputError` is measured (optional; absent in profiles of `calibrated` revision 2 and
+    /// older, which always used the layer's output).
+    public var site: ErrorSite?
 
     enum CodingKeys: String, CodingKey {
         case kl, gain, format
         case outputError = "output_error"
+        case site = "error_site"
     }
 
-    public init(format: FormatName? = nil, outputError: Double, kl: Double, gain: Double) {
+    public init(format: FormatName? = nil, outputError: Double, kl: Double, gain: Double, site: ErrorSite? = nil) {
         self.format = format
         self.outputError = outputError
         self.kl = kl
         self.gain = gain
+        self.site = site
     }
 }

@@ -8,10 +8,12 @@ public enum SensitivityEstimator: String, CaseIterable, Codable, Sendable {
     /// layers add up only within one layer's scale, so the search may use them for ranking but the
     /// sums are not model loss. No extra forward pass.
     case outputError = "output-error"
-    /// output-error scaled to model loss: s(l, f) = a_l(f) x outputError(l, f). Each probe format p
-    /// gives a point (outputError(l, p), KL(l, p)), KL measured by replaying the model from the cached
-    /// block input with layer l quantized in p (the linearity of HIGGS, arXiv 2411.17525); a_l(f) is
-    /// KL / outputError interpolated linearly in ln outputError between the probes around f, the
+    /// An error e(l, f) scaled to model loss: s(l, f) = a_l(f) x e(l, f). e is output-error for o,
+    /// gate, up and down, and for q, k and v the mean squared change of their block's output on the
+    /// probe tokens (`ErrorSite`: their output reaches the residual stream only through softmax
+    /// attention). Each probe format p gives a point (e(l, p), KL(l, p)), KL measured by replaying the
+    /// model from the cached block input with layer l quantized in p (the linearity of HIGGS, arXiv
+    /// 2411.17525); a_l(f) is KL / e interpolated linearly in ln e between the probes around f, the
     /// nearest probe's outside (`ProbeGain`; default probes int3/g128 and int4/g128). Units: nats per
     /// token (mean KL of the output distribution).
     case calibrated
@@ -34,7 +36,7 @@ public enum SensitivityEstimator: String, CaseIterable, Codable, Sendable {
     public var summary: String {
         switch self {
         case .outputError: return "tr(dW H dW^T)/tokens from the input Gram matrix; no forward passes; not in nats"
-        case .calibrated: return "output-error x a per-layer gain interpolated between measured KL probes; nats/token (default)"
+        case .calibrated: return "output-error (q/k/v: block-output error) x a per-layer gain interpolated between measured KL probes; nats/token (default)"
         case .kl: return "measured KL with only this layer quantized, per layer and format; nats/token, slow"
         case .deltaLoss: return "sum |dL/dW x (Q(W) - W)| from one backward pass (AutoRound AutoScheme); not in nats"
         case .fisher: return "sum (dL/dy)^2 (X (Q(W) - W)^T)^2 over tokens and outputs (ModelOpt auto_quantize); not in nats"
@@ -51,10 +53,11 @@ public enum SensitivityEstimator: String, CaseIterable, Codable, Sendable {
 
     /// Revision of the estimator's definition: raised whenever the same inputs would give different
     /// scores, so cached profiles (`ProfileCache`) of an older definition are not reused.
-    /// `calibrated` 2: gains interpolated between several probes (1: one probe per layer).
+    /// `calibrated` 3: q/k/v errors measured at their block's output (`ErrorSite`); 2: gains
+    /// interpolated between several probes; 1: one probe per layer.
     public var definitionRevision: Int {
         switch self {
-        case .calibrated: return 2
+        case .calibrated: return 3
         case .outputError, .kl, .deltaLoss, .fisher: return 1
         }
     }

@@ -51,6 +51,12 @@ struct BenchProfile: ParsableCommand {
             sum + Double(replays) * flops.forward(tokens: probeTokens, length: min(probeLength, seqlen),
                                                   blocks: c.numHiddenLayers - layer.id.block, headRows: probeTokens)
         }
+        // q/k/v layers: one block forward per format and extra probe, plus each block's original output.
+        let attentionLayers = probeTokens == 0 ? [] : r.layers.filter { ErrorSite(kind: $0.id.kind) == .blockOutput }
+        let blockForwards = attentionLayers.count * (options.formats.count + probes.filter { !options.formats.contains($0) }.count)
+            + Set(attentionLayers.map(\.id.block)).count
+        let blockErrorFlops = Double(blockForwards) * flops.forward(tokens: probeTokens, length: min(probeLength, seqlen),
+                                                                    blocks: 1, headRows: 0)
         let k = r.clock
         print("profile of \(r.layers.count) layers x \(options.formats.count) formats, \(nsamples) x \(seqlen) calibration tokens, "
               + "estimator \(estimator.rawValue), \(probeTokens) probe tokens, \(BLAS.threads) BLAS threads")
@@ -61,7 +67,8 @@ struct BenchProfile: ParsableCommand {
         row("scoring (dW H)", k.scoringSeconds, k.scoringFlops)
         if k.gradientSeconds > 0 { row("gradients (delta-loss, fisher)", k.gradientSeconds, nil) }
         row("KL probes (replay)", k.probeSeconds, probeFlops)
-        row("total", total, captureFlops + k.scoringFlops + probeFlops)
+        row("block errors (q/k/v)", k.blockErrorSeconds, blockErrorFlops)
+        row("total", total, captureFlops + k.scoringFlops + probeFlops + blockErrorFlops)
     }
 
     private func row(_ name: String, _ seconds: Double, _ flops: Double?) {

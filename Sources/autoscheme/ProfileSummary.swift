@@ -67,7 +67,7 @@ struct ProfileSummary: Encodable {
             }
         }
         lines.append("")
-        lines.append("time: " + ["forward", "quantization", "scoring", "gradients", "kl-probes", "validation"]
+        lines.append("time: " + ["forward", "quantization", "scoring", "gradients", "kl-probes", "block-errors", "validation"]
             .compactMap { s in timings[s].map { "\(s) \(String(format: "%.1f", $0)) s" } }.joined(separator: ", "))
         lines += notes.map { "note: \($0)" }
         return lines.joined(separator: "\n")

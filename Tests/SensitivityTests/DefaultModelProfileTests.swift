@@ -29,11 +29,12 @@ final class DefaultModelProfileTests: XCTestCase {
 
     /// Seven layers fixed by kind and depth (q and down at block 0; k, o and gate at block 15; v and up
     /// at block 29), all 8 formats, `kl` (so `calibrated` comes along): every score finite and >= 0,
-    /// int2 >= int3 >= int4 >= int8, `calibrated` equals `kl` for the two probe formats, and agrees
-    /// with it within a factor of 2 for every format whose KL is above `klFloor`, except the float
-    /// formats (MXFP4, NVFP4, FP8) on the attention q and k projections, within 5x (measured with
-    /// 32 x 512 calibration tokens: NVFP4 0.39 on block 0's q and 0.23 on block 15's k, FP8 2.15 on
-    /// block 0's q; see Guides/Sensitivity.md).
+    /// int2 >= int3 >= int4 >= int8, `calibrated` equals `kl` for the two probe formats, the probes
+    /// carry the errors `calibrated` scaled (the block output's for q/k/v, the layer output's
+    /// otherwise), and `calibrated` agrees with `kl` within a factor of 2 for every layer and format
+    /// whose KL is above `klFloor`. Measured here: every such cell in 0.60-1.28 (block 0's q in FP8
+    /// 0.60, MXFP4 0.69; block 15's k in MXFP4 1.28); before q/k/v were measured at the block output
+    /// NVFP4 was at 0.44 on block 0's q and block 15's k (see Guides/Sensitivity.md).
     func testKLAndCalibratedAgreeOnAFewLayers() throws {
         #if DEBUG
         throw XCTSkip("58 replays of the 30-block model: run in release mode (1.5-6 minutes there, by load)")
@@ -59,13 +60,16 @@ final class DefaultModelProfileTests: XCTestCase {
             XCTAssertTrue(calibrated[l][0] >= calibrated[l][1] && calibrated[l][1] >= calibrated[l][2]
                           && calibrated[l][2] >= calibrated[l][3], "\(layer): \(calibrated[l])")
             XCTAssertTrue(kl[l][0] >= kl[l][1] && kl[l][1] >= kl[l][2] && kl[l][2] >= kl[l][3], "\(layer): \(kl[l])")
-            // The probes are int3/g128 and int4/g128: there calibrated is the measured KL.
+            // The probes are int3/g128 and int4/g128: there calibrated is the measured KL, and the
+            // probes' errors are the ones calibrated scaled (the block output's for q/k/v).
             for f in [1, 2] { XCTAssertEqual(calibrated[l][f], kl[l][f], accuracy: 1e-9 * kl[l][f]) }
+            XCTAssertEqual(result.probeSets[l].map(\.site), [ErrorSite(kind: id.kind), ErrorSite(kind: id.kind)])
+            XCTAssertEqual(result.probeSets[l].map(\.outputError), [result.calibratedErrors[l][1], result.calibratedErrors[l][2]])
+            if ErrorSite(kind: id.kind) == .layerOutput { XCTAssertEqual(result.calibratedErrors[l], result.layers[l].outputError) }
             print(layer, names.indices.map { String(format: "%@ %.2f (%.1e)", names[$0], calibrated[l][$0] / kl[l][$0], kl[l][$0]) })
             for f in names.indices where kl[l][f] >= Self.klFloor {
-                let limit = options.formats[f].family != .int && [.q, .k].contains(id.kind) ? 5.0 : 2.0
                 let ratio = calibrated[l][f] / kl[l][f]
-                XCTAssertTrue(ratio > 1 / limit && ratio < limit, "\(layer) \(names[f]): calibrated \(calibrated[l][f]) vs kl \(kl[l][f])")
+                XCTAssertTrue(ratio > 0.5 && ratio < 2, "\(layer) \(names[f]): calibrated \(calibrated[l][f]) vs kl \(kl[l][f])")
                 compared += 1
             }
         }

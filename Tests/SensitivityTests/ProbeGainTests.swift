@@ -53,7 +53,7 @@ final class ProbeGainTests: XCTestCase {
         XCTAssertThrowsError(try ProfilerOptions.parseFormats("int3,int3", option: "--probe-format")) { error in
             XCTAssertTrue(error.localizedDescription.contains("--probe-format"), error.localizedDescription)
         }
-        XCTAssertEqual(SensitivityEstimator.calibrated.definitionRevision, 2)
+        XCTAssertEqual(SensitivityEstimator.calibrated.definitionRevision, 3)
         XCTAssertEqual(SensitivityEstimator.kl.definitionRevision, 1)
     }
 }

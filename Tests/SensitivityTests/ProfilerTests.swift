@@ -101,19 +101,49 @@ final class ProfilerTests: XCTestCase {
     }
 
     /// With the probe perturbation equal to a format's own error, `calibrated` reproduces `kl` for
-    /// that format exactly, and the other formats scale by the same gain.
+    /// that format exactly, and the other formats scale by the same gain: the layer's output error for
+    /// o/gate/up/down, its block's output error on the probe tokens for q/k/v (recomputed here).
     func testCalibratedWithOwnFormatAsProbeReproducesKL() throws {
         let result = try run(try options(.kl, probe: "int2/g32", layers: #"layers\.1\."#))
         XCTAssertEqual(result.layers.count, 7)
         let kl = try XCTUnwrap(result.scores[.kl]), calibrated = try XCTUnwrap(result.scores[.calibrated])
+        let model = try TinyModel.model(config, tensors: tensors)
+        let split = try CalibrationSplit(tokens: tokens, calibration: 6, heldOut: 0, length: 24, seed: 5, file: "tiny.txt")
+        let replay = try LayerReplay(model: model, windows: split.calibration.prefix(2).map { Array($0.prefix(16)) })
+        let block = try model.loadBlock(1)
         for l in result.layers.indices {
+            let id = result.layers[l].id, site = ErrorSite(kind: id.kind)
+            XCTAssertEqual(result.probes[l].site, site)
+            let errors: [Double] = try formats.map { f in
+                guard site == .blockOutput else { return result.layers[l].outputError[formats.firstIndex(of: f)!] }
+                let q = try f.quantizer.fakeQuantize(block[id.kind], name: id.weightName)
+                return Self.blockError(model, block: 1, weights: block, replacing: id.kind, with: q, input: replay.blockInput(1), length: 16)
+            }
+            for f in formats.indices {
+                XCTAssertEqual(result.calibratedErrors[l][f], errors[f], accuracy: 1e-4 * errors[f], "\(id) \(formats[f].name)")
+            }
             XCTAssertEqual(calibrated[l][0], kl[l][0], accuracy: 1e-12 * kl[l][0], "layer \(l)")
             let gain = result.probes[l].gain
-            XCTAssertEqual(gain, kl[l][0] / result.layers[l].outputError[0], accuracy: 1e-12 * gain)
+            XCTAssertEqual(gain, kl[l][0] / result.calibratedErrors[l][0], accuracy: 1e-12 * gain)
+            XCTAssertEqual(result.probes[l].outputError, result.calibratedErrors[l][0])
             for f in 1..<formats.count {
-                XCTAssertEqual(calibrated[l][f], gain * result.layers[l].outputError[f], accuracy: 1e-12 * calibrated[l][f])
+                XCTAssertEqual(calibrated[l][f], gain * result.calibratedErrors[l][f], accuracy: 1e-12 * calibrated[l][f])
             }
         }
+    }
+
+    /// (1 / tokens) sum_t ||h'_t - h_t||^2 of block `block`'s output, by two forwards and a Double loop.
+    static func blockError(_ model: LlamaModel, block: Int, weights: LlamaBlockWeights, replacing kind: LinearKind,
+                           with w: Matrix, input: Matrix, length: Int) -> Double {
+        var a = input, b = input, changed = weights
+        changed[kind] = w
+        model.forwardBlock(index: block, weights: weights, hidden: &a, sequenceLength: length)
+        model.forwardBlock(index: block, weights: changed, hidden: &b, sequenceLength: length)
+        var total = 0.0
+        for r in 0..<a.rows {
+            for c in 0..<a.cols { total += pow(Double(b[r, c]) - Double(a[r, c]), 2) }
+        }
+        return total / Double(a.rows)
     }
 
     /// The profile carries names, shapes, fused groups, both bit conventions, every estimator and
