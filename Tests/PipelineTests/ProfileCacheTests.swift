@@ -36,20 +36,20 @@ final class ProfileCacheTests: XCTestCase {
         XCTAssertNotEqual(url, cache.url(identity: other, calibrationSHA256: "t", options: base))
     }
 
-    /// A profile of an older definition of an estimator (calibrated revision 1: one probe's gain for
-    /// every format) gets another key than the current one, whatever the other settings.
+    /// A profile of an older definition of an estimator (calibrated revision 2: q, k, v errors at the
+    /// projection's own output) gets another key than the current one, whatever the other settings.
     func testKeyCarriesEstimatorDefinitionRevisions() throws {
         let cache = ProfileCache(directory: URL(fileURLWithPath: "/tmp/profiles"))
         let key = cache.key(identity: identity, calibrationSHA256: "t", options: ProfilerOptions())
-        XCTAssertEqual(key.estimatorRevisions, ["output-error": 1, "calibrated": 2])
+        XCTAssertEqual(key.estimatorRevisions, ["output-error": 1, "calibrated": 3])
         var old = key
-        old.estimatorRevisions["calibrated"] = 1
+        old.estimatorRevisions["calibrated"] = 2
         XCTAssertNotEqual(cache.url(for: old), cache.url(for: key))
         XCTAssertEqual(cache.url(for: key), cache.url(identity: identity, calibrationSHA256: "t", options: ProfilerOptions()))
         var validating = ProfilerOptions()
         validating.validationPlans = 16
         XCTAssertEqual(cache.key(identity: identity, calibrationSHA256: "t", options: validating).estimatorRevisions,
-                       ["output-error": 1, "calibrated": 2, "delta-loss": 1, "fisher": 1])
+                       ["output-error": 1, "calibrated": 3, "delta-loss": 1, "fisher": 1])
     }
 
     func testCorruptEntryIsIgnored() throws {
