@@ -43,8 +43,9 @@ struct ReportCommand: ParsableCommand {
             let evalResults = try evals.map { try ReportInputLoader.loadEval(argument: $0) }
             let input = ReportInput(profile: loaded, plans: labeled, sweep: sweepFile, evals: evalResults,
                                     note: "Inputs: \(profileURL.lastPathComponent)"
-                                        + plans.map { ", plan \($0)" }.joined() + (sweep.map { ", sweep \($0)" } ?? "")
-                                        + evals.map { ", eval \($0)" }.joined())
+                                        + plans.map { ", plan " + Self.shown($0) }.joined()
+                                        + (sweep.map { ", sweep " + Self.shown($0) } ?? "")
+                                        + evals.map { ", eval " + Self.shown($0) }.joined())
             let files = try ReportWriter.write(input, to: URL(fileURLWithPath: output))
             if json {
                 let encoder = JSONEncoder()
@@ -61,6 +62,14 @@ struct ReportCommand: ParsableCommand {
     }
 
     /// `LABEL=FILE` -> (LABEL, FILE) unless the whole argument names an existing file.
+    /// A `[LABEL=]PATH` argument as the report names it: the label and the file's name, never the
+    /// folder it was read from (a committed report must not carry a scratch path).
+    static func shown(_ argument: String) -> String {
+        let (label, path) = split(argument)
+        let name = URL(fileURLWithPath: path).lastPathComponent
+        return label.map { "\($0) (\(name))" } ?? name
+    }
+
     static func split(_ argument: String) -> (String?, String) {
         guard !FileManager.default.fileExists(atPath: argument), let eq = argument.firstIndex(of: "="),
               eq != argument.startIndex else { return (nil, argument) }

@@ -29,6 +29,9 @@ final class ReportCommandTests: XCTestCase {
         XCTAssertTrue(html.contains("model.layers.2.mlp.down_proj.weight"))
         let md = try String(contentsOf: out.appendingPathComponent("report.md"), encoding: .utf8)
         XCTAssertTrue(md.contains("| rtn 2.5 | 2.50 | 31.5 | 0.250 | 70.0 % | 4,088 (8 × 512) |"), md)
+        // The inputs are named by file, not by the folder they were read from.
+        XCTAssertTrue(md.contains("Inputs: profile.json, plan two and a half (plan.json), sweep sweep.json, eval rtn 2.5 (eval.json)"), md)
+        XCTAssertFalse(md.contains(inputs.path), md)
     }
 
     func testMismatchedPlanFailsWithOneLine() throws {
