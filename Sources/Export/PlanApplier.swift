@@ -55,8 +55,9 @@ public struct PlanApplier {
     /// Runs the plan over calibration `windows` (equal-length token windows). With `options.scope ==
     /// .block` (and SignRound) this is `BlockSignRound`'s run; otherwise layer by layer as described.
     /// - Throws: `LlamaError` for bad windows or weights, `SignRoundError`, `QuantError`.
-    /// - Complexity: 3 block forwards per block over all windows plus, per tuned layer,
-    ///   (iterations + 1) x 2 out x in^2 flops.
+    /// - Complexity: 3 block forwards per block over all windows plus, per tuned layer and iteration,
+    ///   at most 2 out x in^2 flops (the sgemm; groups of 64 and more update partial products instead,
+    ///   see `SignRoundGroupProducts`).
     /// - Parameter gramCache: original-stream Gram matrices shared between runs (ignored with quantized
     ///   input, whose statistics depend on the plan, and in block scope): filled by the first run, then
     ///   read instead of running the calibration forwards.

@@ -44,10 +44,9 @@ public struct RunPipeline {
         let (plan, sweep) = try clock.run(.search) { try searchStage(profile) }
         let staging = try output.makeStaging()
         do {
-            let quantizeStart = Date()
             let applied = try clock.run(.quantize) { try quantizeStage(inputs, plan: plan) }
             let stats = QuantizeStats(model: inputs.description.path, plan: RunArtifacts.plan, options: options.quantize,
-                                      totalSeconds: Date().timeIntervalSince(quantizeStart), layers: applied.stats)
+                                      totalSeconds: clock.times.last?.seconds ?? 0, layers: applied.stats)
             let modelDir = staging.appendingPathComponent("model").path
             try clock.run(.export) { try exportStage(inputs, applied: applied, stats: stats, to: modelDir) }
             let eval = try clock.run(.evaluate) { try evaluateStage(inputs, modelDir: modelDir, tokens: evalTokens) }
