@@ -49,4 +49,45 @@ final class VectorOpsTests: XCTestCase {
         VectorOps.addScaled(-0.5, x, into: &y, count: 11)
         XCTAssertEqual(y, (0..<11).map { 1 - 0.5 * Float($0) })
     }
+
+    /// Half-precision rows: every term count from 0 to 13 (the eight-row, four-row and single-row
+    /// paths and their mixes) over 70 lanes equals the Float sum of the widened rows. Row values are
+    /// small integers (exact in half precision) and deltas powers of two, so every sum is exact and
+    /// the order of summation cannot show.
+    func testAddHalfRowsMatchesTheFloatSum() {
+        let cols = 70, count = 14
+        let values = (0..<(count * cols)).map { Float(($0 * 7) % 23) - 11 }
+        let half = values.map { Float16($0) }
+        let indices = (0..<Int32(count)).map { ($0 * 5) % Int32(count) }
+        let deltas = (0..<count).map { Float(sign: $0 % 3 == 0 ? .minus : .plus, exponent: $0 % 4 - 1, significand: 1) }
+        for terms in 0..<count {
+            var y = (0..<cols).map { Float($0) * 0.5 }
+            var want = y
+            for t in 0..<terms {
+                for k in 0..<cols { want[k] += deltas[t] * values[Int(indices[t]) * cols + k] }
+            }
+            VectorOps.addRows(half, stride: cols, indices: indices, deltas: deltas, terms: terms, into: &y, count: cols)
+            XCTAssertEqual(y, want, "\(terms) terms")
+        }
+        // Hand-checked: one term, row 0 (values (7k % 23) - 11) at delta -0.5; lane 3: 1.5 - 0.5 x (21 - 11) = -3.5.
+        var y = (0..<cols).map { Float($0) * 0.5 }
+        VectorOps.addRows(half, stride: cols, indices: indices, deltas: deltas, terms: 1, into: &y, count: cols)
+        XCTAssertEqual(y[3], -3.5)
+    }
+
+    /// The lanes where two rows differ, in order, with the differences scaled; lanes past the last
+    /// multiple of 8 are listed too, and equal rows list nothing.
+    func testListChanges() {
+        let old: [Float] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+        var new = old
+        new[1] = 3; new[7] = 6; new[8] = 8; new[10] = -1
+        var indices = [Int32](repeating: -1, count: 11), deltas = [Float](repeating: 0, count: 11)
+        let listed = VectorOps.listChanges(new: new, old: old, count: 11, first: 100, scale: 0.5,
+                                           indices: &indices, deltas: &deltas)
+        XCTAssertEqual(listed, 3)
+        XCTAssertEqual(Array(indices[0..<3]), [101, 107, 110])
+        XCTAssertEqual(Array(deltas[0..<3]), [1, -0.5, -5.5])
+        XCTAssertEqual(VectorOps.listChanges(new: old, old: old, count: 11, first: 0, scale: 1,
+                                             indices: &indices, deltas: &deltas), 0)
+    }
 }
