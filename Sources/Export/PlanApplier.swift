@@ -107,7 +107,7 @@ public struct PlanApplier {
                     signRoundError: result.bestLoss, bestIteration: result.bestIteration,
                     iterations: result.adjustments == nil ? 0 : so.iterations, seconds: result.seconds,
                     cpuSeconds: result.cpuSeconds,
-                    gflop: result.gemmFlops / 1e9, changedCodesPerStep: result.changedCodesPerStep))
+                    gflop: result.gemmFlops / 1e9, rowUpdatesPerStep: result.rowUpdatesPerStep))
                 doneWork += work(id)
                 progress?(progressLine(id: id, format: format, result: result, start: start,
                                        fraction: doneWork / max(totalWork, 1)))

@@ -30,8 +30,9 @@ public struct LayerQuantizeStats: Codable, Sendable, Equatable {
     public var cpuSeconds: Double
     /// sgemm work of the step loop, GFLOP (the sgemm-equivalent when group partial products did less).
     public var gflop: Double
-    /// Mean codes changed per step when the step loop used group partial products, else nil.
-    public var changedCodesPerStep: Double?
+    /// Mean partial-product row updates per step (codes that differ from those of two steps back, see
+    /// `SignRoundGroupProducts`) when the step loop used group partial products, else nil.
+    public var rowUpdatesPerStep: Double?
 
     enum CodingKeys: String, CodingKey {
         case name, format, iterations, seconds, gflop
@@ -39,13 +40,13 @@ public struct LayerQuantizeStats: Codable, Sendable, Equatable {
         case rtnError = "rtn_error"
         case signRoundError = "signround_error"
         case bestIteration = "best_iteration"
-        case changedCodesPerStep = "changed_codes_per_step"
+        case rowUpdatesPerStep = "row_updates_per_step"
     }
 }
 
 /// `quantize-stats.json`: what was run and each layer's statistics.
 public struct QuantizeStats: Codable, Sendable, Equatable {
-    public static let currentSchema = "autoscheme.quantize-stats/1"
+    public static let currentSchema = "autoscheme.quantize-stats/2"
     /// The file's name beside a written checkpoint.
     public static let fileName = "quantize-stats.json"
     public var schema: String = currentSchema

@@ -34,9 +34,9 @@ public struct SignRoundOptions: Sendable, Equatable {
 }
 
 /// How SignRound's step forms G = D Hqq + E: one sgemm per step, or the group partial products
-/// (`SignRoundGroupProducts`, chosen automatically for groups of 32 or more).
+/// (`SignRoundGroupProducts`, chosen automatically for groups of 64 or more).
 public enum SignRoundStepProduct: String, Sendable, Equatable, CaseIterable {
-    /// Group partial products for groups of 32 or more (when they fit in 1 GiB), else the sgemm.
+    /// Group partial products for groups of 64 or more (when they fit in 1 GiB), else the sgemm.
     case automatic
     /// One sgemm of out x in x in per step.
     case sgemm
@@ -50,36 +50,41 @@ public struct SignRoundResult: Sendable {
     public var adjustments: RoundingAdjustments?
     /// The dequantized weights of the best iteration (the format's own `fakeQuantize` with `adjustments`).
     public var weights: Matrix
-    /// Objective of round-to-nearest (iteration 0), squared output per token.
+    /// Objective of round-to-nearest, squared output per token, on the exact Gram.
     public var rtnLoss: Double
-    /// Objective of the kept iteration (never above `rtnLoss`).
+    /// Objective of the kept iteration on the exact Gram (never above `rtnLoss`).
     public var bestLoss: Double
     /// Iteration whose parameters were kept (0 = round-to-nearest; `iterations` = after the last step).
     public var bestIteration: Int
-    /// Objective at every evaluated iteration 0...iterations (empty for untuned formats).
+    /// Objective at every evaluated iteration 0...iterations on the step Gram (`SignRoundStepGram`:
+    /// Hqq in half precision, within about 1e-3 of the exact objective).
     public var lossHistory: [Double]
     /// Wall time of the optimisation, seconds.
     public var seconds: Double
     /// CPU time of the whole process during the optimisation (all threads), seconds.
     public var cpuSeconds: Double
     /// Floating-point operations the step loop's sgemms take (2 x out x in x in per evaluation). With
-    /// group partial products (groups of 32 or more) the loop does less work for the same result: this
+    /// group partial products (groups of 64 or more) the loop does less work for the same result: this
     /// is then the sgemm-equivalent count.
     public var gemmFlops: Double
-    /// Mean number of codes that changed per step when the loop used group partial products (each costs
-    /// one axpy of `in` values), nil when every step used the sgemm.
-    public var changedCodesPerStep: Double?
+    /// Mean partial-product row updates per step when the loop used group partial products (codes that
+    /// differ from those of two steps back; each costs one axpy of `in` values), nil when every step
+    /// used the sgemm.
+    public var rowUpdatesPerStep: Double?
 }
 
 /// SignRound (Cheng et al. 2023, AutoRound) on one linear layer: signed gradient descent on rounding
 /// offsets V and clipping factors alpha, beta to minimise the layer's output reconstruction error.
 ///
 /// Each iteration evaluates the objective at the current parameters (one sgemm, see
-/// `LayerObjective`, or for groups of 32 and more the cheaper group partial products of
-/// `SignRoundGroupProducts`, equal up to Float summation order), keeps them if the loss is the lowest so far, and moves every parameter by
+/// `LayerObjective`, or for groups of 64 and more the cheaper group partial products of
+/// `SignRoundGroupProducts`, equal up to Float summation order; both on the step Gram
+/// `SignRoundStepGram`, Hqq rounded to half precision), keeps them if the loss is the lowest so far, and moves every parameter by
 /// -lr_t x sign(gradient) with lr_t = lr (1 - t / iterations), clamping V to [-0.5, 0.5] and alpha,
 /// beta to [0.5, 1]. Parameters start at V = 0, alpha = beta = 1, so iteration 0 is round-to-nearest
-/// and the kept loss is never above it. The parameters after the last step are evaluated too.
+/// and the kept loss is never above it. The parameters after the last step are evaluated too. The
+/// errors reported are measured again on the exact Gram; should the kept parameters lose to
+/// round-to-nearest there (a difference below the half-precision rounding), round-to-nearest is kept.
 /// fp8 and bf16 layers are only rounded to nearest: AutoRound does not tune them either, and FP8's
 /// 3 mantissa bits over 128 x 128 blocks leave little to gain from rounding choices at this cost.
 /// No randomness is involved: the objective is exact over all calibration tokens (no minibatches).
@@ -114,19 +119,28 @@ public enum SignRound {
                                    lossHistory: [loss], seconds: seconds(since: start),
                                    cpuSeconds: processCPUSeconds() - cpuStart,
                                    gemmFlops: 2 * Double(w.rows) * Double(w.cols) * Double(w.cols),
-                                   changedCodesPerStep: nil)
+                                   rowUpdatesPerStep: nil)
         }
         var state = SignRoundState(layout: layout)
         let history = state.run(weights: w, objective: objective, options: options)
-        let adjustments = RoundingAdjustments(offsets: state.bestV, maxClip: state.bestAlpha,
+        var adjustments = RoundingAdjustments(offsets: state.bestV, maxClip: state.bestAlpha,
                                               minClip: layout.hasMinClip ? state.bestBeta : nil)
-        let q = try quantizer.fakeQuantize(w, name: name, adjustments: adjustments)
-        return SignRoundResult(adjustments: adjustments, weights: q, rtnLoss: history[0],
-                               bestLoss: history[state.bestIteration], bestIteration: state.bestIteration,
+        var q = try quantizer.fakeQuantize(w, name: name, adjustments: adjustments)
+        let rtn = try quantizer.fakeQuantize(w, name: name, adjustments: nil)
+        let rtnLoss = objective.loss(candidate: rtn, weights: w)
+        var bestLoss = objective.loss(candidate: q, weights: w), bestIteration = state.bestIteration
+        if bestLoss > rtnLoss {
+            adjustments = RoundingAdjustments(offsets: [Float](repeating: 0, count: w.count),
+                                              maxClip: [Float](repeating: 1, count: layout.groupCount),
+                                              minClip: layout.hasMinClip ? [Float](repeating: 1, count: layout.groupCount) : nil)
+            (q, bestLoss, bestIteration) = (rtn, rtnLoss, 0)
+        }
+        return SignRoundResult(adjustments: adjustments, weights: q, rtnLoss: rtnLoss,
+                               bestLoss: bestLoss, bestIteration: bestIteration,
                                lossHistory: history, seconds: seconds(since: start),
                                cpuSeconds: processCPUSeconds() - cpuStart,
                                gemmFlops: 2 * Double(history.count) * Double(w.rows) * Double(w.cols) * Double(w.cols),
-                               changedCodesPerStep: state.changedCodes.map { Double($0) / Double(max(options.iterations, 1)) })
+                               rowUpdatesPerStep: state.rowUpdates.map { Double($0) / Double(max(options.iterations, 1)) })
     }
 
     static func seconds(since start: UInt64) -> Double {

@@ -16,53 +16,78 @@ import TensorCore
 /// block (rows x groupSize x cols, one sgemm of the layer in all).
 ///
 /// - Complexity per step: O(rows x groupsPerRow x cols) for the weighted sums plus O(cols) per changed
-///   code, against 2 x rows x cols x cols flops for the sgemm. Memory: rows x groupsPerRow x cols Floats
-///   (42 MB for a 576 x 1536 layer in groups of 128). Each step streams P through memory once (read
+///   code, against 2 x rows x cols x cols flops for the sgemm. Memory: 2 x rows x groupsPerRow x cols
+///   Floats (84 MB for a 576 x 1536 layer in groups of 128). Each step streams P through memory once (read
 ///   and write, 8 bytes per entry) where the sgemm does 2 x cols flops per weight: with about 20 GB/s
 ///   of memory and 200 GFLOP/s of sgemm the products win by gs / 40, so from groups of 64 on (measured
 ///   on the default model: 2x less CPU time at g128, a tie or a loss at g32).
-/// - Exactness: the same quantity as the sgemm up to Float summation order; Q Hqq and W Hqq are formed
-///   separately, so G carries a relative error of about 1e-7 x |Q Hqq| / |D Hqq|.
+/// - Exactness: the same quantity as the sgemm on the step Gram (`SignRoundStepGram`, Hqq rounded to
+///   half precision) up to Float summation order; Q Hqq and W Hqq are formed separately, so G carries a
+///   relative error of about 1e-7 x |Q Hqq| / |D Hqq|.
+///
+/// Two sets of P take alternate steps, each brought from the codes two steps back: sign descent makes
+/// many codes flip and flip back on alternate steps (V oscillates across a rounding boundary), and on
+/// the default model the codes that differ from two steps back are 40-45% of those that differ from
+/// the last step, so the row updates fall by about 2.4x for twice the memory. The changes are listed
+/// when the step computes the new codes, while both code rows are in cache; the next pass reads the
+/// list (8 bytes per changed code) instead of both code arrays.
 struct SignRoundGroupProducts {
     let rows: Int
     let cols: Int
     let groupSize: Int
     let groupsPerRow: Int
-    /// P, (groupsPerRow x rows) x cols, group-major: partial product of row r, group g at (g x rows + r) x cols,
-    /// so a group's rows are one contiguous block (the pass walks them in order).
+    /// Two sets of P, each (groupsPerRow x rows) x cols and group-major: the partial product of row r,
+    /// group g at (g x rows + r) x cols, so a group's rows are one contiguous block (the pass walks them
+    /// in order). Set k (at k x `setSize`) serves the steps of parity k.
     var partials: [Float]
-    /// Codes the partial products currently hold (rows x cols).
-    var codes: [Float]
-    /// The codes of the current parameters (rows x cols); the pass brings P up to them.
-    var fresh: [Float]
+    /// The codes each set of P holds, or is about to hold (2 x rows x cols; set k at k x rows x cols).
+    /// Set `parity` holds the codes of the current parameters once the listed changes are applied.
+    var held: [Float]
+    /// The set of P the next pass uses.
+    var parity = 0
     /// Current scale per group (rows x groupsPerRow).
     var scales: [Float]
-    /// E - W Hqq (rows x cols).
+    /// E - W Hqq (rows x cols), on the step Gram.
     let base: [Float]
+    /// The step Gram: its half-precision rows are what changed codes add.
+    let gram: SignRoundStepGram
+    /// Codes to change in set `parity` of P before its next use, per row and group: column j of the list
+    /// of (r, g) at r x cols + g x groupSize + t for t < changeCount[r x groupsPerRow + g], the code change
+    /// times `gram.scale` in `changeDelta` (so a half row times it is the change in P).
+    var changeIndex: [Int32]
+    var changeDelta: [Float]
+    var changeCount: [Int32]
     private var built = false
-    /// Codes changed since the partial products were built, summed over all updates.
-    var changedCodes = 0
+    /// Row updates made since the partial products were built (listed code changes, summed).
+    var rowUpdates = 0
+
+    /// Floats in one set of partial products.
+    var setSize: Int { rows * groupsPerRow * cols }
 
     /// Whether the partial products pay off for `layout`: groups of at least 64 weights and at most
-    /// `memoryLimit` bytes of partial products.
+    /// `memoryLimit` bytes of partial products (both sets).
     static func pays(for layout: SignRoundLayout, memoryLimit: Int = 1 << 30) -> Bool {
-        layout.groupSize >= 64 && layout.rows * layout.groupsPerRow * layout.cols * 4 <= memoryLimit
+        layout.groupSize >= 64 && 2 * layout.rows * layout.groupsPerRow * layout.cols * 4 <= memoryLimit
     }
 
-    /// Sets up the products for `layout` and forms E - W Hqq. - Complexity: one sgemm rows x cols x cols.
-    init(layout: SignRoundLayout, weights w: Matrix, objective: LayerObjective) {
+    /// Sets up the products for `layout` on the step Gram `gram` and forms E - W Hqq.
+    /// - Complexity: one sgemm rows x cols x cols.
+    init(layout: SignRoundLayout, weights w: Matrix, objective: LayerObjective, gram: SignRoundStepGram) {
         rows = layout.rows
         cols = layout.cols
         groupSize = layout.groupSize
         groupsPerRow = layout.groupsPerRow
-        partials = [Float](repeating: 0, count: rows * groupsPerRow * cols)
-        codes = [Float](repeating: 0, count: rows * cols)
-        fresh = codes
+        partials = [Float](repeating: 0, count: 2 * rows * groupsPerRow * cols)
+        held = [Float](repeating: 0, count: 2 * rows * cols)
         scales = [Float](repeating: 0, count: rows * groupsPerRow)
+        changeIndex = [Int32](repeating: 0, count: rows * cols)
+        changeDelta = [Float](repeating: 0, count: rows * cols)
+        changeCount = [Int32](repeating: 0, count: rows * groupsPerRow)
+        self.gram = gram
         var b = objective.crossTerm?.data ?? [Float](repeating: 0, count: rows * cols)
         let (rows, cols) = (rows, cols)
         w.data.withUnsafeBufferPointer { pw in
-            objective.gram.data.withUnsafeBufferPointer { ph in
+            gram.widened.data.withUnsafeBufferPointer { ph in
                 b.withUnsafeMutableBufferPointer { pb in
                     BLAS.gemm(.none, .none, m: rows, n: cols, k: cols, alpha: -1, a: pw.baseAddress!, lda: cols,
                               b: ph.baseAddress!, ldb: cols, beta: 1, c: pb.baseAddress!, ldc: cols)
@@ -73,27 +98,53 @@ struct SignRoundGroupProducts {
     }
 
     /// Takes the codes and scales of parameters set from outside the step loop (the start, or a test's
-    /// choice); the next `pass` brings the partial products up to them. Builds P on first use.
+    /// choice) and lists how they differ from the codes set `parity` of P holds; the next `pass` brings
+    /// that set up to them. Builds both sets on first use.
     mutating func setParameters<R: SignRoundRounding>(_ kernel: SignRoundKernel<R>, w: UnsafePointer<Float>,
                                                       v: UnsafePointer<Float>, alpha: UnsafePointer<Float>,
-                                                      beta: UnsafePointer<Float>, gram: Matrix) {
+                                                      beta: UnsafePointer<Float>) {
+        var fresh = [Float](repeating: 0, count: rows * cols)
         fresh.withUnsafeMutableBufferPointer { pf in
             scales.withUnsafeMutableBufferPointer { ps in
                 kernel.codes(w: w, v: v, alpha: alpha, beta: beta, codes: pf.baseAddress!, scales: ps.baseAddress!)
             }
         }
+        let n = rows * cols
         if !built {
-            build(gram: gram)
-            codes = fresh
+            build(codes: fresh)
+            held.replaceSubrange(0..<n, with: fresh)
+            held.replaceSubrange(n..<(2 * n), with: fresh)
+            parity = 0
             built = true
+        }
+        let (cols, gs, gpr, scale, current) = (cols, groupSize, groupsPerRow, gram.scale, parity * n)
+        fresh.withUnsafeBufferPointer { pf in
+            held.withUnsafeMutableBufferPointer { ph in
+                changeIndex.withUnsafeMutableBufferPointer { pi in
+                    changeDelta.withUnsafeMutableBufferPointer { pd in
+                        changeCount.withUnsafeMutableBufferPointer { pn in
+                            for r in 0..<rows {
+                                for g in 0..<gpr {
+                                    let start = r * cols + g * gs
+                                    pn[r * gpr + g] = Int32(VectorOps.listChanges(
+                                        new: pf.baseAddress! + start, old: ph.baseAddress! + current + start,
+                                        count: min(cols, (g + 1) * gs) - g * gs, first: Int32(g * gs), scale: scale,
+                                        indices: pi.baseAddress! + start, deltas: pd.baseAddress! + start))
+                                }
+                            }
+                            (ph.baseAddress! + current).update(from: pf.baseAddress!, count: n)
+                        }
+                    }
+                }
+            }
         }
     }
 
-    /// P from scratch: for each group column block, P[:, g, :] = C[:, block] Hqq[block, :].
-    private mutating func build(gram: Matrix) {
-        let (rows, cols, gs, gpr) = (rows, cols, groupSize, groupsPerRow)
-        fresh.withUnsafeBufferPointer { pc in
-            gram.data.withUnsafeBufferPointer { ph in
+    /// Both sets of P from scratch: for each group column block, P[:, g, :] = C[:, block] Hqq~[block, :].
+    private mutating func build(codes: [Float]) {
+        let (rows, cols, gs, gpr, size) = (rows, cols, groupSize, groupsPerRow, setSize)
+        codes.withUnsafeBufferPointer { pc in
+            gram.widened.data.withUnsafeBufferPointer { ph in
                 partials.withUnsafeMutableBufferPointer { pp in
                     for g in 0..<gpr {
                         let width = min(cols, (g + 1) * gs) - g * gs
@@ -101,6 +152,7 @@ struct SignRoundGroupProducts {
                                   b: ph.baseAddress! + g * gs * cols, ldb: cols, beta: 0,
                                   c: pp.baseAddress! + g * rows * cols, ldc: cols)
                     }
+                    (pp.baseAddress! + size).update(from: pp.baseAddress!, count: size)
                 }
             }
         }

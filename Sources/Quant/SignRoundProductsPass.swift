@@ -22,18 +22,20 @@ extension SignRoundGroupProducts {
     static func tileRows(cols: Int) -> Int { max(1, tileBytes / (4 * max(cols, 1))) }
 
     /// One step of SignRound in a single pass over the rows, rows in parallel chunks:
-    /// 1. P follows the codes of the current parameters (P_rg += (c - c_old) Hqq[j, :] per changed
-    ///    code) and, while P_rg is in cache, G_r = (E - W Hqq)_r + sum_g s_rg P_rg;
+    /// 1. set `parity` of P follows the codes of the current parameters (P_rg += (c - c_old) Hqq~[j, :]
+    ///    per listed change, Hqq~ the step Gram) and, while P_rg is in cache,
+    ///    G_r = (E - W Hqq~)_r + sum_g s_rg P_rg;
     /// 2. the loss terms D .* (G + E) with D = s c - W;
-    /// 3. with `target`, the straight-through backward pass and the signed step into `target`, and
-    ///    the codes and scales of the stepped parameters, which the next pass brings P up to.
+    /// 3. with `target`, the straight-through backward pass and the signed step into `target`, the
+    ///    codes and scales of the stepped parameters, and the list of how they differ from the codes of
+    ///    the other set, which the next pass brings that set up to.
     /// P, the codes and G are each touched once per step; D and G never leave the cache.
     ///
     /// - Parameters: `e`, the cross term E (nil without quantized input); `inspect`, when given,
     ///   receives D and G (rows x cols each; tests compare them with the sgemm).
     /// - Returns: sum(D .* (G + E)), Float sums per row added in Double (the loss before c0 and 1 / T).
     mutating func pass<R: SignRoundRounding>(_ kernel: SignRoundKernel<R>, w: UnsafePointer<Float>,
-                                             e: UnsafePointer<Float>?, gram: Matrix, v: UnsafePointer<Float>,
+                                             e: UnsafePointer<Float>?, v: UnsafePointer<Float>,
                                              alpha: UnsafePointer<Float>, beta: UnsafePointer<Float>,
                                              target: SignRoundStepTarget?,
                                              inspect: (d: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>)? = nil) -> Double {
@@ -41,55 +43,60 @@ extension SignRoundGroupProducts {
         let (chunks, size) = rowChunks(rows)
         var lossParts = [Double](repeating: 0, count: chunks)
         var changed = [Int](repeating: 0, count: chunks)
-        fresh.withUnsafeMutableBufferPointer { pf in
-            codes.withUnsafeMutableBufferPointer { pc in
-                scales.withUnsafeMutableBufferPointer { ps in
-                    partials.withUnsafeMutableBufferPointer { pp in
-                        base.withUnsafeBufferPointer { pb in
-                            gram.data.withUnsafeBufferPointer { ph in
-                                lossParts.withUnsafeMutableBufferPointer { pl in
-                                    changed.withUnsafeMutableBufferPointer { pn in
-                                        let buffers = PassBuffers(fresh: pf.baseAddress!, old: pc.baseAddress!, scales: ps.baseAddress!,
-                                                                  partials: pp.baseAddress!, base: pb.baseAddress!, gram: ph.baseAddress!,
-                                                                  w: w, e: e, v: v, alpha: alpha, beta: beta)
-                                        let shared = UncheckedSendable((buffers, pl, pn))
-                                        parallelFor(chunks) { chunk in
-                                            let (buffers, pl, pn) = shared.value
-                                            let rowRange = (chunk * size)..<min(rows, (chunk + 1) * size)
-                                            let (loss, count) = Self.passRows(rowRange, rows: rows, cols: cols, groupSize: gs, groupsPerRow: gpr,
-                                                                              kernel: kernel, buffers: buffers, target: target, inspect: inspect)
-                                            pl[chunk] = loss
-                                            pn[chunk] = count
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
+        let (current, other, set) = (parity * rows * cols, (1 - parity) * rows * cols, parity * setSize)
+        changeIndex.withUnsafeMutableBufferPointer { pi in changeDelta.withUnsafeMutableBufferPointer { pd in
+        changeCount.withUnsafeMutableBufferPointer { pcount in held.withUnsafeMutableBufferPointer { pc in
+        scales.withUnsafeMutableBufferPointer { ps in partials.withUnsafeMutableBufferPointer { pp in
+        base.withUnsafeBufferPointer { pb in gram.half.withUnsafeBufferPointer { ph in
+        lossParts.withUnsafeMutableBufferPointer { pl in changed.withUnsafeMutableBufferPointer { pn in
+            let buffers = PassBuffers(current: pc.baseAddress! + current, other: pc.baseAddress! + other,
+                                      scales: ps.baseAddress!, partials: pp.baseAddress! + set,
+                                      base: pb.baseAddress!, gram: ph.baseAddress!, gramScale: gram.scale,
+                                      lists: ChangeLists(index: pi.baseAddress!, delta: pd.baseAddress!, count: pcount.baseAddress!),
+                                      w: w, e: e, v: v, alpha: alpha, beta: beta)
+            let shared = UncheckedSendable((buffers, pl, pn))
+            parallelFor(chunks) { chunk in
+                let (buffers, pl, pn) = shared.value
+                let rowRange = (chunk * size)..<min(rows, (chunk + 1) * size)
+                let (loss, count) = Self.passRows(rowRange, rows: rows, cols: cols, groupSize: gs, groupsPerRow: gpr,
+                                                  kernel: kernel, buffers: buffers, target: target, inspect: inspect)
+                pl[chunk] = loss
+                pn[chunk] = count
             }
-        }
-        changedCodes += changed.reduce(0, +)
+        } } } } } } } } } }
+        rowUpdates += changed.reduce(0, +)
         if target != nil {
-            // `codes` now holds the stepped codes, `fresh` the ones P holds.
-            swap(&codes, &fresh)
+            // The other set holds the stepped codes to be, with the changes listed: it serves the next step.
+            parity = 1 - parity
         } else {
-            codes = fresh
+            for i in changeCount.indices { changeCount[i] = 0 }
         }
         return lossParts.reduce(0, +)
     }
 
+    /// The change lists as pointers (see `changeIndex`).
+    struct ChangeLists {
+        let index: UnsafeMutablePointer<Int32>
+        let delta: UnsafeMutablePointer<Float>
+        let count: UnsafeMutablePointer<Int32>
+    }
+
     /// The arrays one pass reads and writes, as pointers (rows x cols unless noted).
     struct PassBuffers {
-        /// Codes of the current parameters.
-        let fresh: UnsafeMutablePointer<Float>
-        /// Codes P holds on entry; receives the codes of the stepped parameters.
-        let old: UnsafeMutablePointer<Float>
+        /// Codes of the current parameters, which the pass's set of P holds once the listed changes are applied.
+        let current: UnsafeMutablePointer<Float>
+        /// Codes the other set of P holds; receives the codes of the stepped parameters.
+        let other: UnsafeMutablePointer<Float>
         /// Scale per group (rows x groupsPerRow): current on entry, stepped on exit.
         let scales: UnsafeMutablePointer<Float>
+        /// This pass's set of P.
         let partials: UnsafeMutablePointer<Float>
         let base: UnsafePointer<Float>
-        let gram: UnsafePointer<Float>
+        /// The step Gram's half-precision rows and their scale.
+        let gram: UnsafePointer<Float16>
+        let gramScale: Float
+        /// Changes to this pass's set of P on entry; the other set's changes to the stepped codes on exit.
+        let lists: ChangeLists
         let w: UnsafePointer<Float>
         let e: UnsafePointer<Float>?
         let v: UnsafePointer<Float>
@@ -104,9 +111,8 @@ extension SignRoundGroupProducts {
                                                        inspect: (d: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>)?) -> (Double, Int) {
         let tile = min(tileRows(cols: cols), rowRange.count)
         let gTile = UnsafeMutablePointer<Float>.allocate(capacity: tile * cols)
-        let indices = UnsafeMutablePointer<Int32>.allocate(capacity: gs)
-        let deltas = UnsafeMutablePointer<Float>.allocate(capacity: gs)
-        defer { gTile.deallocate(); indices.deallocate(); deltas.deallocate() }
+        let stepped = UnsafeMutablePointer<Float>.allocate(capacity: gs)
+        defer { gTile.deallocate(); stepped.deallocate() }
         var loss = 0.0, changed = 0
         for tileStart in stride(from: rowRange.lowerBound, to: rowRange.upperBound, by: tile) {
             let tileRange = tileStart..<min(rowRange.upperBound, tileStart + tile)
@@ -115,16 +121,9 @@ extension SignRoundGroupProducts {
             for grp in 0..<gpr {
                 let first = grp * gs, width = min(cols, first + gs) - first
                 for r in tileRange {
-                    var terms = 0
-                    let newRow = b.fresh + r * cols + first, oldRow = b.old + r * cols + first
-                    for j in 0..<width {
-                        let delta = newRow[j] - oldRow[j]
-                        indices[terms] = Int32(first + j)
-                        deltas[terms] = delta
-                        terms += delta != 0 ? 1 : 0
-                    }
+                    let terms = Int(b.lists.count[r * gpr + grp]), list = r * cols + first
                     changed += terms
-                    VectorOps.addRows(b.gram, stride: cols, indices: indices, deltas: deltas, terms: terms,
+                    VectorOps.addRows(b.gram, stride: cols, indices: b.lists.index + list, deltas: b.lists.delta + list, terms: terms,
                                       into: b.partials + (grp * rows + r) * cols, count: cols,
                                       accumulating: (b.scales[r * gpr + grp], gTile + (r - tileStart) * cols))
                 }
@@ -138,7 +137,7 @@ extension SignRoundGroupProducts {
                     let gi = r * gpr + grp, first = grp * gs, width = min(cols, first + gs) - first
                     let start = r * cols + first
                     let p = kernel.scale(group: gi, alpha: b.alpha[gi], beta: b.beta[gi])
-                    rowLoss += SignRoundGroupLoops<R>.lossTerms(w: b.w + start, codes: b.fresh + start, scale: p.scale,
+                    rowLoss += SignRoundGroupLoops<R>.lossTerms(w: b.w + start, codes: b.current + start, scale: p.scale,
                                                                 g: gRow + first, e: b.e.map { $0 + start },
                                                                 d: inspect.map { $0.d + start }, count: width)
                     guard let target else { continue }
@@ -148,7 +147,11 @@ extension SignRoundGroupProducts {
                                     out: .init(learningRate: target.learningRate), offset: start, count: width)
                     let next = kernel.scale(group: gi, alpha: target.alpha[gi], beta: target.beta[gi])
                     b.scales[gi] = next.scale
-                    kernel.codes(group: next, w: b.w + start, v: target.v + start, into: b.old + start, count: width)
+                    kernel.codes(group: next, w: b.w + start, v: target.v + start, into: stepped, count: width)
+                    b.lists.count[gi] = Int32(VectorOps.listChanges(new: stepped, old: b.other + start, count: width,
+                                                                     first: Int32(first), scale: b.gramScale,
+                                                                     indices: b.lists.index + start, deltas: b.lists.delta + start))
+                    (b.other + start).update(from: stepped, count: width)
                 }
                 loss += Double(rowLoss)
             }

@@ -11,8 +11,8 @@ struct SignRoundState {
     var bestAlpha: [Float]
     var bestBeta: [Float]
     var bestIteration = 0
-    /// Codes changed between steps, summed over the run (nil when every step used the sgemm).
-    var changedCodes: Int?
+    /// Partial-product row updates, summed over the run (nil when every step used the sgemm).
+    var rowUpdates: Int?
     private var d: [Float]
     private var g: [Float]
     private var partial: [Double]
@@ -43,8 +43,9 @@ struct SignRoundState {
         var history: [Double] = []
         history.reserveCapacity(options.iterations + 1)
         var best = Double.infinity
+        let gram = SignRoundStepGram(objective.gram)
         if useProducts {
-            var products = SignRoundGroupProducts(layout: layout, weights: w, objective: objective)
+            var products = SignRoundGroupProducts(layout: layout, weights: w, objective: objective, gram: gram)
             var bestAt = 0
             runWithProducts(&products, kernel: kernel, weights: w, objective: objective, options: options) { t, loss in
                 history.append(loss)
@@ -54,12 +55,12 @@ struct SignRoundState {
                 return true
             }
             bestIteration = bestAt
-            changedCodes = products.changedCodes
+            rowUpdates = products.rowUpdates
             return history
         }
         let iterations = options.iterations, lr0 = options.effectiveLearningRate
         for t in 0...iterations {
-            let loss = evaluate(kernel, w: w, objective: objective)
+            let loss = evaluate(kernel, w: w, objective: objective, gram: gram.widened)
             history.append(loss)
             if loss < best {
                 best = loss
@@ -88,7 +89,7 @@ struct SignRoundState {
                 alpha.withUnsafeBufferPointer { pa in
                     beta.withUnsafeBufferPointer { pb in
                         products.setParameters(kernel, w: pw.baseAddress!, v: pv.baseAddress!, alpha: pa.baseAddress!,
-                                               beta: pb.baseAddress!, gram: objective.gram)
+                                               beta: pb.baseAddress!)
                     }
                 }
             }
@@ -98,7 +99,7 @@ struct SignRoundState {
             let lr = lr0 * (1 - Float(t) / Float(max(iterations, 1)))
             let terms = Self.withPointers(w: w, e: objective.crossTerm, v: v, alpha: alpha, beta: beta,
                                           nextV: &nextV, nextAlpha: &nextAlpha, nextBeta: &nextBeta) { pw, pe, pv, pa, pb, nv, na, nb in
-                products.pass(kernel, w: pw, e: pe, gram: objective.gram, v: pv, alpha: pa, beta: pb,
+                products.pass(kernel, w: pw, e: pe, v: pv, alpha: pa, beta: pb,
                               target: stepping ? SignRoundStepTarget(v: nv, alpha: na, beta: nb, learningRate: lr,
                                                                      gradScale: 2 / Float(objective.tokens)) : nil)
             }
@@ -149,8 +150,10 @@ struct SignRoundState {
         }
     }
 
-    /// Forward pass, G = D Hqq + E by one sgemm, and the loss (sum(D .* (G + E)) + c0) / T.
-    mutating func evaluate(_ kernel: SignRoundKernel<NearestRounding>, w: Matrix, objective: LayerObjective) -> Double {
+    /// Forward pass, G = D H + E by one sgemm with `gram` H (the step Gram in the step loop), and the
+    /// loss (sum(D .* (G + E)) + c0) / T.
+    mutating func evaluate(_ kernel: SignRoundKernel<NearestRounding>, w: Matrix, objective: LayerObjective,
+                           gram: Matrix) -> Double {
         let rows = layout.rows, cols = layout.cols
         let (chunks, size) = rowChunks(rows)
         return w.data.withUnsafeBufferPointer { pw in
@@ -165,7 +168,7 @@ struct SignRoundState {
                                     if let e = objective.crossTerm {
                                         e.data.withUnsafeBufferPointer { pg.baseAddress!.update(from: $0.baseAddress!, count: $0.count) }
                                     }
-                                    objective.gram.data.withUnsafeBufferPointer { ph in
+                                    gram.data.withUnsafeBufferPointer { ph in
                                         BLAS.gemm(.none, .none, m: rows, n: cols, k: cols, a: pd.baseAddress!, lda: cols,
                                                   b: ph.baseAddress!, ldb: cols, beta: objective.crossTerm == nil ? 0 : 1,
                                                   c: pg.baseAddress!, ldc: cols)

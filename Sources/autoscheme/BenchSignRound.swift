@@ -66,14 +66,14 @@ struct BenchSignRound: ParsableCommand {
         print("SignRound, \(chosen.name) on every layer, \(iters) iterations, \(nsamples) x \(seqlen) tokens, "
               + "quantized input \(quantizedInput ? "on" : "off"), \(count) blocks, \(BLAS.threads) BLAS threads, "
               + "step product \(stepProduct.rawValue)")
-        print("| layer kind | shape (out x in) | layers | s per layer | CPU s per layer | sgemm-equivalent GFLOP/s (wall) | per CPU s | codes changed per step |")
+        print("| layer kind | shape (out x in) | layers | s per layer | CPU s per layer | sgemm-equivalent GFLOP/s (wall) | per CPU s | row updates per step |")
         print("|---|---|---:|---:|---:|---:|---:|---:|")
         var loopSeconds = 0.0
         for kind in LinearKind.allCases {
             let rows = result.stats.filter { $0.name.hasSuffix(kind.modulePath) }
             let seconds = rows.reduce(0) { $0 + $1.seconds }, gflop = rows.reduce(0) { $0 + $1.gflop }
             let cpu = rows.reduce(0) { $0 + $1.cpuSeconds }
-            let changed = rows.compactMap(\.changedCodesPerStep)
+            let changed = rows.compactMap(\.rowUpdatesPerStep)
             let changedText = changed.isEmpty ? "sgemm" : f(100 * changed.reduce(0, +) / Double(changed.count)
                 / Double(llama.config.linearShape(of: kind).reduce(1, *)), 1) + "%"
             loopSeconds += seconds

@@ -14,7 +14,8 @@ final class SignRoundGroupProductsTests: XCTestCase {
                 let (w, objective) = try correlatedLayer(seed: 900 + UInt64(k), quantizedInput: quantizedInput)
                 let layout = try XCTUnwrap(SignRoundLayout(format: format, weights: w))
                 let kernel = SignRoundKernel<NearestRounding>(layout: layout)
-                var products = SignRoundGroupProducts(layout: layout, weights: w, objective: objective)
+                let stepGram = SignRoundStepGram(objective.gram)
+                var products = SignRoundGroupProducts(layout: layout, weights: w, objective: objective, gram: stepGram)
                 var d = [Float](repeating: 0, count: w.count), g = d
                 var changedBefore = 0
                 for trial in 0..<4 {
@@ -26,16 +27,16 @@ final class SignRoundGroupProductsTests: XCTestCase {
                             sum + Double(item.element.0 * (item.element.1 + (objective.crossTerm?.data[item.offset] ?? 0)))
                         }, accuracy: 1e-4 * abs(terms), "the pass's loss terms are sum(D .* (G + E))")
                         if repeatSame {
-                            XCTAssertEqual(products.changedCodes, changedBefore, "\(format.name): same parameters, same codes")
+                            XCTAssertEqual(products.rowUpdates, changedBefore, "\(format.name): same parameters, same codes")
                         } else if trial > 0 {
-                            XCTAssertGreaterThan(products.changedCodes, changedBefore, "\(format.name): new parameters move codes")
+                            XCTAssertGreaterThan(products.rowUpdates, changedBefore, "\(format.name): new parameters move codes")
                         }
-                        changedBefore = products.changedCodes
+                        changedBefore = products.rowUpdates
                     }
                     let q = kernelQ(NearestRounding.self, layout: layout, w: w, v: p.v, alpha: p.alpha, beta: p.beta)
                     var dm = q
                     for i in dm.data.indices { dm.data[i] -= w.data[i] }
-                    var want = BLAS.matmul(dm, objective.gram)
+                    var want = BLAS.matmul(dm, stepGram.widened)
                     if let e = objective.crossTerm { for i in want.data.indices { want.data[i] += e.data[i] } }
                     let scale = want.data.reduce(Float(0)) { max($0, $1.magnitude) }
                     let label = "\(format.name) quantized input \(quantizedInput) trial \(trial)"
@@ -58,8 +59,8 @@ final class SignRoundGroupProductsTests: XCTestCase {
             let viaSgemm = try SignRound.optimize(weights: w, format: format, objective: objective, options: options)
             options.stepProduct = .groupPartials
             let viaProducts = try SignRound.optimize(weights: w, format: format, objective: objective, options: options)
-            XCTAssertNil(viaSgemm.changedCodesPerStep)
-            XCTAssertGreaterThan(try XCTUnwrap(viaProducts.changedCodesPerStep), 0)
+            XCTAssertNil(viaSgemm.rowUpdatesPerStep)
+            XCTAssertGreaterThan(try XCTUnwrap(viaProducts.rowUpdatesPerStep), 0)
             for t in 0..<5 {
                 XCTAssertEqual(viaProducts.lossHistory[t], viaSgemm.lossHistory[t],
                                accuracy: 1e-5 * viaSgemm.lossHistory[t], "\(format.name) iteration \(t)")
@@ -73,15 +74,15 @@ final class SignRoundGroupProductsTests: XCTestCase {
     /// One pass without a step at the parameters `p`, D and G written out.
     private func pass(_ products: inout SignRoundGroupProducts, _ kernel: SignRoundKernel<NearestRounding>, w: Matrix,
                       objective: LayerObjective, parameters p: RandomAdjustments, d: inout [Float], g: inout [Float]) -> Double {
-        products.setParameters(kernel, w: w.data, v: p.v, alpha: p.alpha, beta: p.beta, gram: objective.gram)
+        products.setParameters(kernel, w: w.data, v: p.v, alpha: p.alpha, beta: p.beta)
         return d.withUnsafeMutableBufferPointer { pd in
             g.withUnsafeMutableBufferPointer { pg in
                 objective.crossTerm.map { e in
                     e.data.withUnsafeBufferPointer { pe in
-                        products.pass(kernel, w: w.data, e: pe.baseAddress!, gram: objective.gram, v: p.v, alpha: p.alpha,
+                        products.pass(kernel, w: w.data, e: pe.baseAddress!, v: p.v, alpha: p.alpha,
                                       beta: p.beta, target: nil, inspect: (pd.baseAddress!, pg.baseAddress!))
                     }
-                } ?? products.pass(kernel, w: w.data, e: nil, gram: objective.gram, v: p.v, alpha: p.alpha,
+                } ?? products.pass(kernel, w: w.data, e: nil, v: p.v, alpha: p.alpha,
                                    beta: p.beta, target: nil, inspect: (pd.baseAddress!, pg.baseAddress!))
             }
         }
@@ -94,8 +95,8 @@ final class SignRoundGroupProductsTests: XCTestCase {
         XCTAssertFalse(SignRoundGroupProducts.pays(for: try XCTUnwrap(SignRoundLayout(format: try QuantFormat(parsing: "int4/g32"), weights: w))))
         XCTAssertFalse(SignRoundGroupProducts.pays(for: try XCTUnwrap(SignRoundLayout(format: .mxfp4, weights: w))))
         XCTAssertFalse(SignRoundGroupProducts.pays(for: try XCTUnwrap(SignRoundLayout(format: .nvfp4, weights: w))))
-        // 8 rows x 2 groups x 128 columns of Floats.
-        XCTAssertTrue(SignRoundGroupProducts.pays(for: g64, memoryLimit: 8 * 2 * 128 * 4))
-        XCTAssertFalse(SignRoundGroupProducts.pays(for: g64, memoryLimit: 8 * 2 * 128 * 4 - 1))
+        // Two sets of 8 rows x 2 groups x 128 columns of Floats.
+        XCTAssertTrue(SignRoundGroupProducts.pays(for: g64, memoryLimit: 2 * 8 * 2 * 128 * 4))
+        XCTAssertFalse(SignRoundGroupProducts.pays(for: g64, memoryLimit: 2 * 8 * 2 * 128 * 4 - 1))
     }
 }

@@ -64,11 +64,14 @@ final class SignRoundTests: XCTestCase {
                 XCTAssertEqual(result.rtnLoss, rtn, accuracy: 1e-5 * rtn, label)
                 XCTAssertEqual(result.lossHistory.count, 61, label)
                 XCTAssertLessThanOrEqual(result.bestLoss, result.rtnLoss, label)
-                XCTAssertEqual(result.bestLoss, result.lossHistory.min()!, label)
+                // The history is on the half-precision step Gram, the kept loss on the exact one.
+                XCTAssertEqual(result.bestLoss, result.lossHistory.min()!, accuracy: 1e-3 * rtn, label)
                 XCTAssertEqual(objective.loss(candidate: result.weights, weights: w), result.bestLoss,
                                accuracy: 1e-5 * rtn, label)
-                // Measured on these random layers at 60 iterations: int cuts 15-40%, NVFP4 4-8%, MXFP4 ~3%.
-                let factor = format.family == .int ? 0.9 : 0.985
+                // Measured on these random layers at 60 iterations: int2 cuts 14-16%, int3 13%, int4 10-11%,
+                // NVFP4 6%, MXFP4 3%. (Over 16 seeds at 100 iterations the half-precision step Gram and the
+                // exact one cut the same on average: int2/g32 19.6% and 19.5%, int4/g32 10.0% both.)
+                let factor = format.family == .int ? 0.93 : 0.985
                 XCTAssertLessThan(result.bestLoss, factor * rtn, "\(label): SignRound should cut the error")
             }
         }
