@@ -34,8 +34,18 @@ import TensorCore
 struct SignRoundGroupProducts {
     let rows: Int
     let cols: Int
+    /// Columns per partial product: the format's scale group for int formats, the whole row for FP4.
     let groupSize: Int
     let groupsPerRow: Int
+    /// The format's scale groups, which the step's elementwise loops walk.
+    let kernelGroupSize: Int
+    let kernelGroupsPerRow: Int
+    /// FP4 formats: P holds Q itself (each code times its group's scale) in one partial product per
+    /// row, with scale 1. Their scales are rounded (MXFP4 to a power of two, NVFP4 to E4M3), so
+    /// alpha's small steps rarely move one: Q changes only where a code or a rounded scale does, and
+    /// G follows those changes without per-group products. Int scales move every step, so int
+    /// formats keep one partial product per group.
+    let holdsValues: Bool
     /// Two sets of P, each (groupsPerRow x rows) x cols and group-major: the partial product of row r,
     /// group g at (g x rows + r) x cols, so a group's rows are one contiguous block (the pass walks them
     /// in order). Set k (at k x `setSize`) serves the steps of parity k.
@@ -45,7 +55,7 @@ struct SignRoundGroupProducts {
     var held: [Float]
     /// The set of P the next pass uses.
     var parity = 0
-    /// Current scale per group (rows x groupsPerRow).
+    /// Current scale per partial product (rows x groupsPerRow; 1 when P holds values).
     var scales: [Float]
     /// E - W Hqq (rows x cols), on the step Gram.
     let base: [Float]
@@ -67,7 +77,15 @@ struct SignRoundGroupProducts {
     /// Whether the partial products pay off for `layout`: groups of at least 64 weights and at most
     /// `memoryLimit` bytes of partial products (both sets).
     static func pays(for layout: SignRoundLayout, memoryLimit: Int = 1 << 30) -> Bool {
-        layout.groupSize >= 64 && 2 * layout.rows * layout.groupsPerRow * layout.cols * 4 <= memoryLimit
+        let values = holdsValues(layout)
+        let groups = values ? 1 : layout.groupsPerRow
+        return (values || layout.groupSize >= 64) && 2 * layout.rows * groups * layout.cols * 4 <= memoryLimit
+    }
+
+    /// Whether P holds values rather than codes for `layout` (the FP4 formats, see `holdsValues`).
+    static func holdsValues(_ layout: SignRoundLayout) -> Bool {
+        if case .int = layout.scheme { return false }
+        return true
     }
 
     /// Sets up the products for `layout` on the step Gram `gram` and forms E - W Hqq.
@@ -75,8 +93,11 @@ struct SignRoundGroupProducts {
     init(layout: SignRoundLayout, weights w: Matrix, objective: LayerObjective, gram: SignRoundStepGram) {
         rows = layout.rows
         cols = layout.cols
-        groupSize = layout.groupSize
-        groupsPerRow = layout.groupsPerRow
+        holdsValues = Self.holdsValues(layout)
+        kernelGroupSize = layout.groupSize
+        kernelGroupsPerRow = layout.groupsPerRow
+        groupSize = holdsValues ? layout.cols : layout.groupSize
+        groupsPerRow = holdsValues ? 1 : layout.groupsPerRow
         partials = [Float](repeating: 0, count: 2 * rows * groupsPerRow * cols)
         held = [Float](repeating: 0, count: 2 * rows * cols)
         scales = [Float](repeating: 0, count: rows * groupsPerRow)
@@ -104,10 +125,23 @@ struct SignRoundGroupProducts {
                                                       v: UnsafePointer<Float>, alpha: UnsafePointer<Float>,
                                                       beta: UnsafePointer<Float>) {
         var fresh = [Float](repeating: 0, count: rows * cols)
+        var kernelScales = [Float](repeating: 0, count: rows * kernelGroupsPerRow)
         fresh.withUnsafeMutableBufferPointer { pf in
-            scales.withUnsafeMutableBufferPointer { ps in
+            kernelScales.withUnsafeMutableBufferPointer { ps in
                 kernel.codes(w: w, v: v, alpha: alpha, beta: beta, codes: pf.baseAddress!, scales: ps.baseAddress!)
             }
+        }
+        if holdsValues {
+            // Q = code x scale, the product the kernel's forward pass forms.
+            for r in 0..<rows {
+                for g in 0..<kernelGroupsPerRow {
+                    let first = g * kernelGroupSize, s = kernelScales[r * kernelGroupsPerRow + g]
+                    for j in first..<min(cols, first + kernelGroupSize) { fresh[r * cols + j] *= s }
+                }
+            }
+            for i in scales.indices { scales[i] = 1 }
+        } else {
+            scales = kernelScales
         }
         let n = rows * cols
         if !built {

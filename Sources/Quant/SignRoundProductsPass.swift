@@ -40,6 +40,7 @@ extension SignRoundGroupProducts {
                                              target: SignRoundStepTarget?,
                                              inspect: (d: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>)? = nil) -> Double {
         let (rows, cols, gs, gpr) = (rows, cols, groupSize, groupsPerRow)
+        let (kgs, kgpr, values) = (kernelGroupSize, kernelGroupsPerRow, holdsValues)
         let (chunks, size) = rowChunks(rows)
         var lossParts = [Double](repeating: 0, count: chunks)
         var changed = [Int](repeating: 0, count: chunks)
@@ -59,6 +60,7 @@ extension SignRoundGroupProducts {
                 let (buffers, pl, pn) = shared.value
                 let rowRange = (chunk * size)..<min(rows, (chunk + 1) * size)
                 let (loss, count) = Self.passRows(rowRange, rows: rows, cols: cols, groupSize: gs, groupsPerRow: gpr,
+                                                  kernelGroupSize: kgs, kernelGroupsPerRow: kgpr, holdsValues: values,
                                                   kernel: kernel, buffers: buffers, target: target, inspect: inspect)
                 pl[chunk] = loss
                 pn[chunk] = count
@@ -106,12 +108,13 @@ extension SignRoundGroupProducts {
 
     /// The pass over `rowRange`, in tiles of `tileRows`; returns the loss terms and the changed codes.
     private static func passRows<R: SignRoundRounding>(_ rowRange: Range<Int>, rows: Int, cols: Int, groupSize gs: Int, groupsPerRow gpr: Int,
+                                                       kernelGroupSize kgs: Int, kernelGroupsPerRow kgpr: Int, holdsValues: Bool,
                                                        kernel: SignRoundKernel<R>, buffers b: PassBuffers,
                                                        target: SignRoundStepTarget?,
                                                        inspect: (d: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>)?) -> (Double, Int) {
         let tile = min(tileRows(cols: cols), rowRange.count)
         let gTile = UnsafeMutablePointer<Float>.allocate(capacity: tile * cols)
-        let stepped = UnsafeMutablePointer<Float>.allocate(capacity: gs)
+        let stepped = UnsafeMutablePointer<Float>.allocate(capacity: kgs)
         defer { gTile.deallocate(); stepped.deallocate() }
         var loss = 0.0, changed = 0
         for tileStart in stride(from: rowRange.lowerBound, to: rowRange.upperBound, by: tile) {
@@ -133,11 +136,12 @@ extension SignRoundGroupProducts {
                 let gRow = gTile + (r - tileStart) * cols
                 inspect?.g.advanced(by: r * cols).update(from: gRow, count: cols)
                 var rowLoss: Float = 0
-                for grp in 0..<gpr {
-                    let gi = r * gpr + grp, first = grp * gs, width = min(cols, first + gs) - first
+                for kg in 0..<kgpr {
+                    let gi = r * kgpr + kg, first = kg * kgs, width = min(cols, first + kgs) - first
                     let start = r * cols + first
                     let p = kernel.scale(group: gi, alpha: b.alpha[gi], beta: b.beta[gi])
-                    rowLoss += SignRoundGroupLoops<R>.lossTerms(w: b.w + start, codes: b.current + start, scale: p.scale,
+                    rowLoss += SignRoundGroupLoops<R>.lossTerms(w: b.w + start, codes: b.current + start,
+                                                                scale: holdsValues ? 1 : p.scale,
                                                                 g: gRow + first, e: b.e.map { $0 + start },
                                                                 d: inspect.map { $0.d + start }, count: width)
                     guard let target else { continue }
@@ -146,11 +150,20 @@ extension SignRoundGroupProducts {
                                     alphaNext: target.alpha, betaNext: target.beta,
                                     out: .init(learningRate: target.learningRate), offset: start, count: width)
                     let next = kernel.scale(group: gi, alpha: target.alpha[gi], beta: target.beta[gi])
-                    b.scales[gi] = next.scale
                     kernel.codes(group: next, w: b.w + start, v: target.v + start, into: stepped, count: width)
-                    b.lists.count[gi] = Int32(VectorOps.listChanges(new: stepped, old: b.other + start, count: width,
-                                                                     first: Int32(first), scale: b.gramScale,
-                                                                     indices: b.lists.index + start, deltas: b.lists.delta + start))
+                    if holdsValues {
+                        for k in 0..<width { stepped[k] *= next.scale }
+                    } else {
+                        b.scales[gi] = next.scale
+                    }
+                    // Appended to the list of the partial product this group belongs to.
+                    let pg = first / gs, list = r * cols + pg * gs, ci = r * gpr + pg
+                    if first == pg * gs { b.lists.count[ci] = 0 }
+                    let listed = Int(b.lists.count[ci])
+                    b.lists.count[ci] += Int32(VectorOps.listChanges(new: stepped, old: b.other + start, count: width,
+                                                                      first: Int32(first), scale: b.gramScale,
+                                                                      indices: b.lists.index + list + listed,
+                                                                      deltas: b.lists.delta + list + listed))
                     (b.other + start).update(from: stepped, count: width)
                 }
                 loss += Double(rowLoss)

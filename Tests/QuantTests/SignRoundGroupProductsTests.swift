@@ -8,7 +8,7 @@ final class SignRoundGroupProductsTests: XCTestCase {
     /// codes and every scale) equal the explicit sgemm, and an unchanged parameter set changes no code.
     func testProductsTrackTheSgemmThroughChangingParameters() throws {
         let formats = [intFormat(bits: 2, group: 32, symmetric: true), intFormat(bits: 3, group: 64, symmetric: false),
-                       try QuantFormat(parsing: "int4/g128"), .mxfp4]
+                       try QuantFormat(parsing: "int4/g128"), .mxfp4, .nvfp4]
         for (k, format) in formats.enumerated() {
             for quantizedInput in [false, true] {
                 let (w, objective) = try correlatedLayer(seed: 900 + UInt64(k), quantizedInput: quantizedInput)
@@ -52,7 +52,7 @@ final class SignRoundGroupProductsTests: XCTestCase {
     /// summation order, and the kept loss ends within 1% (sign choices of near-zero gradients may part
     /// the trajectories later).
     func testOptimiserAgreesWithTheSgemmPath() throws {
-        for (k, format) in [try QuantFormat(parsing: "int3/g32"), try QuantFormat(parsing: "int4a/g64"), .mxfp4].enumerated() {
+        for (k, format) in [try QuantFormat(parsing: "int3/g32"), try QuantFormat(parsing: "int4a/g64"), .mxfp4, .nvfp4].enumerated() {
             let (w, objective) = try correlatedLayer(seed: 700 + UInt64(k), quantizedInput: true)
             var options = SignRoundOptions(iterations: 30)
             options.stepProduct = .sgemm
@@ -93,8 +93,14 @@ final class SignRoundGroupProductsTests: XCTestCase {
         let g64 = try XCTUnwrap(SignRoundLayout(format: try QuantFormat(parsing: "int4/g64"), weights: w))
         XCTAssertTrue(SignRoundGroupProducts.pays(for: g64))
         XCTAssertFalse(SignRoundGroupProducts.pays(for: try XCTUnwrap(SignRoundLayout(format: try QuantFormat(parsing: "int4/g32"), weights: w))))
-        XCTAssertFalse(SignRoundGroupProducts.pays(for: try XCTUnwrap(SignRoundLayout(format: .mxfp4, weights: w))))
-        XCTAssertFalse(SignRoundGroupProducts.pays(for: try XCTUnwrap(SignRoundLayout(format: .nvfp4, weights: w))))
+        // FP4 formats keep Q itself, one partial product per row (two sets of 8 x 128 Floats).
+        let mx = try XCTUnwrap(SignRoundLayout(format: .mxfp4, weights: w))
+        XCTAssertTrue(SignRoundGroupProducts.pays(for: mx))
+        XCTAssertTrue(SignRoundGroupProducts.pays(for: try XCTUnwrap(SignRoundLayout(format: .nvfp4, weights: w))))
+        XCTAssertTrue(SignRoundGroupProducts.pays(for: mx, memoryLimit: 2 * 8 * 128 * 4))
+        XCTAssertFalse(SignRoundGroupProducts.pays(for: mx, memoryLimit: 2 * 8 * 128 * 4 - 1))
+        XCTAssertTrue(SignRoundGroupProducts.holdsValues(mx))
+        XCTAssertFalse(SignRoundGroupProducts.holdsValues(g64))
         // Two sets of 8 rows x 2 groups x 128 columns of Floats.
         XCTAssertTrue(SignRoundGroupProducts.pays(for: g64, memoryLimit: 2 * 8 * 2 * 128 * 4))
         XCTAssertFalse(SignRoundGroupProducts.pays(for: g64, memoryLimit: 2 * 8 * 2 * 128 * 4 - 1))
