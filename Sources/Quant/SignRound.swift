@@ -34,9 +34,10 @@ public struct SignRoundOptions: Sendable, Equatable {
 }
 
 /// How SignRound's step forms G = D Hqq + E: one sgemm per step, or the group partial products
-/// (`SignRoundGroupProducts`, chosen automatically for groups of 64 or more).
+/// (`SignRoundGroupProducts`, chosen automatically for int groups of 64 or more and for FP4).
 public enum SignRoundStepProduct: String, Sendable, Equatable, CaseIterable {
-    /// Group partial products for groups of 64 or more (when they fit in 1 GiB), else the sgemm.
+    /// Group partial products for int groups of 64 or more and for MXFP4/NVFP4 (when they fit in
+    /// 1 GiB), else the sgemm.
     case automatic
     /// One sgemm of out x in x in per step.
     case sgemm
@@ -64,7 +65,7 @@ public struct SignRoundResult: Sendable {
     /// CPU time of the whole process during the optimisation (all threads), seconds.
     public var cpuSeconds: Double
     /// Floating-point operations the step loop's sgemms take (2 x out x in x in per evaluation). With
-    /// group partial products (groups of 64 or more) the loop does less work for the same result: this
+    /// group partial products (see `SignRoundStepProduct`) the loop does less work for the same result: this
     /// is then the sgemm-equivalent count.
     public var gemmFlops: Double
     /// Mean partial-product row updates per step when the loop used group partial products (codes that
@@ -77,7 +78,7 @@ public struct SignRoundResult: Sendable {
 /// offsets V and clipping factors alpha, beta to minimise the layer's output reconstruction error.
 ///
 /// Each iteration evaluates the objective at the current parameters (one sgemm, see
-/// `LayerObjective`, or for groups of 64 and more the cheaper group partial products of
+/// `LayerObjective`, or for int groups of 64 and more and for FP4 the cheaper partial products of
 /// `SignRoundGroupProducts`, equal up to Float summation order; both on the step Gram
 /// `SignRoundStepGram`, Hqq rounded to half precision), keeps them if the loss is the lowest so far, and moves every parameter by
 /// -lr_t x sign(gradient) with lr_t = lr (1 - t / iterations), clamping V to [-0.5, 0.5] and alpha,

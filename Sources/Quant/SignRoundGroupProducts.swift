@@ -13,7 +13,8 @@ import TensorCore
 /// code changes when V or the scale carries w / s + V across a rounding boundary. The scales enter in
 /// the weighted sum; a changed code updates its group's partial product by one axpy,
 /// P_rg += (c_new - c_old) Hqq[j, :]. The partial products start from one sgemm per group column
-/// block (rows x groupSize x cols, one sgemm of the layer in all).
+/// block (rows x groupSize x cols, one sgemm of the layer in all). FP4 formats, whose rounded scales
+/// rarely move, keep one partial product of Q itself per row instead (`holdsValues`).
 ///
 /// - Complexity per step: O(rows x groupsPerRow x cols) for the weighted sums plus O(cols) per changed
 ///   code, against 2 x rows x cols x cols flops for the sgemm. Memory: 2 x rows x groupsPerRow x cols
