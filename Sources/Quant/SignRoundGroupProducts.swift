@@ -75,8 +75,8 @@ struct SignRoundGroupProducts {
     /// Floats in one set of partial products.
     var setSize: Int { rows * groupsPerRow * cols }
 
-    /// Whether the partial products pay off for `layout`: groups of at least 64 weights and at most
-    /// `memoryLimit` bytes of partial products (both sets).
+    /// Whether the partial products pay off for `layout`: an FP4 format or int groups of at least 64
+    /// weights, and at most `memoryLimit` bytes of partial products (both sets).
     static func pays(for layout: SignRoundLayout, memoryLimit: Int = 1 << 30) -> Bool {
         let values = holdsValues(layout)
         let groups = values ? 1 : layout.groupsPerRow
