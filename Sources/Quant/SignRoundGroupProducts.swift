@@ -146,11 +146,13 @@ struct SignRoundGroupProducts {
         }
         let n = rows * cols
         if !built {
+            // Both sets start at these codes: nothing to list.
             build(codes: fresh)
             held.replaceSubrange(0..<n, with: fresh)
             held.replaceSubrange(n..<(2 * n), with: fresh)
             parity = 0
             built = true
+            return
         }
         let (cols, gs, gpr, scale, current) = (cols, groupSize, groupsPerRow, gram.scale, parity * n)
         fresh.withUnsafeBufferPointer { pf in

@@ -63,17 +63,10 @@ struct BlockOutputError {
         w[kind] = replacement
         var changed = input
         model.forwardBlock(index: block, weights: w, hidden: &changed, sequenceLength: sequenceLength)
-        let cols = reference.cols
-        var total = 0.0
-        changed.data.withUnsafeBufferPointer { pc in
+        let total = changed.data.withUnsafeBufferPointer { pc in
             reference.data.withUnsafeBufferPointer { pr in
-                for r in 0..<reference.rows {
-                    var rowSum: Float = 0
-                    for c in (r * cols)..<((r + 1) * cols) {
-                        let d = pc[c] - pr[c]
-                        rowSum += d * d
-                    }
-                    total += Double(rowSum)
+                VectorOps.rowSummed(pc.baseAddress!, pr.baseAddress!, rows: reference.rows, cols: reference.cols) { x, y in
+                    (x - y) * (x - y)
                 }
             }
         }

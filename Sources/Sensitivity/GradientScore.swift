@@ -8,18 +8,11 @@ public enum GradientScore {
     /// - Complexity: out x in.
     public static func deltaLoss(gradient G: Matrix, delta D: Matrix) -> Double {
         precondition(G.rows == D.rows && G.cols == D.cols, "gradient and delta shapes differ")
-        let cols = D.cols
-        var total = 0.0
-        G.data.withUnsafeBufferPointer { pg in
+        return G.data.withUnsafeBufferPointer { pg in
             D.data.withUnsafeBufferPointer { pd in
-                for r in 0..<D.rows {
-                    var rowSum: Float = 0
-                    for c in (r * cols)..<((r + 1) * cols) { rowSum += abs(pg[c] * pd[c]) }
-                    total += Double(rowSum)
-                }
+                VectorOps.rowSummed(pg.baseAddress!, pd.baseAddress!, rows: D.rows, cols: D.cols) { abs($0 * $1) }
             }
         }
-        return total
     }
 
     /// sum_t sum_o dY_to^2 E_to^2 with E = X D^T (tokens x out), the output change of the layer:
