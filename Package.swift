@@ -4,7 +4,7 @@
 // Targets are layered one way (each depends only on targets above it in this list):
 //   CGLPK, COpenBLAS  system-library shims
 //   TensorCore        row-major Float32 matrices, BLAS products, f16/bf16 conversion, seeded RNG
-//   Quant             number formats (traits table, quantizers, bit costs, packing), SignRound on one layer
+//   Formats           number formats (traits table, quantizers, bit costs, packing)
 //   Model             model files (GGUF, safetensors), tokenizer, forward pass, calibration capture, evaluation
 //   Sensitivity       per-layer, per-format loss estimates (the profile file)
 //   Search            the integer linear program over a profile (the plan file)
@@ -28,27 +28,27 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
         .target(name: "TensorCore", dependencies: ["COpenBLAS"]),
-        .target(name: "Quant", dependencies: ["TensorCore"]),
+        .target(name: "Formats", dependencies: ["TensorCore"]),
         .target(name: "Model", dependencies: ["TensorCore"]),
-        .target(name: "Sensitivity", dependencies: ["Model", "Quant", "TensorCore"]),
-        .target(name: "Search", dependencies: ["Sensitivity", "Quant", "CGLPK"]),
-        .target(name: "Export", dependencies: ["Search", "Sensitivity", "Model", "Quant", "TensorCore"]),
-        .target(name: "Report", dependencies: ["Search", "Sensitivity", "Quant"]),
-        .target(name: "Pipeline", dependencies: ["Report", "Export", "Search", "Sensitivity", "Model", "Quant", "TensorCore"]),
+        .target(name: "Sensitivity", dependencies: ["Model", "Formats", "TensorCore"]),
+        .target(name: "Search", dependencies: ["Sensitivity", "Formats", "CGLPK"]),
+        .target(name: "Export", dependencies: ["Search", "Sensitivity", "Model", "Formats", "TensorCore"]),
+        .target(name: "Report", dependencies: ["Search", "Sensitivity", "Formats"]),
+        .target(name: "Pipeline", dependencies: ["Report", "Export", "Search", "Sensitivity", "Model", "Formats", "TensorCore"]),
         .executableTarget(name: "autoscheme", dependencies: [
-            "Pipeline", "Report", "Export", "Search", "Sensitivity", "Model", "Quant", "TensorCore",
+            "Pipeline", "Report", "Export", "Search", "Sensitivity", "Model", "Formats", "TensorCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Test-only helpers shared by several test targets (tiny seeded models); not in any product.
         .target(name: "TestSupport", dependencies: ["Model", "TensorCore"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
-        .testTarget(name: "QuantTests", dependencies: ["Quant", "TensorCore"]),
+        .testTarget(name: "FormatsTests", dependencies: ["Formats", "TensorCore"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "TensorCore", "TestSupport"]),
-        .testTarget(name: "SensitivityTests", dependencies: ["Sensitivity", "Model", "Quant", "TensorCore", "TestSupport"]),
-        .testTarget(name: "SearchTests", dependencies: ["Search", "Sensitivity", "Quant"]),
-        .testTarget(name: "ExportTests", dependencies: ["Export", "Search", "Model", "Quant", "TensorCore", "TestSupport"]),
+        .testTarget(name: "SensitivityTests", dependencies: ["Sensitivity", "Model", "Formats", "TensorCore", "TestSupport"]),
+        .testTarget(name: "SearchTests", dependencies: ["Search", "Sensitivity", "Formats"]),
+        .testTarget(name: "ExportTests", dependencies: ["Export", "Search", "Model", "Formats", "TensorCore", "TestSupport"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Search", "Sensitivity"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Search", "Sensitivity", "Model", "Quant"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Search", "Sensitivity", "Model", "Formats"]),
         .testTarget(name: "CLITests", dependencies: ["autoscheme"]),
     ]
 )

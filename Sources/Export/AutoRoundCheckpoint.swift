@@ -1,6 +1,6 @@
 import Foundation
 import Model
-import Quant
+import Formats
 
 /// One quantized linear layer for an export: the Hugging Face module name and its quantized weight
 /// (codes, scales, zero points) with rows as `model.tensors` gives them (for a GGUF llama model,

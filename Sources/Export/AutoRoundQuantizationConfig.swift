@@ -1,6 +1,6 @@
 import Foundation
 import Model
-import Quant
+import Formats
 
 /// The `quantization_config` of an auto-round checkpoint.
 ///

@@ -1,5 +1,5 @@
 import Foundation
-import Quant
+import Formats
 
 /// auto-round's `data_type` strings for the weight formats AutoScheme writes.
 public enum AutoRoundDataType: String, Codable, Sendable, CaseIterable {

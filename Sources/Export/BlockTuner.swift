@@ -1,6 +1,6 @@
 import Dispatch
 import Model
-import Quant
+import Formats
 import TensorCore
 
 /// What block-wise SignRound found for one block.

@@ -1,5 +1,5 @@
 import Model
-import Quant
+import Formats
 import TensorCore
 
 /// The quantized-input terms of one layer, computed from its outputs on both streams: with

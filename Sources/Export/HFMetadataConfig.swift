@@ -1,6 +1,6 @@
 import Foundation
 import Model
-import Quant
+import Formats
 
 /// Hugging Face `config.json` for an exported folder: the source folder's own config.json when
 /// there is one, otherwise the `ModelConfig` fields (Hugging Face names) plus `architectures`,

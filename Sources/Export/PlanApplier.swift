@@ -1,7 +1,7 @@
 import Dispatch
 import Foundation
 import Model
-import Quant
+import Formats
 import TensorCore
 
 /// What `PlanApplier` runs.

@@ -1,6 +1,6 @@
 import Foundation
 import Model
-import Quant
+import Formats
 import Search
 import Sensitivity
 

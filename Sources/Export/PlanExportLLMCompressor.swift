@@ -1,5 +1,5 @@
 import Foundation
-import Quant
+import Formats
 
 /// An llm-compressor recipe: one `QuantizationModifier` whose `config_groups` hold one group per
 /// distinct format (`group_0`, `group_1`, ... in order of first appearance in the plan), each with

@@ -1,6 +1,6 @@
 import Foundation
 import Model
-import Quant
+import Formats
 import Search
 
 /// One plan decision checked against a model: the module, its weight's shape and its format.

@@ -1,6 +1,6 @@
 import Foundation
 import Model
-import Quant
+import Formats
 
 /// A `--tensor-type-file` for llama.cpp's `llama-quantize`: whitespace-separated `PATTERN=TYPE`
 /// tokens, one per line. llama-quantize lowercases each pattern and applies it as a regular

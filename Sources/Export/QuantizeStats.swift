@@ -1,5 +1,5 @@
 import Foundation
-import Quant
+import Formats
 
 /// How layers are quantized.
 public enum QuantizeMethod: String, Codable, Sendable, CaseIterable {

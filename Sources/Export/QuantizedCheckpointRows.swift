@@ -1,6 +1,6 @@
 import Foundation
 import Model
-import Quant
+import Formats
 
 /// Reorders Q/K rows from GGUF's adjacent-pair RoPE layout to Hugging Face's rotate-half layout.
 ///

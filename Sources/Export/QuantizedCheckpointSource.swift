@@ -1,6 +1,6 @@
 import Foundation
 import Model
-import Quant
+import Formats
 import TensorCore
 
 /// A `TensorSource` over an auto-round folder: every quantized linear layer appears as one

@@ -1,6 +1,6 @@
 import Foundation
 import Model
-import Quant
+import Formats
 
 /// The safetensors tensors of one quantized linear layer, named and laid out as auto-round's
 /// exports write them (module prefix `model.layers.N.self_attn.q_proj`):

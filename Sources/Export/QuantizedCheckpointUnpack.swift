@@ -1,6 +1,6 @@
 import Foundation
 import Model
-import Quant
+import Formats
 
 extension QuantizedCheckpointSource {
     /// config.json as a JSON object with an auto-round `quantization_config`.

@@ -2,7 +2,7 @@ import Dispatch
 import Export
 import Foundation
 import Model
-import Quant
+import Formats
 import Search
 import Sensitivity
 

@@ -1,6 +1,6 @@
 import Foundation
 import Model
-import Quant
+import Formats
 import Sensitivity
 
 /// Profiles kept in `<cache>/profiles/<key>.json`, so re-targeting a budget never re-profiles.

@@ -1,4 +1,4 @@
-import Quant
+import Formats
 
 extension QuantFormat {
     /// How this format handles a weight of `shape` that its groups or blocks do not tile exactly,

@@ -1,6 +1,6 @@
 import Foundation
 import Model
-import Quant
+import Formats
 import TensorCore
 
 /// Scores of the gradient estimators, indexed [layer][format] like `ScoreTable`.

@@ -1,5 +1,5 @@
 import Model
-import Quant
+import Formats
 import TensorCore
 
 /// Measures KL divergences at the model output with one layer quantized, replaying the model from

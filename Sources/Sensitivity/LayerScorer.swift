@@ -1,6 +1,6 @@
 import Foundation
 import Model
-import Quant
+import Formats
 import TensorCore
 
 /// What the profiler learns about one layer from its weight and input Gram matrix alone.

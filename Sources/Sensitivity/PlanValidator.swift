@@ -1,6 +1,6 @@
 import Foundation
 import Model
-import Quant
+import Formats
 import TensorCore
 
 /// A random mixed-precision plan used to validate a profile.

@@ -1,5 +1,5 @@
 import Model
-import Quant
+import Formats
 
 /// Builds the profile file's content from the profiler's measurements.
 struct ProfileAssembler {

@@ -1,4 +1,4 @@
-import Quant
+import Formats
 
 /// The name of a candidate number format as written in a profile or plan, e.g. `int2/g128`,
 /// `int4a/g64`, `mxfp4`, `nvfp4`, `fp8`, `bf16`.
@@ -94,7 +94,7 @@ public struct LayerBits: Codable, Sendable, Equatable, Hashable {
 
 extension LayerBits {
     /// The profile entry from the Quant module's exact costs under both conventions.
-    public init(storage: Quant.BitCost, autoround: Quant.BitCost) {
+    public init(storage: Formats.BitCost, autoround: Formats.BitCost) {
         self.init(storage: storage.totalBits, autoround: autoround.totalBits)
     }
 }

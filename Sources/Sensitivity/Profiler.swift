@@ -1,6 +1,6 @@
 import Foundation
 import Model
-import Quant
+import Formats
 import TensorCore
 
 /// Scores per estimator, indexed [layer][format] in the order of `ProfilerResult.layers` and the

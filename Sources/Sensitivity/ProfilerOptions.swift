@@ -1,6 +1,6 @@
 import Foundation
 import Model
-import Quant
+import Formats
 
 /// Settings of one profiler run. Defaults: the search's default candidates, `calibrated`,
 /// 32 windows of 512 tokens, seed 42, 2 probe windows of 128 tokens, probe formats int3/g128 and int4/g128.

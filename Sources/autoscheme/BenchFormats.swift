@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import Model
-import Quant
+import Formats
 import TensorCore
 
 /// `autoscheme bench formats`: round-to-nearest quantize + dequantize throughput per format.

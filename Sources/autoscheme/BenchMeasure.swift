@@ -1,6 +1,6 @@
 import Dispatch
 import Foundation
-import Quant
+import Formats
 import TensorCore
 
 /// Clocks, seeded inputs and table rows shared by the `bench` subcommands.

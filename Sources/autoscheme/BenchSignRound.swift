@@ -3,7 +3,7 @@ import Dispatch
 import Export
 import Foundation
 import Model
-import Quant
+import Formats
 import TensorCore
 
 /// `autoscheme bench signround [MODEL]`: SignRound on the whole model with one format everywhere,

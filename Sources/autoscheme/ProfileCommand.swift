@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Model
 import Pipeline
-import Quant
+import Formats
 import Sensitivity
 
 extension SensitivityEstimator: ExpressibleByArgument {}

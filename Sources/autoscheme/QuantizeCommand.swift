@@ -2,7 +2,7 @@ import ArgumentParser
 import Export
 import Foundation
 import Model
-import Quant
+import Formats
 import TensorCore
 
 /// `autoscheme quantize [MODEL] --plan plan.json -o OUTDIR`: applies a plan with SignRound (or

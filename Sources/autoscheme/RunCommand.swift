@@ -3,7 +3,7 @@ import Export
 import Foundation
 import Model
 import Pipeline
-import Quant
+import Formats
 import Sensitivity
 
 /// `autoscheme run [MODEL] --avg-bits B -o OUTDIR`: model to quantized, evaluated, reported model.

@@ -3,7 +3,7 @@ import XCTest
 import TensorCore
 @testable import Export
 @testable import Model
-@testable import Quant
+@testable import Formats
 
 final class AutoRoundCheckpointTests: XCTestCase {
     /// Export read back: the forward pass on the read-back folder gives the in-memory fake-quantized

@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 import TensorCore
 @testable import Export
-@testable import Quant
+@testable import Formats
 
 final class AutoRoundSchemeTests: XCTestCase {
     /// Hand-computed: 2 heads of 4 rows; HF row h*4 + j*2 + i comes from GGUF row h*4 + 2i + j.

@@ -2,7 +2,7 @@ import Foundation
 import TensorCore
 @testable import Export
 @testable import Model
-@testable import Quant
+@testable import Formats
 import XCTest
 
 /// The gradient block-wise SignRound steps on: block output MSE -> reverse pass through the block ->

@@ -2,7 +2,7 @@ import Foundation
 import TensorCore
 @testable import Export
 @testable import Model
-@testable import Quant
+@testable import Formats
 import XCTest
 
 /// Block-wise SignRound on a tiny two-block model built in memory.

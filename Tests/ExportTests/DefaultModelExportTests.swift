@@ -3,7 +3,7 @@ import XCTest
 import TensorCore
 @testable import Export
 @testable import Model
-@testable import Quant
+@testable import Formats
 
 /// An auto_round export of the default GGUF model (run in release mode: it writes about 540 MB).
 final class DefaultModelExportTests: XCTestCase {

@@ -4,7 +4,7 @@ import TensorCore
 import TestSupport
 @testable import Export
 @testable import Model
-@testable import Quant
+@testable import Formats
 @testable import Search
 @testable import Sensitivity
 

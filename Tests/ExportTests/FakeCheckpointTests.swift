@@ -2,7 +2,7 @@ import Foundation
 import TensorCore
 @testable import Export
 @testable import Model
-@testable import Quant
+@testable import Formats
 import XCTest
 
 /// Fake-quantized checkpoints (HF layout, atomic, overwrite rules) and the plan applier on a tiny model.

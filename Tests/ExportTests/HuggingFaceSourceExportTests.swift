@@ -3,7 +3,7 @@ import XCTest
 import TensorCore
 @testable import Export
 @testable import Model
-@testable import Quant
+@testable import Formats
 
 /// Export of a Hugging Face folder: its config.json keys and tokenizer files carry over.
 final class HuggingFaceSourceExportTests: XCTestCase {

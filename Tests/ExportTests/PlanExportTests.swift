@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 @testable import Export
 @testable import Model
-@testable import Quant
+@testable import Formats
 @testable import Search
 @testable import Sensitivity
 

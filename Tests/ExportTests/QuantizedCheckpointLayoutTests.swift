@@ -3,7 +3,7 @@ import XCTest
 import TensorCore
 @testable import Export
 @testable import Model
-@testable import Quant
+@testable import Formats
 
 /// The stored tensors decoded by small independent decoders written from the layout (not the packer).
 final class QuantizedCheckpointLayoutTests: XCTestCase {

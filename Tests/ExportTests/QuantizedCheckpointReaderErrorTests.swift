@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 @testable import Export
 @testable import Model
-@testable import Quant
+@testable import Formats
 
 /// Reading back folders whose config and tensors disagree gives typed errors naming the tensor.
 final class QuantizedCheckpointReaderErrorTests: XCTestCase {

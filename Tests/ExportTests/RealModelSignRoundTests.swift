@@ -2,7 +2,7 @@ import Foundation
 import TensorCore
 @testable import Export
 @testable import Model
-@testable import Quant
+@testable import Formats
 import XCTest
 
 /// SignRound end to end on the default model (SmolLM2-135M-Instruct): the first 3 blocks, int3/g128

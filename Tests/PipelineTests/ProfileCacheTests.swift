@@ -1,5 +1,5 @@
 import Foundation
-import Quant
+import Formats
 import Sensitivity
 import XCTest
 @testable import Pipeline

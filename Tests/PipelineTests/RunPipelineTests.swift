@@ -1,7 +1,7 @@
 import Export
 import Foundation
 import Model
-import Quant
+import Formats
 import Search
 import Sensitivity
 import XCTest

@@ -1,5 +1,5 @@
 import XCTest
-import Quant
+import Formats
 import TensorCore
 @testable import Sensitivity
 

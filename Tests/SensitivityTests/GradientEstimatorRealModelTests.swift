@@ -1,6 +1,6 @@
 import XCTest
 @testable import Model
-import Quant
+import Formats
 import TensorCore
 @testable import Sensitivity
 

@@ -1,6 +1,6 @@
 import XCTest
 import Model
-import Quant
+import Formats
 import TensorCore
 @testable import Sensitivity
 

@@ -1,5 +1,5 @@
 import TensorCore
-@testable import Quant
+@testable import Formats
 import XCTest
 
 /// The group partial products must give the G = D Hqq + E the sgemm gives, step after step.

@@ -1,4 +1,4 @@
-@testable import Quant
+@testable import Formats
 import XCTest
 
 final class BitCostTests: XCTestCase {

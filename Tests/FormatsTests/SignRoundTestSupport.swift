@@ -1,5 +1,5 @@
 import TensorCore
-@testable import Quant
+@testable import Formats
 import XCTest
 
 /// A tunable format with any group size (the public constructor allows 32/64/128 only).

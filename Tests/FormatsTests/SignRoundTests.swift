@@ -1,5 +1,5 @@
 import TensorCore
-@testable import Quant
+@testable import Formats
 import XCTest
 
 /// SignRound's optimiser: one step by hand, never worse than round-to-nearest, deterministic,

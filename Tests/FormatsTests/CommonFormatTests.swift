@@ -1,5 +1,5 @@
 import TensorCore
-@testable import Quant
+@testable import Formats
 import XCTest
 
 /// Properties every format must have: NaN/Inf errors, fast path == reference, error ordering.

@@ -1,5 +1,5 @@
 import TensorCore
-@testable import Quant
+@testable import Formats
 import XCTest
 
 /// SignRound's analytic straight-through gradients against finite differences of the smooth model

@@ -1,5 +1,5 @@
 import TensorCore
-@testable import Quant
+@testable import Formats
 import XCTest
 
 /// The step Gram: Hqq scaled by a power of two into half precision, never overflowing, each entry
