@@ -6,9 +6,10 @@
 //   TensorCore        row-major Float32 matrices, BLAS products, f16/bf16 conversion, seeded RNG
 //   Formats           number formats (traits table, quantizers, bit costs, packing)
 //   Model             model files (GGUF, safetensors), tokenizer, forward pass, calibration capture, evaluation
+//   Quant             the quantize stage: plan application, calibration streams, layer- and block-wise SignRound, statistics
 //   Sensitivity       per-layer, per-format loss estimates (the profile file)
 //   Search            the integer linear program over a profile (the plan file)
-//   Export            applying a plan to a model, quantized checkpoints, plans for other tools
+//   Export            writing files: quantized checkpoints, plans for other tools
 //   Report            HTML and markdown reports
 //   Pipeline          `run`: profile (cached), search, quantize, export, evaluate, report in one call
 //   autoscheme        the command-line tool (thin: parses, calls the libraries, prints)
@@ -30,25 +31,27 @@ let package = Package(
         .target(name: "TensorCore", dependencies: ["COpenBLAS"]),
         .target(name: "Formats", dependencies: ["TensorCore"]),
         .target(name: "Model", dependencies: ["TensorCore"]),
+        .target(name: "Quant", dependencies: ["Formats", "Model", "TensorCore"]),
         .target(name: "Sensitivity", dependencies: ["Model", "Formats", "TensorCore"]),
         .target(name: "Search", dependencies: ["Sensitivity", "Formats", "CGLPK"]),
         .target(name: "Export", dependencies: ["Search", "Sensitivity", "Model", "Formats", "TensorCore"]),
         .target(name: "Report", dependencies: ["Search", "Sensitivity", "Formats"]),
-        .target(name: "Pipeline", dependencies: ["Report", "Export", "Search", "Sensitivity", "Model", "Formats", "TensorCore"]),
+        .target(name: "Pipeline", dependencies: ["Report", "Export", "Quant", "Search", "Sensitivity", "Model", "Formats", "TensorCore"]),
         .executableTarget(name: "autoscheme", dependencies: [
-            "Pipeline", "Report", "Export", "Search", "Sensitivity", "Model", "Formats", "TensorCore",
+            "Pipeline", "Report", "Export", "Quant", "Search", "Sensitivity", "Model", "Formats", "TensorCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Test-only helpers shared by several test targets (tiny seeded models); not in any product.
         .target(name: "TestSupport", dependencies: ["Model", "TensorCore"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
-        .testTarget(name: "FormatsTests", dependencies: ["Formats", "TensorCore"]),
+        .testTarget(name: "FormatsTests", dependencies: ["Formats", "TensorCore", "TestSupport"]),
+        .testTarget(name: "QuantTests", dependencies: ["Quant", "Formats", "Model", "TensorCore", "TestSupport"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "TensorCore", "TestSupport"]),
         .testTarget(name: "SensitivityTests", dependencies: ["Sensitivity", "Model", "Formats", "TensorCore", "TestSupport"]),
         .testTarget(name: "SearchTests", dependencies: ["Search", "Sensitivity", "Formats"]),
         .testTarget(name: "ExportTests", dependencies: ["Export", "Search", "Model", "Formats", "TensorCore", "TestSupport"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Search", "Sensitivity"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Search", "Sensitivity", "Model", "Formats"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Quant", "Search", "Sensitivity", "Model", "Formats"]),
         .testTarget(name: "CLITests", dependencies: ["autoscheme"]),
     ]
 )

@@ -1,5 +1,7 @@
+import Formats
 import Foundation
 import Model
+import TensorCore
 
 /// The checkpoint layouts `quantize` and `run` write.
 public enum CheckpointFormat: String, Sendable, CaseIterable, Codable {
@@ -12,20 +14,22 @@ public enum CheckpointFormat: String, Sendable, CaseIterable, Codable {
 
 /// Writes a quantized model in one of the checkpoint layouts.
 public enum CheckpointExport {
-    /// Writes `applied` (the output of `PlanApplier`) for `description`/`model` to the folder `path`.
+    /// Writes the quantize stage's output for `description`/`model` to the folder `path`.
     /// - Parameters:
+    ///   - weights: dequantized replacement weight by layer (the `fake` layout); layers left out keep the model's.
+    ///   - quantized: codes and scales by layer (the `auto_round` layout).
     ///   - fakeDType: element type of the `fake` layout's 2-D tensors (bf16, f16 or f32).
     ///   - extraFiles: written beside the checkpoint (e.g. `quantize-stats.json`).
     /// - Throws: `ExportError`, `QuantizedCheckpointError` naming the path or tensor.
     public static func write(_ format: CheckpointFormat, description: ModelDescription, model: LlamaModel,
-                             applied: QuantizedWeights, to path: String, overwrite: Bool,
+                             weights: [LayerID: Matrix], quantized: [LayerID: QuantizedTensor], to path: String, overwrite: Bool,
                              fakeDType: StorageType = .bf16, extraFiles: [String: Data] = [:]) throws {
         switch format {
         case .fake:
-            try CheckpointWriter.writeFake(model: model, ropeLayout: description.ropeLayout, replacements: applied.weights,
+            try CheckpointWriter.writeFake(model: model, ropeLayout: description.ropeLayout, replacements: weights,
                                            to: path, overwrite: overwrite, dtype: fakeDType, extraFiles: extraFiles)
         case .autoRound:
-            let layers = applied.quantized.sorted { $0.key < $1.key }
+            let layers = quantized.sorted { $0.key < $1.key }
                 .map { QuantizedLayer(module: $0.key.description, tensor: $0.value) }
             let url = URL(fileURLWithPath: path)
             try AutoRoundCheckpoint.write(model: description, layers: layers, to: url, overwrite: overwrite)

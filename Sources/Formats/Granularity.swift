@@ -38,4 +38,4 @@ public struct TensorShape: Hashable, Codable, Sendable, CustomStringConvertible 
 }
 
 /// ceil(a / b) for non-negative a and positive b.
-@inlinable func ceilDiv(_ a: Int, _ b: Int) -> Int { (a + b - 1) / b }
+@inlinable public func ceilDiv(_ a: Int, _ b: Int) -> Int { (a + b - 1) / b }

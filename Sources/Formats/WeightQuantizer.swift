@@ -101,11 +101,11 @@ public struct RoundingAdjustments: Sendable, Equatable {
     }
 }
 
-/// Input checks shared by all formats.
-enum WeightCheck {
+/// Input checks shared by all formats (and the quantize stage's SignRound).
+public enum WeightCheck {
     /// Throws `QuantError.nonFiniteWeight` at the first NaN or infinity of `w`.
     /// - Complexity: O(n), one branch-free pass (exponent bits all ones) plus a search only on failure.
-    static func requireFinite(_ w: Matrix, name: String) throws {
+    public static func requireFinite(_ w: Matrix, name: String) throws {
         let bad: Bool = w.data.withUnsafeBufferPointer { p in
             var any: UInt32 = 0
             for x in p {
@@ -126,8 +126,9 @@ enum WeightCheck {
     }
 }
 
-/// Splits `count` rows into chunks for `parallelFor` (a few per core so uneven rows balance).
-@inlinable func rowChunks(_ count: Int, minRows: Int = 4) -> (chunks: Int, size: Int) {
+/// Splits `count` rows into chunks for `parallelFor` (a few per core so uneven rows balance); shared with
+/// the quantize stage's SignRound loops.
+@inlinable public func rowChunks(_ count: Int, minRows: Int = 4) -> (chunks: Int, size: Int) {
     let size = max(minRows, ceilDiv(count, 16))
     return (ceilDiv(count, size), size)
 }

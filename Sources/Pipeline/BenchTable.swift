@@ -3,6 +3,7 @@ import Export
 import Foundation
 import Model
 import Formats
+import Quant
 import Search
 import Sensitivity
 

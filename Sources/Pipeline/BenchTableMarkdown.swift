@@ -1,4 +1,5 @@
 import Foundation
+import Quant
 
 extension BenchTableResult {
     /// The markdown report: settings, one table (budget, variant, plan, bits, predicted loss, PPL, KL,

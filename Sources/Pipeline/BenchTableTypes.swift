@@ -2,6 +2,7 @@ import Export
 import Foundation
 import Model
 import Formats
+import Quant
 import Search
 
 /// The four plans `BenchTable` compares at each budget.

@@ -1,5 +1,6 @@
 import Foundation
 import Export
+import Quant
 
 /// The files `autoscheme run` leaves in its output folder, and how they are encoded.
 enum RunArtifacts {

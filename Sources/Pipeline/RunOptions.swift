@@ -1,6 +1,7 @@
 import Export
 import Model
 import Formats
+import Quant
 import Search
 import Sensitivity
 

@@ -2,6 +2,7 @@ import Export
 import Foundation
 import Model
 import Formats
+import Quant
 import Report
 import Search
 import Sensitivity
@@ -116,7 +117,7 @@ public struct RunPipeline {
     /// The checkpoint, with SignRound's per-layer statistics beside it (`quantize-stats.json`).
     func exportStage(_ inputs: ProfileInputs, applied: QuantizedWeights, stats: QuantizeStats, to path: String) throws {
         try CheckpointExport.write(options.checkpoint, description: inputs.description, model: inputs.model,
-                                   applied: applied, to: path, overwrite: false,
+                                   weights: applied.weights, quantized: applied.quantized, to: path, overwrite: false,
                                    extraFiles: [QuantizeStats.fileName: try stats.encoded()])
     }
 

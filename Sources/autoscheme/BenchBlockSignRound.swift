@@ -1,5 +1,6 @@
 import Export
 import Foundation
+import Quant
 
 /// The table of `bench signround --scope block`: step-loop time per block and per iteration, and
 /// the whole-model estimate (mean block time x the model's block count, plus the calibration

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Formats
+import Quant
 import TensorCore
 
 /// Clocks, seeded inputs and table rows shared by the `bench` subcommands.

@@ -4,6 +4,7 @@ import Export
 import Foundation
 import Model
 import Formats
+import Quant
 import TensorCore
 
 /// `autoscheme bench signround [MODEL]`: SignRound on the whole model with one format everywhere,

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Model
 import Pipeline
+import Quant
 import Sensitivity
 
 /// `autoscheme bench table [MODEL]`: PPL, KL and top-1 on alice29.txt of the searched plan (SignRound

@@ -3,6 +3,7 @@ import Export
 import Foundation
 import Model
 import Formats
+import Quant
 import TensorCore
 
 /// `autoscheme quantize [MODEL] --plan plan.json -o OUTDIR`: applies a plan with SignRound (or
@@ -72,7 +73,7 @@ struct QuantizeCommand: ParsableCommand {
         }
         let stats = QuantizeStats(model: description.path, plan: plan, options: options,
                                   totalSeconds: Date().timeIntervalSince(wall), layers: result.stats)
-        try CheckpointExport.write(format, description: description, model: llama, applied: result, to: output,
+        try CheckpointExport.write(format, description: description, model: llama, weights: result.weights, quantized: result.quantized, to: output,
                                    overwrite: overwrite, fakeDType: StorageType(rawValue: dtype.uppercased()) ?? .bf16,
                                    extraFiles: [QuantizeStats.fileName: try stats.encoded()])
         if evalWindows > 0 {

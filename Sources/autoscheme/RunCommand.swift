@@ -4,6 +4,7 @@ import Foundation
 import Model
 import Pipeline
 import Formats
+import Quant
 import Sensitivity
 
 /// `autoscheme run [MODEL] --avg-bits B -o OUTDIR`: model to quantized, evaluated, reported model.

@@ -1,5 +1,6 @@
 import TensorCore
 @testable import Formats
+import TestSupport
 import XCTest
 
 /// Properties every format must have: NaN/Inf errors, fast path == reference, error ordering.

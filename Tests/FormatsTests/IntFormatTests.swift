@@ -1,5 +1,6 @@
 import TensorCore
 @testable import Formats
+import TestSupport
 import XCTest
 
 final class IntFormatTests: XCTestCase {

@@ -6,6 +6,7 @@ import Search
 import Sensitivity
 import XCTest
 @testable import Pipeline
+import Quant
 
 /// `RunPipeline` end to end on the real default model at small settings (release builds: seconds;
 /// the settings are far below the defaults so the whole chain runs in CI).

@@ -6,11 +6,11 @@ import TensorCore
 
 /// `BlockOutputError` (where `calibrated` measures q/k/v) and `ErrorSite` on the tiny model.
 final class BlockOutputErrorTests: XCTestCase {
-    private let config = TinyModel.config()
+    private let config = TinyProfileModel.config()
 
     private func setUp(length: Int, windows: Int = 2) throws -> (LlamaModel, LlamaBlockWeights, Matrix) {
-        let model = try TinyModel.model(config, tensors: TinyModel.tensors(config))
-        let tokens = TinyModel.tokens(windows * length, vocab: config.vocabSize)
+        let model = try TinyProfileModel.model(config, tensors: TinyProfileModel.tensors(config))
+        let tokens = TinyProfileModel.tokens(windows * length, vocab: config.vocabSize)
         let replay = try LayerReplay(model: model, windows: (0..<windows).map { Array(tokens[($0 * length)..<(($0 + 1) * length)]) })
         return (model, try model.loadBlock(1), replay.blockInput(1))
     }

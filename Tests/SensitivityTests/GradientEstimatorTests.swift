@@ -8,7 +8,7 @@ import XCTest
 /// `delta-loss` and `fisher`: hand-computed values, naive recomputation from `ModelGradients`,
 /// zero on exactly representable weights, and the profiler/CLI wiring.
 final class GradientEstimatorTests: XCTestCase {
-    let config = TinyModel.config()
+    let config = TinyProfileModel.config()
     private var formats: [QuantFormat] = []
 
     override func setUpWithError() throws {
@@ -16,7 +16,7 @@ final class GradientEstimatorTests: XCTestCase {
     }
 
     func windows(_ count: Int, length: Int = 12) -> [[Int]] {
-        let t = TinyModel.tokens(count * length, vocab: config.vocabSize, seed: 11)
+        let t = TinyProfileModel.tokens(count * length, vocab: config.vocabSize, seed: 11)
         return (0..<count).map { Array(t[($0 * length)..<(($0 + 1) * length)]) }
     }
 
@@ -44,7 +44,7 @@ final class GradientEstimatorTests: XCTestCase {
     /// delta-loss over 2 batches of 2 windows equals sum_b sum |dW_b (Q(W) - W)| computed in Double
     /// from each batch's dW delivered by `ModelGradients`; one batch of 4 uses the full gradient.
     func testDeltaLossEqualsNaiveSumOverBatchGradients() throws {
-        let model = try TinyModel.model(config, tensors: TinyModel.tensors(config))
+        let model = try TinyProfileModel.model(config, tensors: TinyProfileModel.tensors(config))
         let w = windows(4)
         let scores = try GradientScorer(model: model, formats: formats)
             .score(ids: allLayers, windows: w, batchSize: 2, estimators: [.deltaLoss])
@@ -77,7 +77,7 @@ final class GradientEstimatorTests: XCTestCase {
     /// fisher equals a naive loop over tokens and outputs of dY^2 (sum_i X_ti D_oi)^2 on dY and X
     /// delivered per window, and does not depend on the batch size.
     func testFisherEqualsNaiveLoopAndIgnoresBatching() throws {
-        let model = try TinyModel.model(config, tensors: TinyModel.tensors(config))
+        let model = try TinyProfileModel.model(config, tensors: TinyProfileModel.tensors(config))
         let w = windows(3)
         let scorer = GradientScorer(model: model, formats: formats)
         let batched = try XCTUnwrap(scorer.score(ids: allLayers, windows: w, batchSize: 2, estimators: [.fisher]).fisher)
@@ -117,12 +117,12 @@ final class GradientEstimatorTests: XCTestCase {
     /// Weights already on the bf16 grid: bf16 moves nothing, so both scores are exactly 0 there and
     /// positive for int2.
     func testBothZeroForBF16ExactWeights() throws {
-        var tensors = TinyModel.tensors(config)
-        let original = try TinyModel.model(config, tensors: tensors)
+        var tensors = TinyProfileModel.tensors(config)
+        let original = try TinyProfileModel.model(config, tensors: tensors)
         for id in allLayers {
             tensors.set(id.weightName, try QuantFormat.bf16.quantizer.fakeQuantize(try original.loadBlock(id.block)[id.kind]))
         }
-        let model = try TinyModel.model(config, tensors: tensors)
+        let model = try TinyProfileModel.model(config, tensors: tensors)
         let s = try GradientScorer(model: model, formats: formats)
             .score(ids: allLayers, windows: windows(2), batchSize: 2, estimators: [.deltaLoss, .fisher])
         for table in [try XCTUnwrap(s.deltaLoss), try XCTUnwrap(s.fisher)] {
@@ -163,13 +163,13 @@ final class GradientEstimatorTests: XCTestCase {
     /// The profiler with `fisher`: scores are fisher's (finite, >= 0), unit named, output-error kept,
     /// no probes run.
     func testProfilerWithFisher() throws {
-        let tensors = TinyModel.tensors(config)
-        let model = try TinyModel.model(config, tensors: tensors)
+        let tensors = TinyProfileModel.tensors(config)
+        let model = try TinyProfileModel.model(config, tensors: tensors)
         var options = ProfilerOptions(formats: formats, estimator: .fisher, sampleCount: 4, sequenceLength: 16, seed: 5)
         options.gradientWindows = 2
         options.gradientBatchSize = 1
         let result = try SensitivityProfiler(model: model, options: options)
-            .run(tokens: TinyModel.tokens(200, vocab: 50), identity: TinyModel.identity(config, tensors),
+            .run(tokens: TinyProfileModel.tokens(200, vocab: 50), identity: TinyProfileModel.identity(config, tensors),
                  calibrationFile: "t", calibrationSHA256: "0")
         XCTAssertEqual(Set(result.scores.keys), [.outputError, .fisher])
         XCTAssertEqual(result.profile.estimator, "fisher")

@@ -48,7 +48,7 @@ final class InputErrorTests: XCTestCase {
     }
 
     func testLayerPatternErrors() throws {
-        let config = TinyModel.config()
+        let config = TinyProfileModel.config()
         XCTAssertThrowsError(try ProfilerOptions(layerPattern: "([").selectedLayers(of: config)) { error in
             guard case ProfilerError.invalidLayerPattern(pattern: "([", reason: _) = error else { return XCTFail("\(error)") }
         }
@@ -62,12 +62,12 @@ final class InputErrorTests: XCTestCase {
     /// A model whose hidden width (48) is not a multiple of group 32 records the fallback on the layers
     /// reading 48 inputs, and none on down_proj (64 inputs); scores stay finite.
     func testShapeAFormatCannotTileRecordsTheFallback() throws {
-        let config = TinyModel.config(hidden: 48, ffn: 64, layers: 1)
-        let tensors = TinyModel.tensors(config)
+        let config = TinyProfileModel.config(hidden: 48, ffn: 64, layers: 1)
+        let tensors = TinyProfileModel.tensors(config)
         let options = ProfilerOptions(formats: try ProfilerOptions.parseFormats("int4/g32,bf16"), estimator: .outputError,
                                       sampleCount: 3, sequenceLength: 16, probeWindows: 1)
-        let result = try SensitivityProfiler(model: try TinyModel.model(config, tensors: tensors), options: options)
-            .run(tokens: TinyModel.tokens(200, vocab: config.vocabSize), identity: TinyModel.identity(config, tensors),
+        let result = try SensitivityProfiler(model: try TinyProfileModel.model(config, tensors: tensors), options: options)
+            .run(tokens: TinyProfileModel.tokens(200, vocab: config.vocabSize), identity: TinyProfileModel.identity(config, tensors),
                  calibrationFile: "t", calibrationSHA256: "0")
         for layer in result.profile.layers {
             let int4 = try XCTUnwrap(layer.candidate("int4/g32"))
@@ -85,12 +85,12 @@ final class InputErrorTests: XCTestCase {
     }
 
     func testValidationNeedsEveryLayer() throws {
-        let config = TinyModel.config()
-        let tensors = TinyModel.tensors(config)
+        let config = TinyProfileModel.config()
+        let tensors = TinyProfileModel.tensors(config)
         let options = ProfilerOptions(formats: try ProfilerOptions.parseFormats("int2/g32,int4/g32"), estimator: .outputError,
                                       sampleCount: 2, sequenceLength: 16, probeWindows: 1, layerPattern: "down", validationPlans: 3)
-        XCTAssertThrowsError(try SensitivityProfiler(model: try TinyModel.model(config, tensors: tensors), options: options)
-            .run(tokens: TinyModel.tokens(200, vocab: config.vocabSize), identity: TinyModel.identity(config, tensors),
+        XCTAssertThrowsError(try SensitivityProfiler(model: try TinyProfileModel.model(config, tensors: tensors), options: options)
+            .run(tokens: TinyProfileModel.tokens(200, vocab: config.vocabSize), identity: TinyProfileModel.identity(config, tensors),
                  calibrationFile: "t", calibrationSHA256: "0")) { error in
             XCTAssertEqual(error as? ProfilerError, .validationNeedsAllLayers(profiled: 2, total: 14))
         }

@@ -6,8 +6,8 @@ import TensorCore
 
 /// Validation plans and the measured KL they are compared against.
 final class PlanValidationTests: XCTestCase {
-    private let config = TinyModel.config()
-    private lazy var tensors = TinyModel.tensors(config)
+    private let config = TinyProfileModel.config()
+    private lazy var tensors = TinyProfileModel.tensors(config)
     private var formats: [QuantFormat] = []
 
     override func setUpWithError() throws {
@@ -23,9 +23,9 @@ final class PlanValidationTests: XCTestCase {
     /// Fused siblings share a format, plan averages land within one group step of their targets,
     /// and the same seed draws the same plans.
     func testPlansRespectFusedGroupsAndTargets() throws {
-        let model = try TinyModel.model(config, tensors: tensors)
+        let model = try TinyProfileModel.model(config, tensors: tensors)
         let profiler = try SensitivityProfiler(model: model, options: options(plans: 0))
-        let split = try profiler.split(tokens: TinyModel.tokens(400, vocab: 50), file: "t")
+        let split = try profiler.split(tokens: TinyProfileModel.tokens(400, vocab: 50), file: "t")
         var clock = StageClock()
         let layers = try profiler.capture(windows: split.calibration, ids: try profiler.options.selectedLayers(of: config),
                                           clock: &clock, progress: nil)
@@ -53,10 +53,10 @@ final class PlanValidationTests: XCTestCase {
     /// Each stored point's measured KL is the KL of the whole quantized model on the held-out
     /// windows, recomputed here by two plain forward passes; correlations are recomputed from the points.
     func testValidationPointsAreMeasuredOnHeldOutWindows() throws {
-        let tokens = TinyModel.tokens(400, vocab: 50)
-        let model = try TinyModel.model(config, tensors: tensors)
+        let tokens = TinyProfileModel.tokens(400, vocab: 50)
+        let model = try TinyProfileModel.model(config, tensors: tensors)
         let profiler = try SensitivityProfiler(model: model, options: options(plans: 6))
-        let result = try profiler.run(tokens: tokens, identity: TinyModel.identity(config, tensors),
+        let result = try profiler.run(tokens: tokens, identity: TinyProfileModel.identity(config, tensors),
                                       calibrationFile: "t", calibrationSHA256: "0")
         let validation = try XCTUnwrap(result.profile.validation)
         XCTAssertEqual(validation.map(\.estimator), ["output-error", "calibrated", "delta-loss", "fisher"])
@@ -68,7 +68,7 @@ final class PlanValidationTests: XCTestCase {
         var modified = tensors
         for (id, w) in try validator.quantizedWeights(layers: result.layers, plan: plan) { modified.set(id.weightName, w) }
         let a = try model.logits(sequences: split.heldOut)
-        let b = try TinyModel.model(config, tensors: modified).logits(sequences: split.heldOut)
+        let b = try TinyProfileModel.model(config, tensors: modified).logits(sequences: split.heldOut)
         var kl = 0.0
         for r in 0..<a.rows {
             a.data.withUnsafeBufferPointer { pa in

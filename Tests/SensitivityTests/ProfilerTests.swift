@@ -6,9 +6,9 @@ import TensorCore
 
 /// The profiler on a tiny random model, checked against independent computations.
 final class ProfilerTests: XCTestCase {
-    private let config = TinyModel.config()
-    private lazy var tensors = TinyModel.tensors(config)
-    private lazy var tokens = TinyModel.tokens(400, vocab: config.vocabSize)
+    private let config = TinyProfileModel.config()
+    private lazy var tensors = TinyProfileModel.tensors(config)
+    private lazy var tokens = TinyProfileModel.tokens(400, vocab: config.vocabSize)
     private var formats: [QuantFormat] = []
 
     override func setUpWithError() throws {
@@ -23,9 +23,9 @@ final class ProfilerTests: XCTestCase {
     }
 
     private func run(_ options: ProfilerOptions) throws -> ProfilerResult {
-        let model = try TinyModel.model(config, tensors: tensors)
+        let model = try TinyProfileModel.model(config, tensors: tensors)
         return try SensitivityProfiler(model: model, options: options)
-            .run(tokens: tokens, identity: TinyModel.identity(config, tensors), calibrationFile: "tiny.txt",
+            .run(tokens: tokens, identity: TinyProfileModel.identity(config, tensors), calibrationFile: "tiny.txt",
                  calibrationSHA256: "00")
     }
 
@@ -34,8 +34,8 @@ final class ProfilerTests: XCTestCase {
     private func fullForwardKL(replacing name: String, with weight: Matrix, windows: [[Int]]) throws -> Double {
         var modified = tensors
         modified.set(name, weight)
-        let a = try TinyModel.model(config, tensors: tensors).logits(sequences: windows)
-        let b = try TinyModel.model(config, tensors: modified).logits(sequences: windows)
+        let a = try TinyProfileModel.model(config, tensors: tensors).logits(sequences: windows)
+        let b = try TinyProfileModel.model(config, tensors: modified).logits(sequences: windows)
         var total = 0.0
         a.data.withUnsafeBufferPointer { pa in
             b.data.withUnsafeBufferPointer { pb in
@@ -55,7 +55,7 @@ final class ProfilerTests: XCTestCase {
         let result = try run(try options(.outputError, layers: #"layers\.1\.mlp\.down"#))
         XCTAssertEqual(result.layers.map(\.id), [LayerID(block: 1, kind: .down)])
         let split = try CalibrationSplit(tokens: tokens, calibration: 6, heldOut: 0, length: 24, seed: 5, file: "tiny.txt")
-        let capture = try CalibrationCapture(model: try TinyModel.model(config, tensors: tensors), windows: split.calibration,
+        let capture = try CalibrationCapture(model: try TinyProfileModel.model(config, tensors: tensors), windows: split.calibration,
                                              options: CalibrationOptions(sampleCount: 6, sequenceLength: 24, rawInputSamples: 6))
         _ = try capture.next()
         let block = try XCTUnwrap(try capture.next())
@@ -86,7 +86,7 @@ final class ProfilerTests: XCTestCase {
         XCTAssertEqual(result.layers.map(\.id.kind), [.v, .o])
         let split = try CalibrationSplit(tokens: tokens, calibration: 6, heldOut: 0, length: 24, seed: 5, file: "tiny.txt")
         let probe = split.calibration.prefix(2).map { Array($0.prefix(16)) }
-        let block = try TinyModel.model(config, tensors: tensors).loadBlock(0)
+        let block = try TinyProfileModel.model(config, tensors: tensors).loadBlock(0)
         for (l, kind) in [LinearKind.v, .o].enumerated() {
             for (f, format) in formats.enumerated() {
                 let q = try format.quantizer.fakeQuantize(block[kind], name: "w")
@@ -107,7 +107,7 @@ final class ProfilerTests: XCTestCase {
         let result = try run(try options(.kl, probe: "int2/g32", layers: #"layers\.1\."#))
         XCTAssertEqual(result.layers.count, 7)
         let kl = try XCTUnwrap(result.scores[.kl]), calibrated = try XCTUnwrap(result.scores[.calibrated])
-        let model = try TinyModel.model(config, tensors: tensors)
+        let model = try TinyProfileModel.model(config, tensors: tensors)
         let split = try CalibrationSplit(tokens: tokens, calibration: 6, heldOut: 0, length: 24, seed: 5, file: "tiny.txt")
         let replay = try LayerReplay(model: model, windows: split.calibration.prefix(2).map { Array($0.prefix(16)) })
         let block = try model.loadBlock(1)
@@ -189,8 +189,8 @@ final class ProfilerTests: XCTestCase {
                 onGrid.set(name, try int4.quantizer.fakeQuantize(w, name: name))
             }
         }
-        let result = try SensitivityProfiler(model: try TinyModel.model(config, tensors: onGrid), options: try options(.calibrated))
-            .run(tokens: tokens, identity: TinyModel.identity(config, onGrid), calibrationFile: "t", calibrationSHA256: "0")
+        let result = try SensitivityProfiler(model: try TinyProfileModel.model(config, tensors: onGrid), options: try options(.calibrated))
+            .run(tokens: tokens, identity: TinyProfileModel.identity(config, onGrid), calibrationFile: "t", calibrationSHA256: "0")
         for layer in result.profile.layers {
             XCTAssertEqual(layer.candidate("int4/g32")?.score, 0, layer.name)
             XCTAssertGreaterThan(layer.candidate("int2/g32")?.score ?? 0, 0, layer.name)

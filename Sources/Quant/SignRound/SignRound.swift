@@ -4,6 +4,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Formats
 import TensorCore
 
 /// Options of SignRound's per-layer optimisation (AutoRound's defaults).

@@ -1,5 +1,7 @@
 import TensorCore
 @testable import Formats
+@testable import Quant
+import TestSupport
 import XCTest
 
 /// SignRound's analytic straight-through gradients against finite differences of the smooth model

@@ -1,5 +1,7 @@
 import TensorCore
 @testable import Formats
+@testable import Quant
+import TestSupport
 import XCTest
 
 /// SignRound's optimiser: one step by hand, never worse than round-to-nearest, deterministic,

@@ -1,3 +1,4 @@
+import Formats
 import TensorCore
 
 /// Where one pass of the group partial products writes the step it takes.

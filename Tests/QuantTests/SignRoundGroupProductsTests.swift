@@ -1,5 +1,6 @@
 import TensorCore
 @testable import Formats
+@testable import Quant
 import XCTest
 
 /// The group partial products must give the G = D Hqq + E the sgemm gives, step after step.

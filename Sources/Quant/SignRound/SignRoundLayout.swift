@@ -1,3 +1,4 @@
+import Formats
 import TensorCore
 
 /// The groups of one tunable layer and their unclipped ranges, fixed for the whole optimisation.

@@ -4,8 +4,9 @@ import Sensitivity
 import TensorCore
 import TestSupport
 
-/// Small random Llama models built in memory for the profiler's tests (seeded).
-enum TinyModel {
+/// Small random Llama models built in memory for the profiler's tests (seeded); smaller than
+/// `TestSupport.TinyModel` and sized by each test.
+enum TinyProfileModel {
     /// hidden 32, 2 blocks, 4 heads of 8 (2 KV heads), FFN 64, vocabulary 50: every linear layer's
     /// input width (32 or 64) is a multiple of 32.
     static func config(hidden: Int = 32, ffn: Int = 64, layers: Int = 2) -> ModelConfig {

@@ -1,3 +1,5 @@
+import Formats
+
 /// The rounding steps of a tunable format, as SignRound's forward pass takes them.
 ///
 /// `NearestRounding` is the format's own arithmetic (bit-identical to its `fakeQuantize`).

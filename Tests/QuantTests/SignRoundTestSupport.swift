@@ -1,5 +1,7 @@
 import TensorCore
 @testable import Formats
+@testable import Quant
+import TestSupport
 import XCTest
 
 /// A tunable format with any group size (the public constructor allows 32/64/128 only).

@@ -1,3 +1,4 @@
+import Formats
 import TensorCore
 
 /// SignRound's elementwise passes over one layer: the forward pass (D = Q - W) and the backward

@@ -1,6 +1,6 @@
 import Foundation
 import TensorCore
-@testable import Export
+@testable import Quant
 @testable import Model
 @testable import Formats
 import XCTest

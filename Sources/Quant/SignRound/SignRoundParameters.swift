@@ -1,3 +1,4 @@
+import Formats
 import TensorCore
 
 /// SignRound's parameters of one linear layer (rounding offsets V, clips alpha and beta), stepped

@@ -1,3 +1,4 @@
+import Formats
 import TensorCore
 
 /// The elementwise loops of one group of SignRound's passes, shared by the per-pass kernel

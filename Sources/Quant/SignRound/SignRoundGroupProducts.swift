@@ -1,3 +1,4 @@
+import Formats
 import TensorCore
 
 /// G = D Hqq + E of SignRound's step loop, kept up to date through per-group partial products

@@ -1,5 +1,6 @@
 import TensorCore
 @testable import Formats
+@testable import Quant
 import XCTest
 
 /// The step Gram: Hqq scaled by a power of two into half precision, never overflowing, each entry

@@ -1,3 +1,4 @@
+import Formats
 import TensorCore
 
 /// The layer-wise reconstruction objective SignRound minimises, in Gram form.

@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 
 /// Errors of SignRound's per-layer optimiser: inputs that do not fit the layer.

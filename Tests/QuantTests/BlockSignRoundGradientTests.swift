@@ -1,6 +1,7 @@
 import Foundation
 import TensorCore
-@testable import Export
+import TestSupport
+@testable import Quant
 @testable import Model
 @testable import Formats
 import XCTest

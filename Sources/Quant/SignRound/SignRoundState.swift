@@ -1,3 +1,4 @@
+import Formats
 import TensorCore
 
 /// The buffers of one layer's optimisation, allocated once: parameters, the best parameters so far,

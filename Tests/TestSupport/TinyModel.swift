@@ -1,20 +1,20 @@
 import Foundation
+import Model
 import TensorCore
-import TestSupport
-@testable import Model
 
-/// Small random Llama models in memory (seeded), in Hugging Face layout.
-enum TinyModel {
-    static let config = TinyLlama.config(hidden: 64, layers: 2, heads: 4, kvHeads: 2, ffn: 128, vocab: 50)
+/// A small random Llama model in memory (seeded, hidden 64, 2 blocks, 4 heads of 16, 2 KV heads, FFN 128,
+/// vocabulary 50), in Hugging Face layout, for the quantize-stage and export tests.
+public enum TinyModel {
+    public static let config = TinyLlama.config(hidden: 64, layers: 2, heads: 4, kvHeads: 2, ffn: 128, vocab: 50)
 
     /// Random weights (`TinyLlama.tensors`); linear weights N(0, 1.5^2 / in).
-    static func tensors(seed: UInt64 = 1) -> InMemoryTensors {
+    public static func tensors(seed: UInt64 = 1) -> InMemoryTensors {
         TinyLlama.tensors(config, seed: seed)
     }
 
     /// The same tensors with Q/K rows in GGUF's adjacent-pair layout (llama.cpp's permute:
     /// GGUF row 2 i + j of a head is HF row j d/2 + i).
-    static func ggufLayout(_ hf: InMemoryTensors) throws -> InMemoryTensors {
+    public static func ggufLayout(_ hf: InMemoryTensors) throws -> InMemoryTensors {
         var out = hf
         let d = config.headDim
         for info in hf.tensorInfos {
@@ -39,11 +39,11 @@ enum TinyModel {
         return out
     }
 
-    static func tokens(_ n: Int, seed: UInt64) -> [Int] {
+    public static func tokens(_ n: Int, seed: UInt64) -> [Int] {
         TinyLlama.tokens(n, vocab: config.vocabSize, seed: seed)
     }
 
-    static func temporaryFolder(_ name: String) -> String {
+    public static func temporaryFolder(_ name: String) -> String {
         let path = (NSTemporaryDirectory() as NSString).appendingPathComponent("autoscheme-export-\(name)-\(ProcessInfo.processInfo.processIdentifier)")
         try? FileManager.default.removeItem(atPath: path)
         return path

@@ -1,3 +1,4 @@
+import Formats
 import TensorCore
 
 /// The Gram matrix SignRound's step loop descends on: Hqq rounded to half precision.
