@@ -1,4 +1,5 @@
-/// How bits are counted.
+/// How the bits of a quantized tensor are counted. Spelled `storage` and `autoround` in profile and plan
+/// files (`counting`) and on the command line (`--counting`).
 public enum CostConvention: String, Codable, Sendable, CaseIterable {
     /// What the exported checkpoint really stores: codes (with padding where the format pads), scales
     /// in their stored width, zero points only where they are not implied, per-tensor scales.

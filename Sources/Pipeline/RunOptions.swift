@@ -20,7 +20,7 @@ public struct RunOptions: Sendable {
     /// Profiler settings (estimator, calibration windows, probes, validation).
     public var profiler: ProfilerOptions
     /// Bit counting convention of the budget.
-    public var counting: BitCounting = .storage
+    public var counting: CostConvention = .storage
     /// Quantizer settings (SignRound or RTN, iterations, calibration windows, quantized input).
     public var quantize = QuantizeOptions()
     /// Checkpoint written into `OUTDIR/model`.

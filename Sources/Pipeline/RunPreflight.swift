@@ -31,13 +31,12 @@ enum RunPreflight {
     /// The cheapest and dearest average bits of the linear layers over the candidate formats (each
     /// layer free, exact bit costs of every shape): a target below the cheapest is impossible whatever
     /// the profile says.
-    static func feasibleRange(formats: [QuantFormat], config: ModelConfig, counting: BitCounting) -> ClosedRange<Double> {
-        let convention: CostConvention = counting == .storage ? .storage : .autoround
+    static func feasibleRange(formats: [QuantFormat], config: ModelConfig, counting: CostConvention) -> ClosedRange<Double> {
         var low = 0, high = 0, parameters = 0
         for kind in LinearKind.allCases {
             let s = config.linearShape(of: kind)
             let shape = TensorShape(rows: s[0], cols: s[1])
-            let costs = formats.map { $0.bitCost(shape: shape, convention: convention).totalBits }
+            let costs = formats.map { $0.bitCost(shape: shape, convention: counting).totalBits }
             low += (costs.min() ?? 0) * config.numHiddenLayers
             high += (costs.max() ?? 0) * config.numHiddenLayers
             parameters += shape.count * config.numHiddenLayers

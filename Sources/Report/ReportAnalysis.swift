@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 import Search
 import Sensitivity
@@ -25,7 +26,7 @@ public struct UniformBaseline: Sendable, Equatable {
 
 /// Numbers derived once from the inputs and shared by every section.
 public struct ReportAnalysis: Sendable {
-    public let counting: BitCounting
+    public let counting: CostConvention
     public let scope: BudgetScope
     public let formats: [FormatFacts]
     /// Format indices (into `profile.formats`) by ascending bits per weight.
@@ -49,7 +50,7 @@ public struct ReportAnalysis: Sendable {
 
     /// Analyses a profile; `counting` and `scope` come from the plans or sweep when given.
     /// - Complexity: O(layers x formats + layers log layers).
-    public init(profile: SensitivityProfile, counting: BitCounting, scope: BudgetScope) {
+    public init(profile: SensitivityProfile, counting: CostConvention, scope: BudgetScope) {
         self.counting = counting
         self.scope = scope
         let f = profile.formats.count, l = profile.layers.count

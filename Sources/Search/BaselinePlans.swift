@@ -1,4 +1,5 @@
 import Dispatch
+import Formats
 import Foundation
 import Sensitivity
 
@@ -131,7 +132,7 @@ public enum BaselinePlans {
 
     /// Total bits and score of the layers `choice` assigns a format (nil: left out); nil when a
     /// chosen format was not measured for its layer.
-    private static func totals(_ profile: SensitivityProfile, _ counting: BitCounting,
+    private static func totals(_ profile: SensitivityProfile, _ counting: CostConvention,
                                _ choice: (Int) -> FormatName?) -> (bits: Int, loss: Double)? {
         var bits = 0, loss = 0.0
         for (i, layer) in profile.layers.enumerated() {

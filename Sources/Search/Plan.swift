@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 import Sensitivity
 
@@ -39,7 +40,7 @@ public struct PlanSource: Codable, Sendable, Equatable {
 public struct PlanBudget: Codable, Sendable, Equatable {
     /// Target average bits per counted parameter; achieved never exceeds it.
     public var averageBits: Double
-    public var counting: BitCounting
+    public var counting: CostConvention
     /// Which parameters the average is over.
     public var scope: BudgetScope
     /// The resulting limit on the searched layers' total bits.

@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 import Sensitivity
 
@@ -71,7 +72,7 @@ public enum BudgetScope: String, Sendable, Codable, CaseIterable {
 public struct SearchOptions: Sendable, Equatable {
     /// Target average bits per counted parameter. The result never exceeds it.
     public var averageBits: Double
-    public var counting: BitCounting
+    public var counting: CostConvention
     public var scope: BudgetScope
     public var sharing: SharingRule
     public var pins: [PinRule]
@@ -79,7 +80,7 @@ public struct SearchOptions: Sendable, Equatable {
     /// If set, only these formats are candidates (others are dropped for every layer).
     public var formats: [FormatName]?
 
-    public init(averageBits: Double, counting: BitCounting = .storage, scope: BudgetScope = .searched,
+    public init(averageBits: Double, counting: CostConvention = .storage, scope: BudgetScope = .searched,
                 sharing: SharingRule = .vllm, pins: [PinRule] = [], allows: [AllowRule] = [],
                 formats: [FormatName]? = nil) {
         self.averageBits = averageBits

@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 import Sensitivity
 
@@ -17,7 +18,7 @@ public struct LayerGroup: Sendable, Equatable {
 /// Built once per profile and options; `instance(capacity:)` gives the knapsack for one budget.
 public struct SearchProblem: Sendable {
     public let profile: SensitivityProfile
-    public let counting: BitCounting
+    public let counting: CostConvention
     public let scope: BudgetScope
     public let groups: [LayerGroup]
     /// bits[g][j], scores[g][j] for the j-th allowed format of group g (sums over the members).
@@ -138,7 +139,7 @@ public struct SearchProblem: Sendable {
     }
 
     private static func costs(_ groups: [LayerGroup], profile: SensitivityProfile,
-                              counting: BitCounting) -> ([[Int]], [[Double]]) {
+                              counting: CostConvention) -> ([[Int]], [[Double]]) {
         // Candidate position per (layer, format); profiles usually list candidates in format order.
         let position: [[FormatName: Int]?] = profile.layers.map { layer in
             if layer.candidates.map(\.format) == profile.formats { return nil }

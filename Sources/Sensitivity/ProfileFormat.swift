@@ -64,14 +64,6 @@ public enum LayerKind: String, Codable, Sendable, CaseIterable {
     }
 }
 
-/// How the bits of a quantized layer are counted.
-public enum BitCounting: String, Codable, Sendable, CaseIterable {
-    /// Every stored bit: codes, scales, zero points and any per-block metadata at their stored width.
-    case storage
-    /// auto-round's accounting (its `avg_bits` report), which counts scales/zero points at its own widths.
-    case autoround
-}
-
 /// The exact number of bits a layer occupies in one format, under both counting conventions.
 /// Integers: a whole layer's bits, not bits per weight.
 public struct LayerBits: Codable, Sendable, Equatable, Hashable {
@@ -84,7 +76,7 @@ public struct LayerBits: Codable, Sendable, Equatable, Hashable {
     }
 
     /// The cost under one convention.
-    public subscript(counting: BitCounting) -> Int {
+    public subscript(counting: CostConvention) -> Int {
         switch counting {
         case .storage: return storage
         case .autoround: return autoround
@@ -96,15 +88,5 @@ extension LayerBits {
     /// The profile entry from the Quant module's exact costs under both conventions.
     public init(storage: Formats.BitCost, autoround: Formats.BitCost) {
         self.init(storage: storage.totalBits, autoround: autoround.totalBits)
-    }
-}
-
-extension BitCounting {
-    /// The matching Quant convention.
-    public init(_ convention: CostConvention) {
-        switch convention {
-        case .storage: self = .storage
-        case .autoround: self = .autoround
-        }
     }
 }

@@ -1,9 +1,10 @@
 import ArgumentParser
+import Formats
 import Foundation
 import Search
 import Sensitivity
 
-extension BitCounting: ExpressibleByArgument {}
+extension CostConvention: ExpressibleByArgument {}
 extension BudgetScope: ExpressibleByArgument {}
 
 /// `autoscheme search`: reads a profile, solves the plan ILP, writes the plan (or a sweep).
@@ -19,7 +20,7 @@ struct SearchCommand: ParsableCommand {
     var averageBits: Double?
 
     @Option(name: .customLong("count"), help: "Bit counting convention: storage or autoround.")
-    var counting: BitCounting = .storage
+    var counting: CostConvention = .storage
 
     @Option(help: "Parameters the average is over: searched (layers only) or model (with fixed tensors).")
     var scope: BudgetScope = .searched

@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 import Search
 import Sensitivity
@@ -8,7 +9,7 @@ enum SearchSummary {
     struct PlanLine: Codable {
         var status: SolverStatus
         var targetBits: Double
-        var counting: BitCounting
+        var counting: CostConvention
         var scope: BudgetScope
         var searchedAverageBits: Double
         var modelAverageBits: Double
