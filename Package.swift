@@ -33,9 +33,9 @@ let package = Package(
         .target(name: "Model", dependencies: ["TensorCore"]),
         .target(name: "Quant", dependencies: ["Formats", "Model", "TensorCore"]),
         .target(name: "Sensitivity", dependencies: ["Model", "Formats", "TensorCore"]),
-        .target(name: "Search", dependencies: ["Sensitivity", "Formats", "CGLPK"]),
+        .target(name: "Search", dependencies: ["Sensitivity", "Model", "Formats", "CGLPK"]),
         .target(name: "Export", dependencies: ["Search", "Sensitivity", "Model", "Formats", "TensorCore"]),
-        .target(name: "Report", dependencies: ["Search", "Sensitivity", "Formats"]),
+        .target(name: "Report", dependencies: ["Search", "Sensitivity", "Model", "Formats"]),
         .target(name: "Pipeline", dependencies: ["Report", "Export", "Quant", "Search", "Sensitivity", "Model", "Formats", "TensorCore"]),
         .executableTarget(name: "autoscheme", dependencies: [
             "Pipeline", "Report", "Export", "Quant", "Search", "Sensitivity", "Model", "Formats", "TensorCore",
@@ -48,9 +48,9 @@ let package = Package(
         .testTarget(name: "QuantTests", dependencies: ["Quant", "Formats", "Model", "TensorCore", "TestSupport"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "TensorCore", "TestSupport"]),
         .testTarget(name: "SensitivityTests", dependencies: ["Sensitivity", "Model", "Formats", "TensorCore", "TestSupport"]),
-        .testTarget(name: "SearchTests", dependencies: ["Search", "Sensitivity", "Formats"]),
+        .testTarget(name: "SearchTests", dependencies: ["Search", "Sensitivity", "Model", "Formats"]),
         .testTarget(name: "ExportTests", dependencies: ["Export", "Search", "Model", "Formats", "TensorCore", "TestSupport"]),
-        .testTarget(name: "ReportTests", dependencies: ["Report", "Search", "Sensitivity"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "Search", "Sensitivity", "Model"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Quant", "Search", "Sensitivity", "Model", "Formats"]),
         .testTarget(name: "CLITests", dependencies: ["autoscheme"]),
     ]

@@ -1,3 +1,4 @@
+import Model
 import Sensitivity
 
 /// The most and the least sensitive layers, ranked by their score in the reference format.
@@ -25,7 +26,7 @@ struct ExtremesSection: ReportSection {
         func row(_ rank: Int, _ li: Int) -> [String] {
             let l = layers[li]
             let score = a.referenceFormat.map { a.score(layer: li, format: $0) } ?? 0
-            return ["\(rank + 1)", l.name, l.block.map(String.init) ?? "-", l.kind.rawValue, HumanNumber.grouped(l.parameters),
+            return ["\(rank + 1)", l.name, l.block.map(String.init) ?? "-", l.kind.profileName, HumanNumber.grouped(l.parameters),
                     HumanNumber.significant(score)] + (chosen.isEmpty ? [] : [chosen[li] ?? "-"])
         }
         let top = (0..<n).map { row($0, a.ranking[$0]) }

@@ -1,4 +1,5 @@
 import Foundation
+import Model
 import Sensitivity
 
 /// Score per layer (rows in block order, grouped by block) x format (columns by ascending bits),
@@ -114,9 +115,9 @@ struct HeatmapSection: ReportSection {
                           text: grid.groups[row.group].label)
             }
             let rowName = row.members.count == 1 ? layers[row.members[0]].name
-                : "\(grid.groups[row.group].label), \(row.kind.rawValue) (\(row.members.count) layers, mean)"
+                : "\(grid.groups[row.group].label), \(row.kind.profileName) (\(row.members.count) layers, mean)"
             b.element(.text, [("x", SVGPlot.px(x0 + labelWidth - 4)), ("y", SVGPlot.px(y + rowHeight - 1.5)),
-                              ("class", "row-label"), ("text-anchor", "end")], text: row.kind.rawValue)
+                              ("class", "row-label"), ("text-anchor", "end")], text: row.kind.profileName)
             for (c, f) in columns.enumerated() {
                 let v = value(row, format: f)
                 let fill: String

@@ -1,3 +1,4 @@
+import Model
 import Sensitivity
 
 /// Layers grouped for display: one group per transformer block in block order (layers outside the
@@ -21,7 +22,7 @@ public struct LayerGrid: Sendable {
     public struct Row: Sendable {
         /// Index into `groups`.
         public var group: Int
-        public var kind: LayerKind
+        public var kind: LinearKind?
         /// Layer indices the row stands for (one unless aggregated).
         public var members: [Int]
     }
@@ -29,8 +30,8 @@ public struct LayerGrid: Sendable {
     public let groups: [Group]
     public let rows: [Row]
     public let aggregated: Bool
-    /// Kinds present, in `LayerKind.allCases` order.
-    public let kinds: [LayerKind]
+    /// Kinds present, in `LinearKind.allCases` order, then nil (`other`: weights outside the linear kinds).
+    public let kinds: [LinearKind?]
 
     /// - Complexity: O(layers log layers).
     public init(profile: SensitivityProfile, threshold: Int = defaultThreshold, maxBins: Int = defaultMaxBins) {
@@ -56,11 +57,11 @@ public struct LayerGrid: Sendable {
         if !outside.isEmpty { groups.append(Group(label: "outside blocks", members: outside)) }
         self.groups = groups
         let present = Set(layers.map(\.kind))
-        kinds = LayerKind.allCases.filter { present.contains($0) }
+        kinds = (LinearKind.allCases.map { Optional($0) } + [nil]).filter { present.contains($0) }
         var rows: [Row] = []
         for (g, group) in groups.enumerated() {
             if aggregated {
-                var byKind: [LayerKind: [Int]] = [:]
+                var byKind: [LinearKind?: [Int]] = [:]
                 for m in group.members { byKind[layers[m].kind, default: []].append(m) }
                 for kind in kinds { if let m = byKind[kind] { rows.append(Row(group: g, kind: kind, members: m)) } }
             } else {

@@ -1,3 +1,4 @@
+import Model
 import Sensitivity
 
 /// Every layer with its shape, chosen format and score in every format (HTML only, collapsed; omitted
@@ -20,7 +21,7 @@ struct LayerTableSection: ReportSection {
         let numericStart = chosen.isEmpty ? 5 : 6
         let rows = layers.indices.map { li -> [String] in
             let l = layers[li]
-            return [l.name, l.block.map(String.init) ?? "-", l.kind.rawValue, l.shape.map(String.init).joined(separator: " × "),
+            return [l.name, l.block.map(String.init) ?? "-", l.kind.profileName, l.shape.map(String.init).joined(separator: " × "),
                     HumanNumber.grouped(l.parameters)] + (chosen.isEmpty ? [] : [chosen[li]?.format.rawValue ?? "-"])
                 + order.map { HumanNumber.significant(a.score(layer: li, format: $0)) }
         }

@@ -50,7 +50,7 @@ struct PlanSection: ReportSection {
         SVGPlot.open(&b, frame, title: "Format per block and layer kind", className: "chart strip")
         for (c, kind) in grid.kinds.enumerated() {
             b.element(.text, [("x", SVGPlot.px(labelW + (Double(c) + 0.5) * cellW)), ("y", "14"), ("class", "col-label"),
-                              ("text-anchor", "middle")], text: kind.rawValue)
+                              ("text-anchor", "middle")], text: kind.profileName)
         }
         for (g, group) in grid.groups.enumerated() {
             let y = header + Double(g) * cellH
@@ -63,7 +63,7 @@ struct PlanSection: ReportSection {
                 let x = labelW + Double(c) * cellW
                 b.element(.rect, [("x", SVGPlot.px(x)), ("y", SVGPlot.px(y)), ("width", SVGPlot.px(cellW - 1)),
                                   ("height", SVGPlot.px(cellH - 1)), ("fill", color.hex)]) { b in
-                    b.element(.title, text: "\(group.label), \(kind.rawValue): \(name)"
+                    b.element(.title, text: "\(group.label), \(kind.profileName): \(name)"
                               + (share < 1 ? " (\(HumanNumber.percent(share)) of parameters)" : ""))
                 }
                 b.element(.text, [("x", SVGPlot.px(x + cellW / 2)), ("y", SVGPlot.px(y + cellH - 4)),
@@ -88,7 +88,7 @@ struct PlanSection: ReportSection {
 
     private func kindChart(_ stats: PlanStats, plan: QuantizationPlan) -> BarChart {
         let kinds = context.grid.kinds
-        return BarChart(title: "Bits per weight by layer kind", categories: kinds.map(\.rawValue),
+        return BarChart(title: "Bits per weight by layer kind", categories: kinds.map(\.profileName),
                         values: kinds.map { k in stats.byKind[k].map { Double($0.bits) / Double(max($0.parameters, 1)) } ?? 0 },
                         yLabel: "bits/weight", xLabel: "layer kind",
                         references: [(plan.achieved.searchedAverage, "plan average \(HumanNumber.significant(plan.achieved.searchedAverage))")],
@@ -122,11 +122,11 @@ struct PlanSection: ReportSection {
                     } ?? ""
                 } + [HumanNumber.significant(Double(bits.bits) / Double(max(bits.parameters, 1)))]
             }
-            m.table(["blocks"] + kinds.map(\.rawValue) + ["bits/weight"],
+            m.table(["blocks"] + kinds.map(\.profileName) + ["bits/weight"],
                     [.left] + kinds.map { _ in .left } + [.right], rows)
             m.paragraph("Bits per weight by layer kind: " + kinds.map { k in
                 let v = stats.byKind[k].map { Double($0.bits) / Double(max($0.parameters, 1)) } ?? 0
-                return "\(k.rawValue) \(HumanNumber.significant(v))"
+                return "\(k.profileName) \(HumanNumber.significant(v))"
             }.joined(separator: ", ") + ".")
         }
     }

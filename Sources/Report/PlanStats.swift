@@ -1,12 +1,13 @@
+import Model
 import Search
 import Sensitivity
 
 /// Per-plan numbers for the strip, the bit charts and budget accounting.
 struct PlanStats {
     /// Parameters per format (indexed like `profile.formats`) in each (group, kind) cell.
-    let cells: [[LayerKind: [Int: Int]]]
+    let cells: [[LinearKind?: [Int: Int]]]
     /// (bits, parameters) per layer kind.
-    let byKind: [LayerKind: (bits: Int, parameters: Int)]
+    let byKind: [LinearKind?: (bits: Int, parameters: Int)]
     /// (bits, parameters) per grid group, in group order.
     let byGroup: [(bits: Int, parameters: Int)]
     /// (bits, parameters, layers) per format index.
@@ -20,8 +21,8 @@ struct PlanStats {
         let index = context.analysis.formatIndex
         var groupOf = [Int](repeating: 0, count: layers.count)
         for (g, group) in context.grid.groups.enumerated() { for m in group.members { groupOf[m] = g } }
-        var cells = [[LayerKind: [Int: Int]]](repeating: [:], count: context.grid.groups.count)
-        var byKind: [LayerKind: (bits: Int, parameters: Int)] = [:]
+        var cells = [[LinearKind?: [Int: Int]]](repeating: [:], count: context.grid.groups.count)
+        var byKind: [LinearKind?: (bits: Int, parameters: Int)] = [:]
         var byGroup = [(bits: Int, parameters: Int)](repeating: (0, 0), count: context.grid.groups.count)
         var byFormat: [Int: (bits: Int, parameters: Int, layers: Int)] = [:]
         var layerFormat = [Int?](repeating: nil, count: layers.count)
@@ -46,7 +47,7 @@ struct PlanStats {
     }
 
     /// The format holding most parameters of a cell (ties: fewer bits first), and its share.
-    func dominant(group: Int, kind: LayerKind, order: [Int]) -> (format: Int, share: Double)? {
+    func dominant(group: Int, kind: LinearKind?, order: [Int]) -> (format: Int, share: Double)? {
         guard let cell = cells[group][kind], !cell.isEmpty else { return nil }
         let total = cell.values.reduce(0, +)
         let rank = Dictionary(uniqueKeysWithValues: order.enumerated().map { ($1, $0) })

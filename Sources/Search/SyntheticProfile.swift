@@ -1,5 +1,6 @@
 import Foundation
 import Formats
+import Model
 import Sensitivity
 import TensorCore
 
@@ -34,8 +35,8 @@ public enum SyntheticProfile {
     /// plus a tied Q8_0-like embedding and the norms as fixed tensors.
     public static func make(layers: Int, seed: UInt64) -> SensitivityProfile {
         var rng = SplitMix64(seed: seed)
-        let kinds: [LayerKind] = [.q, .k, .v, .o, .gate, .up, .down]
-        let shapes: [LayerKind: [Int]] = [.q: [576, 576], .k: [192, 576], .v: [192, 576], .o: [576, 576],
+        let kinds: [LinearKind] = [.q, .k, .v, .o, .gate, .up, .down]
+        let shapes: [LinearKind: [Int]] = [.q: [576, 576], .k: [192, 576], .v: [192, 576], .o: [576, 576],
                                           .gate: [1536, 576], .up: [1536, 576], .down: [576, 1536]]
         var result: [ProfileLayer] = []
         result.reserveCapacity(layers)

@@ -1,3 +1,5 @@
+import Model
+
 /// A sensitivity profile: for every searched linear layer of one model, the predicted loss increase
 /// and the exact bit cost of every candidate format. Written by the profiler, read by the search.
 ///
@@ -126,8 +128,8 @@ public struct ProfileLayer: Codable, Sendable, Equatable {
     public var name: String
     /// Transformer block index (0-based); nil for layers outside the blocks.
     public var block: Int?
-    /// Role inside the block.
-    public var kind: LayerKind
+    /// Role inside the block; nil (written `other`) for weights that are none of a block's linear layers.
+    @ProfileLayerKind public var kind: LinearKind?
     /// Weight shape [out, in].
     public var shape: [Int]
     /// Number of weights (out x in).
@@ -146,7 +148,7 @@ public struct ProfileLayer: Codable, Sendable, Equatable {
         case fusedGroup = "fused_group"
     }
 
-    public init(name: String, block: Int?, kind: LayerKind, shape: [Int], parameters: Int,
+    public init(name: String, block: Int?, kind: LinearKind?, shape: [Int], parameters: Int,
                 fusedGroup: String?, candidates: [FormatCandidate], probe: LayerProbe? = nil,
                 probes: [LayerProbe]? = nil) {
         self.name = name

@@ -12,7 +12,7 @@ struct ProfileAssembler {
         let chosen = scores[options.estimator] ?? scores[.outputError]!
         let profileLayers = layers.enumerated().map { l, layer in
             ProfileLayer(name: layer.id.weightName, block: layer.id.block,
-                         kind: LayerKind(moduleName: layer.id.weightName),
+                         kind: LinearKind(moduleName: layer.id.weightName),
                          shape: [layer.shape.rows, layer.shape.cols], parameters: layer.shape.count,
                          fusedGroup: fusedGroup(layer.id),
                          candidates: options.formats.indices.map { f in

@@ -1,4 +1,5 @@
 import Formats
+import Model
 
 /// The name of a candidate number format as written in a profile or plan, e.g. `int2/g128`,
 /// `int4a/g64`, `mxfp4`, `nvfp4`, `fp8`, `bf16`.
@@ -44,26 +45,6 @@ public struct FormatName: RawRepresentable, Hashable, Comparable, Codable, Senda
     }
 }
 
-/// The role of a linear layer inside a transformer block.
-public enum LayerKind: String, Codable, Sendable, CaseIterable {
-    case q, k, v, o, gate, up, down, other
-
-    /// The kind implied by a Hugging Face module name (`...self_attn.q_proj.weight` -> `.q`).
-    public init(moduleName name: String) {
-        let table: [(String, LayerKind)] = [
-            ("q_proj", .q), ("k_proj", .k), ("v_proj", .v), ("o_proj", .o),
-            ("gate_proj", .gate), ("up_proj", .up), ("down_proj", .down),
-            ("w1", .gate), ("w3", .up), ("w2", .down),
-        ]
-        let components = name.split(separator: ".").map(String.init)
-        for (key, kind) in table where components.contains(key) {
-            self = kind
-            return
-        }
-        self = .other
-    }
-}
-
 /// The exact number of bits a layer occupies in one format, under both counting conventions.
 /// Integers: a whole layer's bits, not bits per weight.
 public struct LayerBits: Codable, Sendable, Equatable, Hashable {
@@ -88,5 +69,37 @@ extension LayerBits {
     /// The profile entry from the Quant module's exact costs under both conventions.
     public init(storage: Formats.BitCost, autoround: Formats.BitCost) {
         self.init(storage: storage.totalBits, autoround: autoround.totalBits)
+    }
+}
+
+extension Optional where Wrapped == LinearKind {
+    /// The name a profile writes for a layer's kind: the `LinearKind` raw value, `other` for nil.
+    public var profileName: String { self?.rawValue ?? "other" }
+}
+
+/// A layer kind as the profile file writes it: a `LinearKind` raw value (`q`, ..., `down`) or `other`
+/// (nil) for weights that are none of a block's linear layers. Always written, also for nil.
+@propertyWrapper
+public struct ProfileLayerKind: Codable, Sendable, Equatable {
+    public var wrappedValue: LinearKind?
+
+    public init(wrappedValue: LinearKind?) { self.wrappedValue = wrappedValue }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        if text == Optional<LinearKind>.none.profileName {
+            wrappedValue = nil
+        } else if let kind = LinearKind(rawValue: text) {
+            wrappedValue = kind
+        } else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription:
+                "Cannot initialize LayerKind from invalid String value \(text)")
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(wrappedValue.profileName)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 #if canImport(FoundationXML)
 import FoundationXML
+import Model
 #endif
 import Search
 import Sensitivity
@@ -9,7 +10,7 @@ import Sensitivity
 /// Hand-built inputs with numbers small enough to check by hand.
 enum Fixtures {
     /// A layer of shape [4, 8] (32 weights) with one score and bit count per format.
-    static func layer(_ name: String, block: Int?, kind: LayerKind, scores: [Double], bits: [Int],
+    static func layer(_ name: String, block: Int?, kind: LinearKind?, scores: [Double], bits: [Int],
                       formats: [FormatName]) -> ProfileLayer {
         ProfileLayer(name: name, block: block, kind: kind, shape: [4, 8], parameters: 32, fusedGroup: nil,
                      candidates: zip(formats, zip(scores, bits)).map {

@@ -1,3 +1,4 @@
+import Model
 import XCTest
 import Sensitivity
 @testable import Search
@@ -13,7 +14,7 @@ final class BaselinePlansTests: XCTestCase {
     static func handProfile() -> SensitivityProfile {
         var layers: [ProfileLayer] = []
         for block in 0..<8 {
-            for (kind, module) in [(LayerKind.q, "self_attn.q_proj"), (.v, "self_attn.v_proj"), (.down, "mlp.down_proj")] {
+            for (kind, module) in [(LinearKind.q, "self_attn.q_proj"), (.v, "self_attn.v_proj"), (.down, "mlp.down_proj")] {
                 let candidates = ladder.map { name, bits, factor in
                     FormatCandidate(format: name, score: 1e-3 * factor, bits: LayerBits(storage: 100 * bits, autoround: 100 * bits))
                 }

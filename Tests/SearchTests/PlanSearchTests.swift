@@ -1,3 +1,4 @@
+import Model
 import XCTest
 import Sensitivity
 @testable import Search
@@ -146,7 +147,7 @@ final class PlanSearchTests: XCTestCase {
     func testVLLMGroupsAllExpertsOfOneMoEBlock() throws {
         let names = ["model.layers.0.mlp.experts.0.gate_proj.weight", "model.layers.0.mlp.experts.1.down_proj.weight",
                      "model.layers.1.mlp.experts.0.up_proj.weight", "model.layers.1.self_attn.o_proj.weight"]
-        let layers = names.map { ProfileLayer(name: $0, block: nil, kind: LayerKind(moduleName: $0), shape: [4, 4],
+        let layers = names.map { ProfileLayer(name: $0, block: nil, kind: LinearKind(moduleName: $0), shape: [4, 4],
                                               parameters: 16, fusedGroup: nil, candidates: []) }
         XCTAssertEqual(try SearchProblem.groupIds(layers, sharing: .vllm),
                        ["model.layers.0.mlp.experts", "model.layers.0.mlp.experts", "model.layers.1.mlp.experts",

@@ -1,3 +1,4 @@
+import Model
 import XCTest
 import Sensitivity
 @testable import Search
@@ -69,7 +70,7 @@ final class ProfileTests: XCTestCase {
         for name in ["int4", "INT4/g128", "int0/g128", "int4/g0", "q4_k", "int4b/g64"] {
             XCTAssertFalse(FormatName(name).isCanonical, name)
         }
-        XCTAssertEqual(LayerKind(moduleName: "model.layers.3.mlp.gate_proj.weight"), .gate)
-        XCTAssertEqual(LayerKind(moduleName: "lm_head.weight"), .other)
+        XCTAssertEqual(LinearKind(moduleName: "model.layers.3.mlp.gate_proj.weight"), .gate)
+        XCTAssertNil(LinearKind(moduleName: "lm_head.weight"))  // written "other"
     }
 }

@@ -14,6 +14,21 @@ public enum LinearKind: String, Codable, Sendable, CaseIterable {
         case .down: return "mlp.down_proj"
         }
     }
+
+    /// The kind a Hugging Face weight or module name implies (`...self_attn.q_proj.weight` -> `.q`;
+    /// Mixtral's expert names `w1`, `w3`, `w2` -> `.gate`, `.up`, `.down`): the first of these keys that
+    /// is a whole dot-separated component of `name`. Nil for weights that are none of a block's linear
+    /// layers (`lm_head.weight`, router gates); profiles write nil as `"other"`.
+    public init?(moduleName name: String) {
+        let table: [(String, LinearKind)] = [
+            ("q_proj", .q), ("k_proj", .k), ("v_proj", .v), ("o_proj", .o),
+            ("gate_proj", .gate), ("up_proj", .up), ("down_proj", .down),
+            ("w1", .gate), ("w3", .up), ("w2", .down),
+        ]
+        let components = name.split(separator: ".").map(String.init)
+        guard let kind = table.first(where: { components.contains($0.0) })?.1 else { return nil }
+        self = kind
+    }
 }
 
 /// One quantizable linear layer of a model.
