@@ -8,12 +8,11 @@ import Foundation
 /// ln e between the two probes around it, and the nearest probe's gain outside their range (no
 /// extrapolation). With one probe every format gets that probe's gain (the single-probe estimator).
 ///
-/// Why more than one probe: measured on SmolLM2-135M, KL / output error is not one constant per
-/// layer. The int3/g128 error (a coarse grid that zeroes about half of each group) transfers to
-/// int2 within a factor of 1.35, but on some layers it is 1.8-2.3x away from the gain that every
-/// finer error shares (int4, int8, MXFP4, NVFP4, FP8), while along the int3 direction itself KL
-/// stays quadratic (KL(t dW) / (t^2 KL(dW)) = 0.89-1.11 for t = 1/8...1). So the slope depends on
-/// how coarse the error is, and a second probe at a fine grid (int4/g128) pins it at that end.
+/// Why more than one probe: KL / output error is not one constant per layer. The gain of the int3/g128
+/// error (a coarse grid that zeroes about half of each group) can be up to about 2x away from the
+/// gain that every finer error shares (int4, int8, MXFP4, NVFP4, FP8), while along the int3 direction
+/// itself KL stays quadratic. So the slope depends on how coarse the error is, and a second probe at
+/// a fine grid (int4/g128) pins it at that end (Guides/Sensitivity.md; tables in reports/sensitivity.md).
 public enum ProbeGain {
     /// One probe's measurement.
     public struct Point: Sendable, Equatable {

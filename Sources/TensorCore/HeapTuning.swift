@@ -7,7 +7,7 @@ public enum HeapTuning {
     /// Serves every allocation from the heap and never trims it, so a freed activation or logits buffer
     /// (tens to hundreds of MB) is reused by the next one instead of being unmapped and mapped afresh.
     /// glibc maps blocks above its mmap threshold (at most 32 MB) directly, and the kernel zero-fills
-    /// each new page on first touch: on the default model's forward pass that was 12% of the time.
+    /// each new page on first touch, a cost paid again on every forward pass.
     /// Peak memory is unchanged; memory is returned to the system when the process exits.
     /// A no-op where glibc's `mallopt` is absent.
     public static func reuseLargeAllocations() {

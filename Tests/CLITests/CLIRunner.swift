@@ -34,10 +34,33 @@ enum CLI {
         p.standardOutput = out
         p.standardError = err
         try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        // Both pipes are drained at once: reading one to its end first would leave the child blocked
+        // on a full buffer (64 KiB on Linux) of the other, e.g. a long run's progress on stderr.
+        let e = PipeDrain(err.fileHandleForReading)
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let eData = e.wait()
         p.waitUntilExit()
         return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                      stderr: String(decoding: e, as: UTF8.self))
+                      stderr: String(decoding: eData, as: UTF8.self))
+    }
+
+    /// Reads one pipe to its end on a thread of its own; `wait()` returns everything it read.
+    private final class PipeDrain: @unchecked Sendable {
+        private var data = Data()
+        private let done = DispatchSemaphore(value: 0)
+
+        init(_ handle: FileHandle) {
+            Thread.detachNewThread { [self] in
+                data = handle.readDataToEndOfFile()
+                done.signal()
+            }
+        }
+
+        /// Blocks until the writer closed its end; the semaphore orders the thread's write before this read.
+        func wait() -> Data {
+            done.wait()
+            return data
+        }
     }
 
     /// Path of a cached asset (`scripts/fetch-assets`); skips the test when the cache lacks it.

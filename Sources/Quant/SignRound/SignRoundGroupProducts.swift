@@ -21,8 +21,8 @@ import TensorCore
 ///   code, against 2 x rows x cols x cols flops for the sgemm. Memory: 2 x rows x groupsPerRow x cols
 ///   Floats (84 MB for a 576 x 1536 layer in groups of 128). Each step streams P through memory once (read
 ///   and write, 8 bytes per entry) where the sgemm does 2 x cols flops per weight: with about 20 GB/s
-///   of memory and 200 GFLOP/s of sgemm the products win by gs / 40, so from groups of 64 on (measured
-///   on the default model: 2x less CPU time at g128, a tie or a loss at g32).
+///   of memory and 200 GFLOP/s of sgemm the products win by gs / 40, so from groups of 64 on (groups
+///   of 32 keep the sgemm).
 /// - Exactness: the same quantity as the sgemm on the step Gram (`SignRoundStepGram`, Hqq rounded to
 ///   half precision) up to Float summation order; Q Hqq and W Hqq are formed separately, so G carries a
 ///   relative error of about 1e-7 x |Q Hqq| / |D Hqq|.

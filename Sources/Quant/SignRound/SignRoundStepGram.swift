@@ -5,8 +5,8 @@ import TensorCore
 ///
 /// Every step adds whole rows of Hqq for the codes that changed (`SignRoundGroupProducts`), and those
 /// row reads, not the arithmetic, bound the step: a 1536-column Gram is 9.4 MB of Floats, beyond the
-/// 1 MB L2 of a core. Half-precision rows halve that traffic (measured: the step loops of the default
-/// model's 2.5-bit plan 177 s -> 145 s). The entries are scaled by a power of two 2^-e first, so the
+/// 1 MB L2 of a core. Half-precision rows halve that traffic (step times: reports/signround.md).
+/// The entries are scaled by a power of two 2^-e first, so the
 /// largest lies in [2^14, 2^15) and none overflows Float16's 65504; then each entry keeps a relative
 /// error of at most 2^-11 (4.9e-4), entries below 2^-14 of the scaled range an absolute one of at
 /// most 2^-25 x 2^e. That is far below the sampling error of the Gram itself (32 x 512 calibration
