@@ -3,6 +3,7 @@
 //
 // Targets are layered one way (each depends only on targets above it in this list):
 //   CGLPK, COpenBLAS  system-library shims
+//   IO                atomic files, staged folders, the JSON encoding policy, progress/ETA lines (Foundation only)
 //   TensorCore        row-major Float32 matrices, BLAS products, f16/bf16 conversion, seeded RNG
 //   Quant             number formats (traits table, quantizers, bit costs, packing), SignRound on one layer
 //   Model             model files (GGUF, safetensors), tokenizer, forward pass, calibration capture, evaluation
@@ -27,20 +28,22 @@ let package = Package(
         .systemLibrary(name: "CGLPK", path: "Sources/CGLPK", providers: [.apt(["libglpk-dev"])]),
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
+        .target(name: "IO"),
         .target(name: "TensorCore", dependencies: ["COpenBLAS"]),
         .target(name: "Quant", dependencies: ["TensorCore"]),
-        .target(name: "Model", dependencies: ["TensorCore"]),
-        .target(name: "Sensitivity", dependencies: ["Model", "Quant", "TensorCore"]),
-        .target(name: "Search", dependencies: ["Sensitivity", "Quant", "CGLPK"]),
-        .target(name: "Export", dependencies: ["Search", "Sensitivity", "Model", "Quant", "TensorCore"]),
-        .target(name: "Report", dependencies: ["Search", "Sensitivity", "Quant"]),
-        .target(name: "Pipeline", dependencies: ["Report", "Export", "Search", "Sensitivity", "Model", "Quant", "TensorCore"]),
+        .target(name: "Model", dependencies: ["TensorCore", "IO"]),
+        .target(name: "Sensitivity", dependencies: ["Model", "Quant", "TensorCore", "IO"]),
+        .target(name: "Search", dependencies: ["Sensitivity", "Quant", "CGLPK", "IO"]),
+        .target(name: "Export", dependencies: ["Search", "Sensitivity", "Model", "Quant", "TensorCore", "IO"]),
+        .target(name: "Report", dependencies: ["Search", "Sensitivity", "Quant", "IO"]),
+        .target(name: "Pipeline", dependencies: ["Report", "Export", "Search", "Sensitivity", "Model", "Quant", "TensorCore", "IO"]),
         .executableTarget(name: "autoscheme", dependencies: [
-            "Pipeline", "Report", "Export", "Search", "Sensitivity", "Model", "Quant", "TensorCore",
+            "Pipeline", "Report", "Export", "Search", "Sensitivity", "Model", "Quant", "TensorCore", "IO",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Test-only helpers shared by several test targets (tiny seeded models); not in any product.
         .target(name: "TestSupport", dependencies: ["Model", "TensorCore"], path: "Tests/TestSupport"),
+        .testTarget(name: "IOTests", dependencies: ["IO"]),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
         .testTarget(name: "QuantTests", dependencies: ["Quant", "TensorCore"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "TensorCore", "TestSupport"]),
