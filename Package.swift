@@ -51,7 +51,7 @@ let package = Package(
         .testTarget(name: "SearchTests", dependencies: ["Search", "Sensitivity", "Quant"]),
         .testTarget(name: "ExportTests", dependencies: ["Export", "Search", "Model", "Quant", "TensorCore", "TestSupport"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Search", "Sensitivity"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Search", "Sensitivity", "Model", "Quant"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Search", "Sensitivity", "Model", "Quant", "IO"]),
         .testTarget(name: "CLITests", dependencies: ["autoscheme"]),
     ]
 )
