@@ -3,6 +3,7 @@
 //
 // Targets are layered one way (each depends only on targets above it in this list):
 //   CGLPK, COpenBLAS  system-library shims
+//   IO                atomic files, staged folders, the JSON encoding policy, progress/ETA lines (Foundation only)
 //   TensorCore        row-major Float32 matrices, BLAS products, f16/bf16 conversion, seeded RNG
 //   Formats           number formats (traits table, quantizers, bit costs, packing)
 //   Model             model files (GGUF, safetensors), tokenizer, forward pass, calibration capture, evaluation
@@ -28,21 +29,23 @@ let package = Package(
         .systemLibrary(name: "CGLPK", path: "Sources/CGLPK", providers: [.apt(["libglpk-dev"])]),
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
+        .target(name: "IO"),
         .target(name: "TensorCore", dependencies: ["COpenBLAS"]),
         .target(name: "Formats", dependencies: ["TensorCore"]),
-        .target(name: "Model", dependencies: ["TensorCore"]),
-        .target(name: "Quant", dependencies: ["Formats", "Model", "TensorCore"]),
-        .target(name: "Sensitivity", dependencies: ["Model", "Formats", "TensorCore"]),
-        .target(name: "Search", dependencies: ["Sensitivity", "Model", "Formats", "CGLPK"]),
-        .target(name: "Export", dependencies: ["Search", "Sensitivity", "Model", "Formats", "TensorCore"]),
-        .target(name: "Report", dependencies: ["Search", "Sensitivity", "Model", "Formats"]),
-        .target(name: "Pipeline", dependencies: ["Report", "Export", "Quant", "Search", "Sensitivity", "Model", "Formats", "TensorCore"]),
+        .target(name: "Model", dependencies: ["TensorCore", "IO"]),
+        .target(name: "Quant", dependencies: ["Formats", "Model", "TensorCore", "IO"]),
+        .target(name: "Sensitivity", dependencies: ["Model", "Formats", "TensorCore", "IO"]),
+        .target(name: "Search", dependencies: ["Sensitivity", "Model", "Formats", "CGLPK", "IO"]),
+        .target(name: "Export", dependencies: ["Search", "Sensitivity", "Model", "Formats", "TensorCore", "IO"]),
+        .target(name: "Report", dependencies: ["Search", "Sensitivity", "Model", "Formats", "IO"]),
+        .target(name: "Pipeline", dependencies: ["Report", "Export", "Quant", "Search", "Sensitivity", "Model", "Formats", "TensorCore", "IO"]),
         .executableTarget(name: "autoscheme", dependencies: [
-            "Pipeline", "Report", "Export", "Quant", "Search", "Sensitivity", "Model", "Formats", "TensorCore",
+            "Pipeline", "Report", "Export", "Quant", "Search", "Sensitivity", "Model", "Formats", "TensorCore", "IO",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Test-only helpers shared by several test targets (tiny seeded models); not in any product.
         .target(name: "TestSupport", dependencies: ["Model", "TensorCore"], path: "Tests/TestSupport"),
+        .testTarget(name: "IOTests", dependencies: ["IO"]),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "TensorCore", "TestSupport"]),
         .testTarget(name: "QuantTests", dependencies: ["Quant", "Formats", "Model", "TensorCore", "TestSupport"]),
@@ -51,7 +54,7 @@ let package = Package(
         .testTarget(name: "SearchTests", dependencies: ["Search", "Sensitivity", "Model", "Formats"]),
         .testTarget(name: "ExportTests", dependencies: ["Export", "Search", "Model", "Formats", "TensorCore", "TestSupport"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Search", "Sensitivity", "Model"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Quant", "Search", "Sensitivity", "Model", "Formats"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Quant", "Search", "Sensitivity", "Model", "Formats", "IO"]),
         .testTarget(name: "CLITests", dependencies: ["autoscheme"]),
     ]
 )

@@ -38,9 +38,7 @@ public enum AutoRoundCheckpoint {
     ///   the model (checked before anything is written); packing and file errors. On error `to` is unchanged.
     public static func write(model: ModelDescription, layers: [QuantizedLayer], to: URL, overwrite: Bool) throws {
         let byModule = try validate(model: model, layers: layers)
-        if QuantizedCheckpointFiles.isNonEmpty(to) && !overwrite {
-            throw QuantizedCheckpointError.outputNotEmpty(path: to.path)
-        }
+        try QuantizedCheckpointFiles.check(to, overwrite: overwrite)
         let config = try configObject(model: model, layers: layers)
         try QuantizedCheckpointFiles.buildFolder(at: to, overwrite: overwrite) { folder in
             let tensors = try safetensors(model: model, byModule: byModule)

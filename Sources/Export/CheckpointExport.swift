@@ -2,6 +2,7 @@ import Formats
 import Foundation
 import Model
 import TensorCore
+import IO
 
 /// The checkpoint layouts `quantize` and `run` write.
 public enum CheckpointFormat: String, Sendable, CaseIterable, Codable {
@@ -34,7 +35,8 @@ public enum CheckpointExport {
             let url = URL(fileURLWithPath: path)
             try AutoRoundCheckpoint.write(model: description, layers: layers, to: url, overwrite: overwrite)
             for (name, data) in extraFiles {
-                try QuantizedCheckpointFiles.atomicWrite(data, to: url.appendingPathComponent(name))
+                let file = url.appendingPathComponent(name)
+                try AtomicFile.write(data, to: file) { QuantizedCheckpointError.writeFailed(path: file.path, reason: $0) }
             }
         }
     }

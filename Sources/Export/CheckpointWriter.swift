@@ -1,6 +1,7 @@
 import Foundation
 import Model
 import TensorCore
+import IO
 
 /// Writes a fake-quantized checkpoint: the dequantized weights as a Hugging Face folder
 /// (`config.json`, `model.safetensors`, plus any extra files such as `quantize-stats.json`).
@@ -17,33 +18,23 @@ public enum CheckpointWriter {
     public static func writeFake(model: LlamaModel, ropeLayout: RopeLayout, replacements: [LayerID: Matrix],
                                  to path: String, overwrite: Bool, dtype: StorageType = .bf16,
                                  extraFiles: [String: Data] = [:]) throws {
-        let fm = FileManager.default
-        if let contents = try? fm.contentsOfDirectory(atPath: path), !contents.isEmpty, !overwrite {
-            throw ExportError.outputExists(path: path)
-        }
-        if fm.fileExists(atPath: path), (try? fm.contentsOfDirectory(atPath: path)) == nil {
-            throw ExportError.writeFailed(path: path, reason: "exists and is not a folder")
-        }
-        let parent = (path as NSString).deletingLastPathComponent
-        let temp = ((parent.isEmpty ? "." : parent) as NSString)
-            .appendingPathComponent(".\((path as NSString).lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
-        try? fm.removeItem(atPath: temp)
         do {
-            try fm.createDirectory(atPath: temp, withIntermediateDirectories: true)
-            let tensors = try checkpointTensors(model: model, ropeLayout: ropeLayout, replacements: replacements, dtype: dtype)
-            try SafetensorsWriter.write(tensors, metadata: ["format": "pt"],
-                                        to: (temp as NSString).appendingPathComponent("model.safetensors"))
-            try configJSON(model.config, dtype: dtype).write(to: URL(fileURLWithPath: (temp as NSString).appendingPathComponent("config.json")))
-            for (name, data) in extraFiles {
-                try data.write(to: URL(fileURLWithPath: (temp as NSString).appendingPathComponent(name)))
+            try StagedFolder(URL(fileURLWithPath: path), overwrite: overwrite).build { temp in
+                let tensors = try checkpointTensors(model: model, ropeLayout: ropeLayout, replacements: replacements, dtype: dtype)
+                try SafetensorsWriter.write(tensors, metadata: ["format": "pt"],
+                                            to: temp.appendingPathComponent("model.safetensors").path)
+                try configJSON(model.config, dtype: dtype).write(to: temp.appendingPathComponent("config.json"))
+                for (name, data) in extraFiles {
+                    try data.write(to: temp.appendingPathComponent(name))
+                }
             }
-            if fm.fileExists(atPath: path) { try fm.removeItem(atPath: path) }
-            try fm.moveItem(atPath: temp, toPath: path)
         } catch let error as ExportError {
-            try? fm.removeItem(atPath: temp)
             throw error
+        } catch StagedFolderError.notEmpty {
+            throw ExportError.outputExists(path: path)
+        } catch StagedFolderError.notAFolder {
+            throw ExportError.writeFailed(path: path, reason: "exists and is not a folder")
         } catch {
-            try? fm.removeItem(atPath: temp)
             throw ExportError.writeFailed(path: path, reason: error.localizedDescription)
         }
     }
@@ -90,7 +81,7 @@ public enum CheckpointWriter {
     /// `config.json`: the model configuration under Hugging Face keys plus `architectures`,
     /// `hidden_act` and `torch_dtype`.
     static func configJSON(_ config: ModelConfig, dtype: StorageType) throws -> Data {
-        var dict = try JSONSerialization.jsonObject(with: JSONEncoder().encode(config)) as? [String: Any] ?? [:]
+        var dict = try JSONSerialization.jsonObject(with: JSONPolicy.encode(config, style: .compact)) as? [String: Any] ?? [:]
         let architecture: [String: String] = ["llama": "LlamaForCausalLM", "mistral": "MistralForCausalLM",
                                               "qwen2": "Qwen2ForCausalLM", "qwen3": "Qwen3ForCausalLM"]
         dict["architectures"] = [architecture[config.modelType] ?? "LlamaForCausalLM"]

@@ -1,6 +1,7 @@
 import Foundation
 import Model
 import Formats
+import IO
 
 /// Hugging Face `config.json` for an exported folder: the source folder's own config.json when
 /// there is one, otherwise the `ModelConfig` fields (Hugging Face names) plus `architectures`,
@@ -22,8 +23,7 @@ enum HFMetadataConfig {
                 return object
             }
         }
-        let encoder = JSONEncoder()
-        let data = try encoder.encode(model.config)
+        let data = try JSONPolicy.encode(model.config, style: .compact)
         guard var object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw QuantizedCheckpointError.badConfig(folder: model.path, reason: "model configuration does not encode as a JSON object")
         }
@@ -38,6 +38,7 @@ enum HFMetadataConfig {
     /// Writes `config.json` into `folder`.
     static func write(_ object: [String: Any], to folder: URL) throws {
         let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
-        try QuantizedCheckpointFiles.atomicWrite(data, to: folder.appendingPathComponent("config.json"))
+        let url = folder.appendingPathComponent("config.json")
+        try AtomicFile.write(data, to: url) { QuantizedCheckpointError.writeFailed(path: url.path, reason: $0) }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Model
+import IO
 
 /// Hugging Face `tokenizer.json` and `tokenizer_config.json` written from a GGUF model's
 /// `tokenizer.ggml.*` metadata (byte-level BPE only: `tokenizer.ggml.model = gpt2`).
@@ -74,7 +75,8 @@ enum HFMetadataTokenizer {
             "model": bpe,
         ]
         let data = try JSONSerialization.data(withJSONObject: tokenizer, options: [.sortedKeys])
-        try QuantizedCheckpointFiles.atomicWrite(data, to: folder.appendingPathComponent("tokenizer.json"))
+        let url = folder.appendingPathComponent("tokenizer.json")
+        try AtomicFile.write(data, to: url) { QuantizedCheckpointError.writeFailed(path: url.path, reason: $0) }
         try writeConfig(meta: meta, tokens: tokens, model: model, to: folder)
     }
 
@@ -93,6 +95,7 @@ enum HFMetadataTokenizer {
         ]
         if let template = meta["tokenizer.chat_template"]?.stringValue { config["chat_template"] = template }
         let data = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys])
-        try QuantizedCheckpointFiles.atomicWrite(data, to: folder.appendingPathComponent("tokenizer_config.json"))
+        let url = folder.appendingPathComponent("tokenizer_config.json")
+        try AtomicFile.write(data, to: url) { QuantizedCheckpointError.writeFailed(path: url.path, reason: $0) }
     }
 }

@@ -3,6 +3,7 @@ import Model
 import Formats
 import Search
 import Sensitivity
+import IO
 
 /// Tools a plan can be exported for.
 public enum PlanExportTarget: String, CaseIterable, Sendable {
@@ -37,7 +38,7 @@ public enum PlanExport {
     public static func write(_ plan: QuantizationPlan, target: PlanExportTarget, model: ModelDescription,
                              file: String, to url: URL) throws {
         let text = try render(plan, target: target, model: model, file: file)
-        try QuantizedCheckpointFiles.atomicWrite(Data(text.utf8), to: url)
+        try AtomicFile.write(Data(text.utf8), to: url) { QuantizedCheckpointError.writeFailed(path: url.path, reason: $0) }
     }
 
     /// The plan with canonical format names, layers in the model's order, pretty JSON with sorted keys.
@@ -52,8 +53,6 @@ public enum PlanExport {
             if let f = formats[weight] { d.format = FormatName(f.name) }
             return d
         }.sorted { (order[$0.name] ?? 0) < (order[$1.name] ?? 0) }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return String(decoding: try encoder.encode(out), as: UTF8.self) + "\n"
+        return try JSONPolicy.string(out) + "\n"
     }
 }

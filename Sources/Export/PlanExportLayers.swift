@@ -2,6 +2,7 @@ import Foundation
 import Model
 import Formats
 import Search
+import IO
 
 /// One plan decision checked against a model: the module, its weight's shape and its format.
 public struct PlanExportLayer: Sendable, Equatable {
@@ -24,7 +25,7 @@ public enum PlanExportLayers {
             throw PlanExportError.unreadablePlan(file: url.path, reason: error.localizedDescription)
         }
         let plan: QuantizationPlan
-        do { plan = try JSONDecoder().decode(QuantizationPlan.self, from: data) } catch {
+        do { plan = try JSONPolicy.decode(QuantizationPlan.self, from: data) } catch {
             throw PlanExportError.unreadablePlan(file: url.path, reason: "not a plan JSON (\(error))")
         }
         guard plan.schema == QuantizationPlan.currentSchema else {

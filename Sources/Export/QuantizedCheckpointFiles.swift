@@ -1,50 +1,39 @@
 import Foundation
+import IO
 import Model
 
-/// Filesystem steps of exports: files written to a temporary path and renamed, folders built in a
-/// temporary sibling and moved into place only when complete.
+/// Export's face of the `StagedFolder` rules: the same checks and folder builds, with failures as
+/// `QuantizedCheckpointError` naming the caller's path.
 public enum QuantizedCheckpointFiles {
-    /// Writes `data` to a temporary file beside `url`, then renames it over `url`.
-    public static func atomicWrite(_ data: Data, to url: URL) throws {
-        do { try AtomicFile.write(data, to: url) } catch {
+    /// Applies the replace rules to `url` as it is now (nothing is written).
+    /// - Throws: `QuantizedCheckpointError.outputNotEmpty` when `url` has content and `overwrite`
+    ///   is false; `.writeFailed` when `url` is a file.
+    public static func check(_ url: URL, overwrite: Bool) throws {
+        do { try StagedFolder(url, overwrite: overwrite).check() } catch let error as StagedFolderError {
+            throw exportError(error, url)
+        }
+    }
+
+    /// Builds a folder: `fill` writes into a fresh hidden sibling of `url`; on success the sibling
+    /// replaces `url` (see `StagedFolder`), on any error it is removed and `url` is left as it was.
+    /// - Throws: `QuantizedCheckpointError.outputNotEmpty` when `url` has content and `overwrite` is
+    ///   false (checked before `fill` runs), `.writeFailed` for file-system failures, or whatever
+    ///   `fill` throws.
+    public static func buildFolder(at url: URL, overwrite: Bool, _ fill: (URL) throws -> Void) throws {
+        do {
+            try StagedFolder(url, overwrite: overwrite).build(fill)
+        } catch let error as StagedFolderError {
+            throw exportError(error, url)
+        } catch let error as CocoaError {
             throw QuantizedCheckpointError.writeFailed(path: url.path, reason: error.localizedDescription)
         }
     }
 
-    /// Whether `url` is an existing folder (or file) with content.
-    static func isNonEmpty(_ url: URL) -> Bool {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else { return false }
-        guard isDirectory.boolValue else { return true }
-        return !((try? FileManager.default.contentsOfDirectory(atPath: url.path))?.isEmpty ?? true)
-    }
-
-    /// Builds a folder: `fill` writes into a fresh temporary sibling of `url`; on success the sibling
-    /// replaces `url`, on any error it is removed and `url` is left as it was.
-    /// - Throws: `QuantizedCheckpointError.outputNotEmpty` when `url` has content and `overwrite` is
-    ///   false (checked before `fill` runs), or whatever `fill` throws.
-    public static func buildFolder(at url: URL, overwrite: Bool, _ fill: (URL) throws -> Void) throws {
-        if isNonEmpty(url) && !overwrite { throw QuantizedCheckpointError.outputNotEmpty(path: url.path) }
-        let parent = url.deletingLastPathComponent()
-        let staging = parent.appendingPathComponent(".\(url.lastPathComponent).partial-\(getpid())")
-        let fm = FileManager.default
-        do {
-            try fm.createDirectory(at: parent, withIntermediateDirectories: true)
-            if fm.fileExists(atPath: staging.path) { try fm.removeItem(at: staging) }
-            try fm.createDirectory(at: staging, withIntermediateDirectories: false)
-        } catch {
-            throw QuantizedCheckpointError.writeFailed(path: staging.path, reason: error.localizedDescription)
-        }
-        do {
-            try fill(staging)
-            if fm.fileExists(atPath: url.path) { try fm.removeItem(at: url) }
-            try fm.moveItem(at: staging, to: url)
-        } catch {
-            try? fm.removeItem(at: staging)
-            if error is CocoaError {
-                throw QuantizedCheckpointError.writeFailed(path: url.path, reason: error.localizedDescription)
-            }
-            throw error
+    static func exportError(_ error: StagedFolderError, _ url: URL) -> QuantizedCheckpointError {
+        switch error {
+        case .notEmpty: return .outputNotEmpty(path: url.path)
+        case .notAFolder: return .writeFailed(path: url.path, reason: "exists and is a file, not a folder")
+        case let .unwritable(path, reason): return .writeFailed(path: path, reason: reason)
         }
     }
 }

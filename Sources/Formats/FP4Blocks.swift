@@ -10,11 +10,13 @@ import TensorCore
 /// with zeros (zeros never raise amax).
 struct FP4Blocks {
     let blockSize: Int
-    let blockScale: (Float) -> (stored: Float, used: Float)
+    let blockScale: @Sendable (Float) -> (stored: Float, used: Float)
 
     /// Reference: codes (one E2M1 code per weight) and stored block scales, row-major.
     func quantize(_ w: Matrix, offsets: [Float]?, maxClip: [Float]?) -> (codes: [UInt8], scales: [Float]) {
         let blocks = ceilDiv(w.cols, blockSize)
+        assert(offsets.map { $0.count == w.count } ?? true, "FP4 offsets: one per weight")
+        assert(maxClip.map { $0.count == w.rows * blocks } ?? true, "FP4 clip factors: one per block")
         var codes = [UInt8](repeating: 0, count: w.count)
         var scales = [Float](repeating: 0, count: w.rows * blocks)
         for r in 0..<w.rows {

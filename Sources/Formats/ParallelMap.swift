@@ -8,16 +8,14 @@ import TensorCore
 ///   precise error through `WeightCheck.requireFinite`).
 /// - Complexity: one read of `w`, one write of the result; the result is not zero-filled first.
 func parallelMap(_ w: Matrix, tasks: Int,
-                 _ body: (Int, UnsafeBufferPointer<Float>, UnsafeMutableBufferPointer<Float>) -> Int) -> Matrix? {
+                 _ body: @Sendable (Int, UnsafeBufferPointer<Float>, UnsafeMutableBufferPointer<Float>) -> Int) -> Matrix? {
+    assert(tasks >= 0, "parallelMap over \(tasks) tasks")
     var bad = [Int](repeating: 0, count: tasks)
     let data = w.data.withUnsafeBufferPointer { src in
         [Float](unsafeUninitializedCapacity: w.count) { dst, initialized in
             bad.withUnsafeMutableBufferPointer { flags in
-                let shared = UncheckedSendable((src, dst, flags))
-                parallelFor(tasks) { t in
-                    let (src, dst, flags) = shared.value
-                    flags[t] = body(t, src, dst)
-                }
+                let (input, output, flagged) = (SharedBuffer(src), SharedBuffer(dst), SharedBuffer(flags))
+                parallelFor(tasks) { t in flagged[t] = body(t, input.readOnly, output.buffer) }
             }
             initialized = w.count
         }
@@ -38,11 +36,11 @@ func finiteAbsMax(_ w: Matrix) -> Float? {
     w.data.withUnsafeBufferPointer { src in
         partial.withUnsafeMutableBufferPointer { part in
             bad.withUnsafeMutableBufferPointer { flags in
-                let shared = UncheckedSendable((src, part, flags))
+                let (src, part, flags) = (SharedBuffer(src), SharedBuffer(part), SharedBuffer(flags))
+                let (rows, cols) = (w.rows, w.cols)
                 parallelFor(chunks) { chunk in
-                    let (src, part, flags) = shared.value
                     var m: Float = 0, b = 0
-                    for i in (chunk * size * w.cols)..<(min(w.rows, (chunk + 1) * size) * w.cols) {
+                    for i in (chunk * size * cols)..<(min(rows, (chunk + 1) * size) * cols) {
                         let a = src[i].magnitude
                         m = a > m ? a : m
                         b &+= nonFinite(src[i])

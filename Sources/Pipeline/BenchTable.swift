@@ -6,6 +6,7 @@ import Formats
 import Quant
 import Search
 import Sensitivity
+import IO
 
 /// `autoscheme bench table`: at each budget, the searched plan (SignRound and RTN), the best uniform
 /// format and llama.cpp's depth heuristic (both SignRound), each quantized and evaluated against the
@@ -73,7 +74,7 @@ public struct BenchTable {
         // Without quantized input every plan sees the same calibration statistics: one set of forwards.
         let grams = CalibrationGramCache(windows: calibration)
         var rows: [BenchTableRow] = [], originalPPL = Double.nan
-        let heavyStart = Date()
+        let heavy = ProgressClock()
         for (index, job) in jobs.enumerated() {
             let label = String(format: "[%d/%d] %.4g bits %@", index + 1, jobs.count, job.budget, job.variant.rawValue)
             progress("bench table: \(label): quantizing (\(describe(job.plan)))")
@@ -90,9 +91,8 @@ public struct BenchTable {
                 achievedBits: job.plan.achieved.searchedAverage, predictedLoss: job.plan.predictedLoss,
                 ppl: result.ppl, kl: result.kl ?? .nan, top1Agree: result.top1Agree ?? .nan,
                 planSeconds: job.planSeconds, quantizeSeconds: quantizeSeconds, evaluateSeconds: evaluateSeconds))
-            let elapsed = Date().timeIntervalSince(heavyStart)
-            progress(String(format: "bench table: %@: PPL %.3f, KL %.4f; %.0f s elapsed, ETA %.0f s", label, result.ppl,
-                            result.kl ?? .nan, elapsed, elapsed / Double(index + 1) * Double(jobs.count - index - 1)))
+            progress(String(format: "bench table: %@: PPL %.3f, KL %.4f; ", label, result.ppl, result.kl ?? .nan)
+                     + heavy.elapsedAndETA(done: index + 1, total: jobs.count))
         }
         return BenchTableResult(
             model: inputs.description.path, profile: profilePath, estimator: profile.estimator, evaluationText: evalPath,

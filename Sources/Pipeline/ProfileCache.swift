@@ -2,6 +2,7 @@ import Foundation
 import Model
 import Formats
 import Sensitivity
+import IO
 
 /// Profiles kept in `<cache>/profiles/<key>.json`, so re-targeting a budget never re-profiles.
 ///
@@ -57,9 +58,7 @@ public struct ProfileCache: Sendable {
 
     /// `<directory>/<first 24 hex digits of SHA-256 of the key's sorted-keys JSON>.json`.
     func url(for key: Key) -> URL {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let digest = SHA256Digest.hex((try? encoder.encode(key)) ?? Data())
+        let digest = SHA256Digest.hex((try? JSONPolicy.encode(key, style: .compact)) ?? Data())
         return directory.appendingPathComponent("\(digest.prefix(24)).json")
     }
 

@@ -25,11 +25,4 @@ enum RunArtifacts {
             "summary": base.appendingPathComponent(summary).path,
         ]
     }
-
-    /// Pretty, key-sorted JSON.
-    static func encode<T: Encodable>(_ value: T) throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return try encoder.encode(value)
-    }
 }

@@ -7,6 +7,7 @@ import Report
 import Search
 import Sensitivity
 import TensorCore
+import IO
 
 /// `autoscheme run`: profile (reused from the cache when the model, text and settings match),
 /// search, quantize, export, evaluate against the original on held-out text, and report.
@@ -64,7 +65,7 @@ public struct RunPipeline {
             }
             summary.stages = clock.times
             summary.files = RunArtifacts.files(in: output.path, checkpoint: options.checkpoint)
-            try atomicWrite(try RunArtifacts.encode(summary), to: staging.appendingPathComponent(RunArtifacts.summary))
+            try AtomicFile.writeJSON(summary, to: staging.appendingPathComponent(RunArtifacts.summary))
             try output.commit(staging)
             return summary
         } catch {
@@ -129,12 +130,12 @@ public struct RunPipeline {
         let quantized = try EvaluationInputs.model(written).resident()
         let original = try inputs.model.resident()
         let ctx = options.evaluationContext, windows = options.evaluationWindows
-        let start = Date()
+        let clock = ProgressClock()
         let result = try Evaluation.run(model: quantized, tokens: tokens, ctx: ctx, windows: windows,
                                         against: original) { done, total in
-            let elapsed = Date().timeIntervalSince(start)
+            let elapsed = clock.elapsed
             progress(String(format: "evaluate: %d/%d windows, %.0f s, ETA %.0f s", done, total, elapsed,
-                            elapsed / Double(done) * Double(total - done)))
+                            ProgressClock.eta(elapsed: elapsed, done: done, total: total)))
         }
         return (result.originalPPL ?? .nan, result)
     }
@@ -142,13 +143,13 @@ public struct RunPipeline {
     func writeArtifacts(staging: URL, profile: SensitivityProfile, plan: QuantizationPlan, sweep: PlanSweep,
                         applied: QuantizedWeights, summary: RunSummary) throws {
         try profile.write(to: staging.appendingPathComponent(RunArtifacts.profile))
-        try atomicWrite(try RunArtifacts.encode(plan), to: staging.appendingPathComponent(RunArtifacts.plan))
-        try atomicWrite(try RunArtifacts.encode(sweep), to: staging.appendingPathComponent(RunArtifacts.sweep))
+        try AtomicFile.writeJSON(plan, to: staging.appendingPathComponent(RunArtifacts.plan))
+        try AtomicFile.writeJSON(sweep, to: staging.appendingPathComponent(RunArtifacts.sweep))
         let label = String(format: "searched %.4g bits", options.averageBits)
         let eval = EvalResult(label: label, averageBits: plan.achieved.searchedAverage, ppl: summary.quantizedPPL,
                               kl: summary.kl, top1Agree: summary.top1Agree, tokens: summary.evaluationTokens,
                               ctx: summary.ctx, windows: summary.windows)
-        try atomicWrite(try RunArtifacts.encode(eval), to: staging.appendingPathComponent(RunArtifacts.eval))
+        try AtomicFile.writeJSON(eval, to: staging.appendingPathComponent(RunArtifacts.eval))
         let note = String(format: "autoscheme run --avg-bits %.4g: PPL %.3f -> %.3f, KL %.4f nats/token on %@",
                           options.averageBits, summary.originalPPL, summary.quantizedPPL, summary.kl,
                           (summary.evaluationText as NSString).lastPathComponent)

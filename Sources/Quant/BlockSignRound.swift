@@ -3,6 +3,7 @@ import Foundation
 import Model
 import Formats
 import TensorCore
+import IO
 
 /// What SignRound's loss covers.
 public enum SignRoundScope: String, Codable, Sendable, CaseIterable {
@@ -45,7 +46,7 @@ public struct BlockSignRound {
         guard options.batchSize >= 1 else {
             throw SignRoundError.invalidOptions(reason: "batch size must be >= 1, got \(options.batchSize)")
         }
-        let start = DispatchTime.now().uptimeNanoseconds
+        let clock = ProgressClock()
         let arch = model.architecture, blocks = model.config.numHiddenLayers
         var original = try arch.embed(windows.flatMap { $0 }, head: try model.loadHead())
         var quantized = original
@@ -69,7 +70,7 @@ public struct BlockSignRound {
                                              inputs: quantized, targets: targets, sampler: &sampler) { t in
                 guard (t + 1) % every == 0, t + 1 < options.signRound.iterations else { return }
                 progress?(progressLine(block: b, note: "iteration \(t + 1)/\(options.signRound.iterations)",
-                                       start: start, fraction: (Double(b) + Double(t + 1) / Double(options.signRound.iterations)) / Double(blocks)))
+                                       clock: clock, fraction: (Double(b) + Double(t + 1) / Double(options.signRound.iterations)) / Double(blocks)))
             }
             quantized = forward(result.weights, quantized, length)
             let bestLoss = BlockTuner.meanSquaredError(quantized, targets).0
@@ -79,7 +80,7 @@ public struct BlockSignRound {
             let gain = rtnLoss > 0 ? 100 * (1 - bestLoss / rtnLoss) : 0
             progress?(progressLine(block: b, note: "block MSE rtn \(fmt("%.4g", rtnLoss)) -> \(fmt("%.4g", bestLoss)) "
                                    + "(\(fmt("%.1f", gain))% lower, iteration \(result.bestIteration)) \(fmt("%.1f", result.seconds)) s",
-                                   start: start, fraction: Double(b + 1) / Double(blocks)))
+                                   clock: clock, fraction: Double(b + 1) / Double(blocks)))
         }
         return out
     }
@@ -116,11 +117,9 @@ public struct BlockSignRound {
         return result
     }
 
-    private func progressLine(block b: Int, note: String, start: UInt64, fraction: Double) -> String {
-        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        let eta = fraction > 0 ? elapsed * (1 - fraction) / fraction : 0
+    private func progressLine(block b: Int, note: String, clock: ProgressClock, fraction: Double) -> String {
         return "block \(b + 1)/\(model.config.numHiddenLayers) (block-wise): \(note)"
-            + " | \(fmt("%.0f", elapsed)) s elapsed, ETA \(fmt("%.0f", eta)) s"
+            + " | " + clock.elapsedAndETA(fraction: fraction)
     }
 
     private func fmt(_ f: String, _ x: Double) -> String { String(format: f, x) }

@@ -3,6 +3,7 @@ import Foundation
 import Model
 import Formats
 import TensorCore
+import IO
 
 /// What `PlanApplier` runs.
 public struct QuantizeOptions: Sendable, Equatable {
@@ -66,7 +67,7 @@ public struct PlanApplier {
         if options.scope == .block && options.method == .signround {
             return try BlockSignRound(model: model, formats: formats, options: options).run(windows: windows, progress: progress)
         }
-        let start = DispatchTime.now().uptimeNanoseconds
+        let clock = ProgressClock()
         let quantizedInput = options.quantizedInput && options.method == .signround
         let blocks = model.config.numHiddenLayers
         let cache = quantizedInput ? nil : gramCache
@@ -109,7 +110,7 @@ public struct PlanApplier {
                     cpuSeconds: result.cpuSeconds,
                     gflop: result.gemmFlops / 1e9, rowUpdatesPerStep: result.rowUpdatesPerStep))
                 doneWork += work(id)
-                progress?(progressLine(id: id, format: format, result: result, start: start,
+                progress?(progressLine(id: id, format: format, result: result, clock: clock,
                                        fraction: doneWork / max(totalWork, 1)))
             }
             streams?.advanceQuantized(block: block, weights: weights)
@@ -123,15 +124,13 @@ public struct PlanApplier {
         return Double(s[0]) * Double(s[1]) * Double(s[1])
     }
 
-    private func progressLine(id: LayerID, format: QuantFormat, result: SignRoundResult, start: UInt64,
+    private func progressLine(id: LayerID, format: QuantFormat, result: SignRoundResult, clock: ProgressClock,
                               fraction: Double) -> String {
-        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        let eta = fraction > 0 ? elapsed * (1 - fraction) / fraction : 0
         let gain = result.rtnLoss > 0 ? 100 * (1 - result.bestLoss / result.rtnLoss) : 0
         let head = "block \(id.block + 1)/\(model.config.numHiddenLayers) \(id.kind.rawValue) \(format.name)"
         return head + ": rtn \(fmt("%.4g", result.rtnLoss)) -> \(fmt("%.4g", result.bestLoss)) "
             + "(\(fmt("%.1f", gain))% lower, iteration \(result.bestIteration)) \(fmt("%.2f", result.seconds)) s"
-            + " | \(fmt("%.0f", elapsed)) s elapsed, ETA \(fmt("%.0f", eta)) s"
+            + " | " + clock.elapsedAndETA(fraction: fraction)
     }
 
     private func fmt(_ f: String, _ x: Double) -> String { String(format: f, x) }

@@ -1,5 +1,6 @@
 import Foundation
 import Formats
+import IO
 
 /// How layers are quantized.
 public enum QuantizeMethod: String, Codable, Sendable, CaseIterable {
@@ -114,8 +115,6 @@ public struct QuantizeStats: Codable, Sendable, Equatable {
 
     /// Pretty JSON with sorted keys.
     public func encoded() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return try encoder.encode(self)
+        try JSONPolicy.encode(self)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Sensitivity
+import IO
 
 /// The whole report: the sections in reading order, rendered as one self-contained XHTML file (inline
 /// CSS and SVG, no scripts, no network) and as markdown.
@@ -110,7 +111,7 @@ public enum ReportWriter {
         let files = Files(markdown: directory.appendingPathComponent("report.md"),
                           html: directory.appendingPathComponent("report.html"))
         for (text, url) in [(document.markdown(), files.markdown), (document.html(), files.html)] {
-            do { try atomicWrite(Data(text.utf8), to: url) } catch {
+            do { try AtomicFile.write(Data(text.utf8), to: url) } catch {
                 throw ReportError.unwritable(path: url.path, reason: error.localizedDescription)
             }
         }

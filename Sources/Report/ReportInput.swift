@@ -1,6 +1,7 @@
 import Foundation
 import Search
 import Sensitivity
+import IO
 
 /// The result of `autoscheme eval --json`: `{"ppl", "kl", "top1_agree", "tokens", "ctx", "windows"}`,
 /// optionally with `label` and `avg_bits`.
@@ -136,11 +137,11 @@ public enum ReportInputLoader {
         do { data = try Data(contentsOf: url) } catch {
             throw ReportError.unreadable(file: url.path, reason: error.localizedDescription)
         }
-        if let schema, let probe = try? JSONDecoder().decode(SchemaProbe.self, from: data),
+        if let schema, let probe = try? JSONPolicy.decode(SchemaProbe.self, from: data),
            let found = probe.schema, found != schema {
             throw ReportError.unsupportedSchema(file: url.path, expected: schema, found: found)
         }
-        do { return try JSONDecoder().decode(T.self, from: data) } catch {
+        do { return try JSONPolicy.decode(T.self, from: data) } catch {
             throw ReportError.malformed(file: url.path, expected: expected, reason: describeDecoding(error))
         }
     }

@@ -1,6 +1,7 @@
 import Formats
 import Foundation
 import Sensitivity
+import IO
 
 /// A quantization plan: one format per searched layer, with the budget it meets and why each
 /// layer got its format. JSON layout (`"schema": "autoscheme.plan/1"`) in Guides/PlanSchema.md.
@@ -177,9 +178,7 @@ public struct FrontierPoint: Codable, Sendable, Equatable {
 extension Encodable {
     /// Pretty JSON with sorted keys, written to a temporary path and renamed over `url`.
     public func writeJSON(to url: URL) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        do { try atomicWrite(try encoder.encode(self), to: url) } catch {
+        do { try AtomicFile.writeJSON(self, to: url) } catch {
             throw SearchError.planFile(file: url.path, reason: error.localizedDescription)
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Model
+import IO
 
 extension ModelIdentity {
     /// The identity of a loaded model: its path, architecture, fingerprint, parameter count and the
@@ -19,10 +20,8 @@ extension ModelIdentity {
 /// `name|shape|storage` in file order: the same model file always gives the same digest, and any
 /// change of architecture, tensor set, shape or stored type changes it. Weights are not read.
 public func modelFingerprint(config: ModelConfig, tensors: [TensorInfo]) -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
     var digest = SHA256Digest()
-    digest.update((try? encoder.encode(config)) ?? Data())
+    digest.update((try? JSONPolicy.encode(config, style: .compact)) ?? Data())
     for t in tensors {
         digest.update(Array("\n\(t.name)|\(t.shape.map(String.init).joined(separator: "x"))|\(t.storage.rawValue)".utf8))
     }

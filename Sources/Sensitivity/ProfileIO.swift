@@ -1,5 +1,6 @@
 import Foundation
 import Model
+import IO
 
 /// Errors reading, validating or matching a sensitivity profile.
 public enum ProfileError: LocalizedError, Equatable {
@@ -61,13 +62,13 @@ extension SensitivityProfile {
     /// Decodes and validates profile JSON; `file` names the source in errors.
     public static func decode(_ data: Data, file: String) throws -> SensitivityProfile {
         struct SchemaProbe: Decodable { var schema: String? }
-        if let probe = try? JSONDecoder().decode(SchemaProbe.self, from: data),
+        if let probe = try? JSONPolicy.decode(SchemaProbe.self, from: data),
            let schema = probe.schema, schema != currentSchema {
             throw ProfileError.unsupportedSchema(file: file, found: schema)
         }
         let profile: SensitivityProfile
         do {
-            profile = try JSONDecoder().decode(SensitivityProfile.self, from: data)
+            profile = try JSONPolicy.decode(SensitivityProfile.self, from: data)
         } catch let error as DecodingError {
             throw ProfileError.malformed(file: file, reason: describe(error))
         } catch {
@@ -143,20 +144,12 @@ extension SensitivityProfile {
 
     /// Writes the profile as pretty JSON to a temporary file next to `url`, then renames it.
     public func write(to url: URL) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         do {
-            try atomicWrite(try encoder.encode(self), to: url)
+            try AtomicFile.writeJSON(self, to: url)
         } catch {
             throw ProfileError.unwritable(file: url.path, reason: error.localizedDescription)
         }
     }
-}
-
-/// Writes `data` to a temporary file in the destination's folder and renames it over `url`, so a
-/// reader never sees a partial file.
-public func atomicWrite(_ data: Data, to url: URL) throws {
-    try AtomicFile.write(data, to: url)
 }
 
 /// A one-line description of a decoding error: which key path, what went wrong.

@@ -1,4 +1,5 @@
 import Foundation
+import IO
 
 /// One progress report of a profiler stage: `done` of `total` units after `elapsed` seconds.
 public struct ProfilerProgress: Sendable, Equatable {
@@ -15,8 +16,8 @@ public struct ProfilerProgress: Sendable, Equatable {
     /// Remaining seconds at the stage's average rate so far (nil before the first unit).
     public var eta: Double? {
         guard done > 0, total >= done else { return nil }
-        if let w = workDone, w > 0 { return elapsed / w * (1 - min(w, 1)) }
-        return elapsed / Double(done) * Double(total - done)
+        if let w = workDone, w > 0 { return ProgressClock.eta(elapsed: elapsed, fraction: w) }
+        return ProgressClock.eta(elapsed: elapsed, done: done, total: total)
     }
 
     /// `probe 42/210 (20%) 12.3 s, ETA 49 s`.
@@ -32,7 +33,7 @@ struct StageProgress {
     let stage: String
     let total: Int
     let report: ((ProfilerProgress) -> Void)?
-    private let start = DispatchTime.now().uptimeNanoseconds
+    private let clock = ProgressClock()
 
     init(stage: String, total: Int, report: ((ProfilerProgress) -> Void)?) {
         self.stage = stage
@@ -40,7 +41,7 @@ struct StageProgress {
         self.report = report
     }
 
-    var elapsed: Double { Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 }
+    var elapsed: Double { clock.elapsed }
 
     /// Reports `done` units; `work` is the share of the stage's cost done, when units differ in cost.
     func step(_ done: Int, work: Double? = nil) {

@@ -17,6 +17,9 @@ public enum BLAS {
                             alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
                             b: UnsafePointer<Float>, ldb: Int,
                             beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        assert(m >= 0 && n >= 0 && k >= 0, "gemm dimensions \(m) x \(n) x \(k)")
+        assert(lda >= max(1, transA == .none ? k : m) && ldb >= max(1, transB == .none ? n : k) && ldc >= max(1, n),
+               "gemm row strides lda \(lda), ldb \(ldb), ldc \(ldc) shorter than rows of \(m) x \(n) x \(k)")
         if m == 0 || n == 0 { return }
         cblas_sgemm(CblasRowMajor, transA.cblas, transB.cblas, Int32(m), Int32(n), Int32(k),
                     alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
@@ -67,6 +70,7 @@ public enum BLAS {
     public static func accumulateGramUpper(_ a: UnsafePointer<Float>, rows k: Int, cols n: Int, lda: Int? = nil,
                                            into c: inout Matrix, alpha: Float = 1) {
         precondition(c.rows == n && c.cols == n, "Gram accumulator must be \(n) x \(n)")
+        assert(k >= 0 && (lda ?? n) >= n, "Gram input \(k) x \(n) with row stride \(lda ?? n)")
         if k == 0 || n == 0 { return }
         c.data.withUnsafeMutableBufferPointer { pc in
             cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(n), Int32(k), alpha, a, Int32(lda ?? n),
@@ -96,20 +100,6 @@ public enum BLAS {
     /// Number of threads OpenBLAS uses.
     public static var threads: Int { Int(openblas_get_num_threads()) }
 
-    /// Sets the number of threads OpenBLAS uses (at least 1).
-    public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }
-
-    /// Runs `body` with OpenBLAS limited to `n` threads, then restores the previous count.
-    ///
-    /// For many small products run concurrently from `parallelFor`: each call then computes in its
-    /// own thread instead of handing halves of a small product to the pool, whose hand-off costs more
-    /// than the product (and stalls whenever the other core is busy). A product's result does not
-    /// depend on the thread count (threads split rows and columns, never the summation).
-    /// OpenBLAS's thread count is process-wide: do not call BLAS from other threads meanwhile.
-    public static func withThreads<T>(_ n: Int, _ body: () throws -> T) rethrows -> T {
-        let previous = threads
-        setThreads(n)
-        defer { setThreads(previous) }
-        return try body()
-    }
+    // OpenBLAS's thread count is process-wide; the one place that changes it is `parallelFor`'s
+    // `blasThreadsPerTask`.
 }

@@ -3,7 +3,17 @@ import Glibc
 #endif
 
 /// Process-wide allocator settings for a tool whose working set is a few large Float32 buffers.
+///
+/// Applied where the library starts, not by the tool alone: `applyOnce()` runs from the entry
+/// points that lead to large buffers (opening a model file, building a forward-pass architecture),
+/// so the tests and the shipped tool run under the same allocator setup.
 public enum HeapTuning {
+    /// Runs `reuseLargeAllocations()` once per process (Swift initializes a static `let` exactly
+    /// once, thread-safely); later calls cost one load.
+    public static func applyOnce() { _ = applied }
+
+    private static let applied: Void = reuseLargeAllocations()
+
     /// Serves every allocation from the heap and never trims it, so a freed activation or logits buffer
     /// (tens to hundreds of MB) is reused by the next one instead of being unmapped and mapped afresh.
     /// glibc maps blocks above its mmap threshold (at most 32 MB) directly, and the kernel zero-fills

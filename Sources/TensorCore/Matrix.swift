@@ -7,8 +7,25 @@ public struct Matrix: Sendable, Equatable {
     public let rows: Int
     /// Number of columns (for a weight: input features).
     public let cols: Int
-    /// Row-major storage, `rows * cols` elements.
-    public var data: [Float]
+    /// Row-major storage, `rows * cols` elements; `data` is its checked face.
+    @usableFromInline var storage: [Float]
+
+    /// Row-major storage, always `rows * cols` elements. Elements may be changed in place (stores,
+    /// `withUnsafeMutableBufferPointer`, `replaceSubrange` of equal length) without a copy; an
+    /// assignment or in-place change that leaves another element count traps (a programmer error:
+    /// `rows` and `cols` are fixed). - Complexity: O(1) per access; the count check is one compare.
+    @inlinable
+    public var data: [Float] {
+        get { storage }
+        set {
+            precondition(newValue.count == rows * cols, "Matrix storage set to \(newValue.count) elements, expected \(rows) x \(cols)")
+            storage = newValue
+        }
+        _modify {
+            yield &storage
+            precondition(storage.count == rows * cols, "Matrix storage changed to \(storage.count) elements, expected \(rows) x \(cols)")
+        }
+    }
 
     /// A matrix over existing storage. - Precondition: `data.count == rows * cols`.
     public init(rows: Int, cols: Int, data: [Float]) {
@@ -16,7 +33,7 @@ public struct Matrix: Sendable, Equatable {
                      "Matrix storage holds \(data.count) elements, expected \(rows) x \(cols)")
         self.rows = rows
         self.cols = cols
-        self.data = data
+        self.storage = data
     }
 
     /// A matrix filled with `value` (zeros by default).
@@ -30,8 +47,14 @@ public struct Matrix: Sendable, Equatable {
     /// Element access. - Complexity: O(1); bounds are checked by the array.
     @inlinable
     public subscript(row: Int, col: Int) -> Float {
-        get { data[row * cols + col] }
-        set { data[row * cols + col] = newValue }
+        get {
+            assert(row >= 0 && row < rows && col >= 0 && col < cols, "Matrix index (\(row), \(col)) outside \(rows) x \(cols)")
+            return storage[row * cols + col]
+        }
+        set {
+            assert(row >= 0 && row < rows && col >= 0 && col < cols, "Matrix index (\(row), \(col)) outside \(rows) x \(cols)")
+            storage[row * cols + col] = newValue
+        }
     }
 
     /// Copy of row `r` as an array.

@@ -5,6 +5,9 @@ public enum VectorOps {
     /// - Precondition: x and y do not overlap partially (x == y is fine).
     @inlinable @inline(__always)
     public static func addScaled(_ a: Float, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
+        assert(count >= 0, "addScaled count \(count)")
+        assert(UnsafePointer(y) == x || UnsafePointer(y) >= x + count || x >= UnsafePointer(y) + count,
+               "addScaled: x and y overlap partially")
         let av = SIMD8<Float>(repeating: a)
         let rx = UnsafeRawPointer(x), ry = UnsafeMutableRawPointer(y)
         var k = 0
@@ -25,6 +28,7 @@ public enum VectorOps {
     @inlinable
     public static func rowSummed(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, rows: Int, cols: Int,
                                  _ term: (Float, Float) -> Float) -> Double {
+        assert(rows >= 0 && cols >= 0, "rowSummed shape \(rows) x \(cols)")
         var total = 0.0
         for r in 0..<rows {
             var rowSum: Float = 0
@@ -43,6 +47,7 @@ extension VectorOps {
     @inlinable
     public static func listChanges(new: UnsafePointer<Float>, old: UnsafePointer<Float>, count: Int, first: Int32,
                                    scale: Float, indices: UnsafeMutablePointer<Int32>, deltas: UnsafeMutablePointer<Float>) -> Int {
+        assert(count >= 0 && first >= 0 && Int(first) + count <= Int(Int32.max), "listChanges: \(first) + \(count) overflows Int32")
         let rn = UnsafeRawPointer(new), ro = UnsafeRawPointer(old)
         let lanes = SIMD8<UInt32>(1, 2, 4, 8, 16, 32, 64, 128)
         var terms = 0, k = 0

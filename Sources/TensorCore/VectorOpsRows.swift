@@ -40,6 +40,7 @@ extension VectorOps {
                                                     deltas: UnsafePointer<Float>, terms: Int,
                                                     into y: UnsafeMutablePointer<Float>, count: Int,
                                                     accumulating: (scale: Float, into: UnsafeMutablePointer<Float>)? = nil) {
+        assert(stride >= count && terms >= 0 && count >= 0, "addRows: \(terms) rows of \(count), stride \(stride)")
         let raw = UnsafeRawPointer(rows), rowBytes = MemoryLayout<E>.stride * stride
         var t = 0
         while t + 8 <= terms {

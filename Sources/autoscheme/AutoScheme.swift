@@ -23,9 +23,9 @@ struct AutoScheme: ParsableCommand {
     /// Parses and runs the command. A bad argument (unknown option, a value that does not parse, a
     /// failed `validate()`) prints one line, `autoscheme: MESSAGE (see 'autoscheme ... --help')`, and
     /// exits 64 instead of argument-parser's message plus usage block; help and version print as usual.
-    /// The allocator is set up first (see `HeapTuning`).
+    /// The allocator is set up first (see `HeapTuning`; the libraries also apply it on first use).
     static func main() {
-        HeapTuning.reuseLargeAllocations()
+        HeapTuning.applyOnce()
         var command: ParsableCommand
         do {
             command = try parseAsRoot()

@@ -4,6 +4,7 @@ import Model
 import Pipeline
 import Quant
 import Sensitivity
+import IO
 
 /// `autoscheme bench table [MODEL]`: PPL, KL and top-1 on alice29.txt of the searched plan (SignRound
 /// and RTN), the best uniform format and llama.cpp's depth heuristic at each budget, with stage times.
@@ -83,16 +84,13 @@ enum OutputFile {
     }
 
     static func write(_ data: Data, to path: String) throws {
-        do { try atomicWrite(data, to: URL(fileURLWithPath: path)) } catch {
+        do { try AtomicFile.write(data, to: URL(fileURLWithPath: path)) } catch {
             throw PipelineError.unwritable(path: path, reason: error.localizedDescription)
         }
     }
 
     /// Pretty, key-sorted JSON.
     static func encode<T: Encodable>(_ value: T) throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return try encoder.encode(value)
+        try JSONPolicy.encode(value, escapingSlashes: false)
     }
 }

@@ -3,6 +3,7 @@ import Export
 import Foundation
 import Model
 import Pipeline
+import IO
 
 /// `autoscheme eval [MODEL] --text FILE`: perplexity by the project's protocol (consecutive,
 /// non-overlapping windows of `--ctx` tokens from the start of the text, each run on its own,
@@ -51,23 +52,19 @@ struct EvalCommand: ParsableCommand {
             let original = try against.map {
                 try EvaluationInputs.model(try QuantizedCheckpointLoader.open(try ModelLoader.resolve($0))).resident()
             }
-            let start = Date()
+            let clock = ProgressClock()
             let result = try Evaluation.run(model: subject, tokens: tokens, ctx: ctx, windows: windows,
                                             against: original) { done, total in
-                let elapsed = Date().timeIntervalSince(start)
-                let eta = elapsed / Double(done) * Double(total - done)
-                FileHandle.standardError.write(Data(String(format: "eval: window %d/%d, %.0f s elapsed, ETA %.0f s\r",
-                                                           done, total, elapsed, eta).utf8))
+                ProgressOutput.standardError("eval: window \(done)/\(total), " + clock.elapsedAndETA(done: done, total: total),
+                                             terminator: "\r")
             }
-            FileHandle.standardError.write(Data("\n".utf8))
+            ProgressOutput.standardError("")
             print(json ? try Self.json(result) : Self.text(result))
         } catch { printError(error); throw ExitCode.failure }
     }
 
     static func json(_ r: EvaluationResult) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try encoder.encode(r), as: UTF8.self)
+        try JSONPolicy.string(r, style: .compact)
     }
 
     static func text(_ r: EvaluationResult) -> String {

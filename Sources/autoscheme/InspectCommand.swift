@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Model
+import IO
 
 /// `autoscheme inspect [MODEL] [--json]`: architecture, blocks, linear layers, parameters, dtypes.
 struct InspectCommand: ParsableCommand {
@@ -58,9 +59,7 @@ struct InspectReport: Encodable {
     }
 
     func json() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return String(decoding: try encoder.encode(self), as: UTF8.self)
+        try JSONPolicy.string(self)
     }
 
     func text() -> String {

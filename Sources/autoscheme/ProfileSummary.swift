@@ -1,5 +1,6 @@
 import Foundation
 import Sensitivity
+import IO
 
 /// What `profile` prints after writing the file: per-format score totals, validation and timings.
 struct ProfileSummary: Encodable {
@@ -49,9 +50,7 @@ struct ProfileSummary: Encodable {
     }
 
     func json() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return String(decoding: try encoder.encode(self), as: UTF8.self)
+        try JSONPolicy.string(self)
     }
 
     func text() -> String {

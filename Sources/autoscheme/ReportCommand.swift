@@ -3,6 +3,7 @@ import Foundation
 import Report
 import Search
 import Sensitivity
+import IO
 
 /// `autoscheme report profile.json [--plan plan.json ...] [--sweep sweep.json] [--eval eval.json ...] -o DIR`:
 /// writes DIR/report.md and DIR/report.html.
@@ -48,10 +49,8 @@ struct ReportCommand: ParsableCommand {
                                         + evals.map { ", eval " + Self.shown($0) }.joined())
             let files = try ReportWriter.write(input, to: URL(fileURLWithPath: output))
             if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
                 let paths = ["html": files.html.path, "markdown": files.markdown.path]
-                print(String(decoding: try encoder.encode(paths), as: UTF8.self))
+                print(try JSONPolicy.string(paths, style: .compact, escapingSlashes: false))
             } else {
                 print("wrote \(files.html.path)\nwrote \(files.markdown.path)")
             }

@@ -6,6 +6,7 @@ import Pipeline
 import Formats
 import Quant
 import Sensitivity
+import IO
 
 /// `autoscheme run [MODEL] --avg-bits B -o OUTDIR`: model to quantized, evaluated, reported model.
 struct RunCommand: ParsableCommand {
@@ -64,9 +65,7 @@ struct RunCommand: ParsableCommand {
                 FileHandle.standardError.write(Data("autoscheme: \($0)\n".utf8))
             }.run()
             if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                print(String(decoding: try encoder.encode(summary), as: UTF8.self))
+                print(try JSONPolicy.string(summary))
             } else {
                 print(summary.text())
             }

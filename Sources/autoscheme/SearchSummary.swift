@@ -2,6 +2,7 @@ import Formats
 import Foundation
 import Search
 import Sensitivity
+import IO
 
 /// Human and JSON summaries of a plan or sweep for `autoscheme search`.
 enum SearchSummary {
@@ -52,9 +53,7 @@ enum SearchSummary {
     }
 
     private static func encode<T: Encodable>(_ value: T) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
+        try JSONPolicy.string(value, style: .compact)
     }
 
     static func text(_ plan: QuantizationPlan) -> String {

@@ -49,12 +49,12 @@ extension LlamaArchitecture {
                     BLAS.gemm(.none, .transposed, m: m, n: vocab, k: width, a: pn.baseAddress!, lda: width,
                               b: pp.baseAddress!, ldb: width, c: pl.baseAddress!, ldc: vocab)
                     rowLoss.withUnsafeMutableBufferPointer { pr in
-                        let box = UncheckedSendable((pl.baseAddress!, pr.baseAddress!))
+                        let rowLogits = StridedRows(pl.baseAddress!, rows: m, cols: vocab), losses = SharedBuffer(pr)
                         parallelFor(m) { i in
                             let r = first + i
                             let target = r % L == L - 1 ? nil : tokens[r + 1]
-                            box.value.1[i] = Self.softmaxGradient(box.value.0 + i * vocab, count: vocab,
-                                                                  target: target, scale: lossScale)
+                            losses[i] = Self.softmaxGradient(rowLogits.row(i), count: vocab,
+                                                             target: target, scale: lossScale)
                         }
                     }
                     dNormed.withUnsafeMutableBufferPointer { pg in

@@ -107,9 +107,9 @@ public final class LayerReplay {
 
     /// Replaces each row of logits by its log-softmax (log Z from `Divergence.logPartition`).
     static func logSoftmaxRows(_ m: inout Matrix) {
-        let cols = m.cols
+        let rows = m.rows, cols = m.cols
         m.data.withUnsafeMutableBufferPointer { p in
-            for r in 0..<m.rows {
+            for r in 0..<rows {
                 let row = UnsafeMutableBufferPointer(rebasing: p[(r * cols)..<((r + 1) * cols)])
                 let lz = Float(Divergence.logPartition(UnsafeBufferPointer(row)))
                 for j in 0..<cols { row[j] -= lz }

@@ -62,11 +62,13 @@ public struct GGUFTensorSource: TensorSource {
         let blocksPerChunk = max(1, min(blocks, max(1 << 14 / traits.blockSize, blocks / 16)))
         let chunks = (blocks + blocksPerChunk - 1) / blocksPerChunk
         return [Float](unsafeUninitializedCapacity: count) { buf, initialized in
-            let dst = UncheckedSendable(buf.baseAddress!)
+            let dst = SharedBuffer(buf), source = SharedBuffer(src.bindMemory(to: UInt8.self))
+            assert(src.count >= blocks * traits.bytesPerBlock, "tensor \(name): \(src.count) bytes for \(blocks) blocks")
             parallelFor(chunks) { c in
                 let b0 = c * blocksPerChunk, b1 = min(blocks, b0 + blocksPerChunk)
-                let bytes = UnsafeRawBufferPointer(rebasing: src[(b0 * traits.bytesPerBlock)..<(b1 * traits.bytesPerBlock)])
-                GGUFDequant.decode(traits.storage, bytes, into: dst.value + b0 * traits.blockSize,
+                let bytes = UnsafeRawBufferPointer(start: source + b0 * traits.bytesPerBlock,
+                                                   count: (b1 - b0) * traits.bytesPerBlock)
+                GGUFDequant.decode(traits.storage, bytes, into: dst + b0 * traits.blockSize,
                                    count: (b1 - b0) * traits.blockSize)
             }
             initialized = count

@@ -1,4 +1,5 @@
 import Foundation
+import TensorCore
 
 /// Opens models from a path: a `.gguf` file, the first part of a split GGUF
 /// (`name-00001-of-00003.gguf`), or a Hugging Face folder (config.json with `model.safetensors` or
@@ -9,6 +10,7 @@ public enum ModelLoader {
 
     /// Opens `path` (see the type's description). Errors are `ModelFileError`s naming the path.
     public static func open(_ path: String) throws -> ModelDescription {
+        HeapTuning.applyOnce()
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw ModelFileError.cannotOpen(path: path, reason: "no such file or folder")
@@ -20,6 +22,7 @@ public enum ModelLoader {
 
     /// Opens a GGUF model (all parts when `path` is a split part).
     public static func openGGUF(_ path: String) throws -> ModelDescription {
+        HeapTuning.applyOnce()
         let source = try GGUFTensorSource(paths: try splitParts(path))
         let config = try GGUFModelConfig.config(source)
         let layout = GGUFModelConfig.ropeLayouts[config.modelType] ?? .rotateHalf
@@ -44,6 +47,7 @@ public enum ModelLoader {
 
     /// Opens a Hugging Face folder.
     public static func openHuggingFace(_ folder: String) throws -> ModelDescription {
+        HeapTuning.applyOnce()
         let configPath = (folder as NSString).appendingPathComponent("config.json")
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: configPath)) } catch {

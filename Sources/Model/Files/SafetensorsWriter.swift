@@ -1,5 +1,6 @@
 import Foundation
 import TensorCore
+import IO
 
 /// A tensor to write: name, dtype, shape and its little-endian bytes.
 public struct SafetensorsTensor: Sendable, Equatable {
@@ -74,7 +75,7 @@ public enum SafetensorsWriter {
         withUnsafeBytes(of: UInt64(headerBytes.count).littleEndian) { out.append(contentsOf: $0) }
         out.append(contentsOf: headerBytes)
         for t in tensors { out.append(contentsOf: t.bytes) }
-        try atomicWrite(out, to: path)
+        try AtomicFile.write(out, to: URL(fileURLWithPath: path)) { ModelFileError.writeFailed(path: path, reason: $0) }
     }
 
     /// Writes `tensors` into shards of at most `maxShardBytes` of data each (a tensor larger than that
@@ -105,7 +106,10 @@ public enum SafetensorsWriter {
         let map = weightMap.keys.sorted().map { "    \(jsonString($0)): \(jsonString(weightMap[$0]!))" }
         let index = "{\n  \"metadata\": {\"total_size\": \(total)},\n  \"weight_map\": {\n"
             + map.joined(separator: ",\n") + "\n  }\n}\n"
-        try atomicWrite(Data(index.utf8), to: (directory as NSString).appendingPathComponent("model.safetensors.index.json"))
+        let indexPath = (directory as NSString).appendingPathComponent("model.safetensors.index.json")
+        try AtomicFile.write(Data(index.utf8), to: URL(fileURLWithPath: indexPath)) {
+            ModelFileError.writeFailed(path: indexPath, reason: $0)
+        }
         return names
     }
 
@@ -124,12 +128,5 @@ public enum SafetensorsWriter {
             }
         }
         return out + "\""
-    }
-
-    /// Writes `data` to a temporary file in the same folder, then renames it over `path`.
-    static func atomicWrite(_ data: Data, to path: String) throws {
-        do { try AtomicFile.write(data, to: URL(fileURLWithPath: path)) } catch {
-            throw ModelFileError.writeFailed(path: path, reason: error.localizedDescription)
-        }
     }
 }

@@ -10,6 +10,7 @@ enum Kernels {
     static func rmsNorm(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, stride: Int,
                         weight: UnsafeBufferPointer<Float>, eps: Float) {
         let width = weight.count
+        assert(rows >= 0 && stride >= width, "rmsNorm: rows \(rows) of \(width), stride \(stride)")
         for r in 0..<rows {
             let xr = x + r * stride, yr = y + r * stride
             var sum: Float = 0
@@ -31,6 +32,7 @@ enum Kernels {
 
     /// gate <- silu(gate) * up = gate / (1 + exp(-gate)) * up, elementwise over `count` values.
     static func swiGLU(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, count: Int) {
+        assert(count >= 0, "swiGLU count \(count)")
         for i in 0..<count {
             let g = gate[i]
             gate[i] = g / (1 + expf(-g)) * up[i]
@@ -40,6 +42,7 @@ enum Kernels {
     /// `swiGLU` split into contiguous ranges run on all cores (same values: elementwise).
     static func parallelSwiGLU(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, count: Int) {
         let piece = 1 << 16
+        let (gate, up) = (SharedPointer(gate), SharedPointer(up))
         parallelFor((count + piece - 1) / piece) { i in
             let lo = i * piece
             swiGLU(gate + lo, up + lo, count: min(piece, count - lo))
@@ -51,6 +54,8 @@ enum Kernels {
     /// exponentiated and normalized in Float; columns first+r+1 ..< `keys` become 0.
     static func causalSoftmax(_ s: UnsafeMutablePointer<Float>, rows: Int, first: Int, keys: Int,
                               stride: Int, scale: Float) {
+        assert(rows >= 0 && first >= 0 && first + rows <= keys && keys <= stride,
+               "causalSoftmax: rows \(first)..<\(first + rows) of \(keys) keys, stride \(stride)")
         for r in 0..<rows {
             let row = s + r * stride
             let last = first + r
@@ -108,6 +113,8 @@ struct RotaryEmbedding: Sendable {
     /// - Precondition: the tables cover `sequenceLength` positions.
     func apply(_ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int, sequenceLength: Int, transposed: Bool = false) {
         precondition(positions >= sequenceLength, "RoPE table too short")
+        assert(rows >= 0 && heads > 0 && sequenceLength > 0 && rows % sequenceLength == 0,
+               "RoPE: \(rows) rows in sequences of \(sequenceLength), \(heads) heads")
         let half = headDim / 2
         let width = heads * headDim
         let sign: Float = transposed ? -1 : 1

@@ -26,6 +26,7 @@ public struct LlamaArchitecture: Sendable {
     /// Validates the configuration. Throws `LlamaError` for an unknown `model_type`, head counts
     /// that do not divide, an odd head width or non-positive sizes.
     public init(config: ModelConfig, ropeLayout: RopeLayout) throws {
+        HeapTuning.applyOnce()
         guard let family = LlamaFamily(rawValue: config.modelType) else {
             throw LlamaError.unsupportedModelType(config.modelType)
         }
@@ -101,11 +102,10 @@ public struct LlamaArchitecture: Sendable {
             out.withUnsafeMutableBufferPointer { po in
                 // One single-threaded task per (sequence, head): the products are small (a 128-row tile
                 // against at most L keys of width d), so both cores run whole heads side by side.
-                BLAS.withThreads(1) {
-                    parallelFor((rows / L) * heads) { task in
-                        attendHead(q: pq.baseAddress!, k: pk.baseAddress!, v: pv.baseAddress!, out: po.baseAddress!,
-                                   sequence: task / heads, head: task % heads, sequenceLength: L)
-                    }
+                let (q, k, v, o) = (SharedBuffer(pq), SharedBuffer(pk), SharedBuffer(pv), SharedBuffer(po))
+                parallelFor((rows / L) * heads, blasThreadsPerTask: 1) { task in
+                    attendHead(q: q.base, k: k.base, v: v.base, out: o.base,
+                               sequence: task / heads, head: task % heads, sequenceLength: L)
                 }
             }
         } } }

@@ -47,6 +47,7 @@ enum SignRoundGroupLoops<R: SignRoundRounding> {
     @inline(__always)
     static func intCodes(w: UnsafePointer<Float>, v: UnsafePointer<Float>, codes c: UnsafeMutablePointer<Float>,
                          count n: Int, scale s: Float, zero z: Float, maxCode: Float) {
+        assert(n >= 0, "SignRound group of \(n) weights")
         let sv = SIMD8<Float>(repeating: s), zv = SIMD8<Float>(repeating: z)
         let lo = SIMD8<Float>(repeating: 0), hi = SIMD8<Float>(repeating: maxCode)
         var i = 0
@@ -65,6 +66,7 @@ enum SignRoundGroupLoops<R: SignRoundRounding> {
     @inline(__always)
     static func fp4Codes(w: UnsafePointer<Float>, v: UnsafePointer<Float>, codes c: UnsafeMutablePointer<Float>,
                          count n: Int, scale s: Float) {
+        assert(n >= 0, "SignRound group of \(n) weights")
         if s == 0 {
             c.update(repeating: 0, count: n)
         } else {
@@ -79,6 +81,7 @@ enum SignRoundGroupLoops<R: SignRoundRounding> {
     static func intBackward(w: UnsafePointer<Float>, g: UnsafePointer<Float>, gradScale: Float,
                             v: UnsafePointer<Float>, vNext: UnsafeMutablePointer<Float>, gradV: UnsafeMutablePointer<Float>?,
                             count n: Int, scale s: Float, zero z: Float, maxCode: Float, learningRate lr: Float) -> ScaleGradient {
+        assert(n >= 0, "SignRound group of \(n) weights")
         let sv = SIMD8<Float>(repeating: s), zv = SIMD8<Float>(repeating: z), kv = SIMD8<Float>(repeating: gradScale)
         let zeros = SIMD8<Float>(repeating: 0), hi = SIMD8<Float>(repeating: maxCode)
         let lrv = SIMD8<Float>(repeating: lr), half = SIMD8<Float>(repeating: 0.5)
@@ -120,6 +123,7 @@ enum SignRoundGroupLoops<R: SignRoundRounding> {
     static func fp4Backward(w: UnsafePointer<Float>, g: UnsafePointer<Float>, gradScale: Float,
                             v: UnsafePointer<Float>, vNext: UnsafeMutablePointer<Float>, gradV: UnsafeMutablePointer<Float>?,
                             count n: Int, scale s: Float, learningRate lr: Float) -> ScaleGradient {
+        assert(n >= 0, "SignRound group of \(n) weights")
         var result = ScaleGradient()
         guard s != 0 else {
             gradV?.update(repeating: 0, count: n)
@@ -146,6 +150,7 @@ enum SignRoundGroupLoops<R: SignRoundRounding> {
     static func lossTerms(w: UnsafePointer<Float>, codes c: UnsafePointer<Float>, scale s: Float,
                           g: UnsafePointer<Float>, e: UnsafePointer<Float>?, d: UnsafeMutablePointer<Float>?,
                           count n: Int) -> Float {
+        assert(n >= 0, "SignRound group of \(n) weights")
         let sv = SIMD8<Float>(repeating: s)
         var acc = SIMD8<Float>(repeating: 0)
         var i = 0

@@ -10,13 +10,16 @@ import TensorCore
 ///   dQ/ds = u - z, dQ/dz = -s.
 /// - FP4: e = E2M1(x), Q = e s. Where |x| <= 6: dQ/dV = s, dQ/ds = e - w / s; saturated: dQ/dV = 0, dQ/ds = e.
 /// Group derivatives chain through `GroupScale` (ds/dalpha, ds/dbeta, dz/dalpha, dz/dbeta).
-/// Rows are processed in parallel chunks; each chunk writes only its own rows, so results do not
-/// depend on scheduling. - Complexity: O(rows x cols) per pass, no allocation.
+/// Rows are processed in parallel chunks; each chunk writes only its own rows (and its own groups'
+/// alpha, beta), so results do not depend on scheduling: the pointers a pass is given are shared
+/// with the chunks as `SharedPointer`s under that contract. Entry points check shapes and index
+/// ranges with `assert` (debug builds only). - Complexity: O(rows x cols) per pass, no allocation.
 struct SignRoundKernel<R: SignRoundRounding> {
     let layout: SignRoundLayout
 
     /// Where the backward pass writes gradients (each may be nil) and the signed step it takes.
-    struct Backward {
+    /// Shared by the row chunks of a pass, each writing only its own rows' and groups' elements.
+    struct Backward: @unchecked Sendable {
         var gradV: UnsafeMutablePointer<Float>? = nil
         var gradAlpha: UnsafeMutablePointer<Float>? = nil
         var gradBeta: UnsafeMutablePointer<Float>? = nil
@@ -45,7 +48,7 @@ struct SignRoundKernel<R: SignRoundRounding> {
     var isInt: Bool { if case .int = layout.scheme { return true } else { return false } }
 
     /// Runs `body(row range of the chunk)` on all cores.
-    private func forEachRowChunk(_ body: (Range<Int>) -> Void) {
+    private func forEachRowChunk(_ body: @Sendable (Range<Int>) -> Void) {
         let (chunks, size) = rowChunks(layout.rows)
         let rows = layout.rows
         parallelFor(chunks) { c in body((c * size)..<min(rows, (c + 1) * size)) }
@@ -54,6 +57,7 @@ struct SignRoundKernel<R: SignRoundRounding> {
     /// Writes D = Q(W; V, alpha, beta) - W (and Q itself into `q` when given).
     func forward(w: UnsafePointer<Float>, v: UnsafePointer<Float>, alpha: UnsafePointer<Float>,
                  beta: UnsafePointer<Float>, d: UnsafeMutablePointer<Float>, q: UnsafeMutablePointer<Float>? = nil) {
+        let (w, v, d, q) = (SharedPointer(w), SharedPointer(v), SharedPointer(d), q.map { SharedPointer($0) })
         forEachGroup(alpha: alpha, beta: beta) { _, start, count, p in
             // Q = s c, bit-identical to the quantizers (s c is their dequantization).
             let c = q.map { $0 + start } ?? d + start
@@ -71,6 +75,7 @@ struct SignRoundKernel<R: SignRoundRounding> {
     /// (0 where the block scale is 0).
     func codes(w: UnsafePointer<Float>, v: UnsafePointer<Float>, alpha: UnsafePointer<Float>,
                beta: UnsafePointer<Float>, codes c: UnsafeMutablePointer<Float>, scales: UnsafeMutablePointer<Float>) {
+        let (w, v, c, scales) = (SharedPointer(w), SharedPointer(v), SharedPointer(c), SharedPointer(scales))
         forEachGroup(alpha: alpha, beta: beta) { gi, start, count, p in
             scales[gi] = p.scale
             codes(group: p, w: w + start, v: v + start, into: c + start, count: count)
@@ -94,7 +99,10 @@ struct SignRoundKernel<R: SignRoundRounding> {
     func backward(w: UnsafePointer<Float>, g: UnsafePointer<Float>, gradScale: Float,
                   v: UnsafeMutablePointer<Float>, alpha: UnsafeMutablePointer<Float>,
                   beta: UnsafeMutablePointer<Float>, out: Backward) {
+        let (w, g, v) = (SharedPointer(w), SharedPointer(g), SharedPointer(v))
+        let (alphaShared, betaShared) = (SharedPointer(alpha), SharedPointer(beta))
         forEachGroup(alpha: alpha, beta: beta) { gi, start, count, p in
+            let (alpha, beta) = (alphaShared.base, betaShared.base)
             backward(group: gi, scale: p, w: w + start, g: g + start, gradScale: gradScale, v: v + start,
                      vNext: v + start, alpha: alpha, beta: beta, alphaNext: alpha, betaNext: beta, out: out,
                      offset: start, count: count)
@@ -128,8 +136,11 @@ struct SignRoundKernel<R: SignRoundRounding> {
     /// Runs `body(group index, first weight, weight count, scale)` for every group, rows in parallel
     /// chunks. The scale is read before `body` runs, so `body` may move alpha and beta of its group.
     private func forEachGroup(alpha: UnsafePointer<Float>, beta: UnsafePointer<Float>,
-                              _ body: (Int, Int, Int, GroupScale) -> Void) {
+                              _ body: @Sendable (Int, Int, Int, GroupScale) -> Void) {
         let cols = layout.cols, gs = layout.groupSize, gpr = layout.groupsPerRow
+        assert(gs > 0 && gpr * gs >= cols && (gpr - 1) * gs < cols,
+               "SignRound layout: \(gpr) groups of \(gs) do not tile \(cols) columns")
+        let (alpha, beta) = (SharedPointer(alpha), SharedPointer(beta))
         forEachRowChunk { rows in
             for r in rows {
                 for g in 0..<gpr {

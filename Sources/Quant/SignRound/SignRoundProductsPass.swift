@@ -1,8 +1,9 @@
 import Formats
 import TensorCore
 
-/// Where one pass of the group partial products writes the step it takes.
-struct SignRoundStepTarget {
+/// Where one pass of the group partial products writes the step it takes. Shared by the pass's row
+/// chunks (each writes only its own rows and groups), hence `@unchecked Sendable`.
+struct SignRoundStepTarget: @unchecked Sendable {
     /// The stepped parameters (separate from the current ones, which must survive the pass so the
     /// caller can keep them as the best so far).
     var v: UnsafeMutablePointer<Float>
@@ -56,9 +57,10 @@ extension SignRoundGroupProducts {
                                       base: pb.baseAddress!, gram: ph.baseAddress!, gramScale: gram.scale,
                                       lists: ChangeLists(index: pi.baseAddress!, delta: pd.baseAddress!, count: pcount.baseAddress!),
                                       w: w, e: e, v: v, alpha: alpha, beta: beta)
-            let shared = UncheckedSendable((buffers, pl, pn))
+            let (pl, pn) = (SharedBuffer(pl), SharedBuffer(pn))
+            let inspected = inspect.map { (d: SharedPointer($0.d), g: SharedPointer($0.g)) }
             parallelFor(chunks) { chunk in
-                let (buffers, pl, pn) = shared.value
+                let inspect = inspected.map { (d: $0.d.base, g: $0.g.base) }
                 let rowRange = (chunk * size)..<min(rows, (chunk + 1) * size)
                 let (loss, count) = Self.passRows(rowRange, rows: rows, cols: cols, groupSize: gs, groupsPerRow: gpr,
                                                   kernelGroupSize: kgs, kernelGroupsPerRow: kgpr, holdsValues: values,
@@ -84,8 +86,10 @@ extension SignRoundGroupProducts {
         let count: UnsafeMutablePointer<Int32>
     }
 
-    /// The arrays one pass reads and writes, as pointers (rows x cols unless noted).
-    struct PassBuffers {
+    /// The arrays one pass reads and writes, as pointers (rows x cols unless noted). Shared by the
+    /// pass's row chunks, each writing only its own rows, groups and change lists, hence
+    /// `@unchecked Sendable`.
+    struct PassBuffers: @unchecked Sendable {
         /// Codes of the current parameters, which the pass's set of P holds once the listed changes are applied.
         let current: UnsafeMutablePointer<Float>
         /// Codes the other set of P holds; receives the codes of the stepped parameters.

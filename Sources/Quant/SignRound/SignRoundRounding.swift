@@ -6,7 +6,7 @@ import Formats
 /// `SmoothRounding` replaces every rounding by the identity (the straight-through estimator's view:
 /// the function whose derivative the optimiser uses), keeping clamps and saturation; tests compare
 /// the analytic gradient with finite differences of this smooth model.
-protocol SignRoundRounding {
+protocol SignRoundRounding: Sendable {
     /// Integer code rounding (half to even).
     static func integer(_ x: Float) -> Float
     /// `integer` on 8 lanes, lane for lane the same value.

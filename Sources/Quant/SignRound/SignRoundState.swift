@@ -175,8 +175,10 @@ struct SignRoundState {
                                                   c: pg.baseAddress!, ldc: cols)
                                     }
                                     let e = objective.crossTerm
+                                    let (ds, gs, parts) = (SharedBuffer(pd), SharedBuffer(pg), SharedBuffer(pp))
                                     parallelFor(chunks) { c in
-                                        pp[c] = Self.lossPart(d: pd, g: pg, e: e, range: (c * size * cols)..<(min(rows, (c + 1) * size) * cols), cols: cols)
+                                        parts[c] = Self.lossPart(d: ds.buffer, g: gs.buffer, e: e,
+                                                                 range: (c * size * cols)..<(min(rows, (c + 1) * size) * cols), cols: cols)
                                     }
                                     return (pp.reduce(0, +) + objective.constant) / Double(objective.tokens)
                                 }

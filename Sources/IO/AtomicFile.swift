@@ -1,0 +1,38 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Whole-file writes that a reader never sees half done.
+public enum AtomicFile {
+    /// The hidden temporary sibling of `url` that writes go through: `.NAME.tmp-PID`.
+    public static func temporarySibling(of url: URL) -> URL {
+        url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
+    }
+
+    /// Writes `data` to a temporary file in the destination's folder (`.NAME.tmp-PID`), then renames
+    /// it over `url` with rename(2), which replaces an existing file in one step.
+    /// - Throws: the underlying error; the temporary file is removed on failure.
+    public static func write(_ data: Data, to url: URL) throws {
+        let temporary = temporarySibling(of: url)
+        do {
+            try data.write(to: temporary)
+            guard rename(temporary.path, url.path) == 0 else {
+                throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: String(cString: strerror(errno))])
+            }
+        } catch {
+            try? FileManager.default.removeItem(at: temporary)
+            throw error
+        }
+    }
+
+    /// `write(_:to:)` reporting a failure as the caller's typed error: `failure` receives the reason.
+    public static func write<E: Error>(_ data: Data, to url: URL, failure: (_ reason: String) -> E) throws {
+        do { try write(data, to: url) } catch { throw failure(error.localizedDescription) }
+    }
+
+    /// `value` encoded by `JSONPolicy` in `style`, written atomically to `url`.
+    public static func writeJSON<T: Encodable>(_ value: T, style: JSONPolicy.Style = .pretty, to url: URL) throws {
+        try write(try JSONPolicy.encode(value, style: style), to: url)
+    }
+}
