@@ -84,7 +84,8 @@ final class ModelGradientsDeliveryTests: XCTestCase {
         for (id, w) in full {
             XCTAssertEqual(calls[id], [0..<1, 1..<2, 2..<3])
             let diff = zip(w.data, summed[id]!).map { abs($0 - $1) }.max()!
-            XCTAssertLessThan(diff, 1e-6 * (w.data.map(abs).max()! + 1e-3), "\(id)")
+            // Float sums in another order (per window vs all windows in one product): a few ulps of the largest entry.
+            XCTAssertLessThan(diff, 1e-5 * (w.data.map(abs).max()! + 1e-3), "\(id)")
         }
         let normDiff = zip(a.norms[1].inputNorm, b.norms[1].inputNorm).map { abs($0 - $1) }.max()!
         XCTAssertLessThan(normDiff, 1e-6)
