@@ -1,6 +1,5 @@
 import ArgumentParser
-import Foundation
-import TensorCore
+import CLISupport
 
 /// The `autoscheme` command: finds and applies mixed-precision quantization plans.
 @main
@@ -17,27 +16,8 @@ struct AutoScheme: ParsableCommand {
             ExportPlanCommand.self,
             ReportCommand.self,
             RunCommand.self,
-            BenchCommand.self,
         ])
 
-    /// Parses and runs the command. A bad argument (unknown option, a value that does not parse, a
-    /// failed `validate()`) prints one line, `autoscheme: MESSAGE (see 'autoscheme ... --help')`, and
-    /// exits 64 instead of argument-parser's message plus usage block; help and version print as usual.
-    /// The allocator is set up first (see `HeapTuning`).
-    static func main() {
-        HeapTuning.reuseLargeAllocations()
-        var command: ParsableCommand
-        do {
-            command = try parseAsRoot()
-        } catch {
-            let code = exitCode(for: error)
-            guard code != .success else { exit(withError: error) }
-            let message = AutoScheme.message(for: error)
-                .split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
-                .filter { !$0.isEmpty }.joined(separator: " ")
-            FileHandle.standardError.write(Data("autoscheme: \(message) (see 'autoscheme --help')\n".utf8))
-            Foundation.exit(code.rawValue)
-        }
-        do { try command.run() } catch { exit(withError: error) }
-    }
+    /// Parses and runs the command; every error ends the process as `ToolExit` says.
+    static func main() { runAsTool() }
 }

@@ -37,31 +37,22 @@ struct EvalCommand: ParsableCommand {
     }
 
     func run() throws {
-        do {
-            let description = try QuantizedCheckpointLoader.open(try ModelLoader.resolve(model))
-            let tokens = try EvaluationInputs.tokens(ofTextFile: text,
-                                                     tokenizer: try EvaluationInputs.tokenizer(of: description))
-            let needed = (windows ?? 1) * ctx
-            guard tokens.count >= needed else {
-                throw PipelineError.textTooShort(path: text, role: "evaluation", tokens: tokens.count, needed: needed,
-                                                 setting: PipelineError.windows(windows ?? 1, of: ctx))
-            }
-            _ = try Evaluation.windowCount(tokens: tokens.count, ctx: ctx, requested: windows)
-            let subject = try EvaluationInputs.model(description).resident()
-            let original = try against.map {
-                try EvaluationInputs.model(try QuantizedCheckpointLoader.open(try ModelLoader.resolve($0))).resident()
-            }
-            let start = Date()
-            let result = try Evaluation.run(model: subject, tokens: tokens, ctx: ctx, windows: windows,
-                                            against: original) { done, total in
-                let elapsed = Date().timeIntervalSince(start)
-                let eta = elapsed / Double(done) * Double(total - done)
-                FileHandle.standardError.write(Data(String(format: "eval: window %d/%d, %.0f s elapsed, ETA %.0f s\r",
-                                                           done, total, elapsed, eta).utf8))
-            }
-            FileHandle.standardError.write(Data("\n".utf8))
-            print(json ? try Self.json(result) : Self.text(result))
-        } catch { printError(error); throw ExitCode.failure }
+        let description = try QuantizedCheckpointLoader.open(try ModelLoader.resolve(model))
+        let evaluation = try EvaluationText(EvaluateStageOptions(text: text, context: ctx, windows: windows),
+                                            tokenizer: try EvaluationInputs.tokenizer(of: description))
+        let subject = try EvaluationInputs.model(description).resident()
+        let original = try against.map {
+            try EvaluationInputs.model(try QuantizedCheckpointLoader.open(try ModelLoader.resolve($0))).resident()
+        }
+        let start = Date()
+        let result = try EvaluateStage.run(subject, against: original, text: evaluation) { done, total in
+            let elapsed = Date().timeIntervalSince(start)
+            let eta = elapsed / Double(done) * Double(total - done)
+            FileHandle.standardError.write(Data(String(format: "eval: window %d/%d, %.0f s elapsed, ETA %.0f s\r",
+                                                       done, total, elapsed, eta).utf8))
+        }
+        FileHandle.standardError.write(Data("\n".utf8))
+        print(json ? try Self.json(result) : Self.text(result))
     }
 
     static func json(_ r: EvaluationResult) throws -> String {
