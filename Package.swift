@@ -10,8 +10,12 @@
 //   Search            the integer linear program over a profile (the plan file)
 //   Export            applying a plan to a model, quantized checkpoints, plans for other tools
 //   Report            HTML and markdown reports
-//   Pipeline          `run`: profile (cached), search, quantize, export, evaluate, report in one call
+//   Pipeline          the stages as library calls (quantize, export, evaluate), `run` composing them with
+//                     the profile cache, and the plan comparison against baselines
+//   CLISupport        what both executables share: the one error/exit-code policy, option value types
 //   autoscheme        the command-line tool (thin: parses, calls the libraries, prints)
+//   autoscheme-bench  speed measurements and the plan comparison; not a product (never shipped), it
+//                     may use the test fixtures of TestSupport
 import PackageDescription
 
 let package = Package(
@@ -35,20 +39,29 @@ let package = Package(
         .target(name: "Export", dependencies: ["Search", "Sensitivity", "Model", "Quant", "TensorCore"]),
         .target(name: "Report", dependencies: ["Search", "Sensitivity", "Quant"]),
         .target(name: "Pipeline", dependencies: ["Report", "Export", "Search", "Sensitivity", "Model", "Quant", "TensorCore"]),
-        .executableTarget(name: "autoscheme", dependencies: [
-            "Pipeline", "Report", "Export", "Search", "Sensitivity", "Model", "Quant", "TensorCore",
+        .target(name: "CLISupport", dependencies: [
+            "Export", "Search", "Sensitivity", "Quant", "TensorCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        // Test-only helpers shared by several test targets (tiny seeded models); not in any product.
-        .target(name: "TestSupport", dependencies: ["Model", "TensorCore"], path: "Tests/TestSupport"),
+        .executableTarget(name: "autoscheme", dependencies: [
+            "CLISupport", "Pipeline", "Report", "Export", "Search", "Sensitivity", "Model", "Quant", "TensorCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "autoscheme-bench", dependencies: [
+            "CLISupport", "Pipeline", "Report", "Export", "Search", "Sensitivity", "Model", "Quant", "TensorCore",
+            "TestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        // Test fixtures shared by several test targets and the benchmarks (tiny seeded models, seeded
+        // synthetic profiles); not in any product.
+        .target(name: "TestSupport", dependencies: ["Sensitivity", "Model", "Quant", "TensorCore"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
         .testTarget(name: "QuantTests", dependencies: ["Quant", "TensorCore"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "TensorCore", "TestSupport"]),
         .testTarget(name: "SensitivityTests", dependencies: ["Sensitivity", "Model", "Quant", "TensorCore", "TestSupport"]),
-        .testTarget(name: "SearchTests", dependencies: ["Search", "Sensitivity", "Quant"]),
+        .testTarget(name: "SearchTests", dependencies: ["Search", "Sensitivity", "Quant", "TestSupport"]),
         .testTarget(name: "ExportTests", dependencies: ["Export", "Search", "Model", "Quant", "TensorCore", "TestSupport"]),
-        .testTarget(name: "ReportTests", dependencies: ["Report", "Search", "Sensitivity"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Search", "Sensitivity", "Model", "Quant"]),
-        .testTarget(name: "CLITests", dependencies: ["autoscheme"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "Search", "Sensitivity", "TestSupport"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Search", "Sensitivity", "Model", "Quant", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["autoscheme", "autoscheme-bench", "TestSupport"]),
     ]
 )

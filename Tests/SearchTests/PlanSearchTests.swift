@@ -1,5 +1,6 @@
 import XCTest
 import Sensitivity
+import TestSupport
 @testable import Search
 
 /// The plan layer: groups, pins, allow-lists, budgets, sweeps and their errors.

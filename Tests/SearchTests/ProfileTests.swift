@@ -1,5 +1,6 @@
 import XCTest
 import Sensitivity
+import TestSupport
 @testable import Search
 
 /// The profile file: round trip, validation, model matching.
