@@ -30,8 +30,9 @@ struct QuantizeCommand: ParsableCommand {
     }
 
     func run() throws {
-        let inputs = try ProfileInputs(model: model, calib: calibration.calib)
-        let formats = try PlanFormats.resolve(try PlanFormats.load(plan), model: inputs.description, file: plan)
+        let description = try ModelLoader.open(try ModelLoader.resolve(model))
+        let formats = try PlanFormats.resolve(try PlanFormats.load(plan), model: description, file: plan)
+        let inputs = try ProfileInputs(description: description, calib: calibration.calib)
         let options = quantizing.options(calibration: calibration.options)
         let text: EvaluationText? = try evalWindows > 0
             ? EvaluationText(evaluation.options(windows: evalWindows), tokenizer: inputs.tokenizer) : nil
