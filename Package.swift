@@ -12,8 +12,12 @@
 //   Search            the integer linear program over a profile (the plan file)
 //   Export            writing files: quantized checkpoints, plans for other tools
 //   Report            HTML and markdown reports
-//   Pipeline          `run`: profile (cached), search, quantize, export, evaluate, report in one call
+//   Pipeline          the stages as library calls (quantize, export, evaluate), `run` composing them with
+//                     the profile cache, and the plan comparison against baselines
+//   CLISupport        what both executables share: the one error/exit-code policy, option value types
 //   autoscheme        the command-line tool (thin: parses, calls the libraries, prints)
+//   autoscheme-bench  speed measurements and the plan comparison; not a product (never shipped), it
+//                     may use the test fixtures of TestSupport
 import PackageDescription
 
 let package = Package(
@@ -39,22 +43,31 @@ let package = Package(
         .target(name: "Export", dependencies: ["Search", "Sensitivity", "Model", "Formats", "TensorCore", "IO"]),
         .target(name: "Report", dependencies: ["Search", "Sensitivity", "Model", "Formats", "IO"]),
         .target(name: "Pipeline", dependencies: ["Report", "Export", "Quant", "Search", "Sensitivity", "Model", "Formats", "TensorCore", "IO"]),
-        .executableTarget(name: "autoscheme", dependencies: [
-            "Pipeline", "Report", "Export", "Quant", "Search", "Sensitivity", "Model", "Formats", "TensorCore", "IO",
+        .target(name: "CLISupport", dependencies: [
+            "Export", "Quant", "Search", "Sensitivity", "Formats", "TensorCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        // Test-only helpers shared by several test targets (tiny seeded models); not in any product.
-        .target(name: "TestSupport", dependencies: ["Model", "TensorCore"], path: "Tests/TestSupport"),
+        .executableTarget(name: "autoscheme", dependencies: [
+            "CLISupport", "Pipeline", "Report", "Export", "Quant", "Search", "Sensitivity", "Model", "Formats", "TensorCore", "IO",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "autoscheme-bench", dependencies: [
+            "CLISupport", "Pipeline", "Report", "Export", "Quant", "Search", "Sensitivity", "Model", "Formats", "TensorCore", "IO",
+            "TestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        // Test fixtures shared by several test targets and the benchmarks (tiny seeded models, seeded
+        // synthetic profiles); not in any product.
+        .target(name: "TestSupport", dependencies: ["Sensitivity", "Model", "Quant", "Formats", "TensorCore"], path: "Tests/TestSupport"),
         .testTarget(name: "IOTests", dependencies: ["IO"]),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "TensorCore", "TestSupport"]),
         .testTarget(name: "QuantTests", dependencies: ["Quant", "Formats", "Model", "TensorCore", "TestSupport"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "TensorCore", "TestSupport"]),
         .testTarget(name: "SensitivityTests", dependencies: ["Sensitivity", "Model", "Formats", "TensorCore", "TestSupport"]),
-        .testTarget(name: "SearchTests", dependencies: ["Search", "Sensitivity", "Model", "Formats"]),
+        .testTarget(name: "SearchTests", dependencies: ["Search", "Sensitivity", "Model", "Formats", "TestSupport"]),
         .testTarget(name: "ExportTests", dependencies: ["Export", "Search", "Model", "Formats", "TensorCore", "TestSupport"]),
-        .testTarget(name: "ReportTests", dependencies: ["Report", "Search", "Sensitivity", "Model"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Quant", "Search", "Sensitivity", "Model", "Formats", "IO"]),
-        .testTarget(name: "CLITests", dependencies: ["autoscheme"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "Search", "Sensitivity", "Model", "TestSupport"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Quant", "Search", "Sensitivity", "Model", "Formats", "IO", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["autoscheme", "autoscheme-bench", "TestSupport"]),
     ]
 )

@@ -15,7 +15,12 @@ public struct ProfileInputs {
     /// Opens `model` (nil: the cached default) and tokenizes `calib` (nil: the cached lcet10.txt)
     /// with the model's own tokenizer (no BOS), reading the text with universal newlines.
     public init(model path: String?, calib: String?) throws {
-        description = try ModelLoader.open(try ModelLoader.resolve(path))
+        try self.init(description: try ModelLoader.open(try ModelLoader.resolve(path)), calib: calib)
+    }
+
+    /// The same from an opened model (so that a caller can check other inputs against it first).
+    public init(description: ModelDescription, calib: String?) throws {
+        self.description = description
         model = try LlamaModel(config: description.config, source: description.tensors, ropeLayout: description.ropeLayout)
         calibrationFile = try calib ?? Assets.path(.lcet10)
         let url = URL(fileURLWithPath: calibrationFile)

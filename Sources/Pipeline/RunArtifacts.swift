@@ -1,6 +1,7 @@
 import Foundation
 import Export
 import Quant
+import Formats
 
 /// The files `autoscheme run` leaves in its output folder, and how they are encoded.
 enum RunArtifacts {

@@ -15,19 +15,16 @@ public struct RunOptions: Sendable {
     public var formats: [QuantFormat] = QuantFormat.defaultCandidates
     /// Calibration text; nil: the cached lcet10.txt.
     public var calibrationText: String?
-    /// Held-out evaluation text; nil: the cached alice29.txt.
-    public var evaluationText: String?
     /// Profiler settings (estimator, calibration windows, probes, validation).
     public var profiler: ProfilerOptions
     /// Bit counting convention of the budget.
     public var counting: CostConvention = .storage
-    /// Quantizer settings (SignRound or RTN, iterations, calibration windows, quantized input).
+    /// Quantize stage: SignRound or RTN, iterations, calibration windows, quantized input (as `quantize`).
     public var quantize = QuantizeOptions()
-    /// Checkpoint written into `OUTDIR/model`.
-    public var checkpoint: CheckpointFormat = .autoRound
-    /// Evaluation context length and number of windows of the evaluation text (nil: all).
-    public var evaluationContext = 512
-    public var evaluationWindows: Int? = 16
+    /// Export stage: the checkpoint written into `OUTDIR/model` (as `quantize`).
+    public var checkpoint = CheckpointOptions()
+    /// Evaluate stage: the held-out text (nil: the cached alice29.txt), context length, windows (nil: all).
+    public var evaluation = EvaluateStageOptions()
     /// Output folder; written as a temporary sibling and renamed into place at the end.
     public var output: String
     /// Replace a non-empty output folder.

@@ -39,32 +39,30 @@ public struct RunPipeline {
         // Loading and the input checks print nothing until they succeed: a bad input gives one line.
         let loadStart = Date()
         let inputs = try ProfileInputs(model: options.model, calib: options.calibrationText)
-        let evalPath = try options.evaluationText ?? Assets.path(.alice29)
-        let evalTokens = try RunPreflight.check(options, inputs: inputs, evaluationPath: evalPath)
+        let evaluationText = try RunPreflight.check(options, inputs: inputs)
         clock.record(.load, since: loadStart)
         let (profile, reused) = try clock.run(.profile) { try profileStage(inputs) }
         let (plan, sweep) = try clock.run(.search) { try searchStage(profile) }
         let staging = try output.makeStaging()
         do {
-            let applied = try clock.run(.quantize) { try quantizeStage(inputs, plan: plan) }
-            let stats = QuantizeStats(model: inputs.description.path, plan: RunArtifacts.plan, options: options.quantize,
-                                      totalSeconds: clock.times.last?.seconds ?? 0, layers: applied.stats)
-            let modelDir = staging.appendingPathComponent("model").path
-            try clock.run(.export) { try exportStage(inputs, applied: applied, stats: stats, to: modelDir) }
-            let eval = try clock.run(.evaluate) { try evaluateStage(inputs, modelDir: modelDir, tokens: evalTokens) }
+            let quantized = try clock.run(.quantize) { try quantizeStage(inputs, plan: plan) }
+            let modelDir = staging.appendingPathComponent(RunArtifacts.checkpoint).path
+            try clock.run(.export) {
+                try ExportStage.write(quantized, inputs: inputs, options: options.checkpoint, to: modelDir, overwrite: false)
+            }
+            let eval = try clock.run(.evaluate) { try evaluateStage(inputs, modelDir: modelDir, text: evaluationText) }
             var summary = RunSummary(
                 model: inputs.description.path, targetBits: options.averageBits,
                 achievedBits: plan.achieved.searchedAverage, modelBits: plan.achieved.modelAverage,
-                predictedLoss: plan.predictedLoss, profileReused: reused, evaluationText: evalPath,
+                predictedLoss: plan.predictedLoss, profileReused: reused, evaluationText: evaluationText.path,
                 evaluationTokens: eval.quantized.tokens, ctx: eval.quantized.ctx, windows: eval.quantized.windows,
                 originalPPL: eval.originalPPL, quantizedPPL: eval.quantized.ppl, kl: eval.quantized.kl ?? .nan,
                 top1Agree: eval.quantized.top1Agree ?? .nan, stages: [], output: output.path, files: [:])
             try clock.run(.report) {
-                try writeArtifacts(staging: staging, profile: profile, plan: plan, sweep: sweep,
-                                   applied: applied, summary: summary)
+                try writeArtifacts(staging: staging, profile: profile, plan: plan, sweep: sweep, summary: summary)
             }
             summary.stages = clock.times
-            summary.files = RunArtifacts.files(in: output.path, checkpoint: options.checkpoint)
+            summary.files = RunArtifacts.files(in: output.path, checkpoint: options.checkpoint.format)
             try AtomicFile.writeJSON(summary, to: staging.appendingPathComponent(RunArtifacts.summary))
             try output.commit(staging)
             return summary
@@ -105,34 +103,20 @@ public struct RunPipeline {
         return (plan, sweep)
     }
 
-    func quantizeStage(_ inputs: ProfileInputs, plan: QuantizationPlan) throws -> QuantizedWeights {
+    /// The searched plan through `QuantizeStage` (statistics name the plan file `plan.json`).
+    func quantizeStage(_ inputs: ProfileInputs, plan: QuantizationPlan) throws -> QuantizeStage.Output {
         let formats = try PlanFormats.resolve(plan, model: inputs.description, file: "the searched plan")
-        let q = options.quantize
-        let windows = try CalibrationWindows.sample(tokens: inputs.tokens, count: q.calibration.sampleCount,
-                                                    length: q.calibration.sequenceLength, seed: q.calibration.seed)
-        return try PlanApplier(model: inputs.model, formats: formats, options: q).run(windows: windows) {
+        return try QuantizeStage.run(inputs, formats: formats, planFile: RunArtifacts.plan, options: options.quantize) {
             progress("quantize: " + $0)
         }
     }
 
-    /// The checkpoint, with SignRound's per-layer statistics beside it (`quantize-stats.json`).
-    func exportStage(_ inputs: ProfileInputs, applied: QuantizedWeights, stats: QuantizeStats, to path: String) throws {
-        try CheckpointExport.write(options.checkpoint, description: inputs.description, model: inputs.model,
-                                   weights: applied.weights, quantized: applied.quantized, to: path, overwrite: false,
-                                   extraFiles: [QuantizeStats.fileName: try stats.encoded()])
-    }
-
     /// PPL of the original and of the written checkpoint (read back from disk, as a user would),
     /// KL and top-1 agreement between them, on the same windows of the held-out text.
-    func evaluateStage(_ inputs: ProfileInputs, modelDir: String, tokens: [Int])
+    func evaluateStage(_ inputs: ProfileInputs, modelDir: String, text: EvaluationText)
         throws -> (originalPPL: Double, quantized: EvaluationResult) {
-        let written = try QuantizedCheckpointLoader.open(modelDir)
-        let quantized = try EvaluationInputs.model(written).resident()
-        let original = try inputs.model.resident()
-        let ctx = options.evaluationContext, windows = options.evaluationWindows
         let clock = ProgressClock()
-        let result = try Evaluation.run(model: quantized, tokens: tokens, ctx: ctx, windows: windows,
-                                        against: original) { done, total in
+        let result = try EvaluateStage.run(checkpoint: modelDir, original: inputs.model, text: text) { done, total in
             let elapsed = clock.elapsed
             progress(String(format: "evaluate: %d/%d windows, %.0f s, ETA %.0f s", done, total, elapsed,
                             ProgressClock.eta(elapsed: elapsed, done: done, total: total)))
@@ -141,7 +125,7 @@ public struct RunPipeline {
     }
 
     func writeArtifacts(staging: URL, profile: SensitivityProfile, plan: QuantizationPlan, sweep: PlanSweep,
-                        applied: QuantizedWeights, summary: RunSummary) throws {
+                        summary: RunSummary) throws {
         try profile.write(to: staging.appendingPathComponent(RunArtifacts.profile))
         try AtomicFile.writeJSON(plan, to: staging.appendingPathComponent(RunArtifacts.plan))
         try AtomicFile.writeJSON(sweep, to: staging.appendingPathComponent(RunArtifacts.sweep))

@@ -7,25 +7,16 @@ import Sensitivity
 /// The checks of `run` that need only the model and the texts, made before the profile stage (which
 /// can take minutes) so that a bad text or an impossible budget fails in seconds.
 enum RunPreflight {
-    /// Tokens of the evaluation text, after checking every text is long enough and the budget is not
+    /// The evaluation text's tokens, after checking every text is long enough and the budget is not
     /// below the cheapest plan any profile of these formats could give.
     /// - Throws: `TokenizerError.unreadableText` (names the file), `PipelineError.textTooShort`,
     ///   `SearchError.budgetInfeasible` (with the feasible range).
-    static func check(_ options: RunOptions, inputs: ProfileInputs, evaluationPath: String) throws -> [Int] {
-        let evalTokens = try EvaluationInputs.tokens(ofTextFile: evaluationPath, tokenizer: inputs.tokenizer)
-        let windows = options.evaluationWindows ?? 1
-        let evalNeeded = windows * options.evaluationContext
-        guard evalTokens.count >= evalNeeded else {
-            throw PipelineError.textTooShort(path: evaluationPath, role: "evaluation", tokens: evalTokens.count,
-                                             needed: evalNeeded, setting: PipelineError.windows(windows, of: options.evaluationContext))
-        }
-        let calibrationNeeded = max(options.profiler.sequenceLength, options.quantize.calibration.sequenceLength)
-        guard inputs.tokens.count >= calibrationNeeded else {
-            throw PipelineError.textTooShort(path: inputs.calibrationFile, role: "calibration", tokens: inputs.tokens.count,
-                                             needed: calibrationNeeded, setting: "windows of \(calibrationNeeded) tokens")
-        }
+    static func check(_ options: RunOptions, inputs: ProfileInputs) throws -> EvaluationText {
+        let evaluation = try EvaluationText(options.evaluation, tokenizer: inputs.tokenizer)
+        try TextLength.check(inputs.tokens.count, path: inputs.calibrationFile, role: .calibration, windows: nil,
+                             length: max(options.profiler.sequenceLength, options.quantize.calibration.sequenceLength))
         try checkBudget(options, config: inputs.model.config)
-        return evalTokens
+        return evaluation
     }
 
     /// The cheapest and dearest average bits of the linear layers over the candidate formats (each

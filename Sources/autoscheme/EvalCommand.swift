@@ -4,6 +4,7 @@ import Foundation
 import Model
 import Pipeline
 import IO
+import Quant
 
 /// `autoscheme eval [MODEL] --text FILE`: perplexity by the project's protocol (consecutive,
 /// non-overlapping windows of `--ctx` tokens from the start of the text, each run on its own,
@@ -38,29 +39,20 @@ struct EvalCommand: ParsableCommand {
     }
 
     func run() throws {
-        do {
-            let description = try QuantizedCheckpointLoader.open(try ModelLoader.resolve(model))
-            let tokens = try EvaluationInputs.tokens(ofTextFile: text,
-                                                     tokenizer: try EvaluationInputs.tokenizer(of: description))
-            let needed = (windows ?? 1) * ctx
-            guard tokens.count >= needed else {
-                throw PipelineError.textTooShort(path: text, role: "evaluation", tokens: tokens.count, needed: needed,
-                                                 setting: PipelineError.windows(windows ?? 1, of: ctx))
-            }
-            _ = try Evaluation.windowCount(tokens: tokens.count, ctx: ctx, requested: windows)
-            let subject = try EvaluationInputs.model(description).resident()
-            let original = try against.map {
-                try EvaluationInputs.model(try QuantizedCheckpointLoader.open(try ModelLoader.resolve($0))).resident()
-            }
-            let clock = ProgressClock()
-            let result = try Evaluation.run(model: subject, tokens: tokens, ctx: ctx, windows: windows,
-                                            against: original) { done, total in
-                ProgressOutput.standardError("eval: window \(done)/\(total), " + clock.elapsedAndETA(done: done, total: total),
-                                             terminator: "\r")
-            }
-            ProgressOutput.standardError("")
-            print(json ? try Self.json(result) : Self.text(result))
-        } catch { printError(error); throw ExitCode.failure }
+        let description = try QuantizedCheckpointLoader.open(try ModelLoader.resolve(model))
+        let evaluation = try EvaluationText(EvaluateStageOptions(text: text, context: ctx, windows: windows),
+                                            tokenizer: try EvaluationInputs.tokenizer(of: description))
+        let subject = try EvaluationInputs.model(description).resident()
+        let original = try against.map {
+            try EvaluationInputs.model(try QuantizedCheckpointLoader.open(try ModelLoader.resolve($0))).resident()
+        }
+        let clock = ProgressClock()
+        let result = try EvaluateStage.run(subject, against: original, text: evaluation) { done, total in
+            ProgressOutput.standardError("eval: window \(done)/\(total), " + clock.elapsedAndETA(done: done, total: total),
+                                         terminator: "\r")
+        }
+        ProgressOutput.standardError("")
+        print(json ? try Self.json(result) : Self.text(result))
     }
 
     static func json(_ r: EvaluationResult) throws -> String {

@@ -1,9 +1,9 @@
 import ArgumentParser
+import CLISupport
 import Export
 import Foundation
 import Model
-
-extension PlanExportTarget: ExpressibleByArgument {}
+import Quant
 
 /// `autoscheme export-plan PLAN --to autoround|llmcompressor|llamacpp|json -o FILE [--model MODEL]`.
 struct ExportPlanCommand: ParsableCommand {
@@ -24,15 +24,10 @@ struct ExportPlanCommand: ParsableCommand {
     var model: String?
 
     func run() throws {
-        do {
-            let url = URL(fileURLWithPath: plan)
-            let decoded = try PlanExportLayers.readPlan(url)
-            let description = try QuantizedCheckpointLoader.open(try ModelLoader.resolve(model ?? decoded.source.modelPath))
-            try PlanExport.write(decoded, target: to, model: description, file: plan, to: URL(fileURLWithPath: output))
-            print("Wrote \(to.rawValue) export of \(decoded.layers.count) layers to \(output)")
-        } catch {
-            printError(error)
-            throw ExitCode.failure
-        }
+        let url = URL(fileURLWithPath: plan)
+        let decoded = try PlanExportLayers.readPlan(url)
+        let description = try QuantizedCheckpointLoader.open(try ModelLoader.resolve(model ?? decoded.source.modelPath))
+        try PlanExport.write(decoded, target: to, model: description, file: plan, to: URL(fileURLWithPath: output))
+        print("Wrote \(to.rawValue) export of \(decoded.layers.count) layers to \(output)")
     }
 }

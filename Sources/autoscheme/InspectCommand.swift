@@ -1,4 +1,5 @@
 import ArgumentParser
+import CLISupport
 import Foundation
 import Model
 import IO
@@ -16,13 +17,7 @@ struct InspectCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let description: ModelDescription
-        do {
-            description = try ModelLoader.open(try ModelLoader.resolve(model))
-        } catch {
-            printError(error)
-            throw ExitCode.failure
-        }
+        let description = try ModelLoader.open(try ModelLoader.resolve(model))
         print(json ? try InspectReport(description).json() : InspectReport(description).text())
     }
 }
@@ -88,21 +83,4 @@ struct InspectReport: Encodable {
         let fill = String(repeating: " ", count: max(0, width - s.count))
         return right ? fill + s : s + fill
     }
-}
-
-/// 134515008 -> "134,515,008".
-func grouped(_ n: Int) -> String {
-    let digits = String(n.magnitude)
-    var out = ""
-    for (i, ch) in digits.enumerated() {
-        if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
-        out.append(ch)
-    }
-    return (n < 0 ? "-" : "") + out
-}
-
-/// Prints one line `autoscheme: <message>` on stderr.
-func printError(_ error: Error) {
-    let message = (error as? LocalizedError)?.errorDescription ?? "\(error)"
-    FileHandle.standardError.write(Data("autoscheme: \(message)\n".utf8))
 }

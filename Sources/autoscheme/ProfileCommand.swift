@@ -1,11 +1,10 @@
 import ArgumentParser
+import CLISupport
 import Foundation
 import Model
 import Pipeline
 import Formats
 import Sensitivity
-
-extension SensitivityEstimator: ExpressibleByArgument {}
 
 /// `autoscheme profile [MODEL] --calib FILE ... -o profile.json`: per-layer, per-format sensitivity.
 struct ProfileCommand: ParsableCommand {
@@ -41,22 +40,15 @@ struct ProfileCommand: ParsableCommand {
     @Flag(help: "Print the summary as JSON.") var json = false
 
     func run() throws {
-        do {
-            let options = try makeOptions()
-            let inputs = try ProfileInputs(model: model, calib: calib)
-            let profiler = try SensitivityProfiler(model: inputs.model, options: options)
-            let result = try profiler.run(tokens: inputs.tokens, identity: ModelIdentity(inputs.description),
-                                          calibrationFile: inputs.calibrationFile,
-                                          calibrationSHA256: inputs.calibrationSHA256, progress: ProgressPrinter().report)
-            try result.profile.write(to: URL(fileURLWithPath: output))
-            let summary = ProfileSummary(result.profile, output: output)
-            print(json ? try summary.json() : summary.text())
-        } catch let error as ExitCode {
-            throw error
-        } catch {
-            printError(error)
-            throw ExitCode.failure
-        }
+        let options = try makeOptions()
+        let inputs = try ProfileInputs(model: model, calib: calib)
+        let profiler = try SensitivityProfiler(model: inputs.model, options: options)
+        let result = try profiler.run(tokens: inputs.tokens, identity: ModelIdentity(inputs.description),
+                                      calibrationFile: inputs.calibrationFile,
+                                      calibrationSHA256: inputs.calibrationSHA256, progress: ProgressPrinter().report)
+        try result.profile.write(to: URL(fileURLWithPath: output))
+        let summary = ProfileSummary(result.profile, output: output)
+        print(json ? try summary.json() : summary.text())
     }
 
     func makeOptions() throws -> ProfilerOptions {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CLISupport
 import Foundation
 import Report
 import Search
@@ -31,32 +32,27 @@ struct ReportCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        do {
-            let profileURL = URL(fileURLWithPath: profile)
-            let loaded = try SensitivityProfile.load(from: profileURL)
-            let labeled = try plans.map { argument -> LabeledPlan in
-                let (label, path) = Self.split(argument)
-                let plan = try ReportInputLoader.loadPlan(URL(fileURLWithPath: path), profile: loaded)
-                return LabeledPlan(label: label ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent,
-                                   plan: plan)
-            }
-            let sweepFile = try sweep.map { try ReportInputLoader.loadSweep(URL(fileURLWithPath: $0), profile: loaded) }
-            let evalResults = try evals.map { try ReportInputLoader.loadEval(argument: $0) }
-            let input = ReportInput(profile: loaded, plans: labeled, sweep: sweepFile, evals: evalResults,
-                                    note: "Inputs: \(profileURL.lastPathComponent)"
-                                        + plans.map { ", plan " + Self.shown($0) }.joined()
-                                        + (sweep.map { ", sweep " + Self.shown($0) } ?? "")
-                                        + evals.map { ", eval " + Self.shown($0) }.joined())
-            let files = try ReportWriter.write(input, to: URL(fileURLWithPath: output))
-            if json {
-                let paths = ["html": files.html.path, "markdown": files.markdown.path]
-                print(try JSONPolicy.string(paths, style: .compact, escapingSlashes: false))
-            } else {
-                print("wrote \(files.html.path)\nwrote \(files.markdown.path)")
-            }
-        } catch {
-            printError(error)
-            throw ExitCode.failure
+        let profileURL = URL(fileURLWithPath: profile)
+        let loaded = try SensitivityProfile.load(from: profileURL)
+        let labeled = try plans.map { argument -> LabeledPlan in
+            let (label, path) = Self.split(argument)
+            let plan = try ReportInputLoader.loadPlan(URL(fileURLWithPath: path), profile: loaded)
+            return LabeledPlan(label: label ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent,
+                               plan: plan)
+        }
+        let sweepFile = try sweep.map { try ReportInputLoader.loadSweep(URL(fileURLWithPath: $0), profile: loaded) }
+        let evalResults = try evals.map { try ReportInputLoader.loadEval(argument: $0) }
+        let input = ReportInput(profile: loaded, plans: labeled, sweep: sweepFile, evals: evalResults,
+                                note: "Inputs: \(profileURL.lastPathComponent)"
+                                    + plans.map { ", plan " + Self.shown($0) }.joined()
+                                    + (sweep.map { ", sweep " + Self.shown($0) } ?? "")
+                                    + evals.map { ", eval " + Self.shown($0) }.joined())
+        let files = try ReportWriter.write(input, to: URL(fileURLWithPath: output))
+        if json {
+            let paths = ["html": files.html.path, "markdown": files.markdown.path]
+            print(try JSONPolicy.string(paths, style: .compact, escapingSlashes: false))
+        } else {
+            print("wrote \(files.html.path)\nwrote \(files.markdown.path)")
         }
     }
 

@@ -1,11 +1,9 @@
 import ArgumentParser
 import Formats
+import CLISupport
 import Foundation
 import Search
 import Sensitivity
-
-extension CostConvention: ExpressibleByArgument {}
-extension BudgetScope: ExpressibleByArgument {}
 
 /// `autoscheme search`: reads a profile, solves the plan ILP, writes the plan (or a sweep).
 struct SearchCommand: ParsableCommand {
@@ -19,8 +17,7 @@ struct SearchCommand: ParsableCommand {
     @Option(name: .customLong("avg-bits"), parsing: .unconditional, help: "Target average bits per counted parameter (never exceeded).")
     var averageBits: Double?
 
-    @Option(name: .customLong("count"), help: "Bit counting convention: storage or autoround.")
-    var counting: CostConvention = .storage
+    @OptionGroup var counting: CountingArguments
 
     @Option(help: "Parameters the average is over: searched (layers only) or model (with fixed tensors).")
     var scope: BudgetScope = .searched
@@ -63,25 +60,20 @@ struct SearchCommand: ParsableCommand {
     }
 
     func run() throws {
-        do {
-            let loaded = try SensitivityProfile.load(from: URL(fileURLWithPath: profile))
-            let options = SearchOptions(
-                averageBits: averageBits ?? 0, counting: counting, scope: scope, sharing: sharingRule,
-                pins: try pin.map(PinRule.init(parsing:)), allows: try allow.map(AllowRule.init(parsing:)),
-                formats: formats.isEmpty ? nil : formats.map { FormatName($0) })
-            let url = URL(fileURLWithPath: output)
-            if let sweep {
-                let result = try PlanSearch.sweep(profile: loaded, options: options, targets: try PlanSearch.parseSweep(sweep))
-                try result.writeJSON(to: url)
-                print(json ? try SearchSummary.json(result) : SearchSummary.text(result))
-            } else {
-                let plan = try PlanSearch.run(profile: loaded, options: options)
-                try plan.writeJSON(to: url)
-                print(json ? try SearchSummary.json(plan) : SearchSummary.text(plan))
-            }
-        } catch {
-            printError(error)
-            throw ExitCode(2)
+        let loaded = try SensitivityProfile.load(from: URL(fileURLWithPath: profile))
+        let options = SearchOptions(
+            averageBits: averageBits ?? 0, counting: counting.counting, scope: scope, sharing: sharingRule,
+            pins: try pin.map(PinRule.init(parsing:)), allows: try allow.map(AllowRule.init(parsing:)),
+            formats: formats.isEmpty ? nil : formats.map { FormatName($0) })
+        let url = URL(fileURLWithPath: output)
+        if let sweep {
+            let result = try PlanSearch.sweep(profile: loaded, options: options, targets: try PlanSearch.parseSweep(sweep))
+            try result.writeJSON(to: url)
+            print(json ? try SearchSummary.json(result) : SearchSummary.text(result))
+        } else {
+            let plan = try PlanSearch.run(profile: loaded, options: options)
+            try plan.writeJSON(to: url)
+            print(json ? try SearchSummary.json(plan) : SearchSummary.text(plan))
         }
     }
 }

@@ -1,7 +1,8 @@
 import Foundation
 import XCTest
 
-/// Runs the built `autoscheme` executable as a process, as a user would, for end-to-end tests.
+/// Runs the built `autoscheme` (or `autoscheme-bench`) executable as a process, as a user would, for
+/// end-to-end tests.
 enum CLI {
     /// What one run printed and returned.
     struct Result {
@@ -10,22 +11,23 @@ enum CLI {
         let stderr: String
     }
 
-    /// The `autoscheme` binary in the build products folder beside the test bundle.
-    static var executable: URL {
+    /// The `tool` binary (`autoscheme` by default) in the build products folder beside the test bundle.
+    static func executable(_ tool: String = "autoscheme") -> URL {
         var dir = URL(fileURLWithPath: CommandLine.arguments.first { $0.hasSuffix(".xctest") } ?? CommandLine.arguments[0])
-        while dir.pathExtension == "xctest" || !FileManager.default.fileExists(atPath: dir.appendingPathComponent("autoscheme").path) {
+        while dir.pathExtension == "xctest" || !FileManager.default.fileExists(atPath: dir.appendingPathComponent(tool).path) {
             let parent = dir.deletingLastPathComponent()
             if parent.path == dir.path { break }
             dir = parent
         }
-        return dir.appendingPathComponent("autoscheme")
+        return dir.appendingPathComponent(tool)
     }
 
-    /// Runs `autoscheme arguments...` in `directory` (the current one by default) and waits for it.
+    /// Runs `tool arguments...` in `directory` (the current one by default) and waits for it.
     /// `environment` entries are added to (or replace) the test process's environment.
-    static func run(_ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:]) throws -> Result {
+    static func run(_ arguments: [String], tool: String = "autoscheme", in directory: URL? = nil,
+                    environment: [String: String] = [:]) throws -> Result {
         let p = Process(), out = Pipe(), err = Pipe()
-        p.executableURL = executable
+        p.executableURL = executable(tool)
         p.arguments = arguments
         if let directory { p.currentDirectoryURL = directory }
         if !environment.isEmpty {

@@ -2,9 +2,10 @@ import Foundation
 import XCTest
 
 /// Every input error of `run` (and the cheap ones of `search`, `quantize`, `profile` and
-/// `bench table`), run as a user would: each exits non-zero, prints nothing on stdout and exactly
-/// one line on stderr naming the file or option and what was expected, and writes nothing (the
-/// working folder, which holds the output path and the profile cache, is unchanged).
+/// `autoscheme-bench compare-plans`), run as a user would: each exits non-zero, prints nothing on
+/// stdout and exactly one line on stderr, prefixed with the tool's name, naming the file or option
+/// and what was expected, and writes nothing (the working folder, which holds the output path and
+/// the profile cache, is unchanged).
 final class ErrorPathTests: XCTestCase {
     var folder: URL!
 
@@ -31,12 +32,13 @@ final class ErrorPathTests: XCTestCase {
     }
 
     /// Runs the command in the working folder (profile cache inside it) and checks the error contract.
-    func expectFailure(_ arguments: [String], mentions fragments: [String], file: StaticString = #filePath, line: UInt = #line) throws {
+    func expectFailure(tool: String = "autoscheme", _ arguments: [String], mentions fragments: [String],
+                       file: StaticString = #filePath, line: UInt = #line) throws {
         let before = try snapshot()
-        let r = try CLI.run(arguments, in: folder, environment: ["AUTOSCHEME_CACHE": self.file("cache").path])
+        let r = try CLI.run(arguments, tool: tool, in: folder, environment: ["AUTOSCHEME_CACHE": self.file("cache").path])
         XCTAssertNotEqual(r.status, 0, "\(arguments)", file: file, line: line)
         XCTAssertEqual(r.stdout, "", file: file, line: line)
-        XCTAssertTrue(r.stderr.hasPrefix("autoscheme: ") && r.stderr.hasSuffix("\n"), r.stderr, file: file, line: line)
+        XCTAssertTrue(r.stderr.hasPrefix("\(tool): ") && r.stderr.hasSuffix("\n"), r.stderr, file: file, line: line)
         XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, "not one line: \(r.stderr)", file: file, line: line)
         for fragment in fragments { XCTAssertTrue(r.stderr.contains(fragment), "'\(fragment)' not in: \(r.stderr)", file: file, line: line) }
         XCTAssertEqual(try snapshot(), before, "files written by \(arguments)", file: file, line: line)
@@ -156,23 +158,23 @@ final class ErrorPathTests: XCTestCase {
                           mentions: ["The evaluation text '\(file("short.txt").path)' has", "fewer than the 512 needed for 1 window of 512 tokens"])
     }
 
-    // MARK: - bench table
+    // MARK: - autoscheme-bench compare-plans
 
-    func testBenchTableErrors() throws {
-        let base = ["bench", "table", file("absent.gguf").path]
-        try expectFailure(base + ["--budgets", "3,abc"], mentions: ["--budgets", "3,abc", "positive numbers"])
-        try expectFailure(base + ["--budgets", "3,-1"], mentions: ["--budgets"])
-        try expectFailure(base + ["--windows", "0"], mentions: ["--windows must be an integer >= 1, got '0'"])
-        try expectFailure(base + ["--iters", "-1"], mentions: ["--iters must be an integer >= 0, got '-1'"])
-        try expectFailure(base + ["--json", file("no-such-folder/table.json").path], mentions: ["no-such-folder"])
-        try expectFailure(base, mentions: ["absent.gguf"])
+    func testComparePlansErrors() throws {
+        let base = ["compare-plans", file("absent.gguf").path]
+        try expectFailure(tool: "autoscheme-bench", base + ["--budgets", "3,abc"], mentions: ["--budgets", "3,abc", "positive numbers"])
+        try expectFailure(tool: "autoscheme-bench", base + ["--budgets", "3,-1"], mentions: ["--budgets"])
+        try expectFailure(tool: "autoscheme-bench", base + ["--windows", "0"], mentions: ["--windows must be an integer >= 1, got '0'"])
+        try expectFailure(tool: "autoscheme-bench", base + ["--iters", "-1"], mentions: ["--iters must be an integer >= 0, got '-1'"])
+        try expectFailure(tool: "autoscheme-bench", base + ["--json", file("no-such-folder/table.json").path], mentions: ["no-such-folder"])
+        try expectFailure(tool: "autoscheme-bench", base, mentions: ["absent.gguf"])
         let (model, calib, eval) = try realInputs()
-        try expectFailure(["bench", "table", model, "--calib", calib, "--eval", eval, "--ctx", "64", "--windows", "1",
+        try expectFailure(tool: "autoscheme-bench", ["compare-plans", model, "--calib", calib, "--eval", eval, "--ctx", "64", "--windows", "1",
                            "--profile", "absent-profile.json"],
                           mentions: ["absent-profile.json"])
-        try expectFailure(["bench", "table", model, "--calib", calib, "--eval", eval, "--ctx", "64", "--windows", "1"],
+        try expectFailure(tool: "autoscheme-bench", ["compare-plans", model, "--calib", calib, "--eval", eval, "--ctx", "64", "--windows", "1"],
                           mentions: ["No cached profile at '\(file("cache").path)/profiles/", "--profile"])
-        try expectFailure(["bench", "table", model, "--calib", calib, "--eval", file("short.txt").path, "--ctx", "64",
+        try expectFailure(tool: "autoscheme-bench", ["compare-plans", model, "--calib", calib, "--eval", file("short.txt").path, "--ctx", "64",
                            "--windows", "1"], mentions: ["short.txt"])
     }
 }

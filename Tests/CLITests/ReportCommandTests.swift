@@ -1,14 +1,15 @@
 import Foundation
 import XCTest
 
-/// `autoscheme report` (and `bench report`), run end to end as processes.
+/// `autoscheme report` (and `autoscheme-bench report`), run end to end as processes.
 final class ReportCommandTests: XCTestCase {
     private func run(_ arguments: [String]) throws -> CLI.Result { try CLI.run(arguments) }
+    private func bench(_ arguments: [String]) throws -> CLI.Result { try CLI.run(arguments, tool: "autoscheme-bench") }
 
     func testReportFromBenchInputs() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("report-cli-\(UUID().uuidString)")
         // the bench writes a seeded synthetic profile (21 layers), its plan at 2.5 bits and a sweep
-        let bench = try run(["bench", "report", "--layers", "21", "--repeats", "1", "-o", dir.path])
+        let bench = try bench(["report", "--layers", "21", "--repeats", "1", "-o", dir.path])
         XCTAssertEqual(bench.status, 0, bench.stderr)
         XCTAssertTrue(bench.stdout.contains("| 21 | 8 |"), bench.stdout)
         let inputs = dir.appendingPathComponent("21")
@@ -36,7 +37,7 @@ final class ReportCommandTests: XCTestCase {
 
     func testMismatchedPlanFailsWithOneLine() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("report-cli-\(UUID().uuidString)")
-        let bench = try run(["bench", "report", "--layers", "14", "21", "--repeats", "1", "-o", dir.path])
+        let bench = try bench(["report", "--layers", "14", "21", "--repeats", "1", "-o", dir.path])
         XCTAssertEqual(bench.status, 0, bench.stderr)
         let plan = dir.appendingPathComponent("21/plan.json").path
         let r = try run(["report", dir.appendingPathComponent("14/profile.json").path, "--plan", plan,

@@ -2,6 +2,7 @@ import XCTest
 import Foundation
 import Search
 import Sensitivity
+import TestSupport
 
 /// `autoscheme search` end to end: runs the built executable on a synthetic profile.
 final class SearchCommandTests: XCTestCase {

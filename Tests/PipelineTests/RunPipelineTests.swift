@@ -36,8 +36,8 @@ final class RunPipelineTests: XCTestCase {
         var options = RunOptions(model: model, averageBits: bits, output: output.path, profiler: profiler)
         options.quantize.signRound = SignRoundOptions(iterations: 8)
         options.quantize.calibration = CalibrationOptions(sampleCount: 4, sequenceLength: 128, seed: 3)
-        options.evaluationContext = 128
-        options.evaluationWindows = 2
+        options.evaluation.context = 128
+        options.evaluation.windows = 2
         return options
     }
 

@@ -1,5 +1,6 @@
 import Search
 import XCTest
+import TestSupport
 @testable import Report
 
 final class LayoutTests: XCTestCase {

@@ -2,6 +2,7 @@ import Foundation
 import Search
 import Sensitivity
 import XCTest
+import TestSupport
 #if canImport(FoundationXML)
 import FoundationXML
 #endif

@@ -1,6 +1,7 @@
 import Foundation
 import Search
 import XCTest
+import TestSupport
 @testable import Report
 
 /// Renders a report, screenshots it with headless Chromium (scripts/screenshot-report) and checks the

@@ -1,6 +1,7 @@
 import Model
 import XCTest
 import Sensitivity
+import TestSupport
 @testable import Search
 
 /// The baseline rules: llama.cpp's `use_more_bits` block set, the uniform choice and the depth

@@ -1,6 +1,7 @@
 import Model
 import XCTest
 import Sensitivity
+import TestSupport
 @testable import Search
 
 /// The plan layer: groups, pins, allow-lists, budgets, sweeps and their errors.

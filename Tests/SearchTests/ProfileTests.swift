@@ -1,6 +1,7 @@
 import Model
 import XCTest
 import Sensitivity
+import TestSupport
 @testable import Search
 
 /// The profile file: round trip, validation, model matching.

@@ -4,7 +4,7 @@ import Model
 import Formats
 import TensorCore
 
-/// `autoscheme bench formats`: round-to-nearest quantize + dequantize throughput per format.
+/// `autoscheme-bench formats`: round-to-nearest quantize + dequantize throughput per format.
 struct BenchFormats: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "formats",

@@ -1,11 +1,12 @@
 import ArgumentParser
+import CLISupport
 import Foundation
 import Model
 import Pipeline
 import Sensitivity
 import TensorCore
 
-/// `autoscheme bench profile`: one profiler run on the default model, timed by stage.
+/// `autoscheme-bench profile`: one profiler run on the default model, timed by stage.
 struct BenchProfile: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "profile",
@@ -23,21 +24,16 @@ struct BenchProfile: ParsableCommand {
     @Option(help: "sgemm limit of the machine in GFLOP/s, for the last column.") var sgemmLimit = 200.0
 
     func run() throws {
-        do {
-            let inputs = try ProfileInputs(model: model, calib: calib)
-            let options = ProfilerOptions(formats: try ProfilerOptions.parseFormats(formats), estimator: estimator,
-                                          sampleCount: nsamples, sequenceLength: seqlen, probeWindows: probeWindows,
-                                          probeLength: probeLength, layerPattern: layers)
-            let start = DispatchTime.now().uptimeNanoseconds
-            let result = try SensitivityProfiler(model: inputs.model, options: options)
-                .run(tokens: inputs.tokens, identity: ModelIdentity(inputs.description), calibrationFile: inputs.calibrationFile,
-                     calibrationSHA256: inputs.calibrationSHA256)
-            let total = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
-            printTable(result, config: inputs.model.config, total: total, options: options)
-        } catch {
-            printError(error)
-            throw ExitCode.failure
-        }
+        let inputs = try ProfileInputs(model: model, calib: calib)
+        let options = ProfilerOptions(formats: try ProfilerOptions.parseFormats(formats), estimator: estimator,
+                                      sampleCount: nsamples, sequenceLength: seqlen, probeWindows: probeWindows,
+                                      probeLength: probeLength, layerPattern: layers)
+        let start = DispatchTime.now().uptimeNanoseconds
+        let result = try SensitivityProfiler(model: inputs.model, options: options)
+            .run(tokens: inputs.tokens, identity: ModelIdentity(inputs.description), calibrationFile: inputs.calibrationFile,
+                 calibrationSHA256: inputs.calibrationSHA256)
+        let total = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+        printTable(result, config: inputs.model.config, total: total, options: options)
     }
 
     private func printTable(_ r: ProfilerResult, config c: ModelConfig, total: Double, options: ProfilerOptions) {

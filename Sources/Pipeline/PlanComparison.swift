@@ -8,9 +8,9 @@ import Search
 import Sensitivity
 import IO
 
-/// `autoscheme bench table`: at each budget, the searched plan (SignRound and RTN), the best uniform
-/// format and llama.cpp's depth heuristic (both SignRound), each quantized and evaluated against the
-/// original on held-out text.
+/// A quality comparison of plans (`autoscheme-bench compare-plans`): at each budget, the searched
+/// plan (SignRound and RTN), the best uniform format and llama.cpp's depth heuristic (both
+/// SignRound), each quantized and evaluated against the original on held-out text.
 ///
 /// Protocol, as `run`: plans are searched on the cached (or given) profile with `run`'s search options
 /// (storage counting, searched-layer scope, vLLM sharing); SignRound calibration windows are drawn from
@@ -20,13 +20,13 @@ import IO
 ///
 /// Every option, the profile, the texts and every plan are checked before the first quantization, so
 /// a bad value fails in seconds.
-public struct BenchTable {
-    public let options: BenchTableOptions
+public struct PlanComparison {
+    public let options: PlanComparisonOptions
     public let cache: ProfileCache
     /// One line per unit of progress, with an ETA; the CLI prints it on stderr.
     public let progress: (String) -> Void
 
-    public init(options: BenchTableOptions, cache: ProfileCache = ProfileCache(), progress: @escaping (String) -> Void) {
+    public init(options: PlanComparisonOptions, cache: ProfileCache = ProfileCache(), progress: @escaping (String) -> Void) {
         self.options = options
         self.cache = cache
         self.progress = progress
@@ -35,87 +35,76 @@ public struct BenchTable {
     /// A plan to quantize and evaluate.
     struct Job {
         var budget: Double
-        var variant: BenchVariant
+        var variant: PlanVariant
         var plan: QuantizationPlan
         var planSeconds: Double
     }
 
     /// Runs every budget and variant. - Throws: the first typed error (options, model, texts, profile,
     /// an infeasible searched plan, quantization, evaluation).
-    public func run() throws -> BenchTableResult {
+    public func run() throws -> PlanComparisonResult {
         try options.validate()
         let setupStart = Date()
         // Nothing is printed until every input has been checked: a bad input gives one line.
         let inputs = try ProfileInputs(model: options.model, calib: options.calibrationText)
-        let evalPath = try options.evaluationText ?? Assets.path(.alice29)
-        let evalTokens = try EvaluationInputs.tokens(ofTextFile: evalPath, tokenizer: inputs.tokenizer)
-        let evalNeeded = options.evaluationWindows * options.evaluationContext
-        guard evalTokens.count >= evalNeeded else {
-            throw PipelineError.textTooShort(path: evalPath, role: "evaluation", tokens: evalTokens.count, needed: evalNeeded,
-                                             setting: PipelineError.windows(options.evaluationWindows, of: options.evaluationContext))
-        }
-        guard inputs.tokens.count >= options.calibration.sequenceLength else {
-            throw PipelineError.textTooShort(path: inputs.calibrationFile, role: "calibration", tokens: inputs.tokens.count,
-                                             needed: options.calibration.sequenceLength,
-                                             setting: "windows of \(options.calibration.sequenceLength) tokens")
-        }
-        let windows = try Evaluation.windowCount(tokens: evalTokens.count, ctx: options.evaluationContext,
-                                                 requested: options.evaluationWindows)
+        let text = try EvaluationText(options.evaluation, tokenizer: inputs.tokenizer)
+        try TextLength.check(inputs.tokens.count, path: inputs.calibrationFile, role: .calibration, windows: nil,
+                             length: options.calibration.sequenceLength)
         let calibration = try CalibrationWindows.sample(
             tokens: inputs.tokens, count: options.calibration.sampleCount,
             length: options.calibration.sequenceLength, seed: options.calibration.seed)
         let (profile, profilePath) = try loadProfile(inputs)
         let (jobs, skipped) = try plans(profile)
         let setupSeconds = Date().timeIntervalSince(setupStart)
-        progress(String(format: "bench table: profile %@ (%@, %d layers); %d plans to quantize and evaluate (%d skipped), setup %.1f s",
+        progress(String(format: "compare-plans: profile %@ (%@, %d layers); %d plans to quantize and evaluate (%d skipped), setup %.1f s",
                         profilePath, profile.estimator, profile.layers.count, jobs.count, skipped.count, setupSeconds))
 
         let original = try inputs.model.resident()
         // Without quantized input every plan sees the same calibration statistics: one set of forwards.
         let grams = CalibrationGramCache(windows: calibration)
-        var rows: [BenchTableRow] = [], originalPPL = Double.nan
+        var rows: [PlanComparisonRow] = [], originalPPL = Double.nan
         let heavy = ProgressClock()
         for (index, job) in jobs.enumerated() {
             let label = String(format: "[%d/%d] %.4g bits %@", index + 1, jobs.count, job.budget, job.variant.rawValue)
-            progress("bench table: \(label): quantizing (\(describe(job.plan)))")
+            progress("compare-plans: \(label): quantizing (\(describe(job.plan)))")
             let quantizeStart = Date()
             let applied = try quantize(inputs, plan: job.plan, method: job.variant.method, windows: calibration,
                                        grams: grams, label: label)
             let quantizeSeconds = Date().timeIntervalSince(quantizeStart)
             let evaluateStart = Date()
-            let result = try evaluate(applied, original: original, tokens: evalTokens, windows: windows, label: label)
+            let result = try evaluate(applied, original: original, text: text, label: label)
             let evaluateSeconds = Date().timeIntervalSince(evaluateStart)
             originalPPL = result.originalPPL ?? originalPPL
-            rows.append(BenchTableRow(
+            rows.append(PlanComparisonRow(
                 budget: job.budget, variant: job.variant, plan: describe(job.plan),
                 achievedBits: job.plan.achieved.searchedAverage, predictedLoss: job.plan.predictedLoss,
                 ppl: result.ppl, kl: result.kl ?? .nan, top1Agree: result.top1Agree ?? .nan,
                 planSeconds: job.planSeconds, quantizeSeconds: quantizeSeconds, evaluateSeconds: evaluateSeconds))
-            progress(String(format: "bench table: %@: PPL %.3f, KL %.4f; ", label, result.ppl, result.kl ?? .nan)
+            progress(String(format: "compare-plans: %@: PPL %.3f, KL %.4f; ", label, result.ppl, result.kl ?? .nan)
                      + heavy.elapsedAndETA(done: index + 1, total: jobs.count))
         }
-        return BenchTableResult(
-            model: inputs.description.path, profile: profilePath, estimator: profile.estimator, evaluationText: evalPath,
-            evaluationTokens: evalTokens.count, ctx: options.evaluationContext, windows: windows,
+        return PlanComparisonResult(
+            model: inputs.description.path, profile: profilePath, estimator: profile.estimator, evaluationText: text.path,
+            evaluationTokens: text.tokens.count, ctx: options.evaluationContext, windows: text.windows,
             iterations: options.iterations, calibrationWindows: calibration.count, originalPPL: originalPPL,
             setupSeconds: setupSeconds, rows: rows, skipped: skipped)
     }
 
     /// The plans alone (no quantization, no evaluation): rows with the plan, achieved bits and
     /// predicted loss, PPL/KL/top-1 NaN. Seconds, for checking what the table will compare.
-    public func planTable() throws -> BenchTableResult {
+    public func planTable() throws -> PlanComparisonResult {
         try options.validate()
         let start = Date()
         let inputs = try ProfileInputs(model: options.model, calib: options.calibrationText)
         let (profile, profilePath) = try loadProfile(inputs)
         let (jobs, skipped) = try plans(profile)
         let rows = jobs.map { job in
-            BenchTableRow(budget: job.budget, variant: job.variant, plan: describe(job.plan),
+            PlanComparisonRow(budget: job.budget, variant: job.variant, plan: describe(job.plan),
                           achievedBits: job.plan.achieved.searchedAverage, predictedLoss: job.plan.predictedLoss,
                           ppl: .nan, kl: .nan, top1Agree: .nan, planSeconds: job.planSeconds,
                           quantizeSeconds: 0, evaluateSeconds: 0)
         }
-        return BenchTableResult(
+        return PlanComparisonResult(
             model: inputs.description.path, profile: profilePath, estimator: profile.estimator, evaluationText: "",
             evaluationTokens: 0, ctx: options.evaluationContext, windows: 0, iterations: options.iterations,
             calibrationWindows: 0, originalPPL: .nan, setupSeconds: Date().timeIntervalSince(start), rows: rows,
@@ -142,8 +131,8 @@ public struct BenchTable {
 
     /// Every plan, budget by budget. An infeasible searched plan is an error (the budget is impossible);
     /// a baseline rule without a plan at a budget is skipped with its reason.
-    func plans(_ profile: SensitivityProfile) throws -> ([Job], [BenchTableSkip]) {
-        var jobs: [Job] = [], skipped: [BenchTableSkip] = []
+    func plans(_ profile: SensitivityProfile) throws -> ([Job], [PlanComparisonSkip]) {
+        var jobs: [Job] = [], skipped: [PlanComparisonSkip] = []
         for budget in options.budgets {
             let search = SearchOptions(averageBits: budget)
             var searched: (QuantizationPlan, Double)?
@@ -163,7 +152,7 @@ public struct BenchTable {
                     jobs.append(Job(budget: budget, variant: variant, plan: plan, planSeconds: Date().timeIntervalSince(start)))
                 } catch let error as SearchError {
                     guard case .noBaselinePlan = error else { throw error }
-                    skipped.append(BenchTableSkip(budget: budget, variant: variant, reason: error.errorDescription ?? "\(error)"))
+                    skipped.append(PlanComparisonSkip(budget: budget, variant: variant, reason: error.errorDescription ?? "\(error)"))
                 }
             }
         }
@@ -184,18 +173,17 @@ public struct BenchTable {
             let now = DispatchTime.now().uptimeNanoseconds
             guard now - last >= 10_000_000_000 else { return }
             last = now
-            progress("bench table: \(label): \(line)")
+            progress("compare-plans: \(label): \(line)")
         }
     }
 
     /// PPL, KL and top-1 of the original with the quantized weights in place, against the original.
-    func evaluate(_ applied: QuantizedWeights, original: ResidentLlama, tokens: [Int], windows: Int,
+    func evaluate(_ applied: QuantizedWeights, original: ResidentLlama, text: EvaluationText,
                   label: String) throws -> EvaluationResult {
         var quantized = original
         for (id, weight) in applied.weights { quantized.blocks[id.block][id.kind] = weight }
-        return try Evaluation.run(model: quantized, tokens: tokens, ctx: options.evaluationContext, windows: windows,
-                                  against: original) { done, total in
-            if done == total || done % 4 == 0 { progress("bench table: \(label): evaluated \(done)/\(total) windows") }
+        return try EvaluateStage.run(quantized, against: original, text: text) { done, total in
+            if done == total || done % 4 == 0 { progress("compare-plans: \(label): evaluated \(done)/\(total) windows") }
         }
     }
 

@@ -1,11 +1,13 @@
 import ArgumentParser
+import CLISupport
 import Dispatch
 import Foundation
 import Report
 import Search
 import Sensitivity
+import TestSupport
 
-/// `autoscheme bench report`: time to render and write the report for synthetic profiles (seeded,
+/// `autoscheme-bench report`: time to render and write the report for synthetic profiles (seeded,
 /// Llama-shaped, 8 formats) with a plan at 2.5 bits and a sweep (above `searchLimit` layers: a pinned
 /// plan and no sweep, because the search itself takes minutes there). Goals: < 1 s for 210 layers,
 /// < 10 s for 100,000 layers (aggregated heatmap).
@@ -42,19 +44,17 @@ struct BenchReport: ParsableCommand {
             let setupStart = DispatchTime.now().uptimeNanoseconds
             let profile = SyntheticProfile.make(layers: count, seed: seed)
             let input: ReportInput
-            do {
-                if count <= Self.searchLimit {
-                    // one sweep; its 2.5-bit point is the plan
-                    let sweep = try PlanSearch.sweep(profile: profile, options: SearchOptions(averageBits: 2.5),
-                                                     targets: try PlanSearch.parseSweep("2.5:8:0.25"))
-                    input = ReportInput(profile: profile, plans: [LabeledPlan(label: "2.5 bits", plan: sweep.plans[0])],
-                                        sweep: sweep)
-                } else {
-                    // a full search of this size takes minutes; pins give a mixed plan without solving
-                    let plan = try PlanSearch.run(profile: profile, options: SearchOptions(averageBits: 2.6, pins: Self.pins))
-                    input = ReportInput(profile: profile, plans: [LabeledPlan(label: "pinned mix", plan: plan)])
-                }
-            } catch { printError(error); throw ExitCode.failure }
+            if count <= Self.searchLimit {
+                // one sweep; its 2.5-bit point is the plan
+                let sweep = try PlanSearch.sweep(profile: profile, options: SearchOptions(averageBits: 2.5),
+                                                 targets: try PlanSearch.parseSweep("2.5:8:0.25"))
+                input = ReportInput(profile: profile, plans: [LabeledPlan(label: "2.5 bits", plan: sweep.plans[0])],
+                                    sweep: sweep)
+            } else {
+                // a full search of this size takes minutes; pins give a mixed plan without solving
+                let plan = try PlanSearch.run(profile: profile, options: SearchOptions(averageBits: 2.6, pins: Self.pins))
+                input = ReportInput(profile: profile, plans: [LabeledPlan(label: "pinned mix", plan: plan)])
+            }
             setup.append(Double(DispatchTime.now().uptimeNanoseconds - setupStart) * 1e-9)
             var html = Double.infinity, md = Double.infinity, write = Double.infinity, size = 0
             for _ in 0..<repeats {
@@ -64,7 +64,7 @@ struct BenchReport: ParsableCommand {
                 let t1 = DispatchTime.now().uptimeNanoseconds
                 _ = document.markdown()
                 let t2 = DispatchTime.now().uptimeNanoseconds
-                do { try ReportWriter.write(input, to: folder) } catch { printError(error); throw ExitCode.failure }
+                try ReportWriter.write(input, to: folder)
                 let t3 = DispatchTime.now().uptimeNanoseconds
                 html = min(html, Double(t1 - t0) * 1e-9)
                 md = min(md, Double(t2 - t1) * 1e-9)
@@ -73,12 +73,10 @@ struct BenchReport: ParsableCommand {
             }
             if let output {
                 let dir = URL(fileURLWithPath: output).appendingPathComponent("\(count)")
-                do {
-                    try ReportWriter.write(input, to: dir)
-                    try profile.write(to: dir.appendingPathComponent("profile.json"))
-                    try input.plans[0].plan.writeJSON(to: dir.appendingPathComponent("plan.json"))
-                    try input.sweep?.writeJSON(to: dir.appendingPathComponent("sweep.json"))
-                } catch { printError(error); throw ExitCode.failure }
+                try ReportWriter.write(input, to: dir)
+                try profile.write(to: dir.appendingPathComponent("profile.json"))
+                try input.plans[0].plan.writeJSON(to: dir.appendingPathComponent("plan.json"))
+                try input.sweep?.writeJSON(to: dir.appendingPathComponent("sweep.json"))
             }
             let goal = count <= 210 ? "< 1 s" : "< 10 s"
             print("| \(grouped(count)) | \(profile.formats.count) | \(String(format: "%.3f s", html)) | "

@@ -1,8 +1,9 @@
 import ArgumentParser
+import CLISupport
 import Foundation
 import Model
 
-/// `autoscheme bench files [MODEL]`: time to open a model and list its tensors, and to dequantize
+/// `autoscheme-bench files [MODEL]`: time to open a model and list its tensors, and to dequantize
 /// every tensor to Float32. Goals on the default model (2 cores): open < 0.5 s, dequantize < 2 s.
 struct BenchFilesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,22 +17,19 @@ struct BenchFilesCommand: ParsableCommand {
     var repeats = 3
 
     func run() throws {
-        let path: String
-        do { path = try ModelLoader.resolve(model) } catch { printError(error); throw ExitCode.failure }
+        let path = try ModelLoader.resolve(model)
         var openBest = Double.infinity, decodeBest = Double.infinity
         var tensors = 0, elements = 0
         for _ in 0..<max(1, repeats) {
-            do {
-                let t0 = DispatchTime.now().uptimeNanoseconds
-                let d = try ModelLoader.open(path)
-                tensors = d.tensors.tensorInfos.count
-                let t1 = DispatchTime.now().uptimeNanoseconds
-                elements = 0
-                for info in d.tensors.tensorInfos { elements += try d.tensors.floats(info.name).count }
-                let t2 = DispatchTime.now().uptimeNanoseconds
-                openBest = min(openBest, Double(t1 - t0) * 1e-9)
-                decodeBest = min(decodeBest, Double(t2 - t1) * 1e-9)
-            } catch { printError(error); throw ExitCode.failure }
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            let d = try ModelLoader.open(path)
+            tensors = d.tensors.tensorInfos.count
+            let t1 = DispatchTime.now().uptimeNanoseconds
+            elements = 0
+            for info in d.tensors.tensorInfos { elements += try d.tensors.floats(info.name).count }
+            let t2 = DispatchTime.now().uptimeNanoseconds
+            openBest = min(openBest, Double(t1 - t0) * 1e-9)
+            decodeBest = min(decodeBest, Double(t2 - t1) * 1e-9)
         }
         print("model: \(path)  (\(tensors) tensors, \(grouped(elements)) values, best of \(max(1, repeats)))")
         print("| step                 | seconds | goal    | values/s |")

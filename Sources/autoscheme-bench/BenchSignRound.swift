@@ -1,4 +1,5 @@
 import ArgumentParser
+import CLISupport
 import Dispatch
 import Export
 import Foundation
@@ -7,7 +8,7 @@ import Formats
 import Quant
 import TensorCore
 
-/// `autoscheme bench signround [MODEL]`: SignRound on the whole model with one format everywhere,
+/// `autoscheme-bench signround [MODEL]`: SignRound on the whole model with one format everywhere,
 /// timed per layer kind, with the step loop's sgemm rate against the machine's sgemm limit.
 /// Calibration windows are random token ids (the timing does not depend on the text).
 struct BenchSignRound: ParsableCommand {
@@ -36,11 +37,8 @@ struct BenchSignRound: ParsableCommand {
     }
 
     func run() throws {
-        let description: ModelDescription, chosen: QuantFormat
-        do {
-            description = try ModelLoader.open(try ModelLoader.resolve(model))
-            chosen = try QuantFormat(parsing: format)
-        } catch { printError(error); throw ExitCode.failure }
+        let description = try ModelLoader.open(try ModelLoader.resolve(model))
+        let chosen = try QuantFormat(parsing: format)
         let llama = try LlamaModel(config: description.config, source: description.tensors, ropeLayout: description.ropeLayout)
         let count = min(blocks ?? llama.config.numHiddenLayers, llama.config.numHiddenLayers)
         var formats: [LayerID: QuantFormat] = [:]
@@ -109,4 +107,3 @@ struct TruncatedModel {
         model = try LlamaModel(config: config, source: full.source, ropeLayout: full.architecture.ropeLayout)
     }
 }
-extension SignRoundStepProduct: ExpressibleByArgument {}

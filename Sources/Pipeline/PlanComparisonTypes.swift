@@ -5,8 +5,8 @@ import Formats
 import Quant
 import Search
 
-/// The four plans `BenchTable` compares at each budget.
-public enum BenchVariant: String, Codable, Sendable, CaseIterable {
+/// The four plans `PlanComparison` compares at each budget.
+public enum PlanVariant: String, Codable, Sendable, CaseIterable {
     /// (a) The searched plan (`PlanSearch.run`, as `run` searches it), quantized with SignRound.
     case searchedSignRound = "searched+signround"
     /// (b) The same searched plan, round-to-nearest (SignRound with 0 iterations).
@@ -20,8 +20,8 @@ public enum BenchVariant: String, Codable, Sendable, CaseIterable {
     public var method: QuantizeMethod { self == .searchedRTN ? .rtn : .signround }
 }
 
-/// What `autoscheme bench table` measures.
-public struct BenchTableOptions: Sendable {
+/// What `autoscheme-bench compare-plans` compares.
+public struct PlanComparisonOptions: Sendable {
     /// Model path, or nil / "default" for the cached SmolLM2-135M-Instruct.
     public var model: String?
     /// Average-bit budgets of the searched layers (storage counting), each never exceeded.
@@ -40,9 +40,14 @@ public struct BenchTableOptions: Sendable {
     public var evaluationWindows = 16
     public var evaluationContext = 512
     /// Variants to run at every budget, in table order.
-    public var variants: [BenchVariant] = BenchVariant.allCases
+    public var variants: [PlanVariant] = PlanVariant.allCases
 
     public init(model: String? = nil) { self.model = model }
+
+    /// The evaluate stage's options: the text, `evaluationWindows` windows of `evaluationContext` tokens.
+    public var evaluation: EvaluateStageOptions {
+        EvaluateStageOptions(text: evaluationText, context: evaluationContext, windows: evaluationWindows)
+    }
 
     /// Checks every value before any work. - Throws: `PipelineError.invalidOption` naming the option.
     public func validate() throws {
@@ -68,9 +73,9 @@ public struct BenchTableOptions: Sendable {
 }
 
 /// One row of the table: one variant at one budget.
-public struct BenchTableRow: Codable, Sendable {
+public struct PlanComparisonRow: Codable, Sendable {
     public var budget: Double
-    public var variant: BenchVariant
+    public var variant: PlanVariant
     /// The plan's formats: "FORMAT COUNT, ..." by layer count, most used first.
     public var plan: String
     /// Achieved average bits per weight of the searched layers (storage counting).
@@ -95,14 +100,14 @@ public struct BenchTableRow: Codable, Sendable {
 }
 
 /// A variant that has no plan at a budget (e.g. no depth-heuristic pair fits), and why.
-public struct BenchTableSkip: Codable, Sendable {
+public struct PlanComparisonSkip: Codable, Sendable {
     public var budget: Double
-    public var variant: BenchVariant
+    public var variant: PlanVariant
     public var reason: String
 }
 
-/// The whole benchmark: settings, the original's perplexity, rows in budget then variant order.
-public struct BenchTableResult: Codable, Sendable {
+/// The whole comparison: settings, the original's perplexity, rows in budget then variant order.
+public struct PlanComparisonResult: Codable, Sendable {
     public var model: String
     public var profile: String
     public var estimator: String
@@ -115,8 +120,8 @@ public struct BenchTableResult: Codable, Sendable {
     public var originalPPL: Double
     /// Seconds to load the model, texts and profile and to build every plan (shared by all rows).
     public var setupSeconds: Double
-    public var rows: [BenchTableRow]
-    public var skipped: [BenchTableSkip]
+    public var rows: [PlanComparisonRow]
+    public var skipped: [PlanComparisonSkip]
 
     enum CodingKeys: String, CodingKey {
         case model, profile, estimator, ctx, windows, iterations, rows, skipped

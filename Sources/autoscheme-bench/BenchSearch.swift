@@ -2,8 +2,9 @@ import ArgumentParser
 import Foundation
 import Search
 import Sensitivity
+import TestSupport
 
-/// `autoscheme bench search`: time to proven optimality on seeded synthetic profiles
+/// `autoscheme-bench search`: time to proven optimality on seeded synthetic profiles
 /// (`SyntheticProfile`: log-normal layer sensitivity x a format curve halving the error per bit).
 struct BenchSearch: ParsableCommand {
     static let configuration = CommandConfiguration(

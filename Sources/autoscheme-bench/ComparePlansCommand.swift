@@ -5,12 +5,14 @@ import Pipeline
 import Quant
 import Sensitivity
 import IO
+import Formats
 
-/// `autoscheme bench table [MODEL]`: PPL, KL and top-1 on alice29.txt of the searched plan (SignRound
-/// and RTN), the best uniform format and llama.cpp's depth heuristic at each budget, with stage times.
-struct BenchTableCommand: ParsableCommand {
+/// `autoscheme-bench compare-plans [MODEL]`: the quality of the searched plan against baseline plans
+/// (`PlanComparison`): PPL, KL and top-1 on alice29.txt of the searched plan (SignRound and RTN), the
+/// best uniform format and llama.cpp's depth heuristic at each budget, with stage times.
+struct ComparePlansCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "table",
+        commandName: "compare-plans",
         abstract: "Searched plan vs uniform format vs depth heuristic at several budgets: one markdown table.",
         discussion: """
             Reuses the cached profile of the model (or --profile), builds four plans per budget \
@@ -36,24 +38,21 @@ struct BenchTableCommand: ParsableCommand {
     var plansOnly = false
 
     func run() throws {
-        do {
-            let options = try makeOptions()
-            try options.validate()
-            for path in [json, markdown].compactMap({ $0 }) { try OutputFile.checkParent(of: path) }
-            let bench = BenchTable(options: options) { FileHandle.standardError.write(Data("autoscheme: \($0)\n".utf8)) }
-            let result = plansOnly ? try bench.planTable() : try bench.run()
-            let text = result.markdown()
-            print(text, terminator: "")
-            if let markdown { try OutputFile.write(Data(text.utf8), to: markdown) }
-            if let json { try OutputFile.write(try OutputFile.encode(result), to: json) }
-        } catch {
-            printError(error)
-            throw ExitCode.failure
+        let options = try makeOptions()
+        try options.validate()
+        for path in [json, markdown].compactMap({ $0 }) { try OutputFile.checkParent(of: path) }
+        let comparison = PlanComparison(options: options) {
+            FileHandle.standardError.write(Data("autoscheme-bench: \($0)\n".utf8))
         }
+        let result = plansOnly ? try comparison.planTable() : try comparison.run()
+        let text = result.markdown()
+        print(text, terminator: "")
+        if let markdown { try OutputFile.write(Data(text.utf8), to: markdown) }
+        if let json { try OutputFile.write(try OutputFile.encode(result), to: json) }
     }
 
-    func makeOptions() throws -> BenchTableOptions {
-        var options = BenchTableOptions(model: model)
+    func makeOptions() throws -> PlanComparisonOptions {
+        var options = PlanComparisonOptions(model: model)
         options.budgets = try budgets.split(separator: ",", omittingEmptySubsequences: false).map {
             let text = $0.trimmingCharacters(in: .whitespaces)
             guard let value = Double(text), value.isFinite, value > 0 else {
@@ -69,28 +68,5 @@ struct BenchTableCommand: ParsableCommand {
         options.evaluationText = evalText
         options.calibration = CalibrationOptions(sampleCount: nsamples, sequenceLength: seqlen, seed: seed)
         return options
-    }
-}
-
-/// Output files of CLI commands: checked before any work, written through a temporary file and a rename.
-enum OutputFile {
-    /// Throws when the folder the file would go into does not exist or is not a folder.
-    static func checkParent(of path: String) throws {
-        let parent = URL(fileURLWithPath: path).standardizedFileURL.deletingLastPathComponent().path
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw PipelineError.unwritable(path: path, reason: "the folder \(parent) does not exist")
-        }
-    }
-
-    static func write(_ data: Data, to path: String) throws {
-        do { try AtomicFile.write(data, to: URL(fileURLWithPath: path)) } catch {
-            throw PipelineError.unwritable(path: path, reason: error.localizedDescription)
-        }
-    }
-
-    /// Pretty, key-sorted JSON.
-    static func encode<T: Encodable>(_ value: T) throws -> Data {
-        try JSONPolicy.encode(value, escapingSlashes: false)
     }
 }

@@ -1,6 +1,7 @@
 import Export
 import Foundation
 import Quant
+import Formats
 
 /// The table of `bench signround --scope block`: step-loop time per block and per iteration, and
 /// the whole-model estimate (mean block time x the model's block count, plus the calibration

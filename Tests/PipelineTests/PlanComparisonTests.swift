@@ -2,13 +2,14 @@ import Foundation
 import Search
 import Sensitivity
 import XCTest
+import TestSupport
 @testable import Pipeline
 
-/// `BenchTable`'s parts that need no model: option checks, the plans per budget, the verdict lines.
-final class BenchTableTests: XCTestCase {
+/// `PlanComparison`'s parts that need no model: option checks, the plans per budget, the verdict lines.
+final class PlanComparisonTests: XCTestCase {
     func testOptionsRejectBadValuesNamingTheOption() {
-        func error(_ change: (inout BenchTableOptions) -> Void) -> PipelineError? {
-            var options = BenchTableOptions()
+        func error(_ change: (inout PlanComparisonOptions) -> Void) -> PipelineError? {
+            var options = PlanComparisonOptions()
             change(&options)
             do { try options.validate(); return nil } catch { return error as? PipelineError }
         }
@@ -22,9 +23,9 @@ final class BenchTableTests: XCTestCase {
 
     func testPlansPerBudgetShareTheSearchedPlanAndSkipRulesThatDoNotFit() throws {
         let profile = SyntheticProfile.make(layers: 210, seed: 3)
-        var options = BenchTableOptions()
+        var options = PlanComparisonOptions()
         options.budgets = [2.2, 3.0]
-        let (jobs, skipped) = try BenchTable(options: options) { _ in }.plans(profile)
+        let (jobs, skipped) = try PlanComparison(options: options) { _ in }.plans(profile)
         // 2.2 bits: only int2/g128 (2.125 bits in the synthetic profile) fits uniformly and no
         // (base, upgrade) pair fits, so the heuristic is skipped there.
         XCTAssertEqual(jobs.map(\.variant), [.searchedSignRound, .searchedRTN, .uniformSignRound,
@@ -35,17 +36,17 @@ final class BenchTableTests: XCTestCase {
         XCTAssertEqual(jobs[1].variant.method, .rtn)
         XCTAssertEqual(jobs[2].variant.method, .signround)
         for job in jobs { XCTAssertLessThanOrEqual(job.plan.achieved.searchedAverage, job.budget) }
-        XCTAssertThrowsError(try BenchTable(options: { var o = options; o.budgets = [1.0]; return o }()) { _ in }.plans(profile)) {
+        XCTAssertThrowsError(try PlanComparison(options: { var o = options; o.budgets = [1.0]; return o }()) { _ in }.plans(profile)) {
             guard case .budgetInfeasible? = $0 as? SearchError else { return XCTFail("\($0)") }
         }
     }
 
     func testVerdictNeedsLowerKLAndLowerPPL() {
-        func row(_ variant: BenchVariant, ppl: Double, kl: Double) -> BenchTableRow {
-            BenchTableRow(budget: 3, variant: variant, plan: "p", achievedBits: 3, predictedLoss: 1, ppl: ppl, kl: kl,
+        func row(_ variant: PlanVariant, ppl: Double, kl: Double) -> PlanComparisonRow {
+            PlanComparisonRow(budget: 3, variant: variant, plan: "p", achievedBits: 3, predictedLoss: 1, ppl: ppl, kl: kl,
                           top1Agree: 0.5, planSeconds: 0, quantizeSeconds: 0, evaluateSeconds: 0)
         }
-        let result = BenchTableResult(
+        let result = PlanComparisonResult(
             model: "/root/.cache/autoscheme/m.gguf", profile: "/work/main/reports/profile.json", estimator: "e",
             evaluationText: "/x/alice29.txt", evaluationTokens: 1000, ctx: 512,
             windows: 1, iterations: 5, calibrationWindows: 32, originalPPL: 20, setupSeconds: 1,

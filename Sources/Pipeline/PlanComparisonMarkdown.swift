@@ -1,7 +1,8 @@
 import Foundation
 import Quant
+import Formats
 
-extension BenchTableResult {
+extension PlanComparisonResult {
     /// The markdown report: settings, one table (budget, variant, plan, bits, predicted loss, PPL, KL,
     /// top-1, stage seconds), the skipped variants, and per budget whether the searched plan with
     /// SignRound beats the uniform and heuristic baselines (lower KL and lower PPL).
@@ -41,7 +42,7 @@ extension BenchTableResult {
         var out: [String] = []
         for budget in rows.map(\.budget).reduce(into: [Double](), { if !$0.contains($1) { $0.append($1) } }) {
             guard let searched = rows.first(where: { $0.budget == budget && $0.variant == .searchedSignRound }) else { continue }
-            for baseline in [BenchVariant.uniformSignRound, .heuristicSignRound] {
+            for baseline in [PlanVariant.uniformSignRound, .heuristicSignRound] {
                 guard let other = rows.first(where: { $0.budget == budget && $0.variant == baseline }),
                       searched.kl.isFinite, other.kl.isFinite else { continue }
                 let wins = searched.kl < other.kl && searched.ppl < other.ppl

@@ -1,0 +1,16 @@
+import ArgumentParser
+import Export
+import Quant
+import Search
+import Sensitivity
+import Formats
+
+// The library enums the tools take as option values (help lists their cases).
+extension CostConvention: ExpressibleByArgument {}
+extension BudgetScope: ExpressibleByArgument {}
+extension SensitivityEstimator: ExpressibleByArgument {}
+extension QuantizeMethod: ExpressibleByArgument {}
+extension SignRoundScope: ExpressibleByArgument {}
+extension SignRoundStepProduct: ExpressibleByArgument {}
+extension CheckpointFormat: ExpressibleByArgument {}
+extension PlanExportTarget: ExpressibleByArgument {}

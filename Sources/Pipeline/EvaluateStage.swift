@@ -1,0 +1,61 @@
+import Export
+import Foundation
+import Model
+import Quant
+
+/// What the evaluate stage measures on (`run`, `quantize --eval-windows`): the held-out text and
+/// the windows cut from it.
+public struct EvaluateStageOptions: Sendable, Equatable {
+    /// Held-out text; nil: the cached alice29.txt.
+    public var text: String?
+    /// Tokens per window (the protocol's `ctx`), at least 2.
+    public var context: Int
+    /// Consecutive windows of `context` tokens from the start of the text; nil: every full window.
+    public var windows: Int?
+
+    public init(text: String? = nil, context: Int = 512, windows: Int? = 16) {
+        self.text = text
+        self.context = context
+        self.windows = windows
+    }
+}
+
+/// The evaluation text's tokens (the model's own tokenizer, no BOS), checked to hold the windows
+/// the options ask for before any model runs.
+public struct EvaluationText: Sendable {
+    /// The text file read (the given one, or the cached alice29.txt).
+    public let path: String
+    public let tokens: [Int]
+    /// Tokens per window, and the windows the protocol will evaluate (`Evaluation.windowCount`).
+    public let context: Int
+    public let windows: Int
+
+    /// - Throws: `TokenizerError.unreadableText` (names the file), `PipelineError.textTooShort`.
+    public init(_ options: EvaluateStageOptions, tokenizer: Tokenizer) throws {
+        path = try options.text ?? Assets.path(.alice29)
+        tokens = try EvaluationInputs.tokens(ofTextFile: path, tokenizer: tokenizer)
+        try TextLength.check(tokens.count, path: path, role: .evaluation, windows: options.windows ?? 1,
+                             length: options.context)
+        context = options.context
+        windows = try Evaluation.windowCount(tokens: tokens.count, ctx: context, requested: options.windows)
+    }
+}
+
+/// The evaluate stage: perplexity of a model on the held-out text and, against the original, mean
+/// KL(original || model) in nats per token and top-1 agreement on the same positions (the protocol
+/// of `Evaluation.run`). `progress(done, total)` follows each window.
+public enum EvaluateStage {
+    public static func run(_ model: ResidentLlama, against original: ResidentLlama?, text: EvaluationText,
+                           progress: ((Int, Int) -> Void)? = nil) throws -> EvaluationResult {
+        try Evaluation.run(model: model, tokens: text.tokens, ctx: text.context, windows: text.windows, against: original,
+                           progress: progress)
+    }
+
+    /// The checkpoint written at `path`, read back from disk as a user would, against the original.
+    public static func run(checkpoint path: String, original: LlamaModel, text: EvaluationText,
+                           progress: ((Int, Int) -> Void)? = nil) throws -> EvaluationResult {
+        let written = try QuantizedCheckpointLoader.open(path)
+        let quantized = try EvaluationInputs.model(written).resident()
+        return try run(quantized, against: try original.resident(), text: text, progress: progress)
+    }
+}

@@ -1,0 +1,34 @@
+import Export
+import Foundation
+import Model
+import Quant
+import Formats
+
+/// The quantize stage of `run` and `quantize`: calibration windows sampled from the calibration
+/// text, then a plan's formats applied to the model block by block (SignRound or round-to-nearest,
+/// as `QuantizeOptions` says).
+public enum QuantizeStage {
+    /// The quantized weights and their statistics (written as `quantize-stats.json`).
+    public struct Output {
+        public var applied: QuantizedWeights
+        public var stats: QuantizeStats
+    }
+
+    /// - Parameters:
+    ///   - formats: the plan's format per layer (`PlanFormats.resolve`).
+    ///   - planFile: how the statistics name the plan.
+    ///   - options: quantizer settings; `options.calibration` gives the windows' count, length and seed.
+    ///   - progress: one line per layer (or block), with an ETA.
+    public static func run(_ inputs: ProfileInputs, formats: [LayerID: QuantFormat], planFile: String,
+                           options: QuantizeOptions, progress: @escaping (String) -> Void) throws -> Output {
+        let start = Date()
+        let c = options.calibration
+        let windows = try CalibrationWindows.sample(tokens: inputs.tokens, count: c.sampleCount,
+                                                    length: c.sequenceLength, seed: c.seed)
+        let applied = try PlanApplier(model: inputs.model, formats: formats, options: options).run(windows: windows,
+                                                                                                  progress: progress)
+        let stats = QuantizeStats(model: inputs.description.path, plan: planFile, options: options,
+                                  totalSeconds: Date().timeIntervalSince(start), layers: applied.stats)
+        return Output(applied: applied, stats: stats)
+    }
+}

@@ -1,0 +1,17 @@
+/// What a text is read for: its role in `PipelineError.textTooShort`.
+public enum TextRole: String, Sendable {
+    case calibration, evaluation
+}
+
+/// The one check that a text holds enough tokens for the windows cut from it.
+public enum TextLength {
+    /// Throws unless `tokens` >= `windows` x `length` (with `windows` nil: at least one window of
+    /// `length`; the calibration sampler then draws windows, overlapping if it must).
+    /// - Throws: `PipelineError.textTooShort` naming the file, the tokens it has and those needed.
+    public static func check(_ tokens: Int, path: String, role: TextRole, windows: Int?, length: Int) throws {
+        let needed = (windows ?? 1) * length
+        guard tokens < needed else { return }
+        let setting = windows.map { PipelineError.windows($0, of: length) } ?? "windows of \(length) tokens"
+        throw PipelineError.textTooShort(path: path, role: role.rawValue, tokens: tokens, needed: needed, setting: setting)
+    }
+}
