@@ -50,7 +50,7 @@ let package = Package(
         .testTarget(name: "SensitivityTests", dependencies: ["Sensitivity", "Model", "Formats", "TensorCore", "TestSupport"]),
         .testTarget(name: "SearchTests", dependencies: ["Search", "Sensitivity", "Model", "Formats"]),
         .testTarget(name: "ExportTests", dependencies: ["Export", "Search", "Model", "Formats", "TensorCore", "TestSupport"]),
-        .testTarget(name: "ReportTests", dependencies: ["Report", "Search", "Sensitivity", "Model"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "Search", "Sensitivity", "Model", "Formats"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Quant", "Search", "Sensitivity", "Model", "Formats"]),
         .testTarget(name: "CLITests", dependencies: ["autoscheme"]),
     ]
