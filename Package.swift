@@ -66,7 +66,7 @@ let package = Package(
         .testTarget(name: "SensitivityTests", dependencies: ["Sensitivity", "Model", "Formats", "TensorCore", "TestSupport"]),
         .testTarget(name: "SearchTests", dependencies: ["Search", "Sensitivity", "Model", "Formats", "TestSupport"]),
         .testTarget(name: "ExportTests", dependencies: ["Export", "Search", "Model", "Formats", "TensorCore", "TestSupport"]),
-        .testTarget(name: "ReportTests", dependencies: ["Report", "Search", "Sensitivity", "Model", "TestSupport"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "Search", "Sensitivity", "Model", "Formats", "TestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Quant", "Search", "Sensitivity", "Model", "Formats", "IO", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["autoscheme", "autoscheme-bench", "TestSupport"]),
     ]

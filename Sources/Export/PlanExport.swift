@@ -50,7 +50,7 @@ public enum PlanExport {
             var d = d
             let weight = d.name.hasSuffix(".weight") ? d.name : d.name + ".weight"
             d.name = weight
-            if let f = formats[weight] { d.format = FormatName(f.name) }
+            if let f = formats[weight] { d.format = f }
             return d
         }.sorted { (order[$0.name] ?? 0) < (order[$1.name] ?? 0) }
         return try JSONPolicy.string(out) + "\n"

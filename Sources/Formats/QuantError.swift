@@ -6,6 +6,9 @@ import Foundation
 public enum QuantError: Error, LocalizedError, Equatable, Sendable {
     /// A format name that is neither a canonical name nor an alias.
     case unknownFormat(name: String, known: [String])
+    /// Another spelling (alias, case, omitted group) of a known format where only its canonical name
+    /// is accepted: in profile, plan and sweep files.
+    case nonCanonicalName(name: String, canonical: String)
     /// A weight that is NaN or infinite.
     case nonFiniteWeight(tensor: String, row: Int, col: Int, value: Float)
     /// A tensor whose shape does not fit what an operation needs.
@@ -17,10 +20,20 @@ public enum QuantError: Error, LocalizedError, Equatable, Sendable {
     /// Packed data that cannot be unpacked (wrong array sizes, out-of-range codes).
     case invalidPackedData(tensor: String, reason: String)
 
+    /// The format name of `.unknownFormat` and `.nonCanonicalName`; nil for other cases.
+    public var formatName: String? {
+        switch self {
+        case let .unknownFormat(name, _), let .nonCanonicalName(name, _): return name
+        default: return nil
+        }
+    }
+
     public var errorDescription: String? {
         switch self {
         case let .unknownFormat(name, known):
             return "Unknown quantization format '\(name)'. Known formats: \(known.joined(separator: ", "))."
+        case let .nonCanonicalName(name, canonical):
+            return "Format name '\(name)' is not canonical; expected '\(canonical)'."
         case let .nonFiniteWeight(tensor, row, col, value):
             return "Tensor '\(tensor)' holds a non-finite weight \(value) at row \(row), column \(col); expected finite values."
         case let .shapeMismatch(tensor, expected, actual):

@@ -16,9 +16,14 @@ public enum FormatFamily: String, Codable, Sendable, CaseIterable {
 ///
 /// Canonical names: `int4/g128` (symmetric), `int4a/g64` (asymmetric), `mxfp4`, `nvfp4`, `fp8`, `bf16`.
 /// Build one with `init(parsing:)` or the static constructors; the traits table (`FormatTraits`) decides
-/// what is valid, how it is named and how it is quantized. Encodes as its canonical name (a JSON string
-/// such as `"int4/g128"`); decoding parses and validates the name.
-public struct QuantFormat: Hashable, Codable, Sendable, CustomStringConvertible {
+/// what is valid, how it is named and how it is quantized.
+///
+/// This is also the format type of the profile, plan and sweep files: it encodes as its canonical name
+/// (a JSON string such as `"int4/g128"`), and decoding accepts only a canonical name of a supported
+/// format (`init(canonicalName:)`), so a file never holds an alias, another spelling or an unknown
+/// format. Formats order by canonical name (plain string order), the order files list them in.
+public struct QuantFormat: Hashable, Comparable, Codable, Sendable, CustomStringConvertible,
+    ExpressibleByStringLiteral {
     public let family: FormatFamily
     /// Bits per element code.
     public let bits: Int
@@ -66,6 +71,9 @@ public struct QuantFormat: Hashable, Codable, Sendable, CustomStringConvertible 
 
     public var description: String { name }
 
+    /// Orders by canonical name, byte-wise (`bf16` < `fp8` < `int2/g128` < ... < `nvfp4`).
+    public static func < (lhs: QuantFormat, rhs: QuantFormat) -> Bool { lhs.name < rhs.name }
+
     /// Parses a canonical name (`int4`, `int4/g64`, `int4a/g32`, `mxfp4`, ...) or an AutoRound alias
     /// (`W4A16`, `MXFP4`, `NVFP4`, `FP8_BLOCK`, `BF16`); case-insensitive, surrounding spaces ignored.
     /// - Throws: `QuantError.unknownFormat` listing the known names.
@@ -80,13 +88,44 @@ public struct QuantFormat: Hashable, Codable, Sendable, CustomStringConvertible 
         throw QuantError.unknownFormat(name: text, known: FormatTraits.knownNames)
     }
 
+    /// Reads a name exactly as files write it: the canonical name of a supported format, nothing else
+    /// (no alias, no other case, no spaces, no omitted group: `int4` is written `int4/g128`).
+    /// - Throws: `QuantError.nonCanonicalName` for another spelling of a known format (naming the
+    ///   canonical one), `QuantError.unknownFormat` for anything else.
+    public init(canonicalName text: String) throws {
+        let format = try QuantFormat(parsing: text)
+        guard format.name == text else { throw QuantError.nonCanonicalName(name: text, canonical: format.name) }
+        self = format
+    }
+
+    /// A canonical name written in source, e.g. `"int4/g128"` or `"fp8"`. A literal that is not one
+    /// is a programmer error and stops the program; names from users and files go through
+    /// `init(parsing:)` and `init(canonicalName:)`, which throw.
+    public init(stringLiteral value: String) {
+        do {
+            try self.init(canonicalName: value)
+        } catch {
+            preconditionFailure("format literal: \(error.localizedDescription)")
+        }
+    }
+
+    /// Decodes a canonical name (`init(canonicalName:)`); any other string is a `DecodingError` at the
+    /// value's key path whose description names the value, with the `QuantError` as underlying error.
     public init(from decoder: Decoder) throws {
         let container = try decoder.singleValueContainer()
         let text = try container.decode(String.self)
         do {
-            try self.init(parsing: text)
+            try self.init(canonicalName: text)
         } catch {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: error.localizedDescription)
+            let hint: String
+            if case let QuantError.nonCanonicalName(_, canonical) = error {
+                hint = "; expected \"\(canonical)\""
+            } else {
+                hint = " of a supported format (int<bits>[a]/g<group>, mxfp4, nvfp4, fp8, bf16)"
+            }
+            throw DecodingError.dataCorrupted(DecodingError.Context(
+                codingPath: container.codingPath,
+                debugDescription: "format \"\(text)\" is not a canonical name" + hint, underlyingError: error))
         }
     }
 

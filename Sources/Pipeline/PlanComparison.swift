@@ -189,9 +189,9 @@ public struct PlanComparison {
 
     /// "FORMAT COUNT, ..." by layer count, most used first (ties by name).
     func describe(_ plan: QuantizationPlan) -> String {
-        var counts: [FormatName: Int] = [:]
+        var counts: [QuantFormat: Int] = [:]
         for layer in plan.layers { counts[layer.format, default: 0] += 1 }
         return counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
-            .map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", ")
+            .map { "\($0.key.name) \($0.value)" }.joined(separator: ", ")
     }
 }

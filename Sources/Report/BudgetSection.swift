@@ -27,7 +27,7 @@ struct BudgetSection: ReportSection {
         let totalP = Double(max(plan.achieved.searchedParameters, 1)), totalB = Double(max(plan.achieved.searchedBits, 1))
         return context.analysis.formatOrder.compactMap { f in
             guard let s = stats.byFormat[f] else { return nil }
-            return [context.profile.formats[f].rawValue, HumanNumber.grouped(s.layers), HumanNumber.grouped(s.parameters),
+            return [context.profile.formats[f].name, HumanNumber.grouped(s.layers), HumanNumber.grouped(s.parameters),
                     HumanNumber.percent(Double(s.parameters) / totalP), HumanNumber.grouped(s.bits),
                     HumanNumber.percent(Double(s.bits) / totalB)]
         }
@@ -67,7 +67,7 @@ struct BudgetSection: ReportSection {
             guard let s = stats.byFormat[f] else { continue }
             let w = Double(s.parameters) / total * frame.width
             let color = FormatPalette.color(rank: rank)
-            let name = context.profile.formats[f].rawValue
+            let name = context.profile.formats[f].name
             b.element(.rect, [("x", SVGPlot.px(x)), ("y", "4"), ("width", SVGPlot.px(w)), ("height", "26"),
                               ("fill", color.hex)]) { $0.element(.title, text: "\(name): \(HumanNumber.percent(Double(s.parameters) / total))") }
             if w > 60 {

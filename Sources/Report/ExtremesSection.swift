@@ -10,7 +10,7 @@ struct ExtremesSection: ReportSection {
     var count = 10
 
     var referenceName: String {
-        context.analysis.referenceFormat.map { context.profile.formats[$0].rawValue } ?? "-"
+        context.analysis.referenceFormat.map { context.profile.formats[$0].name } ?? "-"
     }
 
     var headers: [String] {
@@ -22,7 +22,7 @@ struct ExtremesSection: ReportSection {
     func rows() -> ([[String]], [[String]]) {
         let a = context.analysis, layers = context.profile.layers
         let n = min(count, layers.count)
-        let chosen: [String?] = context.input.plans.first.map { context.decisions($0.plan).map { $0?.format.rawValue } } ?? []
+        let chosen: [String?] = context.input.plans.first.map { context.decisions($0.plan).map { $0?.format.name } } ?? []
         func row(_ rank: Int, _ li: Int) -> [String] {
             let l = layers[li]
             let score = a.referenceFormat.map { a.score(layer: li, format: $0) } ?? 0

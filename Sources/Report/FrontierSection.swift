@@ -68,9 +68,9 @@ struct FrontierSection: ReportSection {
             SVGPlot.marker(&b, .diamond, x: p.0, y: p.1, className: "baseline",
                            tooltip: "\(base.format) everywhere: \(HumanNumber.significant(base.averageBits)) bits, "
                                + "predicted \(HumanNumber.significant(base.predictedLoss))")
-            let at = placer.place(base.format.rawValue, px: p.0, py: p.1)
+            let at = placer.place(base.format.name, px: p.0, py: p.1)
             b.element(.text, [("x", SVGPlot.px(at.x)), ("y", SVGPlot.px(at.y)), ("class", "point-label")],
-                      text: base.format.rawValue)
+                      text: base.format.name)
         }
         for labeled in input.plans {
             let p = point(bits(labeled.plan), labeled.plan.predictedLoss)
@@ -144,7 +144,7 @@ struct FrontierSection: ReportSection {
         m.paragraph("Average bits over the \(scopeName) (\(a.counting.rawValue) counting); loss in \(ReportContext.lossUnit).")
         m.heading(3, "Uniform baselines")
         m.table(["format everywhere", "avg bits", "predicted loss"], [.left, .right, .right],
-                a.baselines.map { [$0.format.rawValue, HumanNumber.significant($0.averageBits), HumanNumber.significant($0.predictedLoss)] })
+                a.baselines.map { [$0.format.name, HumanNumber.significant($0.averageBits), HumanNumber.significant($0.predictedLoss)] })
         if let sweep = context.input.sweep {
             m.heading(3, "Sweep (\(sweep.frontier.count) budgets)")
             m.table(["target bits", "achieved bits", "predicted loss"], [.right, .right, .right],

@@ -171,7 +171,7 @@ struct HeatmapSection: ReportSection {
     /// asymmetric format with groups of 32.
     func exactFormatNote() -> String? {
         var notes: [String] = []
-        let exact = context.analysis.formats.filter(\.isExactOnModel).map(\.name.rawValue)
+        let exact = context.analysis.formats.filter(\.isExactOnModel).map(\.name.name)
         if !exact.isEmpty {
             notes.append("* \(exact.joined(separator: ", ")) scores exactly 0 on every layer: the stored weights already "
                 + "lie on that grid, so re-quantizing reproduces them. This is a property of the stored checkpoint, not "
@@ -194,7 +194,7 @@ struct HeatmapSection: ReportSection {
         let a = context.analysis, layers = context.profile.layers
         let topN = min(20, layers.count)
         m.paragraph("Scores (predicted loss increase, \(ReportContext.lossUnit)) of the \(topN) most sensitive layers "
-                    + "(ranked by their score in \(a.referenceFormat.map { context.profile.formats[$0].rawValue } ?? "-")). "
+                    + "(ranked by their score in \(a.referenceFormat.map { context.profile.formats[$0].name } ?? "-")). "
                     + "The full heatmap of all \(HumanNumber.grouped(layers.count)) layers is in report.html.")
         let columns = a.formatOrder
         let rows = a.ranking.prefix(topN).map { li in

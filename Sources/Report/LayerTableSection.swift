@@ -22,7 +22,7 @@ struct LayerTableSection: ReportSection {
         let rows = layers.indices.map { li -> [String] in
             let l = layers[li]
             return [l.name, l.block.map(String.init) ?? "-", l.kind.profileName, l.shape.map(String.init).joined(separator: " × "),
-                    HumanNumber.grouped(l.parameters)] + (chosen.isEmpty ? [] : [chosen[li]?.format.rawValue ?? "-"])
+                    HumanNumber.grouped(l.parameters)] + (chosen.isEmpty ? [] : [chosen[li]?.format.name ?? "-"])
                 + order.map { HumanNumber.significant(a.score(layer: li, format: $0)) }
         }
         b.element(.details) { b in

@@ -59,7 +59,7 @@ struct PlanSection: ReportSection {
             for (c, kind) in grid.kinds.enumerated() {
                 guard let (f, share) = stats.dominant(group: g, kind: kind, order: order) else { continue }
                 let color = FormatPalette.color(rank: rank[f] ?? 0)
-                let name = context.profile.formats[f].rawValue
+                let name = context.profile.formats[f].name
                 let x = labelW + Double(c) * cellW
                 b.element(.rect, [("x", SVGPlot.px(x)), ("y", SVGPlot.px(y)), ("width", SVGPlot.px(cellW - 1)),
                                   ("height", SVGPlot.px(cellH - 1)), ("fill", color.hex)]) { b in
@@ -118,7 +118,7 @@ struct PlanSection: ReportSection {
                 let bits = stats.byGroup[g]
                 return [context.grid.groups[g].label] + kinds.map { k in
                     stats.dominant(group: g, kind: k, order: order).map {
-                        context.profile.formats[$0.format].rawValue + ($0.share < 1 ? "+" : "")
+                        context.profile.formats[$0.format].name + ($0.share < 1 ? "+" : "")
                     } ?? ""
                 } + [HumanNumber.significant(Double(bits.bits) / Double(max(bits.parameters, 1)))]
             }

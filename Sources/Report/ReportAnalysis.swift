@@ -5,7 +5,7 @@ import Sensitivity
 
 /// Facts about one candidate format over the searched layers.
 public struct FormatFacts: Sendable, Equatable {
-    public var name: FormatName
+    public var name: QuantFormat
     /// Bits of all searched layers in this format / their parameters (under the report's counting).
     public var bitsPerWeight: Double
     /// Layers whose score is exactly 0.
@@ -17,7 +17,7 @@ public struct FormatFacts: Sendable, Equatable {
 
 /// One format applied to every searched layer: its average bits and predicted loss.
 public struct UniformBaseline: Sendable, Equatable {
-    public var format: FormatName
+    public var format: QuantFormat
     /// Average bits per weight in the report's scope (searched layers, or whole model with fixed tensors).
     public var averageBits: Double
     /// Sum of the layers' scores in this format, nats/token.
@@ -46,7 +46,7 @@ public struct ReportAnalysis: Sendable {
     public let fixedParameters: Int
     public let fixedBits: Int
     /// Positions of each format name in `profile.formats`.
-    public let formatIndex: [FormatName: Int]
+    public let formatIndex: [QuantFormat: Int]
 
     /// Analyses a profile; `counting` and `scope` come from the plans or sweep when given.
     /// - Complexity: O(layers x formats + layers log layers).
@@ -54,7 +54,7 @@ public struct ReportAnalysis: Sendable {
         self.counting = counting
         self.scope = scope
         let f = profile.formats.count, l = profile.layers.count
-        var index: [FormatName: Int] = [:]
+        var index: [QuantFormat: Int] = [:]
         for (i, name) in profile.formats.enumerated() { index[name] = i }
         formatIndex = index
         var scores = [Double](repeating: .nan, count: l * f), bits = [Int](repeating: 0, count: l * f)

@@ -1,3 +1,4 @@
+import Formats
 import Search
 import Sensitivity
 
@@ -26,7 +27,7 @@ public struct ReportContext: Sendable {
     public func formatLabel(_ index: Int) -> String {
         let name = analysis.formats[index].name
         let flagged = analysis.formats[index].isExactOnModel || (storedAsQ41 && name == q41LookalikeFormat)
-        return name.rawValue + (flagged ? "*" : "")
+        return name.name + (flagged ? "*" : "")
     }
 
     /// Whether the profiled model file is a GGUF stored as Q4_1 (its file name says `Q4_1`, as the
@@ -37,7 +38,7 @@ public struct ReportContext: Sendable {
     }
 
     /// The candidate closest to Q4_1's grid (4-bit asymmetric, groups of 32), if profiled.
-    public var q41LookalikeFormat: FormatName? {
+    public var q41LookalikeFormat: QuantFormat? {
         profile.formats.first { $0 == "int4a/g32" }
     }
 

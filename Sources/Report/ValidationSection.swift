@@ -47,7 +47,7 @@ struct ValidationSection: ReportSection {
             b.empty(.line, [("x1", SVGPlot.px(frame.x(0))), ("y1", SVGPlot.px(frame.y(0))),
                             ("x2", SVGPlot.px(frame.x(1))), ("y2", SVGPlot.px(frame.y(1))), ("class", "diagonal")])
             for p in v.points {
-                let what = [p.layer, p.format?.rawValue].compactMap { $0 }.joined(separator: " · ")
+                let what = [p.layer, p.format?.name].compactMap { $0 }.joined(separator: " · ")
                 SVGPlot.marker(&b, .circle, x: frame.x(axis.unit(p.predicted)), y: frame.y(axis.unit(p.measured)), size: 3.5,
                                className: "point", tooltip: (what.isEmpty ? "plan" : what)
                                    + ": predicted \(HumanNumber.significant(p.predicted)), measured \(HumanNumber.significant(p.measured))")

@@ -23,8 +23,8 @@ public enum BaselinePlans {
         let start = DispatchTime.now().uptimeNanoseconds
         let (problem, capacity) = try prepare(profile, options)
         let formats = try candidateFormats(profile, options)
-        var best: (format: FormatName, bits: Int, loss: Double)?
-        var cheapest: (format: FormatName, bits: Int)?
+        var best: (format: QuantFormat, bits: Int, loss: Double)?
+        var cheapest: (format: QuantFormat, bits: Int)?
         var feasible = 0
         for format in formats {
             guard let (bits, loss) = totals(profile, problem.counting, { _ in format }) else { continue }
@@ -38,11 +38,11 @@ public enum BaselinePlans {
         guard let best else {
             let reason = cheapest.map {
                 String(format: "the cheapest format every layer has, %@, needs %.4f bits",
-                       $0.format.rawValue, problem.average(searchedBits: $0.bits))
+                       $0.format.name, problem.average(searchedBits: $0.bits))
             } ?? "no format is measured for every layer"
             throw SearchError.noBaselinePlan(rule: "uniform", target: options.averageBits, reason: reason)
         }
-        let name = "uniform \(best.format.rawValue)"
+        let name = "uniform \(best.format.name)"
         return makePlan(problem, target: options.averageBits, capacity: capacity, tried: formats.count,
                         feasible: feasible, start: start) { _ in (best.format, name) }
     }
@@ -79,7 +79,7 @@ public enum BaselinePlans {
         let formats = try candidateFormats(profile, options)
         let blocks = (profile.layers.compactMap(\.block).max() ?? -1) + 1
         let upgraded = profile.layers.map { blocks > 0 && isUpgraded($0, blocks: blocks) }
-        var best: (base: FormatName, upgrade: FormatName, bits: Int, loss: Double)?
+        var best: (base: QuantFormat, upgrade: QuantFormat, bits: Int, loss: Double)?
         var tried = 0, feasible = 0
         for base in formats {
             for upgrade in formats where upgrade != base {
@@ -102,8 +102,8 @@ public enum BaselinePlans {
                 rule: "depth-heuristic", target: options.averageBits,
                 reason: "none of \(tried) (base, upgrade) pairs with \(count) upgraded v/down layers of \(blocks) blocks fits")
         }
-        let upName = "depth heuristic: upgraded to \(best.upgrade.rawValue) (v/down in a use_more_bits block)"
-        let baseName = "depth heuristic: base \(best.base.rawValue)"
+        let upName = "depth heuristic: upgraded to \(best.upgrade.name) (v/down in a use_more_bits block)"
+        let baseName = "depth heuristic: base \(best.base.name)"
         return makePlan(problem, target: options.averageBits, capacity: capacity, tried: tried, feasible: feasible,
                         start: start) { upgraded[$0] ? (best.upgrade, upName) : (best.base, baseName) }
     }
@@ -122,10 +122,10 @@ public enum BaselinePlans {
     }
 
     /// The profile's formats, restricted to `options.formats` if set (unknown names are an error).
-    private static func candidateFormats(_ profile: SensitivityProfile, _ options: SearchOptions) throws -> [FormatName] {
+    private static func candidateFormats(_ profile: SensitivityProfile, _ options: SearchOptions) throws -> [QuantFormat] {
         guard let restriction = options.formats else { return profile.formats }
         for format in restriction where !profile.formats.contains(format) {
-            throw SearchError.unknownFormat(format: format.rawValue, rule: "--formats", available: profile.formats.map(\.rawValue))
+            throw SearchError.unknownFormat(format: format.name, rule: "--formats", available: profile.formats.map(\.name))
         }
         return profile.formats.filter(restriction.contains)
     }
@@ -133,7 +133,7 @@ public enum BaselinePlans {
     /// Total bits and score of the layers `choice` assigns a format (nil: left out); nil when a
     /// chosen format was not measured for its layer.
     private static func totals(_ profile: SensitivityProfile, _ counting: CostConvention,
-                               _ choice: (Int) -> FormatName?) -> (bits: Int, loss: Double)? {
+                               _ choice: (Int) -> QuantFormat?) -> (bits: Int, loss: Double)? {
         var bits = 0, loss = 0.0
         for (i, layer) in profile.layers.enumerated() {
             guard let format = choice(i) else { continue }
@@ -146,7 +146,7 @@ public enum BaselinePlans {
 
     /// The plan of a rule that gives layer `i` the format and rule name `decide(i)`.
     private static func makePlan(_ problem: SearchProblem, target: Double, capacity: Int, tried: Int, feasible: Int,
-                                 start: UInt64, _ decide: (Int) -> (FormatName, String)) -> QuantizationPlan {
+                                 start: UInt64, _ decide: (Int) -> (QuantFormat, String)) -> QuantizationPlan {
         let profile = problem.profile
         let layers = profile.layers.enumerated().map { i, layer -> LayerDecision in
             let (format, name) = decide(i)

@@ -99,7 +99,7 @@ public struct SolverReport: Codable, Sendable, Equatable {
 /// One layer's format and why.
 public struct LayerDecision: Codable, Sendable, Equatable {
     public var name: String
-    public var format: FormatName
+    public var format: QuantFormat
     /// Bits of the layer in that format under the plan's counting.
     public var bits: Int
     public var parameters: Int

@@ -16,17 +16,18 @@ public enum SharingRule: Sendable, Equatable {
 /// Fixes the format of every layer whose name matches `pattern` (a regular expression, searched anywhere).
 public struct PinRule: Sendable, Equatable, CustomStringConvertible {
     public var pattern: String
-    public var format: FormatName
+    public var format: QuantFormat
 
-    public init(pattern: String, format: FormatName) {
+    public init(pattern: String, format: QuantFormat) {
         self.pattern = pattern
         self.format = format
     }
 
-    /// Parses `REGEX=FORMAT` (split at the last `=`).
+    /// Parses `REGEX=FORMAT` (split at the last `=`); the format as `QuantFormat(parsing:)` reads it.
+    /// - Throws: `SearchError.badRule`, or `QuantError.unknownFormat` naming the format.
     public init(parsing text: String) throws {
         let (pattern, value) = try splitRule(text, expected: "REGEX=FORMAT")
-        self.init(pattern: pattern, format: FormatName(String(value)))
+        self.init(pattern: pattern, format: try QuantFormat(parsing: String(value)))
     }
 
     public var description: String { "\(pattern)=\(format)" }
@@ -35,20 +36,21 @@ public struct PinRule: Sendable, Equatable, CustomStringConvertible {
 /// Restricts every layer whose name matches `pattern` to the listed formats.
 public struct AllowRule: Sendable, Equatable, CustomStringConvertible {
     public var pattern: String
-    public var formats: [FormatName]
+    public var formats: [QuantFormat]
 
-    public init(pattern: String, formats: [FormatName]) {
+    public init(pattern: String, formats: [QuantFormat]) {
         self.pattern = pattern
         self.formats = formats
     }
 
-    /// Parses `REGEX=FMT,FMT,...` (split at the last `=`).
+    /// Parses `REGEX=FMT,FMT,...` (split at the last `=`); each format as `QuantFormat(parsing:)` reads it.
+    /// - Throws: `SearchError.badRule`, or `QuantError.unknownFormat` naming the first unknown format.
     public init(parsing text: String) throws {
         let (pattern, value) = try splitRule(text, expected: "REGEX=FMT,FMT,...")
-        self.init(pattern: pattern, formats: value.split(separator: ",").map { FormatName(String($0)) })
+        self.init(pattern: pattern, formats: try value.split(separator: ",").map { try QuantFormat(parsing: String($0)) })
     }
 
-    public var description: String { "\(pattern)=\(formats.map(\.rawValue).joined(separator: ","))" }
+    public var description: String { "\(pattern)=\(formats.map(\.name).joined(separator: ","))" }
 }
 
 /// Splits a `REGEX=VALUE` rule at its last `=` (so the regular expression may contain `=`).
@@ -78,11 +80,11 @@ public struct SearchOptions: Sendable, Equatable {
     public var pins: [PinRule]
     public var allows: [AllowRule]
     /// If set, only these formats are candidates (others are dropped for every layer).
-    public var formats: [FormatName]?
+    public var formats: [QuantFormat]?
 
     public init(averageBits: Double, counting: CostConvention = .storage, scope: BudgetScope = .searched,
                 sharing: SharingRule = .vllm, pins: [PinRule] = [], allows: [AllowRule] = [],
-                formats: [FormatName]? = nil) {
+                formats: [QuantFormat]? = nil) {
         self.averageBits = averageBits
         self.counting = counting
         self.scope = scope

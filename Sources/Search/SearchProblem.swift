@@ -41,10 +41,10 @@ public struct SearchProblem: Sendable {
         counting = options.counting
         scope = options.scope
         let formatIndex = Dictionary(uniqueKeysWithValues: profile.formats.enumerated().map { ($1, $0) })
-        let available = profile.formats.map(\.rawValue)
-        func index(_ format: FormatName, _ rule: String) throws -> Int {
+        let available = profile.formats.map(\.name)
+        func index(_ format: QuantFormat, _ rule: String) throws -> Int {
             guard let i = formatIndex[format] else {
-                throw SearchError.unknownFormat(format: format.rawValue, rule: rule, available: available)
+                throw SearchError.unknownFormat(format: format.name, rule: rule, available: available)
             }
             return i
         }
@@ -141,7 +141,7 @@ public struct SearchProblem: Sendable {
     private static func costs(_ groups: [LayerGroup], profile: SensitivityProfile,
                               counting: CostConvention) -> ([[Int]], [[Double]]) {
         // Candidate position per (layer, format); profiles usually list candidates in format order.
-        let position: [[FormatName: Int]?] = profile.layers.map { layer in
+        let position: [[QuantFormat: Int]?] = profile.layers.map { layer in
             if layer.candidates.map(\.format) == profile.formats { return nil }
             return Dictionary(layer.candidates.enumerated().map { ($1.format, $0) }, uniquingKeysWith: { a, _ in a })
         }

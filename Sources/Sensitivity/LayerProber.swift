@@ -90,7 +90,7 @@ struct LayerProber {
         }
         let points = zip(probeErrors, probeKL).map { ProbeGain.Point(outputError: $0, kl: $1) }
         let probes = zip(probeFormats, points).map { format, p in
-            LayerProbe(format: FormatName(format.name), outputError: p.outputError, kl: p.kl,
+            LayerProbe(format: format, outputError: p.outputError, kl: p.kl,
                        gain: p.outputError > 0 ? p.kl / p.outputError : 0, site: site)
         }
         var kl: [Double]?

@@ -1,10 +1,11 @@
+import Formats
 import Model
 
 /// A sensitivity profile: for every searched linear layer of one model, the predicted loss increase
 /// and the exact bit cost of every candidate format. Written by the profiler, read by the search.
 ///
 /// JSON layout (`"schema": "autoscheme.profile/1"`) is documented in Guides/ProfileSchema.md.
-/// Keys are snake_case; format names are strings (see `FormatName`).
+/// Keys are snake_case; formats are their canonical names (`QuantFormat`, strict when decoding).
 public struct SensitivityProfile: Codable, Sendable, Equatable {
     /// The schema tag this version of the code writes and reads.
     public static let currentSchema = "autoscheme.profile/1"
@@ -18,7 +19,7 @@ public struct SensitivityProfile: Codable, Sendable, Equatable {
     /// Name of the estimator that produced the scores (e.g. `kl-first-order`, `measured-kl`).
     public var estimator: String
     /// Candidate formats, in the order the profiler tried them.
-    public var formats: [FormatName]
+    public var formats: [QuantFormat]
     /// The searched layers, in model order.
     public var layers: [ProfileLayer]
     /// Optional agreement of estimators with measured loss.
@@ -30,7 +31,7 @@ public struct SensitivityProfile: Codable, Sendable, Equatable {
     public var profiler: ProfilerSettings?
 
     public init(model: ModelIdentity, calibration: CalibrationSettings, estimator: String,
-                formats: [FormatName], layers: [ProfileLayer],
+                formats: [QuantFormat], layers: [ProfileLayer],
                 validation: [EstimatorValidation]? = nil, timings: [StageTiming]? = nil,
                 profiler: ProfilerSettings? = nil) {
         self.schema = Self.currentSchema
@@ -163,14 +164,14 @@ public struct ProfileLayer: Codable, Sendable, Equatable {
     }
 
     /// The candidate entry for a format, if measured.
-    public func candidate(_ format: FormatName) -> FormatCandidate? {
+    public func candidate(_ format: QuantFormat) -> FormatCandidate? {
         candidates.first { $0.format == format }
     }
 }
 
 /// A layer's score and bit cost in one format.
 public struct FormatCandidate: Codable, Sendable, Equatable {
-    public var format: FormatName
+    public var format: QuantFormat
     /// Predicted increase of the loss, in nats per token (>= 0), when only this layer takes this format.
     public var score: Double
     /// Exact bits of the whole layer in this format, under both counting conventions.
@@ -182,7 +183,7 @@ public struct FormatCandidate: Codable, Sendable, Equatable {
     /// (`output-error`, `calibrated`, `kl`); `score` equals the entry of the profile's estimator.
     public var estimates: [String: Double]?
 
-    public init(format: FormatName, score: Double, bits: LayerBits, fallback: String? = nil,
+    public init(format: QuantFormat, score: Double, bits: LayerBits, fallback: String? = nil,
                 estimates: [String: Double]? = nil) {
         self.format = format
         self.score = score
@@ -214,7 +215,7 @@ public struct EstimatorValidation: Codable, Sendable, Equatable {
 public struct ValidationPoint: Codable, Sendable, Equatable {
     /// Layer name, or nil for a whole-plan point.
     public var layer: String?
-    public var format: FormatName?
+    public var format: QuantFormat?
     public var predicted: Double
     public var measured: Double
     /// Optional: average bits per weight of a whole-plan point (storage convention, searched layers).
@@ -225,7 +226,7 @@ public struct ValidationPoint: Codable, Sendable, Equatable {
         case averageBits = "average_bits"
     }
 
-    public init(layer: String?, format: FormatName?, predicted: Double, measured: Double,
+    public init(layer: String?, format: QuantFormat?, predicted: Double, measured: Double,
                 averageBits: Double? = nil) {
         self.layer = layer
         self.format = format

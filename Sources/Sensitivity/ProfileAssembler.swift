@@ -16,7 +16,7 @@ struct ProfileAssembler {
                          shape: [layer.shape.rows, layer.shape.cols], parameters: layer.shape.count,
                          fusedGroup: fusedGroup(layer.id),
                          candidates: options.formats.indices.map { f in
-                             FormatCandidate(format: FormatName(options.formats[f].name), score: chosen[l][f],
+                             FormatCandidate(format: options.formats[f], score: chosen[l][f],
                                              bits: layer.bits[f], fallback: layer.fallbacks[f],
                                              estimates: Dictionary(uniqueKeysWithValues: scores.map { ($0.key.rawValue, $0.value[l][f]) }))
                          },
@@ -30,11 +30,11 @@ struct ProfileAssembler {
             scoreUnit: options.estimator.isModelLoss ? "nats/token" : options.estimator.rawValue,
             probeWindows: options.computedEstimators.contains(where: \.needsProbes) ? options.probeWindows : 0,
             probeLength: min(options.probeLength, options.sequenceLength),
-            probeFormat: FormatName(options.probeFormat.name),
+            probeFormat: options.probeFormat,
             validationWindows: split.heldOut.count, validationLength: options.sequenceLength,
             calibrationStarts: split.calibrationStarts, heldOutStarts: split.heldOutStarts,
             notes: notes(layers: layers, scores: chosen),
-            probeFormats: options.probeFormats.count < 2 ? nil : options.probeFormats.map { FormatName($0.name) })
+            probeFormats: options.probeFormats.count < 2 ? nil : options.probeFormats)
         let timings = [
             StageTiming(stage: "forward", seconds: clock.forwardSeconds),
             StageTiming(stage: "quantization", seconds: clock.quantizeSeconds),
@@ -45,7 +45,7 @@ struct ProfileAssembler {
             StageTiming(stage: "validation", seconds: clock.validationSeconds),
         ]
         return SensitivityProfile(model: identity, calibration: calibration, estimator: options.estimator.rawValue,
-                                  formats: options.formats.map { FormatName($0.name) }, layers: profileLayers,
+                                  formats: options.formats.map { $0 }, layers: profileLayers,
                                   validation: validation, timings: timings, profiler: settings)
     }
 

@@ -1,50 +1,6 @@
 import Formats
 import Model
 
-/// The name of a candidate number format as written in a profile or plan, e.g. `int2/g128`,
-/// `int4a/g64`, `mxfp4`, `nvfp4`, `fp8`, `bf16`.
-///
-/// The file keeps format names as strings so that a profile stays readable without the Quant
-/// module; this wrapper gives them a type in code. Names are canonical: lower case, no spaces.
-/// Grammar: `int<bits>[a]/g<group>` (`a` = asymmetric with a zero point), or one of the block/float
-/// names `mxfp4`, `mxfp6`, `mxfp8`, `nvfp4`, `fp8`, `bf16`, `f16`.
-public struct FormatName: RawRepresentable, Hashable, Comparable, Codable, Sendable,
-    CustomStringConvertible, ExpressibleByStringLiteral {
-    public let rawValue: String
-
-    public init(rawValue: String) { self.rawValue = rawValue }
-    public init(_ name: String) { self.rawValue = name }
-    public init(stringLiteral value: String) { self.rawValue = value }
-
-    public init(from decoder: Decoder) throws {
-        rawValue = try decoder.singleValueContainer().decode(String.self)
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
-    }
-
-    public var description: String { rawValue }
-
-    public static func < (lhs: FormatName, rhs: FormatName) -> Bool { lhs.rawValue < rhs.rawValue }
-
-    /// Float names accepted without a group suffix.
-    public static let floatNames: Set<String> = ["mxfp4", "mxfp6", "mxfp8", "nvfp4", "fp8", "bf16", "f16"]
-
-    /// Whether the name follows the canonical grammar above.
-    public var isCanonical: Bool {
-        if Self.floatNames.contains(rawValue) { return true }
-        let parts = rawValue.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 2, parts[0].hasPrefix("int"), parts[1].hasPrefix("g") else { return false }
-        var bitsText = parts[0].dropFirst(3)
-        if bitsText.hasSuffix("a") { bitsText = bitsText.dropLast() }
-        guard let bits = Int(bitsText), (1...16).contains(bits),
-              let group = Int(parts[1].dropFirst()), group > 0 else { return false }
-        return true
-    }
-}
-
 /// The exact number of bits a layer occupies in one format, under both counting conventions.
 /// Integers: a whole layer's bits, not bits per weight.
 public struct LayerBits: Codable, Sendable, Equatable, Hashable {

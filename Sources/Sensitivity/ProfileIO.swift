@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 import Model
 import IO
@@ -70,6 +71,10 @@ extension SensitivityProfile {
         do {
             profile = try JSONPolicy.decode(SensitivityProfile.self, from: data)
         } catch let error as DecodingError {
+            if case let .dataCorrupted(context) = error, context.underlyingError is QuantError {
+                // A format that is not a canonical name: the same error `validate` gives for bad values.
+                throw ProfileError.invalid(file: file, layer: nil, problem: describe(error))
+            }
             throw ProfileError.malformed(file: file, reason: describe(error))
         } catch {
             throw ProfileError.malformed(file: file, reason: error.localizedDescription)
@@ -78,14 +83,12 @@ extension SensitivityProfile {
         return profile
     }
 
-    /// Checks ranges and consistency: canonical unique formats, non-negative finite scores, positive
-    /// bits, parameters = out x in, unique layer names, every layer measured in every format.
+    /// Checks ranges and consistency: unique formats, non-negative finite scores, positive bits,
+    /// parameters = out x in, unique layer names, every layer measured in every format. (Formats are
+    /// canonical names by type: decoding refuses any other name.)
     public func validate(file: String) throws {
         guard schema == Self.currentSchema else { throw ProfileError.unsupportedSchema(file: file, found: schema) }
         guard !formats.isEmpty else { throw ProfileError.invalid(file: file, layer: nil, problem: "no candidate formats") }
-        if let bad = formats.first(where: { !$0.isCanonical }) {
-            throw ProfileError.invalid(file: file, layer: nil, problem: "format \"\(bad)\" is not a canonical name")
-        }
         guard Set(formats).count == formats.count else {
             throw ProfileError.invalid(file: file, layer: nil, problem: "formats are listed twice")
         }
@@ -110,7 +113,7 @@ extension SensitivityProfile {
             throw fail("parameters \(layer.parameters) != \(layer.shape[0]) x \(layer.shape[1])")
         }
         guard Set(layer.candidates.map(\.format)) == Set(formats), layer.candidates.count == formats.count else {
-            throw fail("candidates \(layer.candidates.map(\.format.rawValue)) do not match formats \(formats.map(\.rawValue))")
+            throw fail("candidates \(layer.candidates.map(\.format.name)) do not match formats \(formats.map(\.name))")
         }
         for candidate in layer.candidates {
             guard candidate.score.isFinite, candidate.score >= 0 else {

@@ -1,3 +1,4 @@
+import Formats
 /// How a profile's scores were measured: their unit, the KL probes and the held-out validation.
 /// Stored under the optional top-level key `profiler`.
 public struct ProfilerSettings: Codable, Sendable, Equatable {
@@ -9,9 +10,9 @@ public struct ProfilerSettings: Codable, Sendable, Equatable {
     public var probeWindows: Int
     public var probeLength: Int
     /// The (first) format whose round-to-nearest error calibrates each layer's gain.
-    public var probeFormat: FormatName
+    public var probeFormat: QuantFormat
     /// Every probe format, when more than one (optional; absent in single-probe profiles).
-    public var probeFormats: [FormatName]?
+    public var probeFormats: [QuantFormat]?
     /// Held-out windows (never scored) the validation plans were measured on, and their length.
     public var validationWindows: Int
     public var validationLength: Int
@@ -34,9 +35,9 @@ public struct ProfilerSettings: Codable, Sendable, Equatable {
         case heldOutStarts = "held_out_starts"
     }
 
-    public init(scoreUnit: String, probeWindows: Int, probeLength: Int, probeFormat: FormatName,
+    public init(scoreUnit: String, probeWindows: Int, probeLength: Int, probeFormat: QuantFormat,
                 validationWindows: Int, validationLength: Int, calibrationStarts: [Int], heldOutStarts: [Int],
-                notes: [String], probeFormats: [FormatName]? = nil) {
+                notes: [String], probeFormats: [QuantFormat]? = nil) {
         self.scoreUnit = scoreUnit
         self.probeWindows = probeWindows
         self.probeLength = probeLength
@@ -54,7 +55,7 @@ public struct ProfilerSettings: Codable, Sendable, Equatable {
 /// output, and the gain a = kl / output_error that turns that error into nats per token.
 public struct LayerProbe: Codable, Sendable, Equatable {
     /// The probe's format (optional; absent in single-probe profiles).
-    public var format: FormatName?
+    public var format: QuantFormat?
     /// The probe's error where `site` says: tr(dW H dW^T) / tokens of the layer's output, or the mean
     /// squared change of the block's output on the probe tokens. Squared activations per token.
     public var outputError: Double
@@ -72,7 +73,7 @@ public struct LayerProbe: Codable, Sendable, Equatable {
         case site = "error_site"
     }
 
-    public init(format: FormatName? = nil, outputError: Double, kl: Double, gain: Double, site: ErrorSite? = nil) {
+    public init(format: QuantFormat? = nil, outputError: Double, kl: Double, gain: Double, site: ErrorSite? = nil) {
         self.format = format
         self.outputError = outputError
         self.kl = kl

@@ -38,7 +38,7 @@ struct ProfileSummary: Encodable {
         let weights = Double(p.layers.reduce(0) { $0 + $1.parameters })
         formats = p.formats.map { f in
             let entries = p.layers.compactMap { $0.candidate(f) }
-            return FormatRow(format: f.rawValue, totalScore: entries.reduce(0) { $0 + $1.score },
+            return FormatRow(format: f.name, totalScore: entries.reduce(0) { $0 + $1.score },
                              bitsPerWeight: Double(entries.reduce(0) { $0 + $1.bits.storage }) / max(weights, 1),
                              fallbacks: entries.filter { $0.fallback != nil }.count)
         }

@@ -64,7 +64,7 @@ struct SearchCommand: ParsableCommand {
         let options = SearchOptions(
             averageBits: averageBits ?? 0, counting: counting.counting, scope: scope, sharing: sharingRule,
             pins: try pin.map(PinRule.init(parsing:)), allows: try allow.map(AllowRule.init(parsing:)),
-            formats: formats.isEmpty ? nil : formats.map { FormatName($0) })
+            formats: formats.isEmpty ? nil : try formats.map { try QuantFormat(parsing: $0) })
         let url = URL(fileURLWithPath: output)
         if let sweep {
             let result = try PlanSearch.sweep(profile: loaded, options: options, targets: try PlanSearch.parseSweep(sweep))

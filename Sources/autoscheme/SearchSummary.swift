@@ -40,7 +40,7 @@ enum SearchSummary {
             bound = plan.solver.bound
             gap = plan.solver.gap
             seconds = plan.solver.seconds
-            formatCounts = Dictionary(plan.layers.map { ($0.format.rawValue, 1) }, uniquingKeysWith: +)
+            formatCounts = Dictionary(plan.layers.map { ($0.format.name, 1) }, uniquingKeysWith: +)
         }
     }
 
@@ -57,7 +57,7 @@ enum SearchSummary {
     }
 
     static func text(_ plan: QuantizationPlan) -> String {
-        let counts = Dictionary(plan.layers.map { ($0.format.rawValue, 1) }, uniquingKeysWith: +)
+        let counts = Dictionary(plan.layers.map { ($0.format.name, 1) }, uniquingKeysWith: +)
             .sorted { $0.key < $1.key }.map { "\($0.key) x\($0.value)" }.joined(separator: ", ")
         return String(format: """
             %@ plan: target %.4f bits (%@, %@ scope)

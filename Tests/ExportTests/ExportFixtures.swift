@@ -79,7 +79,7 @@ enum ExportFixtures {
     static func plan(_ model: ModelDescription, formats: [String: QuantFormat]) -> QuantizationPlan {
         let decisions = model.linearLayers.compactMap { l -> LayerDecision? in
             guard let f = formats[l.name] else { return nil }
-            return LayerDecision(name: l.weightName, format: FormatName(f.name), bits: 0, parameters: l.parameterCount,
+            return LayerDecision(name: l.weightName, format: f, bits: 0, parameters: l.parameterCount,
                                  score: 0, reason: .solver)
         }
         return QuantizationPlan(

@@ -116,13 +116,13 @@ final class PlanExportTests: XCTestCase {
         let (model, plan) = try tinyPlan()
         var shuffled = plan
         shuffled.layers.reverse()
-        shuffled.layers[0].format = "W4A16"  // an alias of int4/g128, given to the last layer (block 1 down)
+        shuffled.layers[0].format = try QuantFormat(parsing: "W4A16")  // an alias of int4/g128, given to the last layer (block 1 down)
         let text = try PlanExport.render(shuffled, target: .json, model: model, file: "p.json")
         let back = try JSONDecoder().decode(QuantizationPlan.self, from: Data(text.utf8))
         XCTAssertEqual(back.layers.map(\.name), model.linearLayers.map(\.weightName))
-        XCTAssertEqual(back.layers.last?.format.rawValue, "int4/g128")
-        XCTAssertEqual(back.layers.first?.format.rawValue, "int4/g128")
-        XCTAssertEqual(back.layers[1].format.rawValue, "int3a/g32")
+        XCTAssertEqual(back.layers.last?.format.name, "int4/g128")
+        XCTAssertEqual(back.layers.first?.format.name, "int4/g128")
+        XCTAssertEqual(back.layers[1].format.name, "int3a/g32")
     }
 
     func testPlanThatDoesNotMatchTheModelIsRefusedNamingTheFirstMismatch() throws {
@@ -144,10 +144,17 @@ final class PlanExportTests: XCTestCase {
         XCTAssertThrowsError(try PlanExport.render(twice, target: .json, model: model, file: "p.json")) { e in
             XCTAssertEqual(e as? PlanExportError, .duplicateLayer(file: "p.json", layer: plan.layers[1].name))
         }
-        var format = plan
-        format.layers[0].format = "int5/g7"
-        XCTAssertThrowsError(try PlanExport.render(format, target: .llmcompressor, model: model, file: "p.json")) { e in
-            XCTAssertEqual(e as? PlanExportError, .unknownFormat(file: "p.json", layer: plan.layers[0].name, format: "int5/g7"))
+        // A format that is no canonical name cannot be in a plan value; the plan file is refused when read.
+        let url = ExportFixtures.temporaryURL("p.json")
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
+        var json = try XCTUnwrap(JSONSerialization.jsonObject(with: try JSONEncoder().encode(plan)) as? [String: Any])
+        var layers = try XCTUnwrap(json["layers"] as? [[String: Any]])
+        layers[0]["format"] = "int5/g7"
+        json["layers"] = layers
+        try JSONSerialization.data(withJSONObject: json).write(to: url)
+        XCTAssertThrowsError(try PlanExportLayers.readPlan(url)) { e in
+            XCTAssertEqual(e as? PlanExportError, .unknownFormat(file: url.path, layer: plan.layers[0].name, format: "int5/g7"))
         }
     }
 

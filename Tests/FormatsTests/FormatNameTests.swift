@@ -49,6 +49,31 @@ final class FormatNameTests: XCTestCase {
         }
     }
 
+    /// Files are read strictly: only the canonical name decodes; the error names the value and carries
+    /// the QuantError (another spelling names the canonical one).
+    func testDecodingAcceptsOnlyCanonicalNames() throws {
+        XCTAssertEqual(try JSONDecoder().decode([QuantFormat].self, from: Data(#"["int4/g128","fp8"]"#.utf8)), [
+            try QuantFormat(parsing: "int4"), .fp8,
+        ])
+        for (bad, canonical) in [("int4", "int4/g128"), ("W4A16", "int4/g128"), ("FP8", "fp8"), ("int3A/g64", "int3a/g64")] {
+            XCTAssertThrowsError(try JSONDecoder().decode([QuantFormat].self, from: Data("[\"\(bad)\"]".utf8)), bad) { error in
+                guard case let DecodingError.dataCorrupted(context) = error else { return XCTFail("\(error)") }
+                XCTAssertEqual(context.underlyingError as? QuantError, .nonCanonicalName(name: bad, canonical: canonical))
+                XCTAssertTrue(context.debugDescription.contains("\"\(bad)\" is not a canonical name"), context.debugDescription)
+            }
+        }
+    }
+
+    /// Formats order by canonical name, exactly as the names sort as strings (the order files had
+    /// when they listed names).
+    func testOrdersByCanonicalName() throws {
+        let formats = QuantFormat.defaultCandidates + [try QuantFormat(parsing: "int3a/g64"), try QuantFormat(parsing: "int4/g32")]
+        XCTAssertEqual(formats.sorted().map(\.name), formats.map(\.name).sorted())
+        XCTAssertLessThan(QuantFormat.bf16, QuantFormat.fp8)
+        let literal: QuantFormat = "int3a/g64"
+        XCTAssertEqual(literal, try QuantFormat(parsing: "INT3A/G64"))
+    }
+
     func testTraitsTableCoversEveryFamilyOnceAndDrivesHelp() {
         XCTAssertEqual(FormatTraits.table.map(\.family), FormatFamily.allCases)
         let help = FormatTraits.helpText

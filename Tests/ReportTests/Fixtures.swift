@@ -3,6 +3,7 @@ import Foundation
 import FoundationXML
 import Model
 #endif
+import Formats
 import Search
 import Sensitivity
 @testable import Report
@@ -11,7 +12,7 @@ import Sensitivity
 enum Fixtures {
     /// A layer of shape [4, 8] (32 weights) with one score and bit count per format.
     static func layer(_ name: String, block: Int?, kind: LinearKind?, scores: [Double], bits: [Int],
-                      formats: [FormatName]) -> ProfileLayer {
+                      formats: [QuantFormat]) -> ProfileLayer {
         ProfileLayer(name: name, block: block, kind: kind, shape: [4, 8], parameters: 32, fusedGroup: nil,
                      candidates: zip(formats, zip(scores, bits)).map {
                          FormatCandidate(format: $0.0, score: $0.1.0, bits: .init(storage: $0.1.1, autoround: $0.1.1))
@@ -24,8 +25,8 @@ enum Fixtures {
     /// Two blocks x (q, down), 32 weights each; formats int2/g128 (80 bits per layer), int4/g128 (144),
     /// bf16 (512). int2 scores 0.4, 0.1, 0.2, 0.05; int4 a tenth of those; bf16 0. One fixed tensor of
     /// 64 weights stored in 1024 bits. Extra formats (all-zero scores, `extraBits` bits) are appended.
-    static func tinyProfile(extra: [FormatName] = [], extraBits: Int = 160) -> SensitivityProfile {
-        let formats: [FormatName] = ["int2/g128", "int4/g128", "bf16"] + extra
+    static func tinyProfile(extra: [QuantFormat] = [], extraBits: Int = 160) -> SensitivityProfile {
+        let formats: [QuantFormat] = ["int2/g128", "int4/g128", "bf16"] + extra
         let int2 = [0.4, 0.1, 0.2, 0.05]
         let names = ["model.layers.0.self_attn.q_proj.weight", "model.layers.0.mlp.down_proj.weight",
                      "model.layers.1.self_attn.q_proj.weight", trickyName]

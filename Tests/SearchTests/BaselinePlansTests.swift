@@ -1,3 +1,4 @@
+import Formats
 import Model
 import XCTest
 import Sensitivity
@@ -8,7 +9,11 @@ import TestSupport
 /// heuristic's (base, upgrade) pair, pinned on a hand-built profile whose totals are computed by hand.
 final class BaselinePlansTests: XCTestCase {
     /// Formats of the hand-built profile: bits per weight and score factor (score = 1e-3 x factor).
-    static let ladder: [(FormatName, Int, Double)] = [("f2", 2, 8), ("f3", 3, 4), ("g3", 3, 5), ("f4", 4, 2), ("f8", 8, 1)]
+    /// Real formats; their bit costs here are set by hand (whole bits, no scale overhead) so the
+    /// totals stay easy to check. Two formats cost 3 bits (int3/g128 and int3a/g64, differing in score).
+    static let ladder: [(QuantFormat, Int, Double)] = [
+        ("int2/g128", 2, 8), ("int3/g128", 3, 4), ("int3a/g64", 3, 5), ("int4/g128", 4, 2), ("int8/g128", 8, 1),
+    ]
 
     /// 8 blocks of q, v, down, each 100 weights: 24 layers, 2400 weights, no fixed tensors.
     /// `use_more_bits` for 8 blocks is {0, 3, 6, 7}, so 8 layers (v and down there) are upgraded.
@@ -39,48 +44,50 @@ final class BaselinePlansTests: XCTestCase {
 
     func testUniformPicksLowestPredictedLossThatFits() throws {
         let profile = Self.handProfile()
-        // 3.0 bits: f2 (2.0, loss 24 x 8e-3), f3 and g3 (3.0, 24 x 4e-3 and 24 x 5e-3) fit; f3 wins.
+        // 3.0 bits: int2/g128 (2.0, loss 24 x 8e-3), int3/g128 and int3a/g64 (3.0, 24 x 4e-3 and
+        // 24 x 5e-3) fit; int3/g128 wins.
         let plan = try BaselinePlans.uniform(profile: profile, options: SearchOptions(averageBits: 3.0))
-        XCTAssertEqual(Set(plan.layers.map(\.format)), ["f3"])
+        XCTAssertEqual(Set(plan.layers.map(\.format)), ["int3/g128"])
         XCTAssertEqual(plan.achieved.searchedBits, 7200)
         XCTAssertEqual(plan.achieved.searchedAverage, 3.0)
         XCTAssertEqual(plan.predictedLoss, 24 * 4e-3, accuracy: 1e-12)
         XCTAssertEqual(plan.solver.status, .rule)
-        XCTAssertEqual(plan.layers[0].reason, .rule(name: "uniform f3"))
-        // Just below 3.0 only f2 is left.
+        XCTAssertEqual(plan.layers[0].reason, .rule(name: "uniform int3/g128"))
+        // Just below 3.0 only int2/g128 is left.
         let low = try BaselinePlans.uniform(profile: profile, options: SearchOptions(averageBits: 2.999))
-        XCTAssertEqual(Set(low.layers.map(\.format)), ["f2"])
-        // Restricted to g3 and f8 at 4.0: only g3 fits.
-        let restricted = try BaselinePlans.uniform(profile: profile, options: SearchOptions(averageBits: 4.0, formats: ["g3", "f8"]))
-        XCTAssertEqual(Set(restricted.layers.map(\.format)), ["g3"])
+        XCTAssertEqual(Set(low.layers.map(\.format)), ["int2/g128"])
+        // Restricted to int3a/g64 and int8/g128 at 4.0: only int3a/g64 fits.
+        let restricted = try BaselinePlans.uniform(profile: profile, options: SearchOptions(averageBits: 4.0, formats: ["int3a/g64", "int8/g128"]))
+        XCTAssertEqual(Set(restricted.layers.map(\.format)), ["int3a/g64"])
     }
 
     func testUniformInfeasibleNamesCheapestFormat() {
         XCTAssertThrowsError(try BaselinePlans.uniform(profile: Self.handProfile(), options: SearchOptions(averageBits: 1.5))) {
             XCTAssertEqual($0 as? SearchError, .noBaselinePlan(
-                rule: "uniform", target: 1.5, reason: "the cheapest format every layer has, f2, needs 2.0000 bits"))
+                rule: "uniform", target: 1.5, reason: "the cheapest format every layer has, int2/g128, needs 2.0000 bits"))
         }
         XCTAssertThrowsError(try BaselinePlans.uniform(profile: Self.handProfile(), options: SearchOptions(averageBits: .nan)))
     }
 
     func testDepthHeuristicUpgradesVAndDownOfUseMoreBitsBlocks() throws {
-        // 3.0 bits, a third of the weights upgraded: (f2,f3) 2.333 loss 0.160, (f2,g3) 2.333 0.168,
-        // (f2,f4) 2.667 0.144, (f2,f8) 4.0 too big, (f3,f4) 3.333 too big -> (f2, f4).
+        // 3.0 bits, a third of the weights upgraded: (int2/g128, int3/g128) 2.333 loss 0.160,
+        // (int2/g128, int3a/g64) 2.333 0.168, (int2/g128, int4/g128) 2.667 0.144, (int2/g128, int8/g128)
+        // 4.0 too big, (int3/g128, int4/g128) 3.333 too big -> (int2/g128, int4/g128).
         let plan = try BaselinePlans.depthHeuristic(profile: Self.handProfile(), options: SearchOptions(averageBits: 3.0))
-        let upgraded = plan.layers.filter { $0.format == "f4" }.map(\.name)
+        let upgraded = plan.layers.filter { $0.format == "int4/g128" }.map(\.name)
         XCTAssertEqual(upgraded, [0, 3, 6, 7].flatMap {
             ["model.layers.\($0).self_attn.v_proj.weight", "model.layers.\($0).mlp.down_proj.weight"]
         })
-        XCTAssertEqual(Set(plan.layers.filter { $0.format != "f4" }.map(\.format)), ["f2"])
+        XCTAssertEqual(Set(plan.layers.filter { $0.format != "int4/g128" }.map(\.format)), ["int2/g128"])
         XCTAssertEqual(plan.achieved.searchedBits, 16 * 200 + 8 * 400)
         XCTAssertEqual(plan.predictedLoss, 16 * 8e-3 + 8 * 2e-3, accuracy: 1e-12)
-        XCTAssertEqual(plan.layers[0].reason, .rule(name: "depth heuristic: base f2"))  // block 0 q
-        XCTAssertEqual(plan.layers[1].reason, .rule(name: "depth heuristic: upgraded to f4 (v/down in a use_more_bits block)"))
+        XCTAssertEqual(plan.layers[0].reason, .rule(name: "depth heuristic: base int2/g128"))  // block 0 q
+        XCTAssertEqual(plan.layers[1].reason, .rule(name: "depth heuristic: upgraded to int4/g128 (v/down in a use_more_bits block)"))
     }
 
     func testDepthHeuristicPrefersLowerLossOverMoreBits() throws {
-        // 4.0 bits: (f2,f8) uses all 4.0 bits but predicts 16 x 8e-3 + 8 x 1e-3 = 0.136;
-        // (f3,f4) uses 3.333 and predicts 16 x 4e-3 + 8 x 2e-3 = 0.080, so it wins.
+        // 4.0 bits: (int2/g128, int8/g128) uses all 4.0 bits but predicts 16 x 8e-3 + 8 x 1e-3 = 0.136;
+        // (int3/g128, int4/g128) uses 3.333 and predicts 16 x 4e-3 + 8 x 2e-3 = 0.080, so it wins.
         let plan = try BaselinePlans.depthHeuristic(profile: Self.handProfile(), options: SearchOptions(averageBits: 4.0))
         XCTAssertEqual(plan.achieved.searchedBits, 16 * 300 + 8 * 400)
         XCTAssertEqual(plan.predictedLoss, 0.080, accuracy: 1e-12)
@@ -88,7 +95,7 @@ final class BaselinePlansTests: XCTestCase {
     }
 
     func testDepthHeuristicWithNoFittingPairThrows() {
-        // The cheapest pair, (f2, f3), needs 2.333 bits.
+        // The cheapest pair, (int2/g128, int3/g128), needs 2.333 bits.
         XCTAssertThrowsError(try BaselinePlans.depthHeuristic(profile: Self.handProfile(), options: SearchOptions(averageBits: 2.3))) {
             guard case let .noBaselinePlan(rule, target, reason)? = $0 as? SearchError else { return XCTFail("\($0)") }
             XCTAssertEqual(rule, "depth-heuristic")

@@ -1,3 +1,4 @@
+import Formats
 import Model
 import XCTest
 import Sensitivity
@@ -28,7 +29,7 @@ final class PlanSearchTests: XCTestCase {
 
     func testSharedPlanEqualsBruteForceOverGroups() throws {
         // 14 layers -> 8 groups under vLLM sharing (qkv, o, gate_up, down per block); 3 formats: 3^8 plans.
-        let formats: [FormatName] = ["int2/g128", "int4/g128", "fp8"]
+        let formats: [QuantFormat] = ["int2/g128", "int4/g128", "fp8"]
         let options = SearchOptions(averageBits: 3.3, formats: formats)
         let problem = try SearchProblem(profile: profile, options: options)
         XCTAssertEqual(problem.groups.count, 8)
@@ -98,9 +99,11 @@ final class PlanSearchTests: XCTestCase {
         XCTAssertThrowsError(try PlanSearch.run(profile: profile, options: SearchOptions(averageBits: 4, allows: allows))) { error in
             XCTAssertTrue(error.localizedDescription.contains("model.layers.0.self_attn.v_proj.weight"), error.localizedDescription)
         }
-        XCTAssertThrowsError(try PlanSearch.run(profile: profile, options: SearchOptions(averageBits: 4, formats: ["int5/g32"]))) { error in
-            XCTAssertEqual(error as? SearchError, .unknownFormat(format: "int5/g32", rule: "--formats",
-                                                                 available: profile.formats.map(\.rawValue)))
+        // A real format the profile has no scores for (names that are no format fail earlier, when
+        // parsed: RuleParsingTests, ProfileTests).
+        XCTAssertThrowsError(try PlanSearch.run(profile: profile, options: SearchOptions(averageBits: 4, formats: ["int8/g128"]))) { error in
+            XCTAssertEqual(error as? SearchError, .unknownFormat(format: "int8/g128", rule: "--formats",
+                                                                 available: profile.formats.map(\.name)))
         }
     }
 

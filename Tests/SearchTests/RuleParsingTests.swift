@@ -1,3 +1,4 @@
+import Formats
 import XCTest
 import Sensitivity
 @testable import Search
@@ -22,5 +23,17 @@ final class RuleParsingTests: XCTestCase {
                 XCTAssertEqual(expected, "REGEX=FMT,FMT,...")
             }
         }
+    }
+
+    func testUnknownFormatsAreRejectedNamingTheValue() {
+        XCTAssertThrowsError(try PinRule(parsing: "q_proj=int5/g32")) { error in
+            XCTAssertEqual((error as? QuantError)?.formatName, "int5/g32")
+            XCTAssertTrue(error.localizedDescription.contains("'int5/g32'"), error.localizedDescription)
+        }
+        XCTAssertThrowsError(try AllowRule(parsing: "down_proj=int4/g128,fp4")) { error in
+            XCTAssertEqual((error as? QuantError)?.formatName, "fp4")
+        }
+        // Rules are typed input: other spellings of a format are read as that format.
+        XCTAssertEqual(try PinRule(parsing: "q_proj=INT4").format, "int4/g128")
     }
 }

@@ -50,7 +50,7 @@ final class DefaultModelProfileTests: XCTestCase {
         let kl = try XCTUnwrap(result.scores[.kl]), calibrated = try XCTUnwrap(result.scores[.calibrated])
         let names = options.formats.map(\.name)
         XCTAssertEqual(names, ["int2/g128", "int3/g128", "int4/g128", "int8/g128", "mxfp4", "nvfp4", "fp8", "bf16"])
-        XCTAssertEqual(result.probeSets.map { $0.map(\.format) }, Array(repeating: [FormatName("int3/g128"), FormatName("int4/g128")], count: 7))
+        XCTAssertEqual(result.probeSets.map { $0.map(\.format) }, Array(repeating: ["int3/g128", "int4/g128"] as [QuantFormat], count: 7))
         var compared = 0
         for l in result.layers.indices {
             let id = result.layers[l].id, layer = id.weightName

@@ -153,7 +153,7 @@ final class ProfilerTests: XCTestCase {
         let p = result.profile
         XCTAssertEqual(p.layers.count, 14)
         XCTAssertEqual(p.estimator, "calibrated")
-        XCTAssertEqual(p.formats.map(\.rawValue), ["int2/g32", "int4/g32", "mxfp4", "nvfp4"])
+        XCTAssertEqual(p.formats.map(\.name), ["int2/g32", "int4/g32", "mxfp4", "nvfp4"])
         let q = p.layers[0], up = p.layers[5]
         XCTAssertEqual(q.name, "model.layers.0.self_attn.q_proj.weight")
         XCTAssertEqual(q.shape, [32, 32])

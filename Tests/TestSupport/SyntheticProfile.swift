@@ -17,7 +17,7 @@ public enum SyntheticProfile {
         let format: QuantFormat
         /// Quality in "effective bits" for the error curve (nil = lossless).
         let effectiveBits: Double?
-        var name: FormatName { FormatName(format.name) }
+        var name: QuantFormat { format }
     }
 
     static let formats: [Format] = [
