@@ -14,8 +14,8 @@ import TensorCore
 /// `LayerObjective`, or for int groups of 64 and more and for FP4 the cheaper partial products of
 /// `SignRoundGroupProducts`, equal up to Float summation order; both on the step Gram
 /// `SignRoundStepGram`, Hqq rounded to half precision), keeps them if the loss is the lowest so far, and moves every parameter by
-/// -lr_t x sign(gradient) with lr_t = lr (1 - t / iterations), clamping V to [-0.5, 0.5] and alpha,
-/// beta to [0.5, 1]. Parameters start at V = 0, alpha = beta = 1, so iteration 0 is round-to-nearest
+/// one `SignRoundUpdate`: -lr_t x sign(gradient) with lr_t = lr (1 - t / iterations), clamping V to
+/// [-0.5, 0.5] and alpha, beta to [0.5, 1]. Parameters start at V = 0, alpha = beta = 1, so iteration 0 is round-to-nearest
 /// and the kept loss is never above it. The parameters after the last step are evaluated too. The
 /// errors reported are measured again on the exact Gram; should the kept parameters lose to
 /// round-to-nearest there (a difference below the half-precision rounding), round-to-nearest is kept.

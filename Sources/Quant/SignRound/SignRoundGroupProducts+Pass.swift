@@ -8,7 +8,8 @@ struct SignRoundStepTarget {
     var v: UnsafeMutablePointer<Float>
     var alpha: UnsafeMutablePointer<Float>
     var beta: UnsafeMutablePointer<Float>
-    var learningRate: Float
+    /// The step (`SignRoundUpdate`: rule and lr_t).
+    var update: SignRoundUpdate
     /// dL/dQ = gradScale x G (2 / T).
     var gradScale: Float
 }
@@ -149,7 +150,7 @@ extension SignRoundGroupProducts {
                     kernel.backward(group: gi, scale: p, w: b.w + start, g: gRow + first, gradScale: target.gradScale,
                                     v: b.v + start, vNext: target.v + start, alpha: b.alpha, beta: b.beta,
                                     alphaNext: target.alpha, betaNext: target.beta,
-                                    out: .init(learningRate: target.learningRate), offset: start, count: width)
+                                    out: .init(update: target.update), offset: start, count: width)
                     let next = kernel.scale(group: gi, alpha: target.alpha[gi], beta: target.beta[gi])
                     kernel.codes(group: next, w: b.w + start, v: target.v + start, into: stepped, count: width)
                     if holdsValues {

@@ -71,8 +71,8 @@ struct SignRoundState {
                 bestBeta = beta
             }
             guard t < iterations else { break }
-            let lr = lr0 * (1 - Float(t) / Float(iterations))
-            step(kernel, w: w, gradScale: 2 / Float(objective.tokens), learningRate: lr)
+            let update = SignRoundUpdate.scheduled(initialLearningRate: lr0, iteration: t, of: iterations)
+            step(kernel, w: w, gradScale: 2 / Float(objective.tokens), update: update)
         }
         return history
     }
@@ -97,11 +97,11 @@ struct SignRoundState {
         }
         for t in 0...iterations {
             let stepping = t < iterations
-            let lr = lr0 * (1 - Float(t) / Float(max(iterations, 1)))
+            let update = SignRoundUpdate.scheduled(initialLearningRate: lr0, iteration: t, of: iterations)
             let terms = Self.withPointers(w: w, e: objective.crossTerm, v: v, alpha: alpha, beta: beta,
                                           nextV: &nextV, nextAlpha: &nextAlpha, nextBeta: &nextBeta) { pw, pe, pv, pa, pb, nv, na, nb in
                 products.pass(kernel, w: pw, e: pe, v: pv, alpha: pa, beta: pb,
-                              target: stepping ? SignRoundStepTarget(v: nv, alpha: na, beta: nb, learningRate: lr,
+                              target: stepping ? SignRoundStepTarget(v: nv, alpha: na, beta: nb, update: update,
                                                                      gradScale: 2 / Float(objective.tokens)) : nil)
             }
             if record(t, (terms + objective.constant) / Double(objective.tokens)) {
@@ -209,8 +209,8 @@ struct SignRoundState {
         return total
     }
 
-    /// One signed step from the G of the last `evaluate`.
-    mutating func step(_ kernel: SignRoundKernel<NearestRounding>, w: Matrix, gradScale: Float, learningRate: Float) {
+    /// One step of `update` from the G of the last `evaluate`.
+    mutating func step(_ kernel: SignRoundKernel<NearestRounding>, w: Matrix, gradScale: Float, update: SignRoundUpdate) {
         w.data.withUnsafeBufferPointer { pw in
             g.withUnsafeBufferPointer { pg in
                 v.withUnsafeMutableBufferPointer { pv in
@@ -218,7 +218,7 @@ struct SignRoundState {
                         beta.withUnsafeMutableBufferPointer { pb in
                             kernel.backward(w: pw.baseAddress!, g: pg.baseAddress!, gradScale: gradScale,
                                             v: pv.baseAddress!, alpha: pa.baseAddress!, beta: pb.baseAddress!,
-                                            out: .init(learningRate: learningRate))
+                                            out: .init(update: update))
                         }
                     }
                 }
