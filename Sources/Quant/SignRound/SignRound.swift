@@ -55,7 +55,7 @@ public enum SignRound {
                                    gemmFlops: 2 * Double(w.rows) * Double(w.cols) * Double(w.cols),
                                    rowUpdatesPerStep: nil)
         }
-        var state = SignRoundState(layout: layout)
+        var state = SignRoundState(layout: layout, weights: w, objective: objective)
         let history = state.run(weights: w, objective: objective, options: options)
         var adjustments = RoundingAdjustments(offsets: state.bestV, maxClip: state.bestAlpha,
                                               minClip: layout.hasMinClip ? state.bestBeta : nil)
