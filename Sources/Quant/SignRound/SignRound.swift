@@ -1,3 +1,41 @@
+// SignRound: the signed-gradient quantizer of the quantize stage (Cheng et al. 2023, AutoRound).
+//
+// Map of this folder
+//   SignRound.swift                  `SignRound.optimize`: layer-wise entry point (validation, RTN fallback).
+//   SignRoundOptions.swift           options (iterations, lr, step product) and the scope (layer/block).
+//   SignRoundResult.swift            what one layer's optimisation found.
+//   SignRoundError.swift             typed errors (shapes, tokens, options).
+//   SignRoundUpdate.swift            THE update rule: lr schedule, sign, clamp ranges. Change the step here.
+//   LayerObjective.swift             the layer's loss in Gram form (Hqq, cross term E, constant c0).
+//   SignRoundStepGram.swift          Hqq rounded to half precision, the Gram the steps descend on.
+//   SignRoundLayout.swift            groups of one layer and their unclipped ranges; the format's scheme.
+//   GroupScale.swift                 one group's scale/zero under alpha, beta, with their derivatives.
+//   SignRoundRounding.swift          nearest (the formats' own) or smooth (identity) rounding.
+//   SignRoundGroupLoops.swift        elementwise loops of one group: codes, backward + step, loss terms.
+//   SignRoundKernel.swift            forward (D = Q - W) and backward passes over all groups.
+//   SignRoundArray.swift             fixed buffers reached by pointer (no per-step allocation).
+//   SignRoundBuffers.swift           one layer's buffers: W, E, parameters (current/best/stepped), D, G.
+//   SignRoundState.swift             one layer's step loop: sgemm path or group-partial-products path.
+//   SignRoundGroupProducts.swift     G = D Hqq + E kept up to date by per-group partial products.
+//   SignRoundGroupProducts+Pass.swift  the fused one-pass step over those partial products.
+//   SignRoundParameters.swift        V, alpha, beta of one layer stepped from an outside dL/dQ (block-wise).
+//   BlockTuner.swift                 block-wise step loop on one transformer block.
+//   BlockSignRound.swift             block-wise SignRound over the whole model (streams, statistics).
+//   MinibatchSampler.swift           AutoRound's minibatch order for block-wise steps.
+//
+// One layer-wise step (iteration t, `SignRoundState.run`):
+//   V, alpha, beta --SignRoundKernel.forward--> Q, D = Q - W --sgemm with SignRoundStepGram--> G = D Hqq + E
+//   --> loss (sum D .* (G + E) + c0) / T, kept if lowest --SignRoundKernel.backward--> dL/dV, dL/dalpha,
+//   dL/dbeta (straight-through, GroupScale) --SignRoundUpdate.scheduled(t)--> V, alpha, beta of t + 1.
+//   With group partial products (int groups >= 64, FP4) the forward, G, loss, backward and step are one
+//   fused pass (`SignRoundGroupProducts.pass`) writing the stepped parameters into a second buffer set.
+//
+// One block-wise step (iteration t, `BlockTuner.tune`):
+//   MinibatchSampler --> inputs X, targets T of `batch` samples --forwardBlock with Q of every layer-->
+//   Y, loss mean (Y - T)^2, kept if lowest --backwardBlock--> dL/dQ per layer
+//   --SignRoundParameters.step (SignRoundKernel.backward + SignRoundUpdate.scheduled(t))--> V, alpha, beta,
+//   then Q = SignRoundParameters.quantized(W) for the next forward.
+
 import Dispatch
 #if canImport(Glibc)
 import Glibc
