@@ -1,3 +1,41 @@
+// SignRound: the signed-gradient quantizer of the quantize stage (Cheng et al. 2023, AutoRound).
+//
+// Map of this folder
+//   SignRound.swift                  `SignRound.optimize`: layer-wise entry point (validation, RTN fallback).
+//   SignRoundOptions.swift           options (iterations, lr, step product) and the scope (layer/block).
+//   SignRoundResult.swift            what one layer's optimisation found.
+//   SignRoundError.swift             typed errors (shapes, tokens, options).
+//   SignRoundUpdate.swift            THE update rule: lr schedule, sign, clamp ranges. Change the step here.
+//   LayerObjective.swift             the layer's loss in Gram form (Hqq, cross term E, constant c0).
+//   SignRoundStepGram.swift          Hqq rounded to half precision, the Gram the steps descend on.
+//   SignRoundLayout.swift            groups of one layer and their unclipped ranges; the format's scheme.
+//   GroupScale.swift                 one group's scale/zero under alpha, beta, with their derivatives.
+//   SignRoundRounding.swift          nearest (the formats' own) or smooth (identity) rounding.
+//   SignRoundGroupLoops.swift        elementwise loops of one group: codes, backward + step, loss terms.
+//   SignRoundKernel.swift            forward (D = Q - W) and backward passes over all groups.
+//   SignRoundArray.swift             fixed buffers reached by pointer (no per-step allocation).
+//   SignRoundBuffers.swift           one layer's buffers: W, E, parameters (current/best/stepped), D, G.
+//   SignRoundState.swift             one layer's step loop: sgemm path or group-partial-products path.
+//   SignRoundGroupProducts.swift     G = D Hqq + E kept up to date by per-group partial products.
+//   SignRoundGroupProducts+Pass.swift  the fused one-pass step over those partial products.
+//   SignRoundParameters.swift        V, alpha, beta of one layer stepped from an outside dL/dQ (block-wise).
+//   BlockTuner.swift                 block-wise step loop on one transformer block.
+//   BlockSignRound.swift             block-wise SignRound over the whole model (streams, statistics).
+//   MinibatchSampler.swift           AutoRound's minibatch order for block-wise steps.
+//
+// One layer-wise step (iteration t, `SignRoundState.run`):
+//   V, alpha, beta --SignRoundKernel.forward--> Q, D = Q - W --sgemm with SignRoundStepGram--> G = D Hqq + E
+//   --> loss (sum D .* (G + E) + c0) / T, kept if lowest --SignRoundKernel.backward--> dL/dV, dL/dalpha,
+//   dL/dbeta (straight-through, GroupScale) --SignRoundUpdate.scheduled(t)--> V, alpha, beta of t + 1.
+//   With group partial products (int groups >= 64, FP4) the forward, G, loss, backward and step are one
+//   fused pass (`SignRoundGroupProducts.pass`) writing the stepped parameters into a second buffer set.
+//
+// One block-wise step (iteration t, `BlockTuner.tune`):
+//   MinibatchSampler --> inputs X, targets T of `batch` samples --forwardBlock with Q of every layer-->
+//   Y, loss mean (Y - T)^2, kept if lowest --backwardBlock--> dL/dQ per layer
+//   --SignRoundParameters.step (SignRoundKernel.backward + SignRoundUpdate.scheduled(t))--> V, alpha, beta,
+//   then Q = SignRoundParameters.quantized(W) for the next forward.
+
 import Dispatch
 #if canImport(Glibc)
 import Glibc
@@ -7,74 +45,6 @@ import Darwin
 import Formats
 import TensorCore
 
-/// Options of SignRound's per-layer optimisation (AutoRound's defaults).
-public struct SignRoundOptions: Sendable, Equatable {
-    /// Signed-gradient steps; 0 gives round-to-nearest.
-    public var iterations: Int = 200
-    /// Initial step size; nil means 1 / iterations (AutoRound's default). The step at iteration t
-    /// (0-based) is lr x (1 - t / iterations): linear decay to 0.
-    public var learningRate: Float? = nil
-    /// How each step forms D Hqq (both give the same quantity up to Float summation order).
-    public var stepProduct: SignRoundStepProduct = .automatic
-
-    public init(iterations: Int = 200, learningRate: Float? = nil) {
-        self.iterations = iterations
-        self.learningRate = learningRate
-    }
-
-    /// The initial step size actually used.
-    public var effectiveLearningRate: Float { learningRate ?? 1 / Float(max(iterations, 1)) }
-
-    /// - Throws: `SignRoundError.invalidOptions` for negative iterations or a non-positive learning rate.
-    public func validate() throws {
-        guard iterations >= 0 else { throw SignRoundError.invalidOptions(reason: "iterations must be >= 0, got \(iterations)") }
-        if let lr = learningRate, !(lr > 0 && lr.isFinite) {
-            throw SignRoundError.invalidOptions(reason: "learning rate must be positive and finite, got \(lr)")
-        }
-    }
-}
-
-/// How SignRound's step forms G = D Hqq + E: one sgemm per step, or the group partial products
-/// (`SignRoundGroupProducts`, chosen automatically for int groups of 64 or more and for FP4).
-public enum SignRoundStepProduct: String, Sendable, Equatable, CaseIterable {
-    /// Group partial products for int groups of 64 or more and for MXFP4/NVFP4 (when they fit in
-    /// 1 GiB), else the sgemm.
-    case automatic
-    /// One sgemm of out x in x in per step.
-    case sgemm
-    /// `SignRoundGroupProducts` for every tunable layer.
-    case groupPartials = "group-partials"
-}
-
-/// What SignRound found for one layer.
-public struct SignRoundResult: Sendable {
-    /// The learned V, alpha, beta of the best iteration (nil for formats that are only rounded).
-    public var adjustments: RoundingAdjustments?
-    /// The dequantized weights of the best iteration (the format's own `fakeQuantize` with `adjustments`).
-    public var weights: Matrix
-    /// Objective of round-to-nearest, squared output per token, on the exact Gram.
-    public var rtnLoss: Double
-    /// Objective of the kept iteration on the exact Gram (never above `rtnLoss`).
-    public var bestLoss: Double
-    /// Iteration whose parameters were kept (0 = round-to-nearest; `iterations` = after the last step).
-    public var bestIteration: Int
-    /// Objective at every evaluated iteration 0...iterations on the step Gram (`SignRoundStepGram`:
-    /// Hqq in half precision, within about 1e-3 of the exact objective).
-    public var lossHistory: [Double]
-    /// Wall time of the optimisation, seconds.
-    public var seconds: Double
-    /// CPU time of the whole process during the optimisation (all threads), seconds.
-    public var cpuSeconds: Double
-    /// Floating-point operations the step loop's sgemms take (2 x out x in x in per evaluation). With
-    /// group partial products (see `SignRoundStepProduct`) the loop does less work for the same result: this
-    /// is then the sgemm-equivalent count.
-    public var gemmFlops: Double
-    /// Mean partial-product row updates per step when the loop used group partial products (codes that
-    /// differ from those of two steps back; each costs one axpy of `in` values), nil when every step
-    /// used the sgemm.
-    public var rowUpdatesPerStep: Double?
-}
-
 /// SignRound (Cheng et al. 2023, AutoRound) on one linear layer: signed gradient descent on rounding
 /// offsets V and clipping factors alpha, beta to minimise the layer's output reconstruction error.
 ///
@@ -82,8 +52,8 @@ public struct SignRoundResult: Sendable {
 /// `LayerObjective`, or for int groups of 64 and more and for FP4 the cheaper partial products of
 /// `SignRoundGroupProducts`, equal up to Float summation order; both on the step Gram
 /// `SignRoundStepGram`, Hqq rounded to half precision), keeps them if the loss is the lowest so far, and moves every parameter by
-/// -lr_t x sign(gradient) with lr_t = lr (1 - t / iterations), clamping V to [-0.5, 0.5] and alpha,
-/// beta to [0.5, 1]. Parameters start at V = 0, alpha = beta = 1, so iteration 0 is round-to-nearest
+/// one `SignRoundUpdate`: -lr_t x sign(gradient) with lr_t = lr (1 - t / iterations), clamping V to
+/// [-0.5, 0.5] and alpha, beta to [0.5, 1]. Parameters start at V = 0, alpha = beta = 1, so iteration 0 is round-to-nearest
 /// and the kept loss is never above it. The parameters after the last step are evaluated too. The
 /// errors reported are measured again on the exact Gram; should the kept parameters lose to
 /// round-to-nearest there (a difference below the half-precision rounding), round-to-nearest is kept.
@@ -123,7 +93,7 @@ public enum SignRound {
                                    gemmFlops: 2 * Double(w.rows) * Double(w.cols) * Double(w.cols),
                                    rowUpdatesPerStep: nil)
         }
-        var state = SignRoundState(layout: layout)
+        var state = SignRoundState(layout: layout, weights: w, objective: objective)
         let history = state.run(weights: w, objective: objective, options: options)
         var adjustments = RoundingAdjustments(offsets: state.bestV, maxClip: state.bestAlpha,
                                               minClip: layout.hasMinClip ? state.bestBeta : nil)

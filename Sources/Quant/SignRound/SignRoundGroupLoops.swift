@@ -26,23 +26,6 @@ enum SignRoundGroupLoops<R: SignRoundRounding> {
         UnsafeMutableRawPointer(p + i).storeBytes(of: x, as: SIMD8<Float>.self)
     }
 
-    /// x clamped to [lo, hi] per lane: max(x, lo) then min(., hi), as the scalar code does
-    /// (`pointwiseMin`/`pointwiseMax` are not inlined by the compiler).
-    @inline(__always)
-    static func clamp(_ x: SIMD8<Float>, _ lo: SIMD8<Float>, _ hi: SIMD8<Float>) -> SIMD8<Float> {
-        let above = x.replacing(with: lo, where: x .< lo)
-        return above.replacing(with: hi, where: above .> hi)
-    }
-
-    /// -1, 0 or 1 per lane.
-    @inline(__always)
-    static func sign(_ x: SIMD8<Float>) -> SIMD8<Float> {
-        SIMD8<Float>(repeating: 0).replacing(with: 1, where: x .> 0).replacing(with: -1, where: x .< 0)
-    }
-
-    /// -1, 0 or 1.
-    @inline(__always) static func sign(_ x: Float) -> Float { x > 0 ? 1 : (x < 0 ? -1 : 0) }
-
     /// Int codes c = clamp(round(w / s + V) + z, 0, maxCode) - z for `n` weights.
     @inline(__always)
     static func intCodes(w: UnsafePointer<Float>, v: UnsafePointer<Float>, codes c: UnsafeMutablePointer<Float>,
@@ -53,7 +36,7 @@ enum SignRoundGroupLoops<R: SignRoundRounding> {
         var i = 0
         while i + 8 <= n {
             let pre = R.integer(load(w, i) / sv + load(v, i)) + zv
-            store(clamp(pre, lo, hi) - zv, c, i)
+            store(pre.clamped(lo, hi) - zv, c, i)
             i += 8
         }
         while i < n {
@@ -75,16 +58,15 @@ enum SignRoundGroupLoops<R: SignRoundRounding> {
     }
 
     /// Straight-through gradients of an int group from G (dL/dQ = `gradScale` x G): writes dL/dV to
-    /// `gradV` when given, V - lr sign(dL/dV) clamped to [-0.5, 0.5] to `vNext` (may be `v`), and
-    /// returns dL/ds and dL/dz summed over the group.
+    /// `gradV` when given, V stepped by `update` (`SignRoundUpdate.offset`) to `vNext` (may be `v`),
+    /// and returns dL/ds and dL/dz summed over the group.
     @inline(__always)
     static func intBackward(w: UnsafePointer<Float>, g: UnsafePointer<Float>, gradScale: Float,
                             v: UnsafePointer<Float>, vNext: UnsafeMutablePointer<Float>, gradV: UnsafeMutablePointer<Float>?,
-                            count n: Int, scale s: Float, zero z: Float, maxCode: Float, learningRate lr: Float) -> ScaleGradient {
+                            count n: Int, scale s: Float, zero z: Float, maxCode: Float, update: SignRoundUpdate) -> ScaleGradient {
         assert(n >= 0, "SignRound group of \(n) weights")
         let sv = SIMD8<Float>(repeating: s), zv = SIMD8<Float>(repeating: z), kv = SIMD8<Float>(repeating: gradScale)
         let zeros = SIMD8<Float>(repeating: 0), hi = SIMD8<Float>(repeating: maxCode)
-        let lrv = SIMD8<Float>(repeating: lr), half = SIMD8<Float>(repeating: 0.5)
         var accScale = zeros, accZero = zeros
         var i = 0
         while i + 8 <= n {
@@ -93,12 +75,12 @@ enum SignRoundGroupLoops<R: SignRoundRounding> {
             let vi = load(v, i)
             let pre = R.integer(scaled + vi) + zv
             let inside = (pre .>= zeros) .& (pre .<= hi)
-            let u = clamp(pre, zeros, hi)
+            let u = pre.clamped(zeros, hi)
             let gv = zeros.replacing(with: gamma * sv, where: inside)
             accScale += gamma * ((u - zv) - zeros.replacing(with: scaled, where: inside))
             accZero -= (gamma * sv).replacing(with: 0, where: inside)
             if let gradV { store(gv, gradV, i) }
-            store(clamp(vi - lrv * sign(gv), -half, half), vNext, i)
+            store(update.offset(vi, gradient: gv), vNext, i)
             i += 8
         }
         var result = ScaleGradient(scale: accScale.sum(), zero: accZero.sum())
@@ -112,7 +94,7 @@ enum SignRoundGroupLoops<R: SignRoundRounding> {
             result.scale += gamma * ((u - z) - (inside ? scaled : 0))
             result.zero -= inside ? 0 : gamma * s
             gradV?[i] = gv
-            vNext[i] = min(max(v[i] - lr * sign(gv), -0.5), 0.5)
+            vNext[i] = update.offset(v[i], gradient: gv)
             i += 1
         }
         return result
@@ -122,7 +104,7 @@ enum SignRoundGroupLoops<R: SignRoundRounding> {
     @inline(__always)
     static func fp4Backward(w: UnsafePointer<Float>, g: UnsafePointer<Float>, gradScale: Float,
                             v: UnsafePointer<Float>, vNext: UnsafeMutablePointer<Float>, gradV: UnsafeMutablePointer<Float>?,
-                            count n: Int, scale s: Float, learningRate lr: Float) -> ScaleGradient {
+                            count n: Int, scale s: Float, update: SignRoundUpdate) -> ScaleGradient {
         assert(n >= 0, "SignRound group of \(n) weights")
         var result = ScaleGradient()
         guard s != 0 else {
@@ -139,7 +121,7 @@ enum SignRoundGroupLoops<R: SignRoundRounding> {
             let gv = inside ? gamma * s : 0
             result.scale += gamma * (e - (inside ? scaled : 0))
             gradV?[i] = gv
-            vNext[i] = min(max(v[i] - lr * sign(gv), -0.5), 0.5)
+            vNext[i] = update.offset(v[i], gradient: gv)
         }
         return result
     }

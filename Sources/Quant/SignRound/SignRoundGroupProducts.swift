@@ -51,27 +51,37 @@ struct SignRoundGroupProducts {
     /// Two sets of P, each (groupsPerRow x rows) x cols and group-major: the partial product of row r,
     /// group g at (g x rows + r) x cols, so a group's rows are one contiguous block (the pass walks them
     /// in order). Set k (at k x `setSize`) serves the steps of parity k.
-    var partials: [Float]
+    let partials: SignRoundArray<Float>
     /// The codes each set of P holds, or is about to hold (2 x rows x cols; set k at k x rows x cols).
     /// Set `parity` holds the codes of the current parameters once the listed changes are applied.
-    var held: [Float]
+    let held: SignRoundArray<Float>
     /// The set of P the next pass uses.
     var parity = 0
     /// Current scale per partial product (rows x groupsPerRow; 1 when P holds values).
-    var scales: [Float]
+    let scales: SignRoundArray<Float>
     /// E - W Hqq (rows x cols), on the step Gram.
-    let base: [Float]
+    let base: SignRoundArray<Float>
     /// The step Gram: its half-precision rows are what changed codes add.
     let gram: SignRoundStepGram
+    /// `gram.half`, by pointer.
+    let gramHalf: SignRoundArray<Float16>
     /// Codes to change in set `parity` of P before its next use, per row and group: column j of the list
     /// of (r, g) at r x cols + g x groupSize + t for t < changeCount[r x groupsPerRow + g], the code change
     /// times `gram.scale` in `changeDelta` (so a half row times it is the change in P).
-    var changeIndex: [Int32]
-    var changeDelta: [Float]
-    var changeCount: [Int32]
+    let changes: ChangeLists
+    /// Loss terms and changed codes per row chunk of the last pass.
+    let chunkLoss: SignRoundArray<Double>
+    let chunkChanges: SignRoundArray<Int>
     private var built = false
     /// Row updates made since the partial products were built (listed code changes, summed).
     var rowUpdates = 0
+
+    /// The change lists (see `changes`).
+    struct ChangeLists {
+        let index: SignRoundArray<Int32>
+        let delta: SignRoundArray<Float>
+        let count: SignRoundArray<Int32>
+    }
 
     /// Floats in one set of partial products.
     var setSize: Int { rows * groupsPerRow * cols }
@@ -100,13 +110,17 @@ struct SignRoundGroupProducts {
         kernelGroupsPerRow = layout.groupsPerRow
         groupSize = holdsValues ? layout.cols : layout.groupSize
         groupsPerRow = holdsValues ? 1 : layout.groupsPerRow
-        partials = [Float](repeating: 0, count: 2 * rows * groupsPerRow * cols)
-        held = [Float](repeating: 0, count: 2 * rows * cols)
-        scales = [Float](repeating: 0, count: rows * groupsPerRow)
-        changeIndex = [Int32](repeating: 0, count: rows * cols)
-        changeDelta = [Float](repeating: 0, count: rows * cols)
-        changeCount = [Int32](repeating: 0, count: rows * groupsPerRow)
+        partials = SignRoundArray(repeating: 0, count: 2 * rows * groupsPerRow * cols)
+        held = SignRoundArray(repeating: 0, count: 2 * rows * cols)
+        scales = SignRoundArray(repeating: 0, count: rows * groupsPerRow)
+        changes = ChangeLists(index: SignRoundArray(repeating: 0, count: rows * cols),
+                              delta: SignRoundArray(repeating: 0, count: rows * cols),
+                              count: SignRoundArray(repeating: 0, count: rows * groupsPerRow))
+        let chunks = rowChunks(rows).chunks
+        chunkLoss = SignRoundArray(repeating: 0, count: chunks)
+        chunkChanges = SignRoundArray(repeating: 0, count: chunks)
         self.gram = gram
+        gramHalf = SignRoundArray(gram.half)
         var b = objective.crossTerm?.data ?? [Float](repeating: 0, count: rows * cols)
         let (rows, cols) = (rows, cols)
         w.data.withUnsafeBufferPointer { pw in
@@ -117,7 +131,7 @@ struct SignRoundGroupProducts {
                 }
             }
         }
-        base = b
+        base = SignRoundArray(b)
     }
 
     /// Takes the codes and scales of parameters set from outside the step loop (the start, or a test's
@@ -126,73 +140,57 @@ struct SignRoundGroupProducts {
     mutating func setParameters<R: SignRoundRounding>(_ kernel: SignRoundKernel<R>, w: UnsafePointer<Float>,
                                                       v: UnsafePointer<Float>, alpha: UnsafePointer<Float>,
                                                       beta: UnsafePointer<Float>) {
-        var fresh = [Float](repeating: 0, count: rows * cols)
-        var kernelScales = [Float](repeating: 0, count: rows * kernelGroupsPerRow)
-        fresh.withUnsafeMutableBufferPointer { pf in
-            kernelScales.withUnsafeMutableBufferPointer { ps in
-                kernel.codes(w: w, v: v, alpha: alpha, beta: beta, codes: pf.baseAddress!, scales: ps.baseAddress!)
-            }
-        }
+        let freshCodes = SignRoundArray<Float>(repeating: 0, count: rows * cols)
+        let kernelScales = SignRoundArray<Float>(repeating: 0, count: rows * kernelGroupsPerRow)
+        let fresh = freshCodes.base
+        kernel.codes(w: w, v: v, alpha: alpha, beta: beta, codes: fresh, scales: kernelScales.base)
         if holdsValues {
             // Q = code x scale, the product the kernel's forward pass forms.
             for r in 0..<rows {
                 for g in 0..<kernelGroupsPerRow {
-                    let first = g * kernelGroupSize, s = kernelScales[r * kernelGroupsPerRow + g]
+                    let first = g * kernelGroupSize, s = kernelScales.base[r * kernelGroupsPerRow + g]
                     for j in first..<min(cols, first + kernelGroupSize) { fresh[r * cols + j] *= s }
                 }
             }
-            for i in scales.indices { scales[i] = 1 }
+            scales.base.update(repeating: 1, count: scales.count)
         } else {
-            scales = kernelScales
+            scales.update(from: kernelScales)
         }
         let n = rows * cols
         if !built {
             // Both sets start at these codes: nothing to list.
             build(codes: fresh)
-            held.replaceSubrange(0..<n, with: fresh)
-            held.replaceSubrange(n..<(2 * n), with: fresh)
+            held.base.update(from: fresh, count: n)
+            (held.base + n).update(from: fresh, count: n)
             parity = 0
             built = true
             return
         }
-        let (cols, gs, gpr, scale, current) = (cols, groupSize, groupsPerRow, gram.scale, parity * n)
-        fresh.withUnsafeBufferPointer { pf in
-            held.withUnsafeMutableBufferPointer { ph in
-                changeIndex.withUnsafeMutableBufferPointer { pi in
-                    changeDelta.withUnsafeMutableBufferPointer { pd in
-                        changeCount.withUnsafeMutableBufferPointer { pn in
-                            for r in 0..<rows {
-                                for g in 0..<gpr {
-                                    let start = r * cols + g * gs
-                                    pn[r * gpr + g] = Int32(VectorOps.listChanges(
-                                        new: pf.baseAddress! + start, old: ph.baseAddress! + current + start,
-                                        count: min(cols, (g + 1) * gs) - g * gs, first: Int32(g * gs), scale: scale,
-                                        indices: pi.baseAddress! + start, deltas: pd.baseAddress! + start))
-                                }
-                            }
-                            (ph.baseAddress! + current).update(from: pf.baseAddress!, count: n)
-                        }
-                    }
-                }
+        let (gs, gpr, current) = (groupSize, groupsPerRow, held.base + parity * n)
+        for r in 0..<rows {
+            for g in 0..<gpr {
+                let start = r * cols + g * gs
+                changes.count.base[r * gpr + g] = Int32(VectorOps.listChanges(
+                    new: fresh + start, old: current + start,
+                    count: min(cols, (g + 1) * gs) - g * gs, first: Int32(g * gs), scale: gram.scale,
+                    indices: changes.index.base + start, deltas: changes.delta.base + start))
             }
         }
+        current.update(from: fresh, count: n)
     }
 
     /// Both sets of P from scratch: for each group column block, P[:, g, :] = C[:, block] Hqq~[block, :].
-    private mutating func build(codes: [Float]) {
-        let (rows, cols, gs, gpr, size) = (rows, cols, groupSize, groupsPerRow, setSize)
-        codes.withUnsafeBufferPointer { pc in
-            gram.widened.data.withUnsafeBufferPointer { ph in
-                partials.withUnsafeMutableBufferPointer { pp in
-                    for g in 0..<gpr {
-                        let width = min(cols, (g + 1) * gs) - g * gs
-                        BLAS.gemm(.none, .none, m: rows, n: cols, k: width, a: pc.baseAddress! + g * gs, lda: cols,
-                                  b: ph.baseAddress! + g * gs * cols, ldb: cols, beta: 0,
-                                  c: pp.baseAddress! + g * rows * cols, ldc: cols)
-                    }
-                    (pp.baseAddress! + size).update(from: pp.baseAddress!, count: size)
-                }
+    private func build(codes: UnsafePointer<Float>) {
+        let (rows, cols, gs, size) = (rows, cols, groupSize, setSize)
+        let pp = partials.base
+        gram.widened.data.withUnsafeBufferPointer { ph in
+            for g in 0..<groupsPerRow {
+                let width = min(cols, (g + 1) * gs) - g * gs
+                BLAS.gemm(.none, .none, m: rows, n: cols, k: width, a: codes + g * gs, lda: cols,
+                          b: ph.baseAddress! + g * gs * cols, ldb: cols, beta: 0,
+                          c: pp + g * rows * cols, ldc: cols)
             }
         }
+        (pp + size).update(from: pp, count: size)
     }
 }

@@ -23,8 +23,8 @@ struct SignRoundKernel<R: SignRoundRounding> {
         var gradV: UnsafeMutablePointer<Float>? = nil
         var gradAlpha: UnsafeMutablePointer<Float>? = nil
         var gradBeta: UnsafeMutablePointer<Float>? = nil
-        /// Step size; 0 leaves the parameters unchanged.
-        var learningRate: Float = 0
+        /// The step to take (`SignRoundUpdate.none` leaves the parameters unchanged).
+        var update: SignRoundUpdate = .none
     }
 
     @inline(__always)
@@ -94,8 +94,8 @@ struct SignRoundKernel<R: SignRoundRounding> {
     }
 
     /// From dL/dQ = `gradScale` x `g` (g = D Hqq + E), the gradients of V, alpha and beta; writes
-    /// them where `out` says and, with a learning rate, moves each parameter by -lr x sign(gradient)
-    /// (sign(0) = 0), clamping V to [-0.5, 0.5] and alpha, beta to [0.5, 1].
+    /// them where `out` says and moves each parameter by `out.update` (`SignRoundUpdate`: signed
+    /// step, V clamped to `offsetRange`, alpha and beta to `clipRange`).
     func backward(w: UnsafePointer<Float>, g: UnsafePointer<Float>, gradScale: Float,
                   v: UnsafeMutablePointer<Float>, alpha: UnsafeMutablePointer<Float>,
                   beta: UnsafeMutablePointer<Float>, out: Backward) {
@@ -117,20 +117,20 @@ struct SignRoundKernel<R: SignRoundRounding> {
                   v: UnsafePointer<Float>, vNext: UnsafeMutablePointer<Float>, alpha: UnsafePointer<Float>,
                   beta: UnsafePointer<Float>, alphaNext: UnsafeMutablePointer<Float>, betaNext: UnsafeMutablePointer<Float>,
                   out: Backward, offset: Int, count: Int) {
-        let lr = out.learningRate
+        let update = out.update
         let gradV = out.gradV.map { $0 + offset }
         let sums = isInt
             ? SignRoundGroupLoops<R>.intBackward(w: w, g: g, gradScale: gradScale, v: v, vNext: vNext, gradV: gradV,
-                                                 count: count, scale: p.scale, zero: p.zero, maxCode: maxCode, learningRate: lr)
+                                                 count: count, scale: p.scale, zero: p.zero, maxCode: maxCode, update: update)
             : SignRoundGroupLoops<R>.fp4Backward(w: w, g: g, gradScale: gradScale, v: v, vNext: vNext, gradV: gradV,
-                                                 count: count, scale: p.scale, learningRate: lr)
+                                                 count: count, scale: p.scale, update: update)
         let ga = sums.scale * p.dScaleDAlpha + sums.zero * p.dZeroDAlpha
         let gb = sums.scale * p.dScaleDBeta + sums.zero * p.dZeroDBeta
         let tuneBeta = layout.hasMinClip
         out.gradAlpha?[gi] = ga
         out.gradBeta?[gi] = tuneBeta ? gb : 0
-        alphaNext[gi] = lr != 0 ? min(max(alpha[gi] - lr * Self.sign(ga), 0.5), 1) : alpha[gi]
-        betaNext[gi] = lr != 0 && tuneBeta ? min(max(beta[gi] - lr * Self.sign(gb), 0.5), 1) : beta[gi]
+        alphaNext[gi] = update.movesClips ? update.clip(alpha[gi], gradient: ga) : alpha[gi]
+        betaNext[gi] = update.movesClips && tuneBeta ? update.clip(beta[gi], gradient: gb) : beta[gi]
     }
 
     /// Runs `body(group index, first weight, weight count, scale)` for every group, rows in parallel
@@ -151,7 +151,4 @@ struct SignRoundKernel<R: SignRoundRounding> {
             }
         }
     }
-
-    /// -1, 0 or 1.
-    @inline(__always) static func sign(_ x: Float) -> Float { x > 0 ? 1 : (x < 0 ? -1 : 0) }
 }

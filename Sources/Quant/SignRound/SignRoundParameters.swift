@@ -8,8 +8,8 @@ import TensorCore
 /// Parameters start at V = 0, alpha = beta = 1 (round-to-nearest). `quantized(_:)` gives
 /// Q(W; V, alpha, beta) with the format's own arithmetic (bit-identical to its `fakeQuantize` with
 /// `adjustments`); `step(weights:gradient:learningRate:)` turns dL/dQ into straight-through
-/// gradients of V, alpha, beta (see `SignRoundKernel`) and moves each by -lr x sign(gradient),
-/// clamping V to [-0.5, 0.5] and alpha, beta to [0.5, 1].
+/// gradients of V, alpha, beta (see `SignRoundKernel`) and moves each by one `SignRoundUpdate`
+/// (-lr x sign(gradient), V clamped to [-0.5, 0.5], alpha and beta to [0.5, 1]).
 public struct SignRoundParameters: Sendable {
     let layout: SignRoundLayout
     /// V, one per weight (row-major, out x in).
@@ -42,9 +42,14 @@ public struct SignRoundParameters: Sendable {
     /// Moves the parameters one signed step down `gradient` = dL/dQ (out x in) with step size
     /// `learningRate`. - Complexity: O(out x in), no sgemm.
     public mutating func step(weights w: Matrix, gradient: Matrix, learningRate: Float) {
+        step(weights: w, gradient: gradient, update: SignRoundUpdate(learningRate: learningRate))
+    }
+
+    /// Moves the parameters one step of `update` down `gradient` = dL/dQ (out x in).
+    mutating func step(weights w: Matrix, gradient: Matrix, update: SignRoundUpdate) {
         precondition(gradient.rows == layout.rows && gradient.cols == layout.cols && w.rows == layout.rows
                      && w.cols == layout.cols, "SignRoundParameters.step: shapes differ from the layout")
-        _ = backward(w, gradient: gradient, learningRate: learningRate, rounding: NearestRounding.self)
+        _ = backward(w, gradient: gradient, update: update, rounding: NearestRounding.self)
     }
 
     /// Q under rounding `R` (`SmoothRounding` gives the straight-through estimator's smooth model).
@@ -68,6 +73,13 @@ public struct SignRoundParameters: Sendable {
     @discardableResult
     mutating func backward<R: SignRoundRounding>(_ w: Matrix, gradient: Matrix, learningRate: Float,
                                                  rounding: R.Type) -> (v: [Float], alpha: [Float], beta: [Float]) {
+        backward(w, gradient: gradient, update: SignRoundUpdate(learningRate: learningRate), rounding: rounding)
+    }
+
+    /// `backward(_:gradient:learningRate:rounding:)` with the step given as a `SignRoundUpdate`.
+    @discardableResult
+    mutating func backward<R: SignRoundRounding>(_ w: Matrix, gradient: Matrix, update: SignRoundUpdate,
+                                                 rounding: R.Type) -> (v: [Float], alpha: [Float], beta: [Float]) {
         let kernel = SignRoundKernel<R>(layout: layout)
         var gv = [Float](repeating: 0, count: offsets.count)
         var ga = [Float](repeating: 0, count: maxClip.count), gb = ga
@@ -79,7 +91,7 @@ public struct SignRoundParameters: Sendable {
                             kernel.backward(w: pw.baseAddress!, g: pg.baseAddress!, gradScale: 1, v: pv.baseAddress!,
                                             alpha: pa.baseAddress!, beta: pb.baseAddress!,
                                             out: .init(gradV: ogv.baseAddress!, gradAlpha: oga.baseAddress!,
-                                                       gradBeta: ogb.baseAddress!, learningRate: learningRate))
+                                                       gradBeta: ogb.baseAddress!, update: update))
                         }
                     } }
                 }

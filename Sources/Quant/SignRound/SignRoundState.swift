@@ -1,35 +1,23 @@
 import Formats
 import TensorCore
 
-/// The buffers of one layer's optimisation, allocated once: parameters, the best parameters so far,
-/// D = Q - W and G = D Hqq + E. The step loop allocates nothing.
+/// One layer's optimisation: the step loop over its buffers (`SignRoundBuffers`: parameters, the
+/// best parameters so far, D = Q - W and G = D Hqq + E), by sgemm or by group partial products.
+/// The step loop allocates nothing.
 struct SignRoundState {
     let layout: SignRoundLayout
-    var v: [Float]
-    var alpha: [Float]
-    var beta: [Float]
-    var bestV: [Float]
-    var bestAlpha: [Float]
-    var bestBeta: [Float]
+    let buffers: SignRoundBuffers
     var bestIteration = 0
     /// Partial-product row updates, summed over the run (nil when every step used the sgemm).
     var rowUpdates: Int?
-    private var d: [Float]
-    private var g: [Float]
-    private var partial: [Double]
 
-    init(layout: SignRoundLayout) {
+    var bestV: [Float] { buffers.bestV.array }
+    var bestAlpha: [Float] { buffers.bestAlpha.array }
+    var bestBeta: [Float] { buffers.bestBeta.array }
+
+    init(layout: SignRoundLayout, weights w: Matrix, objective: LayerObjective) {
         self.layout = layout
-        let n = layout.rows * layout.cols, groups = layout.groupCount
-        v = [Float](repeating: 0, count: n)
-        alpha = [Float](repeating: 1, count: groups)
-        beta = alpha
-        bestV = v
-        bestAlpha = alpha
-        bestBeta = beta
-        d = v
-        g = v
-        partial = [Double](repeating: 0, count: rowChunks(layout.rows).chunks)
+        buffers = SignRoundBuffers(layout: layout, weights: w, crossTerm: objective.crossTerm)
     }
 
     /// Runs the signed-gradient loop and returns the loss at iterations 0...iterations; the best
@@ -48,7 +36,7 @@ struct SignRoundState {
         if useProducts {
             var products = SignRoundGroupProducts(layout: layout, weights: w, objective: objective, gram: gram)
             var bestAt = 0
-            runWithProducts(&products, kernel: kernel, weights: w, objective: objective, options: options) { t, loss in
+            runWithProducts(&products, kernel: kernel, objective: objective, options: options) { t, loss in
                 history.append(loss)
                 guard loss < best else { return false }
                 best = loss
@@ -61,147 +49,74 @@ struct SignRoundState {
         }
         let iterations = options.iterations, lr0 = options.effectiveLearningRate
         for t in 0...iterations {
-            let loss = evaluate(kernel, w: w, objective: objective, gram: gram.widened)
+            let loss = evaluate(kernel, objective: objective, gram: gram.widened)
             history.append(loss)
             if loss < best {
                 best = loss
                 bestIteration = t
-                bestV.withUnsafeMutableBufferPointer { dst in v.withUnsafeBufferPointer { dst.baseAddress!.update(from: $0.baseAddress!, count: $0.count) } }
-                bestAlpha = alpha
-                bestBeta = beta
+                buffers.copyCurrentToBest()
             }
             guard t < iterations else { break }
-            let lr = lr0 * (1 - Float(t) / Float(iterations))
-            step(kernel, w: w, gradScale: 2 / Float(objective.tokens), learningRate: lr)
+            let update = SignRoundUpdate.scheduled(initialLearningRate: lr0, iteration: t, of: iterations)
+            step(kernel, gradScale: 2 / Float(objective.tokens), update: update)
         }
         return history
     }
 
-    /// The loop through the group partial products: one fused pass per iteration, stepping into a
-    /// second set of parameters. `record(t, loss)` says whether the loss is a new best; then the
-    /// current parameters become the best ones by a swap, no copy.
-    private mutating func runWithProducts(_ products: inout SignRoundGroupProducts, kernel: SignRoundKernel<NearestRounding>,
-                                          weights w: Matrix, objective: LayerObjective, options: SignRoundOptions,
-                                          record: (Int, Double) -> Bool) {
+    /// The loop through the group partial products: one fused pass per iteration, stepping into the
+    /// buffers' second set of parameters. `record(t, loss)` says whether the loss is a new best; then
+    /// the current parameters become the best ones by a swap, no copy.
+    private func runWithProducts(_ products: inout SignRoundGroupProducts, kernel: SignRoundKernel<NearestRounding>,
+                                 objective: LayerObjective, options: SignRoundOptions,
+                                 record: (Int, Double) -> Bool) {
         let iterations = options.iterations, lr0 = options.effectiveLearningRate
-        var nextV = v, nextAlpha = alpha, nextBeta = beta
-        w.data.withUnsafeBufferPointer { pw in
-            v.withUnsafeBufferPointer { pv in
-                alpha.withUnsafeBufferPointer { pa in
-                    beta.withUnsafeBufferPointer { pb in
-                        products.setParameters(kernel, w: pw.baseAddress!, v: pv.baseAddress!, alpha: pa.baseAddress!,
-                                               beta: pb.baseAddress!)
-                    }
-                }
-            }
-        }
+        let b = buffers
+        products.setParameters(kernel, w: b.w.base, v: b.v.base, alpha: b.alpha.base, beta: b.beta.base)
         for t in 0...iterations {
             let stepping = t < iterations
-            let lr = lr0 * (1 - Float(t) / Float(max(iterations, 1)))
-            let terms = Self.withPointers(w: w, e: objective.crossTerm, v: v, alpha: alpha, beta: beta,
-                                          nextV: &nextV, nextAlpha: &nextAlpha, nextBeta: &nextBeta) { pw, pe, pv, pa, pb, nv, na, nb in
-                products.pass(kernel, w: pw, e: pe, v: pv, alpha: pa, beta: pb,
-                              target: stepping ? SignRoundStepTarget(v: nv, alpha: na, beta: nb, learningRate: lr,
-                                                                     gradScale: 2 / Float(objective.tokens)) : nil)
-            }
+            let update = SignRoundUpdate.scheduled(initialLearningRate: lr0, iteration: t, of: iterations)
+            let target = SignRoundGroupProducts.StepTarget(v: b.nextV.base, alpha: b.nextAlpha.base, beta: b.nextBeta.base,
+                                                           update: update, gradScale: 2 / Float(objective.tokens))
+            let terms = products.pass(kernel, w: b.w.base, e: b.e?.base, v: b.v.base, alpha: b.alpha.base,
+                                      beta: b.beta.base, target: stepping ? target : nil)
             if record(t, (terms + objective.constant) / Double(objective.tokens)) {
-                if stepping {
-                    swap(&bestV, &v)
-                } else {
-                    bestV = v
-                }
-                bestAlpha = alpha
-                bestBeta = beta
+                if stepping { b.moveCurrentToBest() } else { b.copyCurrentToBest() }
             }
-            if stepping {
-                swap(&v, &nextV)
-                swap(&alpha, &nextAlpha)
-                swap(&beta, &nextBeta)
-            }
-        }
-    }
-
-    /// Runs `body` with pointers to W, E, the parameters and the arrays the step writes.
-    private static func withPointers<T>(w: Matrix, e: Matrix?, v: [Float], alpha: [Float], beta: [Float],
-                                        nextV: inout [Float], nextAlpha: inout [Float], nextBeta: inout [Float],
-                                        _ body: (UnsafePointer<Float>, UnsafePointer<Float>?, UnsafePointer<Float>, UnsafePointer<Float>,
-                                                 UnsafePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>,
-                                                 UnsafeMutablePointer<Float>) -> T) -> T {
-        w.data.withUnsafeBufferPointer { pw in
-            v.withUnsafeBufferPointer { pv in
-                alpha.withUnsafeBufferPointer { pa in
-                    beta.withUnsafeBufferPointer { pb in
-                        nextV.withUnsafeMutableBufferPointer { nv in
-                            nextAlpha.withUnsafeMutableBufferPointer { na in
-                                nextBeta.withUnsafeMutableBufferPointer { nb in
-                                    guard let e else {
-                                        return body(pw.baseAddress!, nil, pv.baseAddress!, pa.baseAddress!, pb.baseAddress!,
-                                                    nv.baseAddress!, na.baseAddress!, nb.baseAddress!)
-                                    }
-                                    return e.data.withUnsafeBufferPointer { pe in
-                                        body(pw.baseAddress!, pe.baseAddress!, pv.baseAddress!, pa.baseAddress!, pb.baseAddress!,
-                                             nv.baseAddress!, na.baseAddress!, nb.baseAddress!)
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+            if stepping { b.takeStepped() }
         }
     }
 
     /// Forward pass, G = D H + E by one sgemm with `gram` H (the step Gram in the step loop), and the
     /// loss (sum(D .* (G + E)) + c0) / T.
-    mutating func evaluate(_ kernel: SignRoundKernel<NearestRounding>, w: Matrix, objective: LayerObjective,
-                           gram: Matrix) -> Double {
+    func evaluate(_ kernel: SignRoundKernel<NearestRounding>, objective: LayerObjective, gram: Matrix) -> Double {
         let rows = layout.rows, cols = layout.cols
         let (chunks, size) = rowChunks(rows)
-        return w.data.withUnsafeBufferPointer { pw in
-            v.withUnsafeBufferPointer { pv in
-                alpha.withUnsafeBufferPointer { pa in
-                    beta.withUnsafeBufferPointer { pb in
-                        d.withUnsafeMutableBufferPointer { pd in
-                            g.withUnsafeMutableBufferPointer { pg in
-                                partial.withUnsafeMutableBufferPointer { pp in
-                                    kernel.forward(w: pw.baseAddress!, v: pv.baseAddress!, alpha: pa.baseAddress!,
-                                                   beta: pb.baseAddress!, d: pd.baseAddress!)
-                                    if let e = objective.crossTerm {
-                                        e.data.withUnsafeBufferPointer { pg.baseAddress!.update(from: $0.baseAddress!, count: $0.count) }
-                                    }
-                                    gram.data.withUnsafeBufferPointer { ph in
-                                        BLAS.gemm(.none, .none, m: rows, n: cols, k: cols, a: pd.baseAddress!, lda: cols,
-                                                  b: ph.baseAddress!, ldb: cols, beta: objective.crossTerm == nil ? 0 : 1,
-                                                  c: pg.baseAddress!, ldc: cols)
-                                    }
-                                    let e = objective.crossTerm
-                                    let (ds, gs, parts) = (SharedBuffer(pd), SharedBuffer(pg), SharedBuffer(pp))
-                                    parallelFor(chunks) { c in
-                                        parts[c] = Self.lossPart(d: ds.buffer, g: gs.buffer, e: e,
-                                                                 range: (c * size * cols)..<(min(rows, (c + 1) * size) * cols), cols: cols)
-                                    }
-                                    return (pp.reduce(0, +) + objective.constant) / Double(objective.tokens)
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+        let b = buffers, d = b.d.base, g = b.g.base, e = b.e?.base, parts = b.lossParts.base
+        kernel.forward(w: b.w.base, v: b.v.base, alpha: b.alpha.base, beta: b.beta.base, d: d)
+        if let e { g.update(from: e, count: rows * cols) }
+        gram.data.withUnsafeBufferPointer { ph in
+            BLAS.gemm(.none, .none, m: rows, n: cols, k: cols, a: d, lda: cols, b: ph.baseAddress!, ldb: cols,
+                      beta: e == nil ? 0 : 1, c: g, ldc: cols)
         }
+        let (ds, gs, es, ps) = (SharedPointer(d), SharedPointer(g), e.map { SharedPointer($0) }, SharedPointer(parts))
+        parallelFor(chunks) { c in
+            ps.base[c] = Self.lossPart(d: ds.base, g: gs.base, e: es?.base, range: (c * size * cols)..<(min(rows, (c + 1) * size) * cols), cols: cols)
+        }
+        var total = 0.0
+        for c in 0..<chunks { total += parts[c] }
+        return (total + objective.constant) / Double(objective.tokens)
     }
 
     /// sum over `range` (whole rows) of D .* (G + E): Float sums per row, added in Double.
-    static func lossPart(d: UnsafeMutableBufferPointer<Float>, g: UnsafeMutableBufferPointer<Float>,
-                         e: Matrix?, range: Range<Int>, cols: Int) -> Double {
+    static func lossPart(d: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>,
+                         e: UnsafeMutablePointer<Float>?, range: Range<Int>, cols: Int) -> Double {
         var total = 0.0
         var rowStart = range.lowerBound
         while rowStart < range.upperBound {
             let rowEnd = rowStart + cols
             var acc: Float = 0
             if let e {
-                e.data.withUnsafeBufferPointer { pe in
-                    for i in rowStart..<rowEnd { acc += d[i] * (g[i] + pe[i]) }
-                }
+                for i in rowStart..<rowEnd { acc += d[i] * (g[i] + e[i]) }
             } else {
                 for i in rowStart..<rowEnd { acc += d[i] * g[i] }
             }
@@ -211,20 +126,10 @@ struct SignRoundState {
         return total
     }
 
-    /// One signed step from the G of the last `evaluate`.
-    mutating func step(_ kernel: SignRoundKernel<NearestRounding>, w: Matrix, gradScale: Float, learningRate: Float) {
-        w.data.withUnsafeBufferPointer { pw in
-            g.withUnsafeBufferPointer { pg in
-                v.withUnsafeMutableBufferPointer { pv in
-                    alpha.withUnsafeMutableBufferPointer { pa in
-                        beta.withUnsafeMutableBufferPointer { pb in
-                            kernel.backward(w: pw.baseAddress!, g: pg.baseAddress!, gradScale: gradScale,
-                                            v: pv.baseAddress!, alpha: pa.baseAddress!, beta: pb.baseAddress!,
-                                            out: .init(learningRate: learningRate))
-                        }
-                    }
-                }
-            }
-        }
+    /// One step of `update` from the G of the last `evaluate`.
+    func step(_ kernel: SignRoundKernel<NearestRounding>, gradScale: Float, update: SignRoundUpdate) {
+        let b = buffers
+        kernel.backward(w: b.w.base, g: b.g.base, gradScale: gradScale, v: b.v.base, alpha: b.alpha.base,
+                        beta: b.beta.base, out: .init(update: update))
     }
 }

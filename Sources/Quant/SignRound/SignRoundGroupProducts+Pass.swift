@@ -1,20 +1,20 @@
 import Formats
 import TensorCore
 
-/// Where one pass of the group partial products writes the step it takes. Shared by the pass's row
-/// chunks (each writes only its own rows and groups), hence `@unchecked Sendable`.
-struct SignRoundStepTarget: @unchecked Sendable {
-    /// The stepped parameters (separate from the current ones, which must survive the pass so the
-    /// caller can keep them as the best so far).
-    var v: UnsafeMutablePointer<Float>
-    var alpha: UnsafeMutablePointer<Float>
-    var beta: UnsafeMutablePointer<Float>
-    var learningRate: Float
-    /// dL/dQ = gradScale x G (2 / T).
-    var gradScale: Float
-}
-
 extension SignRoundGroupProducts {
+    /// Where one pass writes the step it takes.
+    struct StepTarget {
+        /// The stepped parameters (separate from the current ones, which must survive the pass so the
+        /// caller can keep them as the best so far).
+        var v: UnsafeMutablePointer<Float>
+        var alpha: UnsafeMutablePointer<Float>
+        var beta: UnsafeMutablePointer<Float>
+        /// The step (`SignRoundUpdate`: rule and lr_t).
+        var update: SignRoundUpdate
+        /// dL/dQ = gradScale x G (2 / T).
+        var gradScale: Float
+    }
+
     /// Bytes of G rows a tile keeps in cache (L2 is 1 MB per core here; a group's Hqq rows take up
     /// to 786 KB for 1536 columns in groups of 128).
     static let tileBytes = 128 << 10
@@ -39,48 +39,43 @@ extension SignRoundGroupProducts {
     mutating func pass<R: SignRoundRounding>(_ kernel: SignRoundKernel<R>, w: UnsafePointer<Float>,
                                              e: UnsafePointer<Float>?, v: UnsafePointer<Float>,
                                              alpha: UnsafePointer<Float>, beta: UnsafePointer<Float>,
-                                             target: SignRoundStepTarget?,
+                                             target: StepTarget?,
                                              inspect: (d: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>)? = nil) -> Double {
         let (rows, cols, gs, gpr) = (rows, cols, groupSize, groupsPerRow)
         let (kgs, kgpr, values) = (kernelGroupSize, kernelGroupsPerRow, holdsValues)
         let (chunks, size) = rowChunks(rows)
-        var lossParts = [Double](repeating: 0, count: chunks)
-        var changed = [Int](repeating: 0, count: chunks)
         let (current, other, set) = (parity * rows * cols, (1 - parity) * rows * cols, parity * setSize)
-        changeIndex.withUnsafeMutableBufferPointer { pi in changeDelta.withUnsafeMutableBufferPointer { pd in
-        changeCount.withUnsafeMutableBufferPointer { pcount in held.withUnsafeMutableBufferPointer { pc in
-        scales.withUnsafeMutableBufferPointer { ps in partials.withUnsafeMutableBufferPointer { pp in
-        base.withUnsafeBufferPointer { pb in gram.half.withUnsafeBufferPointer { ph in
-        lossParts.withUnsafeMutableBufferPointer { pl in changed.withUnsafeMutableBufferPointer { pn in
-            let buffers = PassBuffers(current: pc.baseAddress! + current, other: pc.baseAddress! + other,
-                                      scales: ps.baseAddress!, partials: pp.baseAddress! + set,
-                                      base: pb.baseAddress!, gram: ph.baseAddress!, gramScale: gram.scale,
-                                      lists: ChangeLists(index: pi.baseAddress!, delta: pd.baseAddress!, count: pcount.baseAddress!),
-                                      w: w, e: e, v: v, alpha: alpha, beta: beta)
-            let (pl, pn) = (SharedBuffer(pl), SharedBuffer(pn))
-            let inspected = inspect.map { (d: SharedPointer($0.d), g: SharedPointer($0.g)) }
-            parallelFor(chunks) { chunk in
-                let inspect = inspected.map { (d: $0.d.base, g: $0.g.base) }
-                let rowRange = (chunk * size)..<min(rows, (chunk + 1) * size)
-                let (loss, count) = Self.passRows(rowRange, rows: rows, cols: cols, groupSize: gs, groupsPerRow: gpr,
-                                                  kernelGroupSize: kgs, kernelGroupsPerRow: kgpr, holdsValues: values,
-                                                  kernel: kernel, buffers: buffers, target: target, inspect: inspect)
-                pl[chunk] = loss
-                pn[chunk] = count
-            }
-        } } } } } } } } } }
-        rowUpdates += changed.reduce(0, +)
+        let buffers = PassBuffers(current: held.base + current, other: held.base + other, scales: scales.base,
+                                  partials: partials.base + set, base: base.base, gram: gramHalf.base,
+                                  gramScale: gram.scale,
+                                  lists: ChangePointers(index: changes.index.base, delta: changes.delta.base,
+                                                        count: changes.count.base),
+                                  w: w, e: e, v: v, alpha: alpha, beta: beta)
+        let (losses, changed) = (SharedPointer(chunkLoss.base), SharedPointer(chunkChanges.base))
+        let inspected = inspect.map { (d: SharedPointer($0.d), g: SharedPointer($0.g)) }
+        parallelFor(chunks) { chunk in
+            let inspect = inspected.map { (d: $0.d.base, g: $0.g.base) }
+            let rowRange = (chunk * size)..<min(rows, (chunk + 1) * size)
+            (losses.base[chunk], changed.base[chunk]) = Self.passRows(rowRange, rows: rows, cols: cols, groupSize: gs, groupsPerRow: gpr,
+                                                            kernelGroupSize: kgs, kernelGroupsPerRow: kgpr, holdsValues: values,
+                                                            kernel: kernel, buffers: buffers, target: target, inspect: inspect)
+        }
+        var loss = 0.0
+        for chunk in 0..<chunks {
+            rowUpdates += chunkChanges.base[chunk]
+            loss += chunkLoss.base[chunk]
+        }
         if target != nil {
             // The other set holds the stepped codes to be, with the changes listed: it serves the next step.
             parity = 1 - parity
         } else {
-            for i in changeCount.indices { changeCount[i] = 0 }
+            changes.count.base.update(repeating: 0, count: changes.count.count)
         }
-        return lossParts.reduce(0, +)
+        return loss
     }
 
-    /// The change lists as pointers (see `changeIndex`).
-    struct ChangeLists {
+    /// The change lists as pointers (see `changes`).
+    struct ChangePointers {
         let index: UnsafeMutablePointer<Int32>
         let delta: UnsafeMutablePointer<Float>
         let count: UnsafeMutablePointer<Int32>
@@ -103,7 +98,7 @@ extension SignRoundGroupProducts {
         let gram: UnsafePointer<Float16>
         let gramScale: Float
         /// Changes to this pass's set of P on entry; the other set's changes to the stepped codes on exit.
-        let lists: ChangeLists
+        let lists: ChangePointers
         let w: UnsafePointer<Float>
         let e: UnsafePointer<Float>?
         let v: UnsafePointer<Float>
@@ -115,7 +110,7 @@ extension SignRoundGroupProducts {
     private static func passRows<R: SignRoundRounding>(_ rowRange: Range<Int>, rows: Int, cols: Int, groupSize gs: Int, groupsPerRow gpr: Int,
                                                        kernelGroupSize kgs: Int, kernelGroupsPerRow kgpr: Int, holdsValues: Bool,
                                                        kernel: SignRoundKernel<R>, buffers b: PassBuffers,
-                                                       target: SignRoundStepTarget?,
+                                                       target: StepTarget?,
                                                        inspect: (d: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>)?) -> (Double, Int) {
         let tile = min(tileRows(cols: cols), rowRange.count)
         let gTile = UnsafeMutablePointer<Float>.allocate(capacity: tile * cols)
@@ -153,7 +148,7 @@ extension SignRoundGroupProducts {
                     kernel.backward(group: gi, scale: p, w: b.w + start, g: gRow + first, gradScale: target.gradScale,
                                     v: b.v + start, vNext: target.v + start, alpha: b.alpha, beta: b.beta,
                                     alphaNext: target.alpha, betaNext: target.beta,
-                                    out: .init(learningRate: target.learningRate), offset: start, count: width)
+                                    out: .init(update: target.update), offset: start, count: width)
                     let next = kernel.scale(group: gi, alpha: target.alpha[gi], beta: target.beta[gi])
                     kernel.codes(group: next, w: b.w + start, v: target.v + start, into: stepped, count: width)
                     if holdsValues {

@@ -5,15 +5,6 @@ import Formats
 import TensorCore
 import IO
 
-/// What SignRound's loss covers.
-public enum SignRoundScope: String, Codable, Sendable, CaseIterable {
-    /// One linear layer at a time on its output error (exact over all calibration tokens, Gram form).
-    case layer
-    /// All layers of a transformer block together on the block's output MSE, minibatches of
-    /// calibration samples per step (AutoRound's default).
-    case block
-}
-
 /// Block-wise SignRound over a whole model (AutoRound's `quant_block` loop with
 /// `enable_quanted_input`): for each block in order, the targets are the original block's outputs on
 /// the original model's hidden states, the inputs are the hidden states of the model whose earlier

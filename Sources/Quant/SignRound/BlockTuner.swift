@@ -27,7 +27,7 @@ public struct BlockTuneResult: Sendable {
 /// output elements against the targets T, keeps the parameters if L is the lowest so far (the first
 /// minimum wins), then back-propagates dL/dY = 2 (Y - T) / elements through the block
 /// (`backwardBlock`, recomputing its internals) to dL/dQ of every layer and moves each layer's
-/// parameters one signed step with lr_t = lr (1 - t / iterations).
+/// parameters one `SignRoundUpdate` step (signed, lr_t = lr (1 - t / iterations)).
 ///
 /// As in AutoRound, the kept iteration is chosen on each iteration's own minibatch loss (before its
 /// step), so losses of different minibatches are compared, and the parameters after the last step
@@ -72,10 +72,10 @@ struct BlockTuner {
             }
             let grads = architecture.backwardBlock(weights: current, input: x, sequenceLength: sequenceLength,
                                                    dOutput: dY, wanting: [.weight])
-            let lr = lr0 * (1 - Float(t) / Float(iterations))
+            let update = SignRoundUpdate.scheduled(initialLearningRate: lr0, iteration: t, of: iterations)
             for kind in params.keys.sorted(by: { $0.rawValue < $1.rawValue }) {
                 let w = original[kind]
-                params[kind]!.step(weights: w, gradient: grads.layers[kind]!.weight!, learningRate: lr)
+                params[kind]!.step(weights: w, gradient: grads.layers[kind]!.weight!, update: update)
                 current[kind] = params[kind]!.quantized(w)
             }
             progress(t)
