@@ -80,7 +80,8 @@ final class ModelGradientsDeliveryTests: XCTestCase {
             summed[id] = zip(summed[id] ?? [Float](repeating: 0, count: g.weight!.count), g.weight!.data).map(+)
             calls[id, default: []].append(g.windows)
         }
-        XCTAssertEqual(a.loss, b.loss, accuracy: 1e-12 * a.loss)
+        // The loss sums Double per-token terms of Float logits; batches change only the Float products' order.
+        XCTAssertEqual(a.loss, b.loss, accuracy: 1e-7 * a.loss)
         for (id, w) in full {
             XCTAssertEqual(calls[id], [0..<1, 1..<2, 2..<3])
             let diff = zip(w.data, summed[id]!).map { abs($0 - $1) }.max()!
