@@ -2,8 +2,9 @@ import Formats
 import TensorCore
 
 extension SignRoundGroupProducts {
-    /// Where one pass writes the step it takes.
-    struct StepTarget {
+    /// Where one pass writes the step it takes. Shared by the pass's row chunks (each writes only its
+    /// own rows and groups), hence `@unchecked Sendable`.
+    struct StepTarget: @unchecked Sendable {
         /// The stepped parameters (separate from the current ones, which must survive the pass so the
         /// caller can keep them as the best so far).
         var v: UnsafeMutablePointer<Float>
@@ -122,7 +123,7 @@ extension SignRoundGroupProducts {
             for r in tileRange { (gTile + (r - tileStart) * cols).update(from: b.base + r * cols, count: cols) }
             // 1. P up to the current codes and G, group-major so Hqq's group rows stay in cache.
             for grp in 0..<gpr {
-                let first = grp * gs, width = min(cols, first + gs) - first
+                let first = grp * gs
                 for r in tileRange {
                     let terms = Int(b.lists.count[r * gpr + grp]), list = r * cols + first
                     changed += terms
