@@ -26,6 +26,8 @@ def line(r):
              f" ({k.get('kept16', 0)} kept 16-bit, {k.get('fallback', 0)} fallback, {k.get('uninitialised', 0)} uninitialised)")
         if "eval" in r:
             s += f"; PPL {r['eval']['ppl']:.3f} vs autoscheme {r.get('reference_ppl', float('nan')):.3f} ({100 * r.get('ppl_rel_diff', float('nan')):+.2f}%)"
+        elif r.get("reference_ppl") is not None:
+            s += f"; no PPL (autoscheme eval: {r['reference_ppl']:.3f})"
         if "error" in r:
             s += f"; error: {r['error'][:160]}"
         return s
