@@ -71,7 +71,9 @@ def report(work, out, root):
                     "kinds", "classes", "missing_keys", "unexpected_keys", "reference_ppl", "ppl_rel_diff", "eval",
                     "planned_lines", "overrides_applied", "replaced", "quant_size_mb", "ppl", "refused_layers", "error"):
             if key in r:
-                md.append(f"- {key}: `{json.dumps(r[key]) if not isinstance(r[key], str) else r[key][:300]}`")
+                value = json.dumps(r[key]) if not isinstance(r[key], str) else r[key][:300]
+                value = value.replace("`", "'")
+                md.append(f"- {key}: `{value}`")
         if r.get("not_in_kernel"):
             md.append(f"- not in a kernel ({len(r['not_in_kernel'])}): " + ", ".join(f"`{n}`" for n in r["not_in_kernel"][:12])
                       + (" ..." if len(r["not_in_kernel"]) > 12 else ""))
