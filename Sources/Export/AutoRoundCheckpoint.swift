@@ -25,8 +25,9 @@ public struct QuantizedLayer: Sendable, Equatable {
 /// Tensors: quantized layers as `QuantizedCheckpointTensors` lays them out; linear layers without a
 /// quantized layer and every other tensor (embeddings, norms) copied exactly: F32/F16/BF16 sources keep
 /// their dtype, GGUF block formats are written as F32 of their decoded values. Q/K rows of a GGUF llama
-/// model are reordered to rotate-half. The folder is built beside `to` and moved into place only when
-/// complete.
+/// model are reordered to rotate-half. Int layers whose group does not divide their inputs are written
+/// in a smaller group with the same weights (`AutoRoundCheckpointGroups`), so auto-round's CPU kernels
+/// load them. The folder is built beside `to` and moved into place only when complete.
 public enum AutoRoundCheckpoint {
     /// Tokenizer files copied from a Hugging Face source folder when present.
     static let tokenizerFiles = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
@@ -37,6 +38,7 @@ public enum AutoRoundCheckpoint {
     ///   false; `.unknownLayer` / `.shapeMismatch` / `.duplicateLayer` for layers that do not match
     ///   the model (checked before anything is written); packing and file errors. On error `to` is unchanged.
     public static func write(model: ModelDescription, layers: [QuantizedLayer], to: URL, overwrite: Bool) throws {
+        let layers = try AutoRoundCheckpointGroups.loadable(layers)
         let byModule = try validate(model: model, layers: layers)
         try QuantizedCheckpointFiles.check(to, overwrite: overwrite)
         let config = try configObject(model: model, layers: layers)
