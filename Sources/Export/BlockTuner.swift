@@ -39,6 +39,10 @@ struct BlockTuner {
     let formats: [LinearKind: QuantFormat]
     let options: SignRoundOptions
     let sequenceLength: Int
+    /// Starting clips by layer (importance-weighted RTN's); layers absent start at alpha = beta = 1.
+    var startClips: [LinearKind: RoundingAdjustments] = [:]
+    /// Signed steps (AutoRound's) or Adam.
+    var optimizer: SignRoundOptimizer = .signSGD
 
     /// Tunes `original` for inputs `inputs` (samples x L rows) and targets `targets` (same shape).
     /// `progress(t)` is called after each iteration.
@@ -52,9 +56,16 @@ struct BlockTuner {
             let w = original[kind]
             // Round-to-nearest (also the check for non-finite weights); equal to Q at V = 0, alpha = beta = 1.
             current[kind] = try format.quantizer.fakeQuantize(w, name: names(kind), adjustments: nil)
-            if options.iterations > 0, let p = SignRoundParameters(format: format, weights: w) { params[kind] = p }
+            if options.iterations > 0, var p = SignRoundParameters(format: format, weights: w) {
+                if let a = startClips[kind] {
+                    try p.start(from: a, name: names(kind))
+                    current[kind] = p.quantized(w)
+                }
+                params[kind] = p
+            }
         }
         var best = params, bestLoss = Double.infinity, bestIteration = 0
+        var adam = params.mapValues { SignRoundAdamState(for: $0) }
         var history: [Double] = []
         let lr0 = options.effectiveLearningRate, iterations = options.iterations
         for t in 0..<(params.isEmpty ? 0 : iterations) {
@@ -75,7 +86,11 @@ struct BlockTuner {
             let lr = lr0 * (1 - Float(t) / Float(iterations))
             for kind in params.keys.sorted(by: { $0.rawValue < $1.rawValue }) {
                 let w = original[kind]
-                params[kind]!.step(weights: w, gradient: grads.layers[kind]!.weight!, learningRate: lr)
+                if optimizer == .adam {
+                    params[kind]!.adamStep(weights: w, gradient: grads.layers[kind]!.weight!, learningRate: lr, state: &adam[kind]!)
+                } else {
+                    params[kind]!.step(weights: w, gradient: grads.layers[kind]!.weight!, learningRate: lr)
+                }
                 current[kind] = params[kind]!.quantized(w)
             }
             progress(t)

@@ -164,4 +164,57 @@ final class BlockSignRoundGradientTests: XCTestCase {
                               "\(label): analytic \(expected), numeric \(numeric)")
         }
     }
+
+    /// The Adam path steps on the same straight-through gradients: from fresh moments one Adam step
+    /// moves every parameter by lr m_hat / sqrt(v_hat) = lr g / |g|, i.e. -lr sign(g) (clamps aside).
+    /// Along that step the central difference of the smooth block MSE matches the analytic directional
+    /// derivative (relative error < 1e-3) and is negative: the step goes downhill.
+    func testAdamStepFollowsTheFiniteDifferenceGradient() throws {
+        let s = try setup()
+        let (_, dY, block) = loss(s, s.params)
+        let grads = s.arch.backwardBlock(weights: block, input: s.input, sequenceLength: L, dOutput: dY, wanting: [.weight])
+        let lr: Float = 1e-3
+        var stepped = s.params, expected = 0.0
+        for (kind, p) in s.params {
+            var copy = p
+            let g = copy.backward(s.original[kind], gradient: grads.layers[kind]!.weight!, learningRate: 0,
+                                  rounding: SmoothRounding.self)
+            var state = SignRoundAdamState(for: p)
+            var q = p
+            q.adamStep(weights: s.original[kind], gradient: grads.layers[kind]!.weight!, learningRate: lr,
+                       state: &state, rounding: SmoothRounding.self)
+            var a = q.maxClip, b = q.minClip
+            // Symmetric int groups near the switch between -lo beta and -hi alpha keep their clips (a jump
+            // of the format itself, as in the test above).
+            if case .int(_, true) = p.layout.scheme {
+                for i in a.indices {
+                    let top = p.layout.hi[i] * p.maxClip[i], bottom = -p.layout.lo[i] * p.minClip[i]
+                    if abs(top - bottom) < 0.1 * max(top, bottom) { a[i] = p.maxClip[i]; b[i] = p.minClip[i] }
+                }
+            }
+            q.set(offsets: q.offsets, maxClip: a, minClip: b)
+            for i in p.offsets.indices where g.v[i] != 0 {
+                XCTAssertEqual(q.offsets[i] - p.offsets[i], -lr * (g.v[i] > 0 ? 1 : -1), accuracy: 1e-6, "\(kind) V[\(i)]")
+            }
+            for i in p.offsets.indices { expected += Double(g.v[i]) * Double(q.offsets[i] - p.offsets[i]) }
+            for i in a.indices {
+                expected += Double(g.alpha[i]) * Double(a[i] - p.maxClip[i]) + Double(g.beta[i]) * Double(b[i] - p.minClip[i])
+            }
+            stepped[kind] = q
+        }
+        func along(_ t: Float) -> [LinearKind: SignRoundParameters] {
+            var out = s.params
+            for (kind, p) in s.params {
+                let q = stepped[kind]!
+                out[kind]!.set(offsets: zip(p.offsets, q.offsets).map { $0 + t * ($1 - $0) },
+                               maxClip: zip(p.maxClip, q.maxClip).map { $0 + t * ($1 - $0) },
+                               minClip: zip(p.minClip, q.minClip).map { $0 + t * ($1 - $0) })
+            }
+            return out
+        }
+        let h: Float = 2
+        let numeric = (loss(s, along(h)).0 - loss(s, along(-h)).0) / (2 * Double(h))
+        XCTAssertLessThan(expected, 0, "the Adam step goes downhill")
+        XCTAssertLessThan(abs(numeric - expected) / abs(expected), 1e-3, "analytic \(expected), numeric \(numeric)")
+    }
 }
