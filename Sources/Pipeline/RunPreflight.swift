@@ -24,6 +24,11 @@ enum RunPreflight {
             throw PipelineError.textTooShort(path: inputs.calibrationFile, role: "calibration", tokens: inputs.tokens.count,
                                              needed: calibrationNeeded, setting: "windows of \(calibrationNeeded) tokens")
         }
+        let q = options.quantize.calibration, quantizeNeeded = q.sampleCount * q.sequenceLength
+        guard inputs.tokens.count >= quantizeNeeded else {  // the quantize windows, distinct
+            throw PipelineError.textTooShort(path: inputs.calibrationFile, role: "calibration", tokens: inputs.tokens.count,
+                                             needed: quantizeNeeded, setting: PipelineError.windows(q.sampleCount, of: q.sequenceLength))
+        }
         try checkBudget(options, config: inputs.model.config)
         return evalTokens
     }

@@ -15,14 +15,19 @@ struct QuantizeCommand: ParsableCommand {
     @Argument(help: "A .gguf file, a Hugging Face folder, or 'default'.") var model: String?
     @Option(help: "Plan file (autoscheme.plan/1).") var plan: String
     @Option(help: "Calibration text (default: the cached lcet10.txt).") var calib: String?
-    @Option(help: "signround or rtn.") var method: QuantizeMethod = .signround
-    @Option(parsing: .unconditional, help: "SignRound iterations per layer.") var iters = 200
+    @Option(help: "Named option set (\(QuantizeRecipe.allCases.map(\.rawValue).joined(separator: ", "))): \(QuantizeRecipe.allCases.map(\.summary).joined(separator: "; ")). Every option below given explicitly overrides the recipe's value.")
+    var recipe = QuantizeRecipe.default.rawValue
+    @Option(help: "signround, rtn (importance-weighted scales) or rtn-plain (min/max scales) (default: the recipe's).") var method: QuantizeMethod?
+    @Option(parsing: .unconditional, help: "SignRound iterations per layer, or per block with --scope block (default: the recipe's).") var iters: Int?
     @Option(parsing: .unconditional, help: "Initial learning rate (default 1 / iters), decaying linearly to 0.") var lr: Float?
     @Option(help: "SignRound scope: layer (each layer on its output error) or block (all layers of a block on the block output MSE, minibatches, quantized inputs).")
-    var scope: SignRoundScope = .layer
-    @Option(parsing: .unconditional, help: "Calibration windows per block-wise step (--scope block).") var batchSize = 8
-    @Option(parsing: .unconditional, help: "Calibration windows.") var nsamples = 32
-    @Option(parsing: .unconditional, help: "Tokens per calibration window.") var seqlen = 512
+    var scope: SignRoundScope?
+    @Option(parsing: .unconditional, help: "Calibration windows per block-wise step (--scope block).") var batchSize: Int?
+    @Option(help: "Where block-wise SignRound's clips start: weighted-rtn (importance-weighted RTN's scales) or rtn (alpha = beta = 1).")
+    var start: SignRoundStart?
+    @Option(help: "Block-wise SignRound's steps: sign-sgd (AutoRound's) or adam.") var optimizer: SignRoundOptimizer?
+    @Option(parsing: .unconditional, help: "Calibration windows.") var nsamples: Int?
+    @Option(parsing: .unconditional, help: "Tokens per calibration window.") var seqlen: Int?
     @Option(help: "Seed of the calibration windows.") var seed: UInt64 = 42
     @Flag(inversion: .prefixedNo, help: "Calibrate each block on the outputs of the already quantized blocks.")
     var quantizedInput = false
@@ -36,14 +41,24 @@ struct QuantizeCommand: ParsableCommand {
     var evalWindows = 0
 
     func validate() throws {
+        if let iters, iters < 0 { throw ValidationError("--iters must be >= 0, got \(iters)") }
+        let options = try resolvedOptions()
+        let nsamples = options.calibration.sampleCount, seqlen = options.calibration.sequenceLength
         guard skipPositions >= 0, skipPositions < seqlen else {
             throw ValidationError("--skip-positions must be in 0..<seqlen, got \(skipPositions)")
         }
-        guard batchSize >= 1 else { throw ValidationError("--batch-size must be >= 1, got \(batchSize)") }
-        guard iters >= 0 else { throw ValidationError("--iters must be >= 0, got \(iters)") }
+        if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be >= 1, got \(batchSize)") }
         guard nsamples > 0, seqlen > 1 else { throw ValidationError("--nsamples must be > 0 and --seqlen > 1, got \(nsamples), \(seqlen)") }
         if let lr, !(lr > 0) { throw ValidationError("--lr must be positive, got \(lr)") }
         guard ["bf16", "f16", "f32"].contains(dtype) else { throw ValidationError("--dtype must be bf16, f16 or f32, got \(dtype)") }
+    }
+
+    /// The recipe's options with the explicit ones applied. - Throws: `RecipeError` (unknown recipe, iterations <= 0).
+    func resolvedOptions() throws -> QuantizeOptions {
+        var o = RecipeOverrides()
+        o.method = method; o.scope = scope; o.iterations = iters; o.samples = nsamples; o.sequenceLength = seqlen
+        o.batchSize = batchSize; o.learningRate = lr; o.optimizer = optimizer; o.start = start; o.seed = seed
+        return try o.resolve(try QuantizeRecipe.named(recipe))
     }
 
     func run() throws {
@@ -57,15 +72,12 @@ struct QuantizeCommand: ParsableCommand {
         let tokenizer = try CalibrationTokens.tokenizer(description)
         let calibPath = try calib ?? Assets.path(.lcet10)
         let tokens = try CalibrationTokens.encode(calibPath, with: tokenizer)
-        let windows = try CalibrationWindows.sample(tokens: tokens, count: nsamples, length: seqlen, seed: seed)
-        var options = QuantizeOptions()
-        options.method = method
-        options.signRound = SignRoundOptions(iterations: iters, learningRate: lr)
-        options.calibration = CalibrationOptions(sampleCount: nsamples, sequenceLength: seqlen, seed: seed)
+        var options = try resolvedOptions()
+        try RecipeError.checkCalibration(tokens: tokens.count, path: calibPath, options: options)
+        let windows = try CalibrationWindows.sample(tokens: tokens, count: options.calibration.sampleCount,
+                                                    length: options.calibration.sequenceLength, seed: seed)
         options.quantizedInput = quantizedInput
         options.skippedPositions = skipPositions
-        options.scope = scope
-        options.batchSize = batchSize
         let start = SignRound.processCPUSeconds(), wall = Date()
         let result = try PlanApplier(model: llama, formats: formats, options: options).run(windows: windows) {
             FileHandle.standardError.write(Data(($0 + "\n").utf8))
@@ -84,7 +96,7 @@ struct QuantizeCommand: ParsableCommand {
             print("alice29.txt, \(e.windows) x \(e.ctx) tokens: PPL \(String(format: "%.4f", e.ppl)), "
                   + "KL vs original \(String(format: "%.5f", e.kl ?? .nan)) nats/token, top-1 agreement \(String(format: "%.4f", e.top1Agree ?? .nan))")
         }
-        let summary = "Quantized \(result.stats.count) layers (\(method.rawValue)) in \(String(format: "%.1f", stats.totalSeconds)) s "
+        let summary = "Quantized \(result.stats.count) layers (\(options.method.rawValue)) in \(String(format: "%.1f", stats.totalSeconds)) s "
             + "(\(String(format: "%.1f", SignRound.processCPUSeconds() - start)) CPU s)"
         let tuned = result.stats.contains { $0.iterations > 0 }
         print(summary + (tuned ? "; SignRound below RTN on \(String(format: "%.1f", 100 * stats.fractionImproved))% of tuned layers" : "")
@@ -94,4 +106,6 @@ struct QuantizeCommand: ParsableCommand {
 
 extension QuantizeMethod: ExpressibleByArgument {}
 extension SignRoundScope: ExpressibleByArgument {}
+extension SignRoundStart: ExpressibleByArgument {}
+extension SignRoundOptimizer: ExpressibleByArgument {}
 extension CheckpointFormat: ExpressibleByArgument {}

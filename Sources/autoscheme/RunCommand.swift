@@ -31,13 +31,17 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Calibration text (default: the cached lcet10.txt).") var calib: String?
     @Option(name: .customLong("eval"), help: "Held-out evaluation text (default: the cached alice29.txt).") var evalText: String?
     @Option(help: "Sensitivity estimator.") var estimator: SensitivityEstimator = .calibrated
-    @Option(parsing: .unconditional, help: "Calibration windows (profile and SignRound).") var nsamples = 32
-    @Option(parsing: .unconditional, help: "Tokens per calibration window.") var seqlen = 512
-    @Option(help: "Quantizer: signround or rtn.") var method: QuantizeMethod = .signround
-    @Option(parsing: .unconditional, help: "SignRound iterations per layer (per block with --scope block).") var iters = 200
+    @Option(parsing: .unconditional, help: "Calibration windows (profile and quantize; default: 32 for the profile, the recipe's for quantize).") var nsamples: Int?
+    @Option(parsing: .unconditional, help: "Tokens per calibration window (profile and quantize; default: 512 for the profile, the recipe's for quantize).") var seqlen: Int?
+    @Option(help: "Quantize recipe (\(QuantizeRecipe.allCases.map(\.rawValue).joined(separator: ", "))): \(QuantizeRecipe.allCases.map(\.summary).joined(separator: "; ")). Every quantize option given explicitly overrides the recipe's value.")
+    var recipe = QuantizeRecipe.default.rawValue
+    @Option(help: "Quantizer: signround, rtn (importance-weighted scales) or rtn-plain (min/max scales) (default: the recipe's).") var method: QuantizeMethod?
+    @Option(parsing: .unconditional, help: "SignRound iterations per layer (per block with --scope block; default: the recipe's).") var iters: Int?
     @Option(help: "SignRound scope: layer (each layer on its output error) or block (all layers of a block on the block output MSE; slower per iteration, see Guides/SignRound.md).")
-    var scope: SignRoundScope = .layer
-    @Option(parsing: .unconditional, help: "Calibration windows per block-wise step (--scope block).") var batchSize = 8
+    var scope: SignRoundScope?
+    @Option(parsing: .unconditional, help: "Calibration windows per block-wise step (--scope block; default: the recipe's).") var batchSize: Int?
+    @Option(help: "Where block-wise SignRound's clips start: weighted-rtn or rtn (default: the recipe's).") var start: SignRoundStart?
+    @Option(help: "Block-wise SignRound's steps: sign-sgd or adam (default: the recipe's).") var optimizer: SignRoundOptimizer?
     @Option(help: "Checkpoint layout written to OUTDIR/model: auto_round or fake.") var format: CheckpointFormat = .autoRound
     @Option(parsing: .unconditional, help: "Evaluation windows of --ctx tokens (0: the whole text).") var evalWindows = 16
     @Option(parsing: .unconditional, help: "Evaluation context length in tokens.") var ctx = 512
@@ -50,8 +54,9 @@ struct RunCommand: ParsableCommand {
 
     func validate() throws {
         guard averageBits.isFinite, averageBits > 0 else { throw ValidationError("--avg-bits must be positive, got \(averageBits)") }
-        guard iters >= 0 else { throw ValidationError("--iters must be >= 0, got \(iters)") }
-        guard batchSize >= 1 else { throw ValidationError("--batch-size must be >= 1, got \(batchSize)") }
+        if let iters, iters < 0 { throw ValidationError("--iters must be >= 0, got \(iters)") }
+        if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be >= 1, got \(batchSize)") }
+        _ = try quantizeOptions()
         guard evalWindows >= 0, ctx >= 2 else {
             throw ValidationError("--eval-windows must be >= 0 and --ctx >= 2, got \(evalWindows) and \(ctx)")
         }
@@ -75,19 +80,24 @@ struct RunCommand: ParsableCommand {
         }
     }
 
+    /// The recipe's quantize options with the explicit ones applied.
+    /// - Throws: `RecipeError` (unknown recipe, SignRound with iterations <= 0).
+    func quantizeOptions() throws -> QuantizeOptions {
+        var o = RecipeOverrides()
+        o.method = method; o.scope = scope; o.iterations = iters; o.samples = nsamples; o.sequenceLength = seqlen
+        o.batchSize = batchSize; o.optimizer = optimizer; o.start = start; o.seed = seed
+        return try o.resolve(try QuantizeRecipe.named(recipe))
+    }
+
     func makeOptions() throws -> RunOptions {
         let candidates = try ProfilerOptions.parseFormats(formats)
-        let profiler = ProfilerOptions(formats: candidates, estimator: estimator, sampleCount: nsamples,
-                                       sequenceLength: seqlen, seed: seed)
+        let profiler = ProfilerOptions(formats: candidates, estimator: estimator, sampleCount: nsamples ?? 32,
+                                       sequenceLength: seqlen ?? 512, seed: seed)
         try profiler.validate()
         var options = RunOptions(model: model, averageBits: averageBits, output: output, profiler: profiler)
         options.calibrationText = calib
         options.evaluationText = evalText
-        options.quantize.method = method
-        options.quantize.signRound = SignRoundOptions(iterations: iters)
-        options.quantize.calibration = CalibrationOptions(sampleCount: nsamples, sequenceLength: seqlen, seed: seed)
-        options.quantize.scope = scope
-        options.quantize.batchSize = min(batchSize, nsamples)
+        options.quantize = try quantizeOptions()
         options.checkpoint = format
         options.evaluationContext = ctx
         options.evaluationWindows = evalWindows == 0 ? nil : evalWindows
