@@ -42,7 +42,8 @@ struct QuantizeCommand: ParsableCommand {
 
     func validate() throws {
         if let iters, iters < 0 { throw ValidationError("--iters must be >= 0, got \(iters)") }
-        let options = try resolvedOptions()
+        let options: QuantizeOptions
+        do { options = try resolvedOptions() } catch let e as RecipeError { throw ValidationError(e.errorDescription ?? "\(e)") }
         let nsamples = options.calibration.sampleCount, seqlen = options.calibration.sequenceLength
         guard skipPositions >= 0, skipPositions < seqlen else {
             throw ValidationError("--skip-positions must be in 0..<seqlen, got \(skipPositions)")

@@ -56,7 +56,7 @@ struct RunCommand: ParsableCommand {
         guard averageBits.isFinite, averageBits > 0 else { throw ValidationError("--avg-bits must be positive, got \(averageBits)") }
         if let iters, iters < 0 { throw ValidationError("--iters must be >= 0, got \(iters)") }
         if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be >= 1, got \(batchSize)") }
-        _ = try quantizeOptions()
+        do { _ = try quantizeOptions() } catch let e as RecipeError { throw ValidationError(e.errorDescription ?? "\(e)") }
         guard evalWindows >= 0, ctx >= 2 else {
             throw ValidationError("--eval-windows must be >= 0 and --ctx >= 2, got \(evalWindows) and \(ctx)")
         }
