@@ -28,6 +28,7 @@ enum BlockInputEnergy {
     /// - Throws: `QuantError` for non-finite weights.
     static func startingClips(model: LlamaModel, block: Int, weights: LlamaBlockWeights, hidden: Matrix, length: Int,
                               formats: [LinearKind: QuantFormat]) throws -> [LinearKind: RoundingAdjustments] {
+        guard !formats.isEmpty else { return [:] }
         let energy = measure(model: model, block: block, weights: weights, hidden: hidden, length: length)
         var out: [LinearKind: RoundingAdjustments] = [:]
         for (kind, format) in formats {
