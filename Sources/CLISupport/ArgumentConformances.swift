@@ -11,6 +11,8 @@ extension BudgetScope: ExpressibleByArgument {}
 extension SensitivityEstimator: ExpressibleByArgument {}
 extension QuantizeMethod: ExpressibleByArgument {}
 extension SignRoundScope: ExpressibleByArgument {}
+extension SignRoundStart: ExpressibleByArgument {}
+extension QuantizeRecipe: ExpressibleByArgument {}
 extension SignRoundStepProduct: ExpressibleByArgument {}
 extension CheckpointFormat: ExpressibleByArgument {}
 extension PlanExportTarget: ExpressibleByArgument {}

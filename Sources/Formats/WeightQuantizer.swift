@@ -77,7 +77,7 @@ public struct RoundingAdjustments: Sendable, Equatable {
     }
 
     /// Checks sizes and ranges: offsets `weights` long in [-0.5, 0.5], clips `groups` long in [0.5, 1].
-    func validate(tensor: String, weights: Int, groups: Int, allowsMinClip: Bool) throws {
+    public func validate(tensor: String, weights: Int, groups: Int, allowsMinClip: Bool) throws {
         if let v = offsets {
             guard v.count == weights else {
                 throw QuantError.invalidAdjustments(tensor: tensor, reason: "\(v.count) offsets, expected \(weights)")

@@ -17,7 +17,7 @@ public enum PlanVariant: String, Codable, Sendable, CaseIterable {
     case heuristicSignRound = "depth-heuristic+signround"
 
     /// Quantizer of the variant.
-    public var method: QuantizeMethod { self == .searchedRTN ? .rtn : .signround }
+    public var method: QuantizeMethod { self == .searchedRTN ? .rtnPlain : .signround }
 }
 
 /// What `autoscheme-bench compare-plans` compares.

@@ -22,6 +22,7 @@ public enum QuantizeStage {
     public static func run(_ inputs: ProfileInputs, formats: [LayerID: QuantFormat], planFile: String,
                            options: QuantizeOptions, progress: @escaping (String) -> Void) throws -> Output {
         let start = Date()
+        try checkText(inputs, options: options)
         let c = options.calibration
         let windows = try CalibrationWindows.sample(tokens: inputs.tokens, count: c.sampleCount,
                                                     length: c.sequenceLength, seed: c.seed)
@@ -30,5 +31,14 @@ public enum QuantizeStage {
         let stats = QuantizeStats(model: inputs.description.path, plan: planFile, options: options,
                                   totalSeconds: Date().timeIntervalSince(start), layers: applied.stats)
         return Output(applied: applied, stats: stats)
+    }
+
+    /// The calibration text must hold `options`' windows without overlap (count x length tokens), so
+    /// that no recipe trains on repeated text unawares.
+    /// - Throws: `PipelineError.textTooShort` naming the file, its tokens and the tokens needed.
+    public static func checkText(_ inputs: ProfileInputs, options: QuantizeOptions) throws {
+        let c = options.calibration
+        try TextLength.check(inputs.tokens.count, path: inputs.calibrationFile, role: .calibration,
+                             windows: c.sampleCount, length: c.sequenceLength)
     }
 }

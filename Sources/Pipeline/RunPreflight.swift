@@ -15,6 +15,7 @@ enum RunPreflight {
         let evaluation = try EvaluationText(options.evaluation, tokenizer: inputs.tokenizer)
         try TextLength.check(inputs.tokens.count, path: inputs.calibrationFile, role: .calibration, windows: nil,
                              length: max(options.profiler.sequenceLength, options.quantize.calibration.sequenceLength))
+        try QuantizeStage.checkText(inputs, options: options.quantize)
         try checkBudget(options, config: inputs.model.config)
         return evaluation
     }

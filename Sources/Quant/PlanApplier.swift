@@ -25,6 +25,8 @@ public struct QuantizeOptions: Sendable, Equatable {
     public var scope: SignRoundScope = .layer
     /// Calibration samples per block-wise step (AutoRound's default 8); capped at the sample count.
     public var batchSize = 8
+    /// Where block-wise SignRound's clips start (see `SignRoundStart`).
+    public var signRoundStart: SignRoundStart = .weightedRTN
 
     public init() {}
 }
@@ -96,9 +98,11 @@ public struct PlanApplier {
                 let w = weights[kind]
                 let objective = try site.objective(kind: kind, weights: w, layer: id.description)
                 var so = options.signRound
-                if options.method == .rtn { so.iterations = 0 }
-                let result = try SignRound.optimize(weights: w, format: format, objective: objective,
-                                                    options: so, name: id.description)
+                if options.method != .signround { so.iterations = 0 }
+                let result = options.method == .rtn
+                    ? try SignRound.weightedRTN(weights: w, format: format, objective: objective, name: id.description)
+                    : try SignRound.optimize(weights: w, format: format, objective: objective,
+                                             options: so, name: id.description)
                 weights[kind] = result.weights
                 out.weights[id] = result.weights
                 out.quantized[id] = try format.quantizer.quantize(weights: w, name: id.description,

@@ -6,8 +6,11 @@ import IO
 public enum QuantizeMethod: String, Codable, Sendable, CaseIterable {
     /// SignRound (learned rounding offsets and clipping) for int/MXFP4/NVFP4, nearest for fp8/bf16.
     case signround
-    /// Round to nearest for every layer.
+    /// Round to nearest with importance-weighted scales: per group, the clips that minimise the
+    /// input-energy-weighted error (`ImportanceWeightedRTN`); nearest for fp8/bf16.
     case rtn
+    /// Plain round to nearest (min/max scales) for every layer.
+    case rtnPlain = "rtn-plain"
 }
 
 /// One layer's result in `quantize-stats.json`. Errors are the layer objective

@@ -26,7 +26,7 @@ struct QuantizeCommand: ParsableCommand {
     var evalWindows = 0
 
     func validate() throws {
-        try quantizing.validate(sequenceLength: calibration.seqlen)
+        try quantizing.validate(calibration: calibration)
         try evaluation.validate(windows: evalWindows)
     }
 
@@ -34,7 +34,7 @@ struct QuantizeCommand: ParsableCommand {
         let description = try ModelLoader.open(try ModelLoader.resolve(model))
         let formats = try PlanFormats.resolve(try PlanFormats.load(plan), model: description, file: plan)
         let inputs = try ProfileInputs(description: description, calib: calibration.calib)
-        let options = quantizing.options(calibration: calibration.options)
+        let options = try quantizing.options(calibration: calibration)
         let text: EvaluationText? = try evalWindows > 0
             ? EvaluationText(evaluation.options(windows: evalWindows), tokenizer: inputs.tokenizer) : nil
         let cpuStart = SignRound.processCPUSeconds()

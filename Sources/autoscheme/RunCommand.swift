@@ -46,7 +46,7 @@ struct RunCommand: ParsableCommand {
 
     func validate() throws {
         guard averageBits.isFinite, averageBits > 0 else { throw ValidationError("--avg-bits must be positive, got \(averageBits)") }
-        try quantizing.validate(sequenceLength: calibration.seqlen)
+        try quantizing.validate(calibration: calibration)
         try evaluation.validate(windows: evalWindows)
     }
 
@@ -63,13 +63,14 @@ struct RunCommand: ParsableCommand {
 
     func makeOptions() throws -> RunOptions {
         let candidates = try ProfilerOptions.parseFormats(formats)
-        let profiler = ProfilerOptions(formats: candidates, estimator: estimator, sampleCount: calibration.nsamples,
-                                       sequenceLength: calibration.seqlen, seed: calibration.seed)
+        let windows = calibration.profileOptions
+        let profiler = ProfilerOptions(formats: candidates, estimator: estimator, sampleCount: windows.sampleCount,
+                                       sequenceLength: windows.sequenceLength, seed: windows.seed)
         try profiler.validate()
         var options = RunOptions(model: model, averageBits: averageBits, output: output, profiler: profiler)
         options.counting = counting.counting
         options.calibrationText = calibration.calib
-        options.quantize = quantizing.options(calibration: calibration.options)
+        options.quantize = try quantizing.options(calibration: calibration)
         options.checkpoint = checkpoint.options
         options.evaluation = evaluation.options(windows: evalWindows == 0 ? nil : evalWindows)
         options.overwrite = overwrite

@@ -11,55 +11,71 @@ import Formats
 // names, defaults, help and checks cannot drift apart.
 
 /// The calibration text and the windows drawn from it (`quantize`, and `run`, which also profiles on them).
+/// Window count and length default to the recipe's for the quantize stage and to 32 x 512 for `run`'s profile.
 struct CalibrationArguments: ParsableArguments {
     @Option(help: "Calibration text (default: the cached lcet10.txt).") var calib: String?
-    @Option(parsing: .unconditional, help: "Calibration windows.") var nsamples = 32
-    @Option(parsing: .unconditional, help: "Tokens per calibration window.") var seqlen = 512
+    @Option(parsing: .unconditional, help: "Calibration windows (default: the recipe's; 32 for run's profile).") var nsamples: Int?
+    @Option(parsing: .unconditional, help: "Tokens per calibration window (default: the recipe's; 512 for run's profile).") var seqlen: Int?
     @Option(help: "Seed of the calibration windows and every other random choice.") var seed: UInt64 = 42
 
     func validate() throws {
-        guard nsamples > 0, seqlen > 1 else { throw ValidationError("--nsamples must be > 0 and --seqlen > 1, got \(nsamples), \(seqlen)") }
+        if let nsamples, nsamples <= 0 { throw ValidationError("--nsamples must be > 0, got \(nsamples)") }
+        if let seqlen, seqlen <= 1 { throw ValidationError("--seqlen must be > 1, got \(seqlen)") }
     }
 
-    var options: CalibrationOptions { CalibrationOptions(sampleCount: nsamples, sequenceLength: seqlen, seed: seed) }
+    /// The profile's windows (`run`): 32 x 512 unless given.
+    var profileOptions: CalibrationOptions {
+        CalibrationOptions(sampleCount: nsamples ?? 32, sequenceLength: seqlen ?? 512, seed: seed)
+    }
 }
 
-/// The quantizer's settings (`quantize` and `run`): `QuantizeOptions` without the calibration windows.
+/// The quantizer's settings (`quantize` and `run`): a recipe and the options that override it.
 struct QuantizeArguments: ParsableArguments {
-    @Option(help: "Quantizer: signround or rtn.") var method: QuantizeMethod = .signround
-    @Option(parsing: .unconditional, help: "SignRound iterations per layer (per block with --scope block).") var iters = 200
+    @Option(help: "Named option set: \(QuantizeRecipe.allCases.map(\.summary).joined(separator: "; ")). Every quantize option given explicitly overrides the recipe's value.")
+    var recipe: QuantizeRecipe = .default
+    @Option(help: "Quantizer: signround, rtn (importance-weighted scales) or rtn-plain (min/max scales) (default: the recipe's).")
+    var method: QuantizeMethod?
+    @Option(parsing: .unconditional, help: "SignRound iterations per layer, or per block with --scope block (default: the recipe's).") var iters: Int?
     @Option(parsing: .unconditional, help: "Initial learning rate (default 1 / iters), decaying linearly to 0.") var lr: Float?
-    @Option(help: "SignRound scope: layer (each layer on its output error) or block (all layers of a block on the block output MSE, minibatches, quantized inputs; slower per iteration, see Guides/SignRound.md).")
-    var scope: SignRoundScope = .layer
-    @Option(parsing: .unconditional, help: "Calibration windows per block-wise step (--scope block).") var batchSize = 8
-    @Flag(inversion: .prefixedNo, help: "Calibrate each block on the outputs of the already quantized blocks.")
+    @Option(help: "SignRound scope: layer (each layer on its output error) or block (all layers of a block on the block output MSE, minibatches, quantized inputs; see Guides/SignRound.md) (default: the recipe's).")
+    var scope: SignRoundScope?
+    @Option(parsing: .unconditional, help: "Calibration windows per block-wise step (default: the recipe's).") var batchSize: Int?
+    @Option(help: "Where block-wise SignRound's clips start: weighted-rtn (importance-weighted RTN's scales) or rtn (alpha = beta = 1) (default: the recipe's).")
+    var start: SignRoundStart?
+    @Flag(inversion: .prefixedNo, help: "Calibrate each block on the outputs of the already quantized blocks (layer scope; block scope always does).")
     var quantizedInput = false
     @Option(parsing: .unconditional, help: "Positions at the start of every calibration window left out of the layer objectives (the attention-sink token).")
     var skipPositions = 0
 
     func validate() throws {
-        guard batchSize >= 1 else { throw ValidationError("--batch-size must be >= 1, got \(batchSize)") }
-        guard iters >= 0 else { throw ValidationError("--iters must be >= 0, got \(iters)") }
+        if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be >= 1, got \(batchSize)") }
+        if let iters, iters < 0 { throw ValidationError("--iters must be >= 0, got \(iters)") }
         if let lr, !(lr > 0) { throw ValidationError("--lr must be positive, got \(lr)") }
     }
 
-    /// The check that needs the calibration windows' length.
-    func validate(sequenceLength: Int) throws {
-        guard skipPositions >= 0, skipPositions < sequenceLength else {
-            throw ValidationError("--skip-positions must be in 0..<seqlen, got \(skipPositions)")
+    /// The checks that need the resolved recipe: SignRound's iterations and the windows' length.
+    func validate(calibration: CalibrationArguments) throws {
+        let options: QuantizeOptions
+        do { options = try self.options(calibration: calibration) } catch let e as RecipeError {
+            throw ValidationError(e.errorDescription ?? "\(e)")
+        }
+        let seqlen = options.calibration.sequenceLength
+        guard skipPositions >= 0, skipPositions < seqlen else {
+            throw ValidationError("--skip-positions must be in 0..<\(seqlen) (the windows' length), got \(skipPositions)")
         }
     }
 
-    /// The quantize stage's options on `calibration`'s windows (the block-wise batch capped at their count).
-    func options(calibration: CalibrationOptions) -> QuantizeOptions {
-        var options = QuantizeOptions()
-        options.method = method
-        options.signRound = SignRoundOptions(iterations: iters, learningRate: lr)
-        options.calibration = calibration
+    /// The quantize stage's options: the recipe's, with every option given explicitly (including
+    /// `calibration`'s window count and length) instead of its value.
+    /// - Throws: `RecipeError.nonPositiveIterations` for SignRound with --iters 0.
+    func options(calibration: CalibrationArguments) throws -> QuantizeOptions {
+        var o = RecipeOverrides()
+        o.method = method; o.scope = scope; o.iterations = iters; o.learningRate = lr
+        o.samples = calibration.nsamples; o.sequenceLength = calibration.seqlen
+        o.batchSize = batchSize; o.start = start; o.seed = calibration.seed
+        var options = try o.resolve(recipe)
         options.quantizedInput = quantizedInput
         options.skippedPositions = skipPositions
-        options.scope = scope
-        options.batchSize = min(batchSize, calibration.sampleCount)
         return options
     }
 }

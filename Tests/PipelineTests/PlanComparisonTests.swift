@@ -33,7 +33,7 @@ final class PlanComparisonTests: XCTestCase {
         XCTAssertEqual(skipped.map(\.variant), [.heuristicSignRound])
         XCTAssertEqual(skipped.first?.budget, 2.2)
         XCTAssertEqual(jobs[0].plan, jobs[1].plan)
-        XCTAssertEqual(jobs[1].variant.method, .rtn)
+        XCTAssertEqual(jobs[1].variant.method, .rtnPlain)
         XCTAssertEqual(jobs[2].variant.method, .signround)
         for job in jobs { XCTAssertLessThanOrEqual(job.plan.achieved.searchedAverage, job.budget) }
         XCTAssertThrowsError(try PlanComparison(options: { var o = options; o.budgets = [1.0]; return o }()) { _ in }.plans(profile)) {

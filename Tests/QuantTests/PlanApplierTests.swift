@@ -32,7 +32,7 @@ final class PlanApplierTests: XCTestCase {
         XCTAssertEqual(fp8.signRoundError, fp8.rtnError)
 
         var rtnOptions = options
-        rtnOptions.method = .rtn
+        rtnOptions.method = .rtnPlain
         let rtn = try PlanApplier(model: model, formats: formats, options: rtnOptions).run(windows: windows)
         let q0 = LayerID(block: 0, kind: .q)
         let w = try model.loadBlock(0)[.q]

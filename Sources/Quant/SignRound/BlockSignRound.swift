@@ -54,8 +54,12 @@ public struct BlockSignRound {
                 rtnBlock[kind] = try format.quantizer.fakeQuantize(weights[kind], name: LayerID(block: b, kind: kind).description)
             }
             let rtnLoss = BlockTuner.meanSquaredError(forward(rtnBlock, quantized, length), targets).0
-            let blockTuner = BlockTuner(architecture: arch, formats: planned, options: options.signRound,
+            var blockTuner = BlockTuner(architecture: arch, formats: planned, options: options.signRound,
                                         sequenceLength: length)
+            if options.signRoundStart == .weightedRTN {
+                blockTuner.startClips = try BlockInputEnergy.startingClips(model: model, block: b, weights: weights,
+                                                                           hidden: quantized, length: length, formats: planned)
+            }
             let every = max(1, options.signRound.iterations / 4)
             let result = try blockTuner.tune(block: weights, names: { LayerID(block: b, kind: $0).description },
                                              inputs: quantized, targets: targets, sampler: &sampler) { t in

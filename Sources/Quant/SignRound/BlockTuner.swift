@@ -39,6 +39,8 @@ struct BlockTuner {
     let formats: [LinearKind: QuantFormat]
     let options: SignRoundOptions
     let sequenceLength: Int
+    /// Starting clips by layer (importance-weighted RTN's); layers absent start at alpha = beta = 1.
+    var startClips: [LinearKind: RoundingAdjustments] = [:]
 
     /// Tunes `original` for inputs `inputs` (samples x L rows) and targets `targets` (same shape).
     /// `progress(t)` is called after each iteration.
@@ -52,7 +54,13 @@ struct BlockTuner {
             let w = original[kind]
             // Round-to-nearest (also the check for non-finite weights); equal to Q at V = 0, alpha = beta = 1.
             current[kind] = try format.quantizer.fakeQuantize(w, name: names(kind), adjustments: nil)
-            if options.iterations > 0, let p = SignRoundParameters(format: format, weights: w) { params[kind] = p }
+            if options.iterations > 0, var p = SignRoundParameters(format: format, weights: w) {
+                if let a = startClips[kind] {
+                    try p.start(from: a, name: names(kind))
+                    current[kind] = p.quantized(w)
+                }
+                params[kind] = p
+            }
         }
         var best = params, bestLoss = Double.infinity, bestIteration = 0
         var history: [Double] = []

@@ -19,6 +19,10 @@
 //   SignRoundGroupProducts.swift     G = D Hqq + E kept up to date by per-group partial products.
 //   SignRoundGroupProducts+Pass.swift  the fused one-pass step over those partial products.
 //   SignRoundParameters.swift        V, alpha, beta of one layer stepped from an outside dL/dQ (block-wise).
+//   SignRoundParametersStart.swift   those parameters started at given clips (importance-weighted RTN's).
+//   SignRoundStart.swift             where block-wise clips start: rtn (1) or weighted-rtn.
+//   SignRoundWeightedRTN.swift       layer-wise importance-weighted RTN (`--method rtn`) on a layer objective.
+//   BlockInputEnergy.swift           per-input-channel energy of a block's inputs: the block-wise start's importance.
 //   BlockTuner.swift                 block-wise step loop on one transformer block.
 //   BlockSignRound.swift             block-wise SignRound over the whole model (streams, statistics).
 //   MinibatchSampler.swift           AutoRound's minibatch order for block-wise steps.
@@ -30,7 +34,8 @@
 //   With group partial products (int groups >= 64, FP4) the forward, G, loss, backward and step are one
 //   fused pass (`SignRoundGroupProducts.pass`) writing the stepped parameters into a second buffer set.
 //
-// One block-wise step (iteration t, `BlockTuner.tune`):
+// One block-wise step (iteration t, `BlockTuner.tune`; before t = 0 the clips start at importance-weighted
+// RTN's, `ImportanceWeightedRTN` in the folder above, unless the start is rtn):
 //   MinibatchSampler --> inputs X, targets T of `batch` samples --forwardBlock with Q of every layer-->
 //   Y, loss mean (Y - T)^2, kept if lowest --backwardBlock--> dL/dQ per layer
 //   --SignRoundParameters.step (SignRoundKernel.backward + SignRoundUpdate.scheduled(t))--> V, alpha, beta,

@@ -1,0 +1,99 @@
+import Foundation
+import Model
+
+/// A named cost-quality point of the quantize stage (AutoRound's best/default/light/rtn), each a
+/// fixed set of options. Options given explicitly override a recipe's values one by one
+/// (`RecipeOverrides`). Measured costs and gains: reports/recipes.md.
+public enum QuantizeRecipe: String, CaseIterable, Sendable, Codable {
+    case best
+    case `default`
+    case light
+    case rtn
+
+    /// The recipe's settings. Block-wise recipes take batch x seqlen = 1024 tokens per step, one forward
+    /// and backward pass of a block each (Guides/SignRound.md, Recipes).
+    public var settings: RecipeSettings {
+        switch self {
+        case .best:
+            return RecipeSettings(method: .signround, scope: .block, iterations: 100, samples: 64, sequenceLength: 256,
+                                  batchSize: 4, start: .weightedRTN)
+        case .default:
+            return RecipeSettings(method: .signround, scope: .block, iterations: 30, samples: 32, sequenceLength: 256,
+                                  batchSize: 4, start: .weightedRTN)
+        case .light:
+            return RecipeSettings(method: .signround, scope: .block, iterations: 16, samples: 32, sequenceLength: 128,
+                                  batchSize: 8, start: .weightedRTN)
+        case .rtn:
+            return RecipeSettings(method: .rtn, scope: .layer, iterations: 0, samples: 32, sequenceLength: 512,
+                                  batchSize: 8, start: .weightedRTN)
+        }
+    }
+
+    /// "best: block-wise SignRound, 100 iterations, 64 x 256 tokens, batch 4, start weighted-rtn" (help and reports).
+    public var summary: String {
+        let s = settings
+        if s.method != .signround { return "\(rawValue): \(s.method.rawValue), \(s.samples) x \(s.sequenceLength) calibration tokens" }
+        return "\(rawValue): \(s.scope.rawValue)-wise SignRound, \(s.iterations) iterations, \(s.samples) x \(s.sequenceLength) tokens"
+            + (s.scope == .block ? ", batch \(s.batchSize), start \(s.start.rawValue)" : "")
+    }
+}
+
+/// The options a recipe sets.
+public struct RecipeSettings: Sendable, Equatable {
+    public var method: QuantizeMethod
+    public var scope: SignRoundScope
+    /// SignRound steps per layer (layer scope) or per block (block scope); 0 for round-to-nearest.
+    public var iterations: Int
+    /// Calibration windows and their length in tokens.
+    public var samples: Int
+    public var sequenceLength: Int
+    /// Calibration windows per block-wise step.
+    public var batchSize: Int
+    public var start: SignRoundStart
+}
+
+/// Options given explicitly on the command line (nil: the recipe's value). Each one given wins over
+/// the recipe's value; the others are the recipe's.
+public struct RecipeOverrides: Sendable, Equatable {
+    public var method: QuantizeMethod?
+    public var scope: SignRoundScope?
+    public var iterations: Int?
+    public var samples: Int?
+    public var sequenceLength: Int?
+    public var batchSize: Int?
+    public var learningRate: Float?
+    public var start: SignRoundStart?
+    /// Seed of the calibration windows.
+    public var seed: UInt64 = 42
+
+    public init() {}
+
+    /// The quantize options of `recipe` with these overrides (the batch capped at the window count).
+    /// - Throws: `RecipeError.nonPositiveIterations` when SignRound would run with iterations <= 0.
+    public func resolve(_ recipe: QuantizeRecipe) throws -> QuantizeOptions {
+        let r = recipe.settings
+        var o = QuantizeOptions()
+        o.method = method ?? r.method
+        let iterations = iterations ?? r.iterations
+        if o.method == .signround && iterations <= 0 { throw RecipeError.nonPositiveIterations(iterations) }
+        o.signRound = SignRoundOptions(iterations: o.method == .signround ? iterations : 0, learningRate: learningRate)
+        let samples = samples ?? r.samples
+        o.calibration = CalibrationOptions(sampleCount: samples, sequenceLength: sequenceLength ?? r.sequenceLength, seed: seed)
+        o.scope = scope ?? r.scope
+        o.batchSize = min(batchSize ?? r.batchSize, samples)
+        o.signRoundStart = start ?? r.start
+        return o
+    }
+}
+
+/// Recipe options that contradict each other, reported before any work starts.
+public enum RecipeError: LocalizedError, Equatable {
+    case nonPositiveIterations(Int)
+
+    public var errorDescription: String? {
+        switch self {
+        case let .nonPositiveIterations(n):
+            return "SignRound needs --iters >= 1, got \(n) (use --method rtn or --recipe rtn for round-to-nearest)."
+        }
+    }
+}

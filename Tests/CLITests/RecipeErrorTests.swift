@@ -1,0 +1,22 @@
+import Foundation
+import XCTest
+
+/// Recipe errors of `quantize` and `run`: one line each, before any work.
+extension ErrorPathTests {
+    func testRecipeErrors() throws {
+        let base = ["quantize", file("absent.gguf").path, "--plan", "p.json", "-o", "out"]
+        try expectFailure(base + ["--recipe", "fast"], mentions: ["'fast'", "'best'", "'default'", "'light'", "'rtn'"])
+        try expectFailure(base + ["--iters", "0"], mentions: ["SignRound needs --iters >= 1, got 0"])
+        try expectFailure(base + ["--recipe", "rtn", "--method", "signround", "--iters", "0"],
+                          mentions: ["SignRound needs --iters >= 1, got 0"])
+        try expectFailure(["run", file("absent.gguf").path, "--avg-bits", "3", "--recipe", "fast", "-o", "out"],
+                          mentions: ["'fast'"])
+        try expectFailure(["run", file("absent.gguf").path, "--avg-bits", "3", "--recipe", "light", "--iters", "0", "-o", "out"],
+                          mentions: ["SignRound needs --iters >= 1, got 0"])
+        // The recipe's windows are 256 long, so a skipped position count of 300 cannot hold.
+        try expectFailure(base + ["--skip-positions", "300"], mentions: ["--skip-positions must be in 0..<256"])
+        // The text holds a 3000-token window but not 3 x 3000 tokens of distinct windows.
+        try expectFailure(try runArguments(["--nsamples", "3", "--seqlen", "3000"]),
+                          mentions: ["calibration text", "fewer than the 9000 needed for 3 windows of 3000 tokens"])
+    }
+}

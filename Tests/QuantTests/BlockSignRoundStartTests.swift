@@ -1,0 +1,92 @@
+import Foundation
+import TensorCore
+import TestSupport
+@testable import Quant
+@testable import Model
+@testable import Formats
+import XCTest
+
+/// Block-wise SignRound's importance-weighted start on a tiny two-block model, determinism for a
+/// seed, and the recipes' options.
+final class BlockSignRoundStartTests: XCTestCase {
+    private let L = 16
+
+    private func run(start: SignRoundStart, seed: UInt64 = 42,
+                     iterations: Int = 12) throws -> QuantizedWeights {
+        let model = try LlamaModel(config: TinyModel.config, source: TinyModel.tensors(seed: 4), ropeLayout: .rotateHalf)
+        let t = TinyModel.tokens(8 * L, seed: 9)
+        let windows = (0..<8).map { Array(t[($0 * L)..<(($0 + 1) * L)]) }
+        let f = try QuantFormat(parsing: "int2/g32")
+        var formats: [LayerID: QuantFormat] = [:]
+        for b in 0..<TinyModel.config.numHiddenLayers { for k in LinearKind.allCases { formats[LayerID(block: b, kind: k)] = f } }
+        var o = QuantizeOptions()
+        o.scope = .block
+        o.signRound.iterations = iterations
+        o.batchSize = 4
+        o.calibration.seed = seed
+        o.signRoundStart = start
+        return try BlockSignRound(model: model, formats: formats, options: o).run(windows: windows)
+    }
+
+    /// The same seed gives bit-identical weights from either start; another seed other minibatches.
+    func testDeterministicForASeed() throws {
+        for start in SignRoundStart.allCases {
+            let a = try run(start: start), b = try run(start: start)
+            XCTAssertEqual(a.weights, b.weights, "\(start)")
+            let errors = { (r: QuantizedWeights) in r.stats.map { [$0.rtnError, $0.signRoundError, Double($0.bestIteration)] } }
+            XCTAssertEqual(errors(a), errors(b), "\(start)")
+            let c = try run(start: start, seed: 7)
+            XCTAssertNotEqual(a.weights, c.weights, "\(start)")
+        }
+    }
+
+    /// The start changes the result, and the tuned blocks stay below RTN's block MSE.
+    func testStartTakesEffect() throws {
+        let plain = try run(start: .rtn), weighted = try run(start: .weightedRTN)
+        XCTAssertNotEqual(plain.weights, weighted.weights)
+        for r in [plain, weighted] {
+            for s in r.stats { XCTAssertLessThanOrEqual(s.signRoundError, s.rtnError * 1.0001, s.name) }
+        }
+    }
+
+    /// Starting the clips from given adjustments; wrong counts are a typed error naming the layer.
+    func testStartFromAdjustments() throws {
+        let w = Matrix(rows: 2, cols: 64, data: (0..<128).map { Float($0 % 7) - 3 })
+        var p = try XCTUnwrap(SignRoundParameters(format: try QuantFormat(parsing: "int3a/g32"), weights: w))
+        try p.start(from: RoundingAdjustments(maxClip: [0.9, 0.8, 0.7, 0.6], minClip: [1, 1, 0.5, 0.5]), name: "l")
+        XCTAssertEqual(p.maxClip, [0.9, 0.8, 0.7, 0.6])
+        XCTAssertEqual(p.minClip, [1, 1, 0.5, 0.5])
+        XCTAssertThrowsError(try p.start(from: RoundingAdjustments(maxClip: [0.9]), name: "l")) {
+            guard case .invalidAdjustments(let t, _)? = $0 as? QuantError else { return XCTFail("\($0)") }
+            XCTAssertEqual(t, "l")
+        }
+    }
+
+    /// Recipes: explicit options override the recipe's values one by one; SignRound with iterations
+    /// <= 0 is a typed error, round-to-nearest takes none.
+    func testRecipesResolveAndReject() throws {
+        let d = try RecipeOverrides().resolve(.default)
+        XCTAssertEqual(d.scope, .block)
+        XCTAssertEqual(d.method, .signround)
+        XCTAssertEqual(d.signRound.iterations, 30)
+        XCTAssertEqual(d.calibration.sampleCount, 32)
+        XCTAssertEqual(d.calibration.sequenceLength, 256)
+        XCTAssertEqual(d.batchSize, 4)
+        XCTAssertEqual(d.signRoundStart, .weightedRTN)
+        var o = RecipeOverrides()
+        o.iterations = 5
+        o.sequenceLength = 64
+        o.batchSize = 100
+        let r = try o.resolve(.best)
+        XCTAssertEqual(r.signRound.iterations, 5)
+        XCTAssertEqual(r.calibration.sequenceLength, 64)
+        XCTAssertEqual(r.calibration.sampleCount, 64, "not overridden: the recipe's")
+        XCTAssertEqual(r.batchSize, 64, "capped at the window count")
+        o.iterations = 0
+        XCTAssertThrowsError(try o.resolve(.light)) { XCTAssertEqual($0 as? RecipeError, .nonPositiveIterations(0)) }
+        XCTAssertEqual(try o.resolve(.rtn).method, .rtn, "round-to-nearest takes no iterations")
+        XCTAssertEqual(try RecipeOverrides().resolve(.rtn).signRound.iterations, 0)
+        o.method = .rtnPlain
+        XCTAssertEqual(try o.resolve(.best).signRound.iterations, 0)
+    }
+}
