@@ -18,7 +18,22 @@ extension LlamaArchitecture {
         let c = config, rows = input.rows, width = c.hiddenSize
         precondition(input.cols == width && L > 0 && rows % L == 0, "input must be (sequences x L) x hidden")
         precondition(dOutput.rows == rows && dOutput.cols == width, "dOutput must match the input's shape")
-        let act = recompute(weights: w, input: input, sequenceLength: L)
+        return backwardBlock(weights: w, activations: recompute(weights: w, input: input, sequenceLength: L),
+                             sequenceLength: L, dOutput: dOutput, wanting: wanting, windows: windows)
+    }
+
+    /// The reverse pass from a forward pass's kept internals (`BlockTape`): the same gradients as
+    /// `backwardBlock(weights:input:...)` without recomputing the forward.
+    public func backwardBlock(tape: BlockTape, sequenceLength L: Int, dOutput: Matrix,
+                              wanting: Set<GradientKind>) -> BlockGradients {
+        precondition(dOutput.rows == tape.output.rows && dOutput.cols == tape.output.cols, "dOutput must match the output's shape")
+        return backwardBlock(weights: tape.weights, activations: tape.activations, sequenceLength: L, dOutput: dOutput,
+                             wanting: wanting, windows: nil)
+    }
+
+    private func backwardBlock(weights w: LlamaBlockWeights, activations act: BlockActivations, sequenceLength L: Int,
+                               dOutput: Matrix, wanting: Set<GradientKind>, windows: Range<Int>?) -> BlockGradients {
+        let c = config, width = c.hiddenSize, rows = act.input.count / width
         let context = LinearBackwardContext(rows: rows, wanting: wanting, windows: windows ?? 0..<(rows / L))
         var layers: [LinearKind: LayerGradients] = [:]
         var norms = BlockNormGradients(inputNorm: [], postAttentionNorm: [])

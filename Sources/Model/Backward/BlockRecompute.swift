@@ -2,7 +2,7 @@ import TensorCore
 
 /// The internals of one block's forward pass that its reverse pass reads, recomputed from the
 /// block's input (activation recomputation). All buffers are row-major with one row per token.
-struct BlockActivations {
+struct BlockActivations: Sendable {
     /// Block input h0 (rows x hidden).
     var input: [Float]
     /// input_layernorm(h0): the input of q, k, v (rows x hidden).
