@@ -44,7 +44,7 @@ struct QuantizeArguments: ParsableArguments {
     var start: SignRoundStart?
     @Flag(inversion: .prefixedNo, help: "Calibrate each block on the outputs of the already quantized blocks (layer scope; block scope always does).")
     var quantizedInput = false
-    @Option(parsing: .unconditional, help: "Positions at the start of every calibration window left out of the layer objectives (the attention-sink token).")
+    @Option(parsing: .unconditional, help: "Positions at the start of every calibration window left out of the layer objectives or the block loss (the attention-sink token).")
     var skipPositions = 0
 
     func validate() throws {

@@ -56,6 +56,7 @@ public struct BlockSignRound {
             let rtnLoss = BlockTuner.meanSquaredError(forward(rtnBlock, quantized, length), targets).0
             var blockTuner = BlockTuner(architecture: arch, formats: planned, options: options.signRound,
                                         sequenceLength: length)
+            blockTuner.skippedPositions = options.skippedPositions
             if options.signRoundStart == .weightedRTN {
                 blockTuner.startClips = try BlockInputEnergy.startingClips(model: model, block: b, weights: weights,
                                                                            hidden: quantized, length: length, formats: planned)
