@@ -68,10 +68,10 @@ final class BlockSignRoundStartTests: XCTestCase {
         let d = try RecipeOverrides().resolve(.default)
         XCTAssertEqual(d.scope, .block)
         XCTAssertEqual(d.method, .signround)
-        XCTAssertEqual(d.signRound.iterations, 30)
+        XCTAssertEqual(d.signRound.iterations, 60)
         XCTAssertEqual(d.calibration.sampleCount, 32)
         XCTAssertEqual(d.calibration.sequenceLength, 256)
-        XCTAssertEqual(d.batchSize, 4)
+        XCTAssertEqual(d.batchSize, 2)
         XCTAssertEqual(d.signRoundStart, .weightedRTN)
         var o = RecipeOverrides()
         o.iterations = 5
