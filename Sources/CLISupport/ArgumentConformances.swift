@@ -14,3 +14,4 @@ extension SignRoundScope: ExpressibleByArgument {}
 extension SignRoundStepProduct: ExpressibleByArgument {}
 extension CheckpointFormat: ExpressibleByArgument {}
 extension PlanExportTarget: ExpressibleByArgument {}
+extension DeploymentTarget: ExpressibleByArgument {}
