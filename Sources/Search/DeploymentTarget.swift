@@ -49,16 +49,22 @@ public enum DeploymentTarget: String, Codable, Sendable, CaseIterable {
         }
     }
 
-    /// `formats` plus the fallback formats this target offers for layers of `shapes` where one of
-    /// `formats` is refused (e.g. `int2/g64` for `int2/g128` on 576 inputs under `llmcompressor`), so
-    /// the profile measures them. Order: `formats`, then fallbacks in order of first need.
+    /// `formats` plus the formats this target offers instead where one of `formats` does not load as
+    /// it is at one of `shapes`, so the profile measures them: a refused format's fallback (`int2/g64`
+    /// for `int2/g128` on 576 inputs under `llmcompressor`), and a stored format that loads as it is
+    /// (`int2/g64` under `autoround`: it costs the bits `int2/g128` is stored in, with its own, usually
+    /// lower, loss). Order: `formats`, then the added ones in order of first need.
     public func profileFormats(_ formats: [QuantFormat], shapes: [TensorShape]) -> [QuantFormat] {
         var out = formats
         for format in formats {
             for shape in shapes {
-                if case let .refused(_, fallback?) = verdict(format, shape: shape), !out.contains(fallback) {
-                    out.append(fallback)
+                let extra: QuantFormat?
+                switch verdict(format, shape: shape) {
+                case .loads: extra = nil
+                case .refused(_, let fallback): extra = fallback
+                case .storedAs(let stored, _): extra = verdict(stored, shape: shape) == .loads ? stored : nil
                 }
+                if let extra, !out.contains(extra) { out.append(extra) }
             }
         }
         return out
