@@ -148,7 +148,7 @@ public struct SearchProblem: Sendable {
         return reasons.isEmpty ? "" : " (" + reasons.prefix(3).joined(separator: "; ") + ")"
     }
 
-    /// Bits of profile layer `m` in `format` as `target` stores it under `counting`: the profile's
+    /// Bits of `layer` in `candidate`'s format as `target` stores it under `counting`: the profile's
     /// candidate bits, or the stored format's exact cost when the target writes another one.
     static func layerBits(_ layer: ProfileLayer, _ candidate: FormatCandidate, counting: CostConvention,
                           target: DeploymentTarget) -> Int {
