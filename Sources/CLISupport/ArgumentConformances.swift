@@ -16,3 +16,4 @@ extension QuantizeRecipe: ExpressibleByArgument {}
 extension SignRoundStepProduct: ExpressibleByArgument {}
 extension CheckpointFormat: ExpressibleByArgument {}
 extension PlanExportTarget: ExpressibleByArgument {}
+extension DeploymentTarget: ExpressibleByArgument {}

@@ -21,11 +21,19 @@ public enum PlanExportTarget: String, CaseIterable, Sendable {
 /// target tool uses (Hugging Face module names, or GGUF tensor names for llama.cpp).
 public enum PlanExport {
     /// The text of `plan` for `target`, after checking it against `model`.
-    /// - Parameter file: the plan's path, for messages.
-    /// - Throws: `PlanExportError` naming the first plan layer that does not match the model.
+    /// - Parameters:
+    ///   - file: the plan's path, for messages.
+    ///   - deployable: check every layer against the target's runtime table
+    ///     (`PlanExportTarget.deploymentTarget`) and write the formats it stores; false writes the
+    ///     plan's formats as they are (`export-plan --approximate`).
+    /// - Throws: `PlanExportError` naming the first plan layer that does not match the model, or
+    ///   `.targetCannotHold` naming layers the runtime cannot load.
     public static func render(_ plan: QuantizationPlan, target: PlanExportTarget, model: ModelDescription,
-                              file: String) throws -> String {
-        let layers = try PlanExportLayers.resolve(plan, model: model, file: file)
+                              file: String, deployable: Bool = false) throws -> String {
+        var layers = try PlanExportLayers.resolve(plan, model: model, file: file)
+        if deployable, let runtime = target.deploymentTarget {
+            layers = try PlanExportTargetCheck.deployable(layers, target: runtime, file: file)
+        }
         switch target {
         case .autoround: return try PlanExportAutoRound.layerConfig(layers)
         case .llmcompressor: return PlanExportLLMCompressor.recipe(layers, source: plan.source.modelPath)
@@ -36,8 +44,8 @@ public enum PlanExport {
 
     /// Renders and writes to `url` (temporary file, then rename).
     public static func write(_ plan: QuantizationPlan, target: PlanExportTarget, model: ModelDescription,
-                             file: String, to url: URL) throws {
-        let text = try render(plan, target: target, model: model, file: file)
+                             file: String, to url: URL, deployable: Bool = false) throws {
+        let text = try render(plan, target: target, model: model, file: file, deployable: deployable)
         try AtomicFile.write(Data(text.utf8), to: url) { QuantizedCheckpointError.writeFailed(path: url.path, reason: $0) }
     }
 

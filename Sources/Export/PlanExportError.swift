@@ -20,6 +20,9 @@ public enum PlanExportError: Error, LocalizedError, Equatable, Sendable {
     case unsupportedScheme(layer: String, scheme: String)
     /// Writing the output failed.
     case writeFailed(path: String, reason: String)
+    /// Layers whose formats the target's runtime cannot load (`export-plan` without `--approximate`):
+    /// the first few `examples` (each `layer (format): reason`), how many in all, and what the target accepts.
+    case targetCannotHold(file: String, target: String, examples: [String], count: Int, accepts: String)
 
     public var errorDescription: String? {
         switch self {
@@ -39,6 +42,10 @@ public enum PlanExportError: Error, LocalizedError, Equatable, Sendable {
             return "Layer '\(layer)': no AutoScheme format matches the auto-round scheme (\(scheme)); expected int 2/3/4/8 in groups of 32/64/128, mx_fp 4/32, nv_fp 4/16, fp 8 [128, 128] or 16 bits."
         case let .writeFailed(path, reason):
             return "Cannot write '\(path)': \(reason)."
+        case let .targetCannotHold(file, target, examples, count, accepts):
+            let more = count > examples.count ? " and \(count - examples.count) more" : ""
+            return "Plan '\(file)' has \(count) layers \(target) cannot load: \(examples.joined(separator: "; "))\(more). "
+                + "\(target) accepts: \(accepts). Search with --target \(target), or pass --approximate to write them anyway."
         }
     }
 }

@@ -19,6 +19,9 @@ public struct RunOptions: Sendable {
     public var profiler: ProfilerOptions
     /// Bit counting convention of the budget.
     public var counting: CostConvention = .storage
+    /// The runtime the plan is for: the profile adds its fallback formats, the search offers only what
+    /// it loads (`DeploymentTarget`). `any` (the library default) constrains nothing.
+    public var target: DeploymentTarget = .any
     /// Quantize stage: SignRound or RTN, iterations, calibration windows, quantized input (as `quantize`).
     public var quantize = QuantizeOptions()
     /// Export stage: the checkpoint written into `OUTDIR/model` (as `quantize`).

@@ -75,12 +75,17 @@ public struct RunPipeline {
     /// The profile: from the cache when the key matches, otherwise measured (and cached).
     func profileStage(_ inputs: ProfileInputs) throws -> (SensitivityProfile, Bool) {
         let identity = ModelIdentity(inputs.description)
-        let url = cache.url(identity: identity, calibrationSHA256: inputs.calibrationSHA256, options: options.profiler)
+        var profilerOptions = options.profiler
+        let config = inputs.model.config
+        profilerOptions.formats = options.target.profileFormats(profilerOptions.formats, shapes: LinearKind.allCases.map {
+            TensorShape(rows: config.linearShape(of: $0)[0], cols: config.linearShape(of: $0)[1])
+        })
+        let url = cache.url(identity: identity, calibrationSHA256: inputs.calibrationSHA256, options: profilerOptions)
         if options.reuseProfile, let cached = cache.load(url), cached.model.fingerprint == identity.fingerprint {
             progress("profile: reusing \(url.path)")
             return (cached, true)
         }
-        let profiler = try SensitivityProfiler(model: inputs.model, options: options.profiler)
+        let profiler = try SensitivityProfiler(model: inputs.model, options: profilerOptions)
         let result = try profiler.run(tokens: inputs.tokens, identity: identity, calibrationFile: inputs.calibrationFile,
                                       calibrationSHA256: inputs.calibrationSHA256) { p in
             if p.done == p.total || p.done % max(1, p.total / 20) == 0 { progress("profile: " + p.line) }
@@ -91,7 +96,7 @@ public struct RunPipeline {
 
     /// The plan at the budget, and a sweep over the feasible range for the report's frontier.
     func searchStage(_ profile: SensitivityProfile) throws -> (QuantizationPlan, PlanSweep) {
-        let search = SearchOptions(averageBits: options.averageBits, counting: options.counting)
+        let search = SearchOptions(averageBits: options.averageBits, counting: options.counting, target: options.target)
         let plan = try PlanSearch.run(profile: profile, options: search)
         let range = try SearchProblem(profile: profile, options: search).feasibleRange
         let low = (range.lowerBound * 20).rounded(.up) / 20, high = min(range.upperBound, 8.5)

@@ -18,10 +18,36 @@ public struct QuantizationPlan: Codable, Sendable, Equatable {
     public var solver: SolverReport
     /// One decision per searched layer, in profile order.
     public var layers: [LayerDecision]
+    /// The runtime the plan was searched for; plans written before targets existed read as `any`.
+    public var target: DeploymentTarget
 
     enum CodingKeys: String, CodingKey {
-        case schema, source, budget, achieved, solver, layers
+        case schema, source, budget, achieved, solver, layers, target
         case predictedLoss = "predicted_loss"
+    }
+
+    public init(schema: String, source: PlanSource, budget: PlanBudget, achieved: AchievedBits,
+                predictedLoss: Double, solver: SolverReport, layers: [LayerDecision], target: DeploymentTarget = .any) {
+        self.schema = schema
+        self.source = source
+        self.budget = budget
+        self.achieved = achieved
+        self.predictedLoss = predictedLoss
+        self.solver = solver
+        self.layers = layers
+        self.target = target
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        schema = try c.decode(String.self, forKey: .schema)
+        source = try c.decode(PlanSource.self, forKey: .source)
+        budget = try c.decode(PlanBudget.self, forKey: .budget)
+        achieved = try c.decode(AchievedBits.self, forKey: .achieved)
+        predictedLoss = try c.decode(Double.self, forKey: .predictedLoss)
+        solver = try c.decode(SolverReport.self, forKey: .solver)
+        layers = try c.decode([LayerDecision].self, forKey: .layers)
+        target = try c.decodeIfPresent(DeploymentTarget.self, forKey: .target) ?? .any
     }
 }
 

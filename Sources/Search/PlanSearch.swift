@@ -54,6 +54,8 @@ public enum PlanSearch {
                 let reason: DecisionReason
                 if let pin = group.pin {
                     reason = .pinned(rule: pin.description)
+                } else if case let .storedAs(_, note) = problem.target.verdict(format, shape: layer.tensorShape) {
+                    reason = .fallback(note: "target \(problem.target.rawValue): " + note)
                 } else if let note = candidate.fallback {
                     reason = .fallback(note: note)
                 } else if group.members.count > 1 {
@@ -61,7 +63,8 @@ public enum PlanSearch {
                 } else {
                     reason = .solver
                 }
-                decisions[m] = LayerDecision(name: layer.name, format: format, bits: candidate.bits[problem.counting],
+                let bits = SearchProblem.layerBits(layer, candidate, counting: problem.counting, target: problem.target)
+                decisions[m] = LayerDecision(name: layer.name, format: format, bits: bits,
                                              parameters: layer.parameters, score: candidate.score, reason: reason)
             }
         }

@@ -26,6 +26,8 @@ public enum SearchError: LocalizedError, Equatable {
     case planFile(file: String, reason: String)
     /// A baseline rule (uniform format, depth heuristic) has no plan within the budget.
     case noBaselinePlan(rule: String, target: Double, reason: String)
+    /// The target's runtime fuses siblings into one kernel, but `--share none` lets them differ.
+    case targetNeedsSharing(target: String)
 
     public var errorDescription: String? {
         switch self {
@@ -54,6 +56,9 @@ public enum SearchError: LocalizedError, Equatable {
             return "Plan file \(file): \(reason)."
         case let .noBaselinePlan(rule, target, reason):
             return String(format: "No %@ plan fits %.4g bits: %@.", rule, target, reason)
+        case let .targetNeedsSharing(target):
+            return "Target \(target) fuses q/k/v and gate/up into one kernel each, so they must share a format; use --share vllm (the default) or patterns, not none."
+
         }
     }
 }

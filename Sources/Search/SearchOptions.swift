@@ -81,10 +81,13 @@ public struct SearchOptions: Sendable, Equatable {
     public var allows: [AllowRule]
     /// If set, only these formats are candidates (others are dropped for every layer).
     public var formats: [QuantFormat]?
+    /// The runtime the plan is for: each layer is offered only what it loads, at the bits it stores.
+    public var target: DeploymentTarget
 
     public init(averageBits: Double, counting: CostConvention = .storage, scope: BudgetScope = .searched,
                 sharing: SharingRule = .vllm, pins: [PinRule] = [], allows: [AllowRule] = [],
-                formats: [QuantFormat]? = nil) {
+                formats: [QuantFormat]? = nil, target: DeploymentTarget = .any) {
+        self.target = target
         self.averageBits = averageBits
         self.counting = counting
         self.scope = scope

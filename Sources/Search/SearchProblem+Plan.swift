@@ -21,6 +21,7 @@ extension SearchProblem {
             source: PlanSource(modelPath: profile.model.path, fingerprint: profile.model.fingerprint,
                                estimator: profile.estimator),
             budget: PlanBudget(averageBits: target, counting: counting, scope: scope, capacityBits: capacity),
-            achieved: achieved, predictedLoss: layers.reduce(0) { $0 + $1.score }, solver: solver, layers: layers)
+            achieved: achieved, predictedLoss: layers.reduce(0) { $0 + $1.score }, solver: solver, layers: layers,
+            target: self.target)
     }
 }

@@ -20,6 +20,8 @@ public struct SearchProblem: Sendable {
     public let profile: SensitivityProfile
     public let counting: CostConvention
     public let scope: BudgetScope
+    /// The runtime the plan is for (`SearchOptions.target`).
+    public let target: DeploymentTarget
     public let groups: [LayerGroup]
     /// bits[g][j], scores[g][j] for the j-th allowed format of group g (sums over the members).
     let bits: [[Int]]
@@ -40,6 +42,10 @@ public struct SearchProblem: Sendable {
         self.profile = profile
         counting = options.counting
         scope = options.scope
+        target = options.target
+        if options.target.requiresFusedSharing, options.sharing == .none {
+            throw SearchError.targetNeedsSharing(target: options.target.rawValue)
+        }
         let formatIndex = Dictionary(uniqueKeysWithValues: profile.formats.enumerated().map { ($1, $0) })
         let available = profile.formats.map(\.name)
         func index(_ format: QuantFormat, _ rule: String) throws -> Int {
@@ -86,11 +92,20 @@ public struct SearchProblem: Sendable {
                     }
                 }
             }
+            let loadable = Self.loadable(members, profile: profile, target: options.target)
+            if allowed.isDisjoint(with: loadable) {
+                throw SearchError.noAllowedFormat(
+                    layer: profile.layers[members[0]].name,
+                    reason: "target \(options.target.rawValue) loads none of "
+                        + allowed.sorted().map { profile.formats[$0].name }.joined(separator: ", ")
+                        + Self.refusal(members, profile: profile, target: options.target))
+            }
+            allowed.formIntersection(loadable)
             if let (r, _) = pin {
                 guard allowed.contains(pinIndices[r]) else {
                     throw SearchError.noAllowedFormat(
                         layer: profile.layers[members[0]].name,
-                        reason: "pin \(options.pins[r]) conflicts with --formats or an allow-list")
+                        reason: "pin \(options.pins[r]) conflicts with --formats, an allow-list or target \(options.target.rawValue)")
                 }
                 allowed = [pinIndices[r]]
             }
@@ -98,7 +113,7 @@ public struct SearchProblem: Sendable {
                                     pin: pin.map { options.pins[$0.rule] }))
         }
         groups = built
-        (bits, scores) = Self.costs(built, profile: profile, counting: options.counting)
+        (bits, scores) = Self.costs(built, profile: profile, counting: options.counting, target: options.target)
         searchedParameters = profile.layers.reduce(0) { $0 + $1.parameters }
         fixedParameters = profile.model.fixedTensors.reduce(0) { $0 + $1.parameters }
         fixedBits = profile.model.fixedTensors.reduce(0) { $0 + $1.bits }
@@ -108,7 +123,39 @@ public struct SearchProblem: Sendable {
         let shared = built.filter { $0.members.count > 1 }
         narrowing = "\(built.filter { $0.pin != nil }.count) pinned groups, \(options.allows.count) allow-lists, "
             + "\(shared.count) shared groups of \(shared.reduce(0) { $0 + $1.members.count }) layers, "
-            + "\(base.count) of \(profile.formats.count) formats"
+            + "\(base.count) of \(profile.formats.count) formats, target \(options.target.rawValue)"
+    }
+
+    /// Indices of the profile's formats that every member has a candidate for and `target` loads at
+    /// the member's shape.
+    static func loadable(_ members: [Int], profile: SensitivityProfile, target: DeploymentTarget) -> Set<Int> {
+        Set(profile.formats.indices.filter { f in
+            members.allSatisfy { m in
+                let layer = profile.layers[m]
+                return layer.candidate(profile.formats[f]) != nil
+                    && target.storedFormat(profile.formats[f], shape: layer.tensorShape) != nil
+            }
+        })
+    }
+
+    /// Why `target` refuses the first member's formats, for the error message (first three).
+    static func refusal(_ members: [Int], profile: SensitivityProfile, target: DeploymentTarget) -> String {
+        let layer = profile.layers[members[0]]
+        let reasons = profile.formats.compactMap { f -> String? in
+            if case let .refused(reason, _) = target.verdict(f, shape: layer.tensorShape) { return "\(f.name): \(reason)" }
+            return nil
+        }
+        return reasons.isEmpty ? "" : " (" + reasons.prefix(3).joined(separator: "; ") + ")"
+    }
+
+    /// Bits of `layer` in `candidate`'s format as `target` stores it under `counting`: the profile's
+    /// candidate bits, or the stored format's exact cost when the target writes another one.
+    static func layerBits(_ layer: ProfileLayer, _ candidate: FormatCandidate, counting: CostConvention,
+                          target: DeploymentTarget) -> Int {
+        guard case let .storedAs(stored, _) = target.verdict(candidate.format, shape: layer.tensorShape) else {
+            return candidate.bits[counting]
+        }
+        return stored.bitCost(shape: layer.tensorShape, convention: counting).totalBits
     }
 
     /// Group id of every layer under a sharing rule.
@@ -139,7 +186,7 @@ public struct SearchProblem: Sendable {
     }
 
     private static func costs(_ groups: [LayerGroup], profile: SensitivityProfile,
-                              counting: CostConvention) -> ([[Int]], [[Double]]) {
+                              counting: CostConvention, target: DeploymentTarget) -> ([[Int]], [[Double]]) {
         // Candidate position per (layer, format); profiles usually list candidates in format order.
         let position: [[QuantFormat: Int]?] = profile.layers.map { layer in
             if layer.candidates.map(\.format) == profile.formats { return nil }
@@ -153,7 +200,7 @@ public struct SearchProblem: Sendable {
                 var b = 0, s = 0.0
                 for m in group.members {
                     let candidate = profile.layers[m].candidates[position[m].map { $0[format] ?? 0 } ?? f]
-                    b += candidate.bits[counting]
+                    b += layerBits(profile.layers[m], candidate, counting: counting, target: target)
                     s += candidate.score
                 }
                 rowBits.append(b)

@@ -163,6 +163,11 @@ public struct ProfileLayer: Codable, Sendable, Equatable {
         self.probes = probes
     }
 
+    /// The weight's shape (rows = outputs, cols = inputs) from `shape` [out, in]; 0 x 0 if malformed.
+    public var tensorShape: TensorShape {
+        shape.count == 2 && shape[0] >= 0 && shape[1] >= 0 ? TensorShape(rows: shape[0], cols: shape[1]) : TensorShape(rows: 0, cols: 0)
+    }
+
     /// The candidate entry for a format, if measured.
     public func candidate(_ format: QuantFormat) -> FormatCandidate? {
         candidates.first { $0.format == format }

@@ -23,11 +23,15 @@ struct ExportPlanCommand: ParsableCommand {
     @Option(help: "The model the plan is for (default: the plan's source model_path). Plan layers are checked against it.")
     var model: String?
 
+    @Flag(help: "Write layers the target's runtime cannot load too (autoround, llmcompressor check every layer against their runtime's table and refuse otherwise; llamacpp is always approximate).")
+    var approximate = false
+
     func run() throws {
         let url = URL(fileURLWithPath: plan)
         let decoded = try PlanExportLayers.readPlan(url)
         let description = try QuantizedCheckpointLoader.open(try ModelLoader.resolve(model ?? decoded.source.modelPath))
-        try PlanExport.write(decoded, target: to, model: description, file: plan, to: URL(fileURLWithPath: output))
+        try PlanExport.write(decoded, target: to, model: description, file: plan, to: URL(fileURLWithPath: output),
+                             deployable: !approximate)
         print("Wrote \(to.rawValue) export of \(decoded.layers.count) layers to \(output)")
     }
 }

@@ -21,6 +21,7 @@ struct ProfileCommand: ParsableCommand {
     var model: String?
     @Option(help: "Calibration text (UTF-8); default: the cached lcet10.txt.") var calib: String?
     @Option(help: "Comma-separated candidate formats.") var formats = "int2,int3,int4,int8,mxfp4,nvfp4,fp8,bf16"
+    @OptionGroup var target: TargetArguments
     @Option(parsing: .unconditional, help: "Calibration windows.") var nsamples = 32
     @Option(parsing: .unconditional, help: "Tokens per calibration window.") var seqlen = 512
     @Option(help: "Estimator: \(SensitivityEstimator.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -40,8 +41,9 @@ struct ProfileCommand: ParsableCommand {
     @Flag(help: "Print the summary as JSON.") var json = false
 
     func run() throws {
-        let options = try makeOptions()
+        var options = try makeOptions()
         let inputs = try ProfileInputs(model: model, calib: calib)
+        options.formats = target.profileFormats(options.formats, config: inputs.model.config)
         let profiler = try SensitivityProfiler(model: inputs.model, options: options)
         let result = try profiler.run(tokens: inputs.tokens, identity: ModelIdentity(inputs.description),
                                       calibrationFile: inputs.calibrationFile,

@@ -31,6 +31,7 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("avg-bits"), parsing: .unconditional, help: "Target average bits per weight of the linear layers (never exceeded).")
     var averageBits: Double
     @OptionGroup var counting: CountingArguments
+    @OptionGroup var target: TargetArguments
     @Option(help: "Comma-separated candidate formats.") var formats = "int2,int3,int4,int8,mxfp4,nvfp4,fp8,bf16"
     @Option(help: "Sensitivity estimator.") var estimator: SensitivityEstimator = .calibrated
     @OptionGroup var calibration: CalibrationArguments
@@ -69,6 +70,7 @@ struct RunCommand: ParsableCommand {
         try profiler.validate()
         var options = RunOptions(model: model, averageBits: averageBits, output: output, profiler: profiler)
         options.counting = counting.counting
+        options.target = target.target
         options.calibrationText = calibration.calib
         options.quantize = try quantizing.options(calibration: calibration)
         options.checkpoint = checkpoint.options

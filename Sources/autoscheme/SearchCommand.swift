@@ -18,6 +18,7 @@ struct SearchCommand: ParsableCommand {
     var averageBits: Double?
 
     @OptionGroup var counting: CountingArguments
+    @OptionGroup var target: TargetArguments
 
     @Option(help: "Parameters the average is over: searched (layers only) or model (with fixed tensors).")
     var scope: BudgetScope = .searched
@@ -64,7 +65,7 @@ struct SearchCommand: ParsableCommand {
         let options = SearchOptions(
             averageBits: averageBits ?? 0, counting: counting.counting, scope: scope, sharing: sharingRule,
             pins: try pin.map(PinRule.init(parsing:)), allows: try allow.map(AllowRule.init(parsing:)),
-            formats: formats.isEmpty ? nil : try formats.map { try QuantFormat(parsing: $0) })
+            formats: formats.isEmpty ? nil : try formats.map { try QuantFormat(parsing: $0) }, target: target.target)
         let url = URL(fileURLWithPath: output)
         if let sweep {
             let result = try PlanSearch.sweep(profile: loaded, options: options, targets: try PlanSearch.parseSweep(sweep))

@@ -19,6 +19,7 @@ enum SearchSummary {
         var gap: Double
         var seconds: Double
         var formatCounts: [String: Int]
+        var runtime: DeploymentTarget
 
         enum CodingKeys: String, CodingKey {
             case status, counting, scope, bound, gap, seconds
@@ -27,6 +28,7 @@ enum SearchSummary {
             case modelAverageBits = "model_average_bits"
             case predictedLoss = "predicted_loss"
             case formatCounts = "format_counts"
+            case runtime = "deployment_target"
         }
 
         init(_ plan: QuantizationPlan) {
@@ -41,6 +43,7 @@ enum SearchSummary {
             gap = plan.solver.gap
             seconds = plan.solver.seconds
             formatCounts = Dictionary(plan.layers.map { ($0.format.name, 1) }, uniquingKeysWith: +)
+            runtime = plan.target
         }
     }
 
@@ -60,12 +63,12 @@ enum SearchSummary {
         let counts = Dictionary(plan.layers.map { ($0.format.name, 1) }, uniquingKeysWith: +)
             .sorted { $0.key < $1.key }.map { "\($0.key) x\($0.value)" }.joined(separator: ", ")
         return String(format: """
-            %@ plan: target %.4f bits (%@, %@ scope)
+            %@ plan: target %.4f bits (%@, %@ scope, for %@)
               achieved   %.4f bits/weight searched layers, %.4f whole model
               predicted  %.6f nats/token (bound %.6f, gap %.2e, %.1f ms)
               formats    %@
             """, plan.solver.status.rawValue, plan.budget.averageBits, plan.budget.counting.rawValue,
-            plan.budget.scope.rawValue, plan.achieved.searchedAverage, plan.achieved.modelAverage,
+            plan.budget.scope.rawValue, plan.target.rawValue, plan.achieved.searchedAverage, plan.achieved.modelAverage,
             plan.predictedLoss, plan.solver.bound, plan.solver.gap, plan.solver.seconds * 1000, counts)
     }
 

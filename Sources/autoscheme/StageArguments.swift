@@ -6,6 +6,7 @@ import Pipeline
 import Quant
 import Sensitivity
 import Formats
+import Search
 
 // Option groups shared by the single-stage commands and `run`: one declaration per option, so that
 // names, defaults, help and checks cannot drift apart.
@@ -110,6 +111,23 @@ struct EvaluationArguments: ParsableArguments {
     /// The evaluate stage's options for `windows` windows (nil: the whole text).
     func options(windows: Int?) -> EvaluateStageOptions {
         EvaluateStageOptions(text: text, context: ctx, windows: windows)
+    }
+}
+
+/// The runtime the plan is for (`profile`, `search` and `run`): the profile measures the target's
+/// fallback formats, the search offers each layer only what the runtime loads, at the bits it stores.
+struct TargetArguments: ParsableArguments {
+    @Option(help: ArgumentHelp("Runtime the plan must load in: \(DeploymentTarget.allCases.map(\.rawValue).joined(separator: ", ")) (see Guides/Targets.md).",
+                               discussion: DeploymentTarget.allCases.map { "\($0.rawValue): \($0.summary)" }.joined(separator: "\n")))
+    var target: DeploymentTarget = .autoround
+
+    /// `formats` plus the target's fallback formats for the linear layers of a model of `config`.
+    func profileFormats(_ formats: [QuantFormat], config: ModelConfig) -> [QuantFormat] {
+        let shapes = LinearKind.allCases.map { kind -> TensorShape in
+            let shape = config.linearShape(of: kind)
+            return TensorShape(rows: shape[0], cols: shape[1])
+        }
+        return target.profileFormats(formats, shapes: shapes)
     }
 }
 

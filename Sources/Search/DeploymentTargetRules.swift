@@ -1,0 +1,154 @@
+import Formats
+
+/// What happens to a group format whose group does not divide the layer's inputs.
+public enum GroupMismatch: Hashable, Sendable {
+    /// AutoScheme's checkpoint writer stores the layer in the largest supported group dividing both
+    /// the group and the inputs, each scale and zero point repeated (`AutoRoundCheckpointGroups`):
+    /// same weights and loss, the stored group's bits.
+    case writerRegroups
+    /// The runtime refuses the layer; the target offers the largest supported smaller group dividing
+    /// the inputs instead, a different format with its own loss (the profile measures it).
+    case smallerGroup
+}
+
+/// One constraint of a runtime's kernels on a layer (shape: rows = outputs, cols = inputs) in a format.
+/// The tables in `DeploymentTarget.rules` cite the runtime source each rule comes from.
+public enum TargetRule: Hashable, Sendable {
+    /// Only these families load (weight-only; the other families need activation quantization or a
+    /// packing the checkpoint does not have).
+    case families([FormatFamily])
+    /// Int layers load only symmetric (no kernel reads the zero points as the checkpoint stores them).
+    case symmetricIntOnly
+    /// Layers of `families` need `inputs % n == 0`.
+    case inputsMultiple(of: Int, families: [FormatFamily])
+    /// Layers of `families` need `outputs % n == 0`.
+    case outputsMultiple(of: Int, families: [FormatFamily])
+    /// Int layers need `outputs % numerator(32 / bits)` == 0 (GPTQ packs `32 / bits` codes per word
+    /// along the outputs of `qzeros`): 16 for 2 bits, 32 for 3, 8 for 4, 4 for 8.
+    case outputsMultipleOfPackFactor
+    /// Layers of `families` in groups need `inputs % group == 0`; `otherwise` says what then.
+    case groupDividesInputs(families: [FormatFamily], otherwise: GroupMismatch)
+
+    /// What the rule asks, for messages and help.
+    public var summary: String {
+        switch self {
+        case .families(let list): return "formats " + list.map(\.rawValue).joined(separator: "/")
+        case .symmetricIntOnly: return "symmetric int only"
+        case let .inputsMultiple(n, list): return "\(list.map(\.rawValue).joined(separator: "/")) inputs % \(n) == 0"
+        case let .outputsMultiple(n, list): return "\(list.map(\.rawValue).joined(separator: "/")) outputs % \(n) == 0"
+        case .outputsMultipleOfPackFactor: return "int outputs % (32 / gcd(32, bits)) == 0"
+        case let .groupDividesInputs(list, otherwise):
+            let then = otherwise == .writerRegroups ? "else written in a smaller group, same weights" : "else a smaller group"
+            return "\(list.map(\.rawValue).joined(separator: "/")) inputs % group == 0 (\(then))"
+        }
+    }
+
+    /// This rule's verdict on `format` at `shape`.
+    public func check(_ format: QuantFormat, shape: TensorShape) -> TargetVerdict {
+        switch self {
+        case .families(let list):
+            return list.contains(format.family) ? .loads
+                : .refused(reason: "\(format.family.rawValue) is not loadable (\(summary))", fallback: nil)
+        case .symmetricIntOnly:
+            return format.family != .int || format.symmetric ? .loads
+                : .refused(reason: "asymmetric int is not loadable (\(summary))", fallback: nil)
+        case let .inputsMultiple(n, list):
+            return !list.contains(format.family) || shape.cols % n == 0 ? .loads
+                : .refused(reason: "\(shape.cols) inputs are not a multiple of \(n)", fallback: nil)
+        case let .outputsMultiple(n, list):
+            return !list.contains(format.family) || shape.rows % n == 0 ? .loads
+                : .refused(reason: "\(shape.rows) outputs are not a multiple of \(n)", fallback: nil)
+        case .outputsMultipleOfPackFactor:
+            let n = 32 / gcd(32, format.bits)
+            return format.family != .int || shape.rows % n == 0 ? .loads
+                : .refused(reason: "\(shape.rows) outputs are not a multiple of \(n) (\(format.bits)-bit packing)", fallback: nil)
+        case let .groupDividesInputs(list, otherwise):
+            return groupCheck(format, shape: shape, families: list, otherwise: otherwise)
+        }
+    }
+
+    private func groupCheck(_ format: QuantFormat, shape: TensorShape, families: [FormatFamily],
+                            otherwise: GroupMismatch) -> TargetVerdict {
+        guard families.contains(format.family), case let .group(g) = format.granularity, shape.cols % g != 0 else {
+            return .loads
+        }
+        let reason = "\(shape.cols) inputs are not a multiple of the group \(g)"
+        // Groups of IntGroupQuantizer.supportedGroupSizes below g that divide the inputs (and g, so a
+        // regrouped layer repeats each scale a whole number of times).
+        let smaller = IntGroupQuantizer.supportedGroupSizes.filter {
+            $0 < g && shape.cols % $0 == 0 && (otherwise == .smallerGroup || g % $0 == 0)
+        }.max()
+        guard format.family == .int, let s = smaller,
+              let other = try? QuantFormat.int(bits: format.bits, groupSize: s, symmetric: format.symmetric) else {
+            return .refused(reason: reason, fallback: nil)
+        }
+        switch otherwise {
+        case .writerRegroups:
+            return .storedAs(other, note: "\(reason): written as \(other.name) with each scale repeated (same weights, \(other.name)'s bits)")
+        case .smallerGroup:
+            return .refused(reason: reason + "; \(other.name) loads", fallback: other)
+        }
+    }
+}
+
+private func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
+
+extension DeploymentTarget {
+    /// The target's rules, checked in order (the first refusal decides).
+    public var rules: [TargetRule] {
+        switch self {
+        case .any: return []
+        case .autoround: return Self.autoRoundRules
+        case .llmcompressor: return Self.llmCompressorRules
+        case .vllm: return Self.vllmRules
+        }
+    }
+
+    /// transformers 5.24 + auto-round 0.16.1 on CPU (site-packages of the pinned versions; Guides/Export.md,
+    /// "What auto-round loads").
+    static let autoRoundRules: [TargetRule] = [
+        // auto_round/inference/backend.py: `auto_round:torch_mxfp4` / `torch_nvfp4` need act_bits 4
+        // (W4A4, `auto_round:llm_compressor` packing), the only FP8 backend takes FP8_STATIC: weight-only
+        // MXFP4, NVFP4 and 128x128-block FP8 have no kernel. One packing format per checkpoint
+        // (convert_model.py `convert_hf_model`), and FP4's differs from the int layers'.
+        .families([.int, .bf16]),
+        // backend.py: `auto_round:torch_zp`, the CPU kernel for `auto_round:auto_gptq` packing (what
+        // AutoRoundQuantizationConfig writes for an int checkpoint), has `sym=[True]`.
+        .symmetricIntOnly,
+        // backend.py `exllamav2_feature_checker` (= feature_multiply_checker_group_size with
+        // in_feature_multiplier 32, out_feature_multiplier 32): in % 32, out % 32, in % group.
+        .inputsMultiple(of: 32, families: [.int]),
+        .outputsMultiple(of: 32, families: [.int]),
+        // Same checker, in % group_size == 0; Export/AutoRoundCheckpointGroups.swift writes such a
+        // layer in the largest group dividing both (g128 on 576 inputs -> g64, scales repeated).
+        .groupDividesInputs(families: [.int], otherwise: .writerRegroups),
+    ]
+
+    /// llm-compressor 0.14.0.1 `oneshot` + compressed-tensors 0.19.0 (site-packages of the pinned versions).
+    static let llmCompressorRules: [TargetRule] = [
+        // compressed_tensors/quantization/quant_scheme.py presets W2A16 ... W8A16, W4A16_ASYM, MXFP4A16,
+        // NVFP4A16, FP8_BLOCK; compressors/pack_quantized/helpers.py `pack_to_int32` packs num_bits
+        // 1..8; bf16 layers go to the recipe's `ignore`. Every family loads.
+        .families([.int, .mxfp4, .nvfp4, .fp8, .bf16]),
+        // llmcompressor/modifiers/quantization/group_size_validation.py: GROUP and TENSOR_GROUP
+        // strategies (int, MXFP4 group 32, NVFP4 tensor_group 16) raise at initialize unless
+        // columns % group_size == 0; BLOCK (FP8 128x128) is not checked (strategy_cdiv, strict=False).
+        // oneshot quantizes itself, so a smaller group is a different format with its own loss.
+        .groupDividesInputs(families: [.int, .mxfp4, .nvfp4], otherwise: .smallerGroup),
+    ]
+
+    /// vLLM serving AutoScheme's auto_round checkpoint on CUDA.
+    static let vllmRules: [TargetRule] = [
+        // vllm/model_executor/layers/quantization/auto_round.py `AutoRoundConfig`: SUPPORTED_DTYPES
+        // {"int"}, SUPPORTED_BITS {2, 3, 4, 8}, packing auto_round:auto_gptq / auto_awq; layers with
+        // bits 16 in extra_config run UnquantizedLinearMethod.
+        .families([.int, .bf16]),
+        // vllm/model_executor/layers/quantization/gptq.py `GPTQLinearMethod.create_weights` (what
+        // auto_round.py uses when Marlin does not apply; utils/marlin_utils.py needs in % 128 and
+        // out % 64, which 576-wide layers miss): input_size_per_partition % group_size == 0, else
+        // "The input size is not aligned with the quantized weight shape"; the writer regroups.
+        .groupDividesInputs(families: [.int], otherwise: .writerRegroups),
+        // gptq.py: output_size_per_partition % pack_factor.numerator == 0 (pack_factor = Fraction(32, bits)).
+        .outputsMultipleOfPackFactor,
+    ]
+}
