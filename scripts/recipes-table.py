@@ -24,7 +24,7 @@ def main():
         "Made by `scripts/recipes-table`: `autoscheme run --avg-bits B` with each recipe (arguments below),",
         "calibration lcet10.txt (seed 42), evaluation on the same 16 x 512 tokens of alice29.txt against the",
         "original (PPL 25.25). Each budget's plan is the same for every row (the cached profile, the same",
-        "search). `x RTN` is plain RTN's KL over the row's. Quantize seconds are the stage's wall time; the",
+        "search, `--target any`). `x RTN` is plain RTN's KL over the row's. Quantize seconds are the stage's wall time; the",
         "load column is the 1-minute load average at the start or end of the run, whichever was higher",
         "(2 cores: above about 2.2 the figure was taken under load and overstates the time).",
         "",
@@ -45,6 +45,10 @@ def main():
             args[v] = s.get("_args", "")
             rows.append(f"| {bits} | {LABELS.get(v, v)} | {s['kl']:.4f} | {ratio} | {s['ppl_quantized']:.2f} | "
                         f"{s['top1_agree']:.3f} | {q:.0f} | {s.get('_load', float('nan')):.1f} |")
+    missing = [f"{v} at {b}" for v in variants for b in ["2.5", "3.0"]
+               if not os.path.exists(os.path.join(work, f"{v}-{b}.json"))]
+    if missing:
+        rows += ["", "Not measured in this table: " + ", ".join(missing) + "."]
     rows += ["", "Arguments per row:", ""]
     rows += [f"- {LABELS.get(v, v)}: `{a}`" for v, a in args.items()]
     tmp = out + ".tmp"
