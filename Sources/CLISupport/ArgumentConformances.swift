@@ -12,6 +12,7 @@ extension SensitivityEstimator: ExpressibleByArgument {}
 extension QuantizeMethod: ExpressibleByArgument {}
 extension SignRoundScope: ExpressibleByArgument {}
 extension SignRoundStart: ExpressibleByArgument {}
+extension BlockLoss: ExpressibleByArgument {}
 extension QuantizeRecipe: ExpressibleByArgument {}
 extension SignRoundStepProduct: ExpressibleByArgument {}
 extension CheckpointFormat: ExpressibleByArgument {}

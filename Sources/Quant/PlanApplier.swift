@@ -27,6 +27,8 @@ public struct QuantizeOptions: Sendable, Equatable {
     public var batchSize = 8
     /// Where block-wise SignRound's clips start (see `SignRoundStart`).
     public var signRoundStart: SignRoundStart = .weightedRTN
+    /// What block-wise SignRound minimizes (see `BlockLoss`).
+    public var blockLoss: BlockLoss = .mse
 
     public init() {}
 }

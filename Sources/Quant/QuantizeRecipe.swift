@@ -18,16 +18,16 @@ public enum QuantizeRecipe: String, CaseIterable, Sendable, Codable {
         switch self {
         case .best:
             return RecipeSettings(method: .signround, scope: .block, iterations: 100, samples: 64, sequenceLength: 256,
-                                  batchSize: 4, start: .weightedRTN)
+                                  batchSize: 4, start: .weightedRTN, loss: .mse)
         case .default:
             return RecipeSettings(method: .signround, scope: .block, iterations: 60, samples: 32, sequenceLength: 256,
-                                  batchSize: 2, start: .weightedRTN)
+                                  batchSize: 2, start: .weightedRTN, loss: .mse)
         case .light:
             return RecipeSettings(method: .signround, scope: .block, iterations: 30, samples: 32, sequenceLength: 128,
-                                  batchSize: 4, start: .weightedRTN)
+                                  batchSize: 4, start: .weightedRTN, loss: .mse)
         case .rtn:
             return RecipeSettings(method: .rtn, scope: .layer, iterations: 0, samples: 32, sequenceLength: 512,
-                                  batchSize: 8, start: .weightedRTN)
+                                  batchSize: 8, start: .weightedRTN, loss: .mse)
         }
     }
 
@@ -36,7 +36,7 @@ public enum QuantizeRecipe: String, CaseIterable, Sendable, Codable {
         let s = settings
         if s.method != .signround { return "\(rawValue): \(s.method.rawValue), \(s.samples) x \(s.sequenceLength) calibration tokens" }
         return "\(rawValue): \(s.scope.rawValue)-wise SignRound, \(s.iterations) iterations, \(s.samples) x \(s.sequenceLength) tokens"
-            + (s.scope == .block ? ", batch \(s.batchSize), start \(s.start.rawValue)" : "")
+            + (s.scope == .block ? ", batch \(s.batchSize), start \(s.start.rawValue), loss \(s.loss.rawValue)" : "")
     }
 }
 
@@ -52,6 +52,8 @@ public struct RecipeSettings: Sendable, Equatable {
     /// Calibration windows per block-wise step.
     public var batchSize: Int
     public var start: SignRoundStart
+    /// What block-wise steps minimize.
+    public var loss: BlockLoss
 }
 
 /// Options given explicitly on the command line (nil: the recipe's value). Each one given wins over
@@ -65,6 +67,7 @@ public struct RecipeOverrides: Sendable, Equatable {
     public var batchSize: Int?
     public var learningRate: Float?
     public var start: SignRoundStart?
+    public var loss: BlockLoss?
     /// Seed of the calibration windows.
     public var seed: UInt64 = 42
 
@@ -84,6 +87,7 @@ public struct RecipeOverrides: Sendable, Equatable {
         o.scope = scope ?? r.scope
         o.batchSize = min(batchSize ?? r.batchSize, samples)
         o.signRoundStart = start ?? r.start
+        o.blockLoss = loss ?? r.loss
         return o
     }
 }

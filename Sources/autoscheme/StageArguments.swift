@@ -43,6 +43,8 @@ struct QuantizeArguments: ParsableArguments {
     @Option(parsing: .unconditional, help: "Calibration windows per block-wise step (default: the recipe's).") var batchSize: Int?
     @Option(help: "Where block-wise SignRound's clips start: weighted-rtn (importance-weighted RTN's scales) or rtn (alpha = beta = 1) (default: the recipe's).")
     var start: SignRoundStart?
+    @Option(help: "What block-wise SignRound minimizes: mse (mean squared block output error, AutoRound's) or normalized (each token's error divided by its target's mean square: the error the next RMSNorm sees) (default: the recipe's).")
+    var blockLoss: BlockLoss?
     @Flag(inversion: .prefixedNo, help: "Calibrate each block on the outputs of the already quantized blocks (layer scope; block scope always does).")
     var quantizedInput = false
     @Option(parsing: .unconditional, help: "Positions at the start of every calibration window left out of the layer objectives or the block loss (the attention-sink token).")
@@ -73,7 +75,7 @@ struct QuantizeArguments: ParsableArguments {
         var o = RecipeOverrides()
         o.method = method; o.scope = scope; o.iterations = iters; o.learningRate = lr
         o.samples = calibration.nsamples; o.sequenceLength = calibration.seqlen
-        o.batchSize = batchSize; o.start = start; o.seed = calibration.seed
+        o.batchSize = batchSize; o.start = start; o.loss = blockLoss; o.seed = calibration.seed
         var options = try o.resolve(recipe)
         options.quantizedInput = quantizedInput
         options.skippedPositions = skipPositions

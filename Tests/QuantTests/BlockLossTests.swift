@@ -22,4 +22,29 @@ final class BlockLossTests: XCTestCase {
         XCTAssertEqual(loss, 3.75, accuracy: 1e-12)
         XCTAssertEqual(d.data, [0, 0, 1.5, -0.5, 0, 0, -1, 0.5])
     }
+
+    /// `.normalized`: targets [1, 1] (mean square 1, weight 1) and [2, 2] (mean square 4, weight 1/4);
+    /// errors [1, 0] and [0, 2]: (1 * 1 + 4 / 4) / 4 = 0.5, gradient 2 w e / 4.
+    func testNormalizedWeighsEachTokenByItsTargetsMeanSquare() {
+        let t = matrix([[1, 1], [2, 2]]), y = matrix([[2, 1], [2, 4]])
+        let w = BlockLoss.normalized.rowWeights(targets: t, skipping: 0, of: 2)
+        XCTAssertEqual(w, [1, 0.25])
+        let (loss, d) = BlockLoss.weightedSquaredError(y, t, rowWeights: w)
+        XCTAssertEqual(loss, 0.5, accuracy: 1e-12)
+        XCTAssertEqual(d.data, [0.5, 0, 0, 0.25])
+        // The same errors under `.mse`: (1 + 4) / 4, the second token's gradient 4x larger.
+        let (mse, dm) = BlockLoss.weightedSquaredError(y, t, rowWeights: BlockLoss.mse.rowWeights(targets: t, skipping: 0, of: 2))
+        XCTAssertEqual(mse, 1.25, accuracy: 1e-12)
+        XCTAssertEqual(dm.data, [0.5, 0, 0, 1])
+    }
+
+    /// `.normalized` with position 0 of the window left out: only the second token, 0.25 * 4 / 2.
+    func testNormalizedWithSkippedPosition() {
+        let t = matrix([[1, 1], [2, 2]]), y = matrix([[2, 1], [2, 4]])
+        let w = BlockLoss.normalized.rowWeights(targets: t, skipping: 1, of: 2)
+        XCTAssertEqual(w, [0, 0.25])
+        let (loss, d) = BlockLoss.weightedSquaredError(y, t, rowWeights: w)
+        XCTAssertEqual(loss, 0.5, accuracy: 1e-12)
+        XCTAssertEqual(d.data, [0, 0, 0, 0.5])
+    }
 }

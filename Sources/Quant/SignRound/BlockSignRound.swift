@@ -57,6 +57,7 @@ public struct BlockSignRound {
             var blockTuner = BlockTuner(architecture: arch, formats: planned, options: options.signRound,
                                         sequenceLength: length)
             blockTuner.skippedPositions = options.skippedPositions
+            blockTuner.loss = options.blockLoss
             if options.signRoundStart == .weightedRTN {
                 blockTuner.startClips = try BlockInputEnergy.startingClips(model: model, block: b, weights: weights,
                                                                            hidden: quantized, length: length, formats: planned)

@@ -23,10 +23,11 @@ public struct BlockTuneResult: Sendable {
 /// Every layer of the block that SignRound tunes (int, MXFP4, NVFP4) gets V, alpha, beta; fp8/bf16
 /// layers of the plan are rounded to nearest once; layers outside the plan keep their weights.
 /// Iteration t (0-based, t < iterations) draws `batch` samples from the sampler, runs the block with
-/// the current Q(W; V, alpha, beta) on their inputs, takes the loss L = mean((Y - T)^2) over all
-/// output elements against the targets T, keeps the parameters if L is the lowest so far (the first
-/// minimum wins), then back-propagates dL/dY = 2 (Y - T) / elements through the block
-/// (`backwardBlock`, recomputing its internals) to dL/dQ of every layer and moves each layer's
+/// the current Q(W; V, alpha, beta) on their inputs, takes the loss L (`loss`: AutoRound's
+/// mean((Y - T)^2) over all output elements against the targets T, or each token's error relative to
+/// its target's mean square), keeps the parameters if L is the lowest so far (the first minimum wins),
+/// then back-propagates dL/dY through the block (`backwardBlock` from the forward's `BlockTape`;
+/// each window on its own core, `stepGradients`) to dL/dQ of every layer and moves each layer's
 /// parameters one `SignRoundUpdate` step (signed, lr_t = lr (1 - t / iterations)).
 ///
 /// As in AutoRound, the kept iteration is chosen on each iteration's own minibatch loss (before its
@@ -45,6 +46,8 @@ struct BlockTuner {
     /// 2.5-bit plan restricted to blocks 0-5: skipping the attention-sink position 0 changed held-out KL
     /// by 0.6%, so the default keeps every position).
     var skippedPositions = 0
+    /// What the steps minimize (`BlockLoss`); the kept iteration is chosen on the same loss.
+    var loss: BlockLoss = .mse
 
     /// Tunes `original` for inputs `inputs` (samples x L rows) and targets `targets` (same shape).
     /// `progress(t)` is called after each iteration.
@@ -69,23 +72,21 @@ struct BlockTuner {
         var best = params, bestLoss = Double.infinity, bestIteration = 0
         var history: [Double] = []
         let lr0 = options.effectiveLearningRate, iterations = options.iterations
+        let rowWeights = loss.rowWeights(targets: targets, skipping: skippedPositions, of: sequenceLength)
         for t in 0..<(params.isEmpty ? 0 : iterations) {
-            let picked = sampler.next()
-            let x = Self.gather(inputs, samples: picked, length: sequenceLength)
-            let target = Self.gather(targets, samples: picked, length: sequenceLength)
-            let tape = architecture.forwardKeepingActivations(weights: current, input: x, sequenceLength: sequenceLength)
-            let (loss, dY) = Self.meanSquaredError(tape.output, target, skipping: skippedPositions, of: sequenceLength)
+            let step = stepGradients(weights: current, inputs: inputs, targets: targets, rowWeights: rowWeights,
+                                     picked: sampler.next())
+            let loss = step.loss
             history.append(loss)
             if loss < bestLoss {
                 bestLoss = loss
                 bestIteration = t
                 best = params
             }
-            let grads = architecture.backwardBlock(tape: tape, sequenceLength: sequenceLength, dOutput: dY, wanting: [.weight])
             let update = SignRoundUpdate.scheduled(initialLearningRate: lr0, iteration: t, of: iterations)
             for kind in params.keys.sorted(by: { $0.rawValue < $1.rawValue }) {
                 let w = original[kind]
-                params[kind]!.step(weights: w, gradient: grads.layers[kind]!.weight!, update: update)
+                params[kind]!.step(weights: w, gradient: step.weights[kind]!, update: update)
                 current[kind] = params[kind]!.quantized(w)
             }
             progress(t)
@@ -108,26 +109,6 @@ struct BlockTuner {
     /// 2 (y - t) / n, 0 on the rows left out: row r is left out when r mod `length` < `skipped` (the
     /// first positions of every window of `length` rows).
     static func meanSquaredError(_ y: Matrix, _ t: Matrix, skipping skipped: Int = 0, of length: Int = 1) -> (Double, Matrix) {
-        precondition(y.rows == t.rows && y.cols == t.cols, "meanSquaredError: shapes differ")
-        precondition(skipped == 0 || skipped < length, "meanSquaredError: skipped positions out of range")
-        var d = Matrix(rows: y.rows, cols: y.cols)
-        let cols = y.cols
-        let kept = (0..<y.rows).filter { $0 % length >= skipped }
-        let n = kept.count * cols, scale = 2 / Float(max(n, 1))
-        var sum = 0.0
-        y.data.withUnsafeBufferPointer { py in t.data.withUnsafeBufferPointer { pt in
-            d.data.withUnsafeMutableBufferPointer { pd in
-                for r in kept {
-                    var acc: Float = 0
-                    for j in (r * cols)..<((r + 1) * cols) {
-                        let e = py[j] - pt[j]
-                        acc += e * e
-                        pd[j] = scale * e
-                    }
-                    sum += Double(acc)
-                }
-            }
-        } }
-        return (sum / Double(max(n, 1)), d)
+        BlockLoss.weightedSquaredError(y, t, rowWeights: BlockLoss.mse.rowWeights(targets: t, skipping: skipped, of: length))
     }
 }

@@ -1,0 +1,56 @@
+import Model
+import TensorCore
+
+/// The loss and weight gradients of one block-wise SignRound step.
+struct BlockStepGradients {
+    /// The step's loss over the whole minibatch (`BlockLoss.weightedSquaredError`).
+    var loss: Double
+    /// dL/dQ of every linear layer (out x in), summed over the minibatch's windows.
+    var weights: [LinearKind: Matrix]
+}
+
+extension BlockTuner {
+    /// One step's loss and dL/dQ on the windows `picked`: each window's forward (keeping its
+    /// internals) and reverse pass runs as its own task with single-threaded products, so the cores
+    /// work on separate windows instead of splitting each 576-wide product (whose hand-offs cost
+    /// more than they save at this size); the windows' gradients are then summed in window order,
+    /// so the result does not depend on scheduling. The loss is normalized by the whole minibatch's
+    /// element count, so it and its gradient equal those of the minibatch taken at once (up to
+    /// Float summation order).
+    /// - Complexity: per window one block forward and a reverse pass (about 3 forwards) on L tokens.
+    func stepGradients(weights current: LlamaBlockWeights, inputs: Matrix, targets: Matrix, rowWeights: [Float],
+                       picked: [Int]) -> BlockStepGradients {
+        let L = sequenceLength, width = inputs.cols, arch = architecture
+        let elements = picked.reduce(0) { n, s in n + rowWeights[(s * L)..<((s + 1) * L)].filter { $0 != 0 }.count } * width
+        var parts = [(Double, BlockGradients)?](repeating: nil, count: picked.count)
+        parts.withUnsafeMutableBufferPointer { buffer in
+            let out = SharedBuffer(buffer)
+            parallelFor(picked.count, blasThreadsPerTask: picked.count > 1 ? 1 : nil) { i in
+                let s = picked[i]
+                let x = Self.gather(inputs, samples: [s], length: L)
+                let t = Self.gather(targets, samples: [s], length: L)
+                let tape = arch.forwardKeepingActivations(weights: current, input: x, sequenceLength: L)
+                let (loss, dY) = BlockLoss.weightedSquaredError(tape.output, t, rowWeights: Array(rowWeights[(s * L)..<((s + 1) * L)]),
+                                                                elements: elements)
+                out[i] = (loss, arch.backwardBlock(tape: tape, sequenceLength: L, dOutput: dY, wanting: [.weight]))
+            }
+        }
+        var loss = 0.0
+        var sums: [LinearKind: Matrix] = [:]
+        for part in parts {
+            let (l, g) = part!
+            loss += l
+            for (kind, layer) in g.layers {
+                guard let dW = layer.weight else { continue }
+                if sums[kind] != nil {
+                    sums[kind]!.data.withUnsafeMutableBufferPointer { pa in dW.data.withUnsafeBufferPointer { pd in
+                        for j in 0..<pa.count { pa[j] += pd[j] }
+                    } }
+                } else {
+                    sums[kind] = dW
+                }
+            }
+        }
+        return BlockStepGradients(loss: loss, weights: sums)
+    }
+}
