@@ -27,7 +27,7 @@ public struct QuantizeOptions: Sendable, Equatable {
     public var batchSize = 8
     /// Where block-wise SignRound's clips start (see `SignRoundStart`).
     public var signRoundStart: SignRoundStart = .weightedRTN
-    /// What block-wise SignRound minimizes (see `BlockLoss`).
+    /// What block-wise SignRound minimizes (see `BlockLoss`; the recipes take `.normalized`).
     public var blockLoss: BlockLoss = .mse
 
     public init() {}

@@ -73,7 +73,11 @@ final class BlockSignRoundStartTests: XCTestCase {
         XCTAssertEqual(d.calibration.sequenceLength, 256)
         XCTAssertEqual(d.batchSize, 2)
         XCTAssertEqual(d.signRoundStart, .weightedRTN)
+        XCTAssertEqual(d.blockLoss, .normalized)
+        XCTAssertEqual(QuantizeOptions().blockLoss, .mse, "the library's default is AutoRound's loss")
         var o = RecipeOverrides()
+        o.loss = .mse
+        XCTAssertEqual(try o.resolve(.light).blockLoss, .mse, "given explicitly: wins over the recipe's")
         o.iterations = 5
         o.sequenceLength = 64
         o.batchSize = 100
