@@ -9,7 +9,8 @@ public enum TextLength {
     /// `length`; the calibration sampler then draws windows, overlapping if it must).
     /// - Throws: `PipelineError.textTooShort` naming the file, the tokens it has and those needed.
     public static func check(_ tokens: Int, path: String, role: TextRole, windows: Int?, length: Int) throws {
-        let needed = (windows ?? 1) * length
+        let (product, overflow) = (windows ?? 1).multipliedReportingOverflow(by: length)
+        let needed = overflow ? Int.max : product
         guard tokens < needed else { return }
         let setting = windows.map { PipelineError.windows($0, of: length) } ?? "windows of \(length) tokens"
         throw PipelineError.textTooShort(path: path, role: role.rawValue, tokens: tokens, needed: needed, setting: setting)
