@@ -44,7 +44,7 @@ let package = Package(
         .target(name: "Report", dependencies: ["Search", "Sensitivity", "Model", "Formats", "IO"]),
         .target(name: "Pipeline", dependencies: ["Report", "Export", "Quant", "Search", "Sensitivity", "Model", "Formats", "TensorCore", "IO"]),
         .target(name: "CLISupport", dependencies: [
-            "Export", "Quant", "Search", "Sensitivity", "Formats", "TensorCore",
+            "Export", "Quant", "Search", "Sensitivity", "Formats", "TensorCore", "IO",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "autoscheme", dependencies: [

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CLISupport
 import Export
 import Foundation
 import Model
@@ -36,6 +37,8 @@ struct EvalCommand: ParsableCommand {
     func validate() throws {
         if ctx < 2 { throw ValidationError("--ctx must be at least 2, got \(ctx).") }
         if let windows, windows < 1 { throw ValidationError("--windows must be at least 1, got \(windows).") }
+        try OptionBounds.check(ctx, "--ctx", in: 2...OptionBounds.maximumWindowLength)
+        if let windows { try OptionBounds.tokens(windows: windows, "--windows", length: ctx, "--ctx") }
     }
 
     func run() throws {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CLISupport
 import Foundation
+import IO
 import Model
 import Pipeline
 import Formats
@@ -42,6 +43,7 @@ struct ProfileCommand: ParsableCommand {
 
     func run() throws {
         var options = try makeOptions()
+        try OutputPath.check(output, kind: .file, inputs: [calib ?? "", StageInputs.modelPath(model)])
         let inputs = try ProfileInputs(model: model, calib: calib)
         options.formats = target.profileFormats(options.formats, config: inputs.model.config)
         let profiler = try SensitivityProfiler(model: inputs.model, options: options)

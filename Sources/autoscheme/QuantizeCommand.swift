@@ -1,6 +1,7 @@
 import ArgumentParser
 import Export
 import Foundation
+import IO
 import Model
 import Formats
 import Pipeline
@@ -31,6 +32,7 @@ struct QuantizeCommand: ParsableCommand {
     }
 
     func run() throws {
+        try OutputPath.check(output, kind: .folder, inputs: [StageInputs.modelPath(model), plan, calibration.calib ?? "", evaluation.text ?? ""])
         let description = try ModelLoader.open(try ModelLoader.resolve(model))
         let formats = try PlanFormats.resolve(try PlanFormats.load(plan), model: description, file: plan)
         let inputs = try ProfileInputs(description: description, calib: calibration.calib)
