@@ -43,6 +43,7 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         let description = try QuantizedCheckpointLoader.open(try ModelLoader.resolve(model))
+        try TextLength.checkWindow(ctx, option: "--ctx", config: description.config)
         let evaluation = try EvaluationText(EvaluateStageOptions(text: text, context: ctx, windows: windows),
                                             tokenizer: try EvaluationInputs.tokenizer(of: description))
         let subject = try EvaluationInputs.model(description).resident()

@@ -37,6 +37,8 @@ struct QuantizeCommand: ParsableCommand {
         let formats = try PlanFormats.resolve(try PlanFormats.load(plan), model: description, file: plan)
         let inputs = try ProfileInputs(description: description, calib: calibration.calib)
         let options = try quantizing.options(calibration: calibration)
+        try TextLength.checkWindow(options.calibration.sequenceLength, option: "--seqlen", config: description.config)
+        if evalWindows > 0 { try TextLength.checkWindow(evaluation.ctx, option: "--ctx", config: description.config) }
         let text: EvaluationText? = try evalWindows > 0
             ? EvaluationText(evaluation.options(windows: evalWindows), tokenizer: inputs.tokenizer) : nil
         let cpuStart = SignRound.processCPUSeconds()

@@ -105,6 +105,16 @@ final class HostileInputCLITests: XCTestCase {
                           mentions: ["--seqlen", "at most 131072"])
     }
 
+    /// Window lengths are checked against the model's context before any window is cut.
+    func testWindowLongerThanTheModelsContext() throws {
+        let model = try CLI.cachedModel()
+        try "Some text to evaluate.".write(to: file("t.txt"), atomically: true, encoding: .utf8)
+        try expectFailure(["eval", model, "--text", "t.txt", "--ctx", "100000"],
+                          mentions: ["--ctx", "100000", "at most 8192 (the model's max_position_embeddings)"])
+        try expectFailure(["profile", model, "--calib", "t.txt", "--seqlen", "65536", "-o", "p.json"],
+                          mentions: ["--seqlen", "at most 8192"])
+    }
+
     // MARK: - Class 4 and 5: special files, outputs over inputs
 
     func testOutputsNeverReplaceInputs() throws {
