@@ -56,6 +56,29 @@ final class InterruptTests: XCTestCase {
         XCTAssertEqual(try hidden(), [])
     }
 
+    /// 20 `search --sweep` runs killed at random moments: the sweep file is absent or complete JSON with
+    /// one plan per frontier point, and no temporary file is left once the next write to it succeeds.
+    func testKilledSweepsLeaveNothingOrCompleteFiles() throws {
+        var rng = SystemRandomNumberGenerator()
+        for i in 0..<20 {
+            let p = try start(["search", "21/profile.json", "--sweep", "2.5:8:0.01", "-o", "sweep\(i).json"])
+            Thread.sleep(forTimeInterval: Double.random(in: 0...0.4, using: &rng))
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
+            let url = folder.appendingPathComponent("sweep\(i).json")
+            if FileManager.default.fileExists(atPath: url.path) {
+                let object = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any]
+                let plans = object?["plans"] as? [Any], frontier = object?["frontier"] as? [Any]
+                XCTAssertEqual(plans?.count, 551, "sweep\(i).json is cut short")
+                XCTAssertEqual(frontier?.count, 551)
+            } else {
+                let r = try CLI.run(["search", "21/profile.json", "--avg-bits", "3", "-o", "sweep\(i).json"], in: folder)
+                XCTAssertEqual(r.status, 0, r.stderr)
+            }
+        }
+        XCTAssertEqual(try hidden(), [], "no temporary file is left behind")
+    }
+
     /// 20 `report` runs killed at random moments: each output folder is absent or complete; a run to
     /// the same path afterwards succeeds and leaves no staging sibling behind.
     func testKilledReportsLeaveNothingOrCompleteFolders() throws {
