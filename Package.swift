@@ -3,7 +3,8 @@
 //
 // Targets are layered one way (each depends only on targets above it in this list):
 //   CGLPK, COpenBLAS  system-library shims
-//   IO                atomic files, staged folders, the JSON encoding policy, progress/ETA lines (Foundation only)
+//   IO                atomic files, staged folders, input limits and path checks, the JSON encoding policy,
+//                     progress/ETA lines (Foundation only)
 //   TensorCore        row-major Float32 matrices, BLAS products, f16/bf16 conversion, seeded RNG
 //   Formats           number formats (traits table, quantizers, bit costs, packing)
 //   Model             model files (GGUF, safetensors), tokenizer, forward pass, calibration capture, evaluation
@@ -44,7 +45,7 @@ let package = Package(
         .target(name: "Report", dependencies: ["Search", "Sensitivity", "Model", "Formats", "IO"]),
         .target(name: "Pipeline", dependencies: ["Report", "Export", "Quant", "Search", "Sensitivity", "Model", "Formats", "TensorCore", "IO"]),
         .target(name: "CLISupport", dependencies: [
-            "Export", "Quant", "Search", "Sensitivity", "Formats", "TensorCore",
+            "Export", "Quant", "Search", "Sensitivity", "Formats", "TensorCore", "IO",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "autoscheme", dependencies: [

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import IO
 import TensorCore
 
 /// How the command-line tools (`autoscheme`, `autoscheme-bench`) end: the one place that catches
@@ -29,10 +30,12 @@ public enum ToolExit {
 
 extension ParsableCommand {
     /// Parses the process's arguments, runs the chosen command and exits as `ToolExit` says. The
-    /// allocator is set up first (see `HeapTuning`).
+    /// allocator is set up first (see `HeapTuning`), and an interrupt (SIGINT, SIGTERM, SIGHUP)
+    /// removes the partial outputs before the process ends (`StagingCleanup`).
     public static func runAsTool() -> Never {
         HeapTuning.reuseLargeAllocations()
         let tool = configuration.commandName ?? "autoscheme"
+        StagingCleanup.installInterruptHandler(tool: tool)
         var command: ParsableCommand
         do {
             command = try parseAsRoot()

@@ -17,7 +17,7 @@ enum HFMetadataConfig {
     static func base(_ model: ModelDescription) throws -> [String: Any] {
         if model.kind == .huggingFace {
             let url = URL(fileURLWithPath: model.path).appendingPathComponent("config.json")
-            if let data = try? Data(contentsOf: url),
+            if let data = try? InputFile.read(url),
                var object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] {
                 object["quantization_config"] = nil
                 return object

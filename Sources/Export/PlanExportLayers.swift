@@ -17,39 +17,21 @@ public struct PlanExportLayer: Sendable, Equatable {
 
 /// Reads plans and checks them against a model.
 public enum PlanExportLayers {
-    /// Decodes a plan file (`autoscheme.plan/1`).
+    /// Reads a plan file (`autoscheme.plan/1`) with the one plan reader (`QuantizationPlan.load`).
     /// - Throws: `PlanExportError.unreadablePlan` / `.unsupportedSchema` naming the file;
-    ///   `.unknownFormat` naming the file, layer and value when a layer's format is not a canonical name.
+    ///   `.unknownFormat` naming the file, layer and value when a layer's format is not a canonical name;
+    ///   `PlanFileError.invalid` for a value out of range (naming the layer or field and the bound).
     public static func readPlan(_ url: URL) throws -> QuantizationPlan {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw PlanExportError.unreadablePlan(file: url.path, reason: error.localizedDescription)
-        }
-        let plan: QuantizationPlan
-        do { plan = try JSONPolicy.decode(QuantizationPlan.self, from: data) } catch {
-            if let bad = badFormat(error, data: data) {
-                throw PlanExportError.unknownFormat(file: url.path, layer: bad.layer, format: bad.format)
+        do { return try QuantizationPlan.load(from: url) } catch let error as PlanFileError {
+            switch error {
+            case let .unreadable(file, reason): throw PlanExportError.unreadablePlan(file: file, reason: reason)
+            case let .malformed(file, reason): throw PlanExportError.unreadablePlan(file: file, reason: "not a plan JSON (\(reason))")
+            case let .unsupportedSchema(file, expected, found):
+                throw PlanExportError.unsupportedSchema(file: file, expected: expected, actual: found)
+            case let .unknownFormat(file, layer, format): throw PlanExportError.unknownFormat(file: file, layer: layer, format: format)
+            case .invalid: throw error
             }
-            throw PlanExportError.unreadablePlan(file: url.path, reason: "not a plan JSON (\(error))")
         }
-        guard plan.schema == QuantizationPlan.currentSchema else {
-            throw PlanExportError.unsupportedSchema(file: url.path, expected: QuantizationPlan.currentSchema, actual: plan.schema)
-        }
-        return plan
-    }
-
-    /// The layer name and value of a decoding error raised by a layer's format (`layers[i].format`).
-    private static func badFormat(_ error: Error, data: Data) -> (layer: String, format: String)? {
-        guard case let DecodingError.dataCorrupted(context) = error,
-              let name = (context.underlyingError as? QuantError)?.formatName,
-              context.codingPath.count == 3, let index = context.codingPath[1].intValue else { return nil }
-        struct Names: Decodable {
-            struct Layer: Decodable { var name: String? }
-            var layers: [Layer]
-        }
-        let names = try? JSONDecoder().decode(Names.self, from: data)
-        let layer = names.flatMap { index < $0.layers.count ? $0.layers[index].name : nil } ?? "layers[\(index)]"
-        return (layer, name)
     }
 
     /// The plan's layers in plan order, each matched to a linear layer of `model` by name and

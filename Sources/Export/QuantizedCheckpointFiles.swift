@@ -33,6 +33,7 @@ public enum QuantizedCheckpointFiles {
         switch error {
         case .notEmpty: return .outputNotEmpty(path: url.path)
         case .notAFolder: return .writeFailed(path: url.path, reason: "exists and is a file, not a folder")
+        case let .notReplaceable(_, kind): return .writeFailed(path: url.path, reason: "it is \(kind), never replaced")
         case let .unwritable(path, reason): return .writeFailed(path: path, reason: reason)
         }
     }

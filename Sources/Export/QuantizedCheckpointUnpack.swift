@@ -1,4 +1,5 @@
 import Foundation
+import IO
 import Model
 import Formats
 
@@ -6,7 +7,7 @@ extension QuantizedCheckpointSource {
     /// config.json as a JSON object with an auto-round `quantization_config`.
     static func configObject(_ url: URL) throws -> [String: Any] {
         let path = url.appendingPathComponent("config.json")
-        guard let data = try? Data(contentsOf: path),
+        guard let data = try? InputFile.read(path),
               let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw QuantizedCheckpointError.badConfig(folder: url.path, reason: "no readable config.json")
         }

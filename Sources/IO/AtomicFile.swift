@@ -11,10 +11,18 @@ public enum AtomicFile {
     }
 
     /// Writes `data` to a temporary file in the destination's folder (`.NAME.tmp-PID`), then renames
-    /// it over `url` with rename(2), which replaces an existing file in one step.
-    /// - Throws: the underlying error; the temporary file is removed on failure.
+    /// it over `url` with rename(2), which replaces an existing file in one step. Stale temporaries
+    /// of dead processes beside `url` are removed first (`StagingCleanup`).
+    /// - Throws: `OutputPathError.notReplaceable` when `url` is a symbolic link, a folder, a device,
+    ///   a FIFO or a socket (never replaced); the underlying error otherwise.
     public static func write(_ data: Data, to url: URL) throws {
+        if let kind = OutputPath.existingKind(url.path), kind != "a regular file" {
+            throw OutputPathError.notReplaceable(path: url.path, kind: kind, expected: "a regular file or a new path")
+        }
+        StagingCleanup.removeStale(beside: url)
         let temporary = temporarySibling(of: url)
+        StagingCleanup.register(temporary)
+        defer { StagingCleanup.unregister(temporary) }
         do {
             try data.write(to: temporary)
             guard rename(temporary.path, url.path) == 0 else {

@@ -9,6 +9,8 @@ public enum StagedFolderError: LocalizedError, Equatable {
     case notEmpty(path: String)
     /// The destination exists and is a file, not a folder.
     case notAFolder(path: String)
+    /// The destination is a symbolic link, a device, a FIFO or a socket: never replaced.
+    case notReplaceable(path: String, kind: String)
     /// Creating, renaming or removing `path` failed with `reason`.
     case unwritable(path: String, reason: String)
 
@@ -16,6 +18,7 @@ public enum StagedFolderError: LocalizedError, Equatable {
         switch self {
         case let .notEmpty(path): return "Folder '\(path)' exists and is not empty."
         case let .notAFolder(path): return "'\(path)' exists and is a file, not a folder."
+        case let .notReplaceable(path, kind): return "'\(path)' is \(kind); it is never replaced by a folder."
         case let .unwritable(path, reason): return "Cannot write '\(path)': \(reason)."
         }
     }
@@ -59,8 +62,12 @@ public struct StagedFolder: Sendable {
     private var fm: FileManager { .default }
 
     /// Applies the replace rules to the destination as it is now.
-    /// - Throws: `.notAFolder` for a file; `.notEmpty` for a folder with content under `.refuseNonEmpty`.
+    /// - Throws: `.notReplaceable` for a symbolic link, device, FIFO or socket; `.notAFolder` for a
+    ///   file; `.notEmpty` for a folder with content under `.refuseNonEmpty`.
     public func check() throws {
+        if let kind = OutputPath.existingKind(destination.path), kind != "a folder", kind != "a regular file" {
+            throw StagedFolderError.notReplaceable(path: destination.path, kind: kind)
+        }
         var isDirectory: ObjCBool = false
         guard fm.fileExists(atPath: destination.path, isDirectory: &isDirectory) else { return }
         guard isDirectory.boolValue else { throw StagedFolderError.notAFolder(path: destination.path) }
@@ -71,8 +78,10 @@ public struct StagedFolder: Sendable {
     /// Checks the destination, then creates a fresh, empty staging folder (and missing parents).
     /// - Returns: the staging folder to write into.
     public func begin() throws -> URL {
+        StagingCleanup.removeStale(beside: destination)
         try check()
         try? fm.removeItem(at: staging)
+        StagingCleanup.register(staging)
         do {
             try fm.createDirectory(at: staging, withIntermediateDirectories: true)
         } catch {
@@ -98,10 +107,14 @@ public struct StagedFolder: Sendable {
         } else {
             try Self.move(staging, to: destination)
         }
+        StagingCleanup.unregister(staging)
     }
 
     /// Removes the staging folder (after a failure).
-    public func discard() { try? fm.removeItem(at: staging) }
+    public func discard() {
+        try? fm.removeItem(at: staging)
+        StagingCleanup.unregister(staging)
+    }
 
     /// `begin`, `fill` the staging folder, `commit`; on any error the staging folder is removed and
     /// the error rethrown as it was.

@@ -45,10 +45,24 @@ public struct EvaluationText: Sendable {
 /// KL(original || model) in nats per token and top-1 agreement on the same positions (the protocol
 /// of `Evaluation.run`). `progress(done, total)` follows each window.
 public enum EvaluateStage {
+    /// - Throws: `PipelineError.nonFiniteResult` when the perplexity, KL or agreement is not a finite
+    ///   number (a model with NaN weights or a broken configuration must not report `PPL nan`).
     public static func run(_ model: ResidentLlama, against original: ResidentLlama?, text: EvaluationText,
                            progress: ((Int, Int) -> Void)? = nil) throws -> EvaluationResult {
-        try Evaluation.run(model: model, tokens: text.tokens, ctx: text.context, windows: text.windows, against: original,
-                           progress: progress)
+        let result = try Evaluation.run(model: model, tokens: text.tokens, ctx: text.context, windows: text.windows,
+                                        against: original, progress: progress)
+        try checkFinite(result)
+        return result
+    }
+
+    /// Refuses a result whose perplexity, KL, agreement or original perplexity is NaN or infinite.
+    /// - Throws: `PipelineError.nonFiniteResult` naming the quantity and its value.
+    public static func checkFinite(_ result: EvaluationResult) throws {
+        let values: [(String, Double?)] = [("PPL", result.ppl), ("KL", result.kl), ("top-1 agreement", result.top1Agree),
+                                           ("the original's PPL", result.originalPPL)]
+        for case let (quantity, value?) in values where !value.isFinite {
+            throw PipelineError.nonFiniteResult(quantity: quantity, value: value)
+        }
     }
 
     /// The checkpoint written at `path`, read back from disk as a user would, against the original.

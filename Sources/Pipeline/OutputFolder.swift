@@ -26,6 +26,7 @@ struct OutputFolder {
             switch error {
             case .notEmpty: throw PipelineError.outputNotEmpty(path: path)
             case .notAFolder: throw PipelineError.unwritable(path: path, reason: "it is a file, not a folder")
+            case let .notReplaceable(_, kind): throw PipelineError.unwritable(path: path, reason: "it is \(kind), never replaced")
             case let .unwritable(at, reason): throw PipelineError.unwritable(path: at, reason: reason)
             }
         }

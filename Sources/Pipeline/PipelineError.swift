@@ -16,6 +16,8 @@ public enum PipelineError: LocalizedError, Equatable {
     case textTooShort(path: String, role: String, tokens: Int, needed: Int, setting: String)
     /// The profile was measured on another model (fingerprints differ).
     case profileMismatch(profile: String, profileModel: String, model: String)
+    /// An evaluation gave a value that is not a finite number (NaN weights, a broken configuration).
+    case nonFiniteResult(quantity: String, value: Double)
 
     /// "1 window of 512 tokens", "16 windows of 512 tokens": the `setting` of `textTooShort`.
     public static func windows(_ count: Int, of length: Int) -> String {
@@ -36,6 +38,8 @@ public enum PipelineError: LocalizedError, Equatable {
             return "The \(role) text '\(path)' has \(tokens) tokens, fewer than the \(needed) needed for \(setting)."
         case let .noCachedProfile(path):
             return "No cached profile at '\(path)'; pass --profile FILE (e.g. reports/profile.json) or run `autoscheme profile` first."
+        case let .nonFiniteResult(quantity, value):
+            return "The evaluation gave \(quantity) \(value), not a finite number: the model's weights or configuration are broken."
         case let .profileMismatch(profile, profileModel, model):
             return "Profile '\(profile)' was measured on '\(profileModel)', a different model than '\(model)' (fingerprints differ)."
         }

@@ -1,4 +1,5 @@
 import Foundation
+import IO
 import Model
 import Sensitivity
 
@@ -27,6 +28,6 @@ public struct ProfileInputs {
         let text = try Tokenizer.loadText(url)
         tokenizer = try Tokenizer(model: description)
         tokens = tokenizer.encode(text, addSpecialTokens: false)
-        calibrationSHA256 = SHA256Digest.hex(try Data(contentsOf: url))
+        calibrationSHA256 = SHA256Digest.hex(try InputFile.read(url) { TokenizerError.unreadableText(path: url.path, reason: $0) })
     }
 }

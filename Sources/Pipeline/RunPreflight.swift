@@ -12,6 +12,10 @@ enum RunPreflight {
     /// - Throws: `TokenizerError.unreadableText` (names the file), `PipelineError.textTooShort`,
     ///   `SearchError.budgetInfeasible` (with the feasible range).
     static func check(_ options: RunOptions, inputs: ProfileInputs) throws -> EvaluationText {
+        let config = inputs.model.config
+        try TextLength.checkWindow(options.profiler.sequenceLength, option: "--seqlen", config: config)
+        try TextLength.checkWindow(options.quantize.calibration.sequenceLength, option: "--seqlen", config: config)
+        try TextLength.checkWindow(options.evaluation.context, option: "--ctx", config: config)
         let evaluation = try EvaluationText(options.evaluation, tokenizer: inputs.tokenizer)
         try TextLength.check(inputs.tokens.count, path: inputs.calibrationFile, role: .calibration, windows: nil,
                              length: max(options.profiler.sequenceLength, options.quantize.calibration.sequenceLength))

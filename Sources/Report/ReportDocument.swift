@@ -96,24 +96,38 @@ public enum ReportWriter {
         public var html: URL
     }
 
-    /// Renders the report and writes `DIR/report.md` and `DIR/report.html`, each to a temporary file
-    /// in `DIR` and renamed into place. Creates `DIR` if needed.
+    /// Renders the report and writes `DIR/report.md` and `DIR/report.html`. A new `DIR` is written
+    /// whole as a hidden staging folder and renamed into place, so it never exists half written; into
+    /// an existing folder each file goes to a temporary file renamed into place.
     /// - Throws: `ReportError.unwritable` naming the path.
     @discardableResult
     public static func write(_ input: ReportInput, to directory: URL,
                              gridThreshold: Int = LayerGrid.defaultThreshold) throws -> Files {
-        do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        } catch {
-            throw ReportError.unwritable(path: directory.path, reason: error.localizedDescription)
-        }
         let document = ReportDocument(input: input, gridThreshold: gridThreshold)
         let files = Files(markdown: directory.appendingPathComponent("report.md"),
                           html: directory.appendingPathComponent("report.html"))
-        for (text, url) in [(document.markdown(), files.markdown), (document.html(), files.html)] {
-            do { try AtomicFile.write(Data(text.utf8), to: url) } catch {
-                throw ReportError.unwritable(path: url.path, reason: error.localizedDescription)
+        let texts = [(document.markdown(), "report.md"), (document.html(), "report.html")]
+        func fill(_ folder: URL) throws {
+            for (text, name) in texts {
+                let url = folder.appendingPathComponent(name)
+                do { try AtomicFile.write(Data(text.utf8), to: url) } catch {
+                    throw ReportError.unwritable(path: directory.appendingPathComponent(name).path, reason: error.localizedDescription)
+                }
             }
+        }
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: directory.path, isDirectory: &isFolder) {
+            guard isFolder.boolValue else { throw ReportError.unwritable(path: directory.path, reason: "it is a file, not a folder") }
+            try fill(directory)
+            return files
+        }
+        do {
+            try FileManager.default.createDirectory(at: directory.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try StagedFolder(directory, existing: .refuseNonEmpty).build(fill)
+        } catch let error as ReportError {
+            throw error
+        } catch {
+            throw ReportError.unwritable(path: directory.path, reason: error.localizedDescription)
         }
         return files
     }

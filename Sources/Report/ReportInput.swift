@@ -75,14 +75,14 @@ public enum ReportInputLoader {
     /// Reads a plan file and checks it covers exactly the profile's layers (by name).
     /// - Throws: `ReportError` naming the file (and the layer on a mismatch).
     public static func loadPlan(_ url: URL, profile: SensitivityProfile) throws -> QuantizationPlan {
-        let plan: QuantizationPlan = try decode(url, expected: "plan file", schema: QuantizationPlan.currentSchema)
+        let plan = try mapped("plan file") { try QuantizationPlan.load(from: url) }
         try check(plan, file: url.path, profile: profile)
         return plan
     }
 
     /// Reads a sweep file; every plan in it must match the profile.
     public static func loadSweep(_ url: URL, profile: SensitivityProfile) throws -> PlanSweep {
-        let sweep: PlanSweep = try decode(url, expected: "sweep file", schema: PlanSweep.currentSchema)
+        let sweep = try mapped("sweep file") { try PlanSweep.load(from: url) }
         for plan in sweep.plans { try check(plan, file: url.path, profile: profile) }
         return sweep
     }
@@ -126,17 +126,34 @@ public enum ReportInputLoader {
         if let missing = profile.layers.first(where: { !planned.contains($0.name) }) {
             throw ReportError.mismatch(file: file, layer: missing.name, expected: "the layer", actual: "no decision")
         }
+        let parameters = Dictionary(profile.layers.map { ($0.name, $0.parameters) }, uniquingKeysWith: { a, _ in a })
+        if let wrong = plan.layers.first(where: { parameters[$0.name] != $0.parameters }) {
+            throw ReportError.mismatch(file: file, layer: wrong.name, expected: "\(parameters[wrong.name] ?? 0) parameters",
+                                       actual: "\(wrong.parameters)")
+        }
         guard plan.layers.count == profile.layers.count else {
             throw ReportError.mismatch(file: file, layer: "(all)", expected: "\(profile.layers.count) layers",
                                        actual: "\(plan.layers.count) decisions")
         }
     }
 
-    private static func decode<T: Decodable>(_ url: URL, expected: String, schema: String?) throws -> T {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw ReportError.unreadable(file: url.path, reason: error.localizedDescription)
+    /// The plan reader's errors as the report's (an invalid value passes through as it is).
+    private static func mapped<T>(_ expected: String, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch let error as PlanFileError {
+            switch error {
+            case let .unreadable(file, reason): throw ReportError.unreadable(file: file, reason: reason)
+            case let .malformed(file, reason): throw ReportError.malformed(file: file, expected: expected, reason: reason)
+            case let .unsupportedSchema(file, expected, found):
+                throw ReportError.unsupportedSchema(file: file, expected: expected, found: found)
+            case let .unknownFormat(file, layer, format):
+                throw ReportError.malformed(file: file, expected: expected, reason: "layer \(layer): format \"\(format)\" is not a canonical name")
+            case .invalid: throw error
+            }
         }
+    }
+
+    private static func decode<T: Decodable>(_ url: URL, expected: String, schema: String?) throws -> T {
+        let data = try InputFile.read(url) { ReportError.unreadable(file: url.path, reason: $0) }
         if let schema, let probe = try? JSONPolicy.decode(SchemaProbe.self, from: data),
            let found = probe.schema, found != schema {
             throw ReportError.unsupportedSchema(file: url.path, expected: schema, found: found)

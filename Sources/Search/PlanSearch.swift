@@ -1,4 +1,5 @@
 import Foundation
+import IO
 import Sensitivity
 
 /// The plan search: profile + options -> optimal plan(s).
@@ -27,6 +28,7 @@ public enum PlanSearch {
     public static func parseSweep(_ text: String) throws -> [Double] {
         let parts = text.split(separator: ":").compactMap { Double($0) }
         guard parts.count == 3, parts.allSatisfy(\.isFinite), parts[0] > 0, parts[0] <= parts[1], parts[2] > 0,
+              parts[1] <= Double(InputLimits.bitsPerParameter),
               (parts[1] - parts[0]) / parts[2] < 100_000 else { throw SearchError.badSweep(text: text) }
         let count = Int(((parts[1] - parts[0]) / parts[2] + 1e-3).rounded(.down)) + 1
         return (0..<count).map { parts[0] + Double($0) * parts[2] }
@@ -34,7 +36,9 @@ public enum PlanSearch {
 
     /// One budget on a prepared problem.
     public static func solve(_ problem: SearchProblem, averageBits target: Double) throws -> QuantizationPlan {
-        guard target.isFinite, target > 0 else { throw SearchError.invalidBudget(value: target) }
+        guard target.isFinite, target > 0, target <= Double(InputLimits.bitsPerParameter) else {
+            throw SearchError.invalidBudget(value: target)
+        }
         let capacity = problem.capacity(averageBits: target)
         let instance = problem.instance(capacity: capacity)
         guard instance.minimumBits <= capacity else { throw problem.infeasible(target) }

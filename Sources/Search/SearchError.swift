@@ -42,14 +42,14 @@ public enum SearchError: LocalizedError, Equatable {
         case let .noAllowedFormat(layer, reason):
             return "No format left for layer \(layer): \(reason)."
         case let .invalidBudget(value):
-            return "Average-bit target must be a positive finite number, got \(value)."
+            return "Average-bit target must be a finite number in (0, 64] bits per parameter, got \(value)."
         case let .budgetInfeasible(target, minimum, maximum, narrowedBy):
             return String(format: "Budget %.4g bits is infeasible: feasible range is %.4f to %.4f average bits (%@).",
                           target, minimum, maximum, narrowedBy)
         case .emptyProfile:
             return "The profile has no layers to search."
         case let .badSweep(text):
-            return "Sweep \"\(text)\" is not FROM:TO:STEP with FROM <= TO and STEP > 0."
+            return "Sweep \"\(text)\" is not FROM:TO:STEP with 0 < FROM <= TO <= 64, STEP > 0 and at most 100,000 budgets."
         case let .solverFailed(reason):
             return "The solver failed: \(reason)."
         case let .planFile(file, reason):

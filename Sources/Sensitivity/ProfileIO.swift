@@ -53,10 +53,7 @@ extension SensitivityProfile {
     /// Reads and validates a profile file.
     /// - Throws: `ProfileError` naming the file and the problem.
     public static func load(from url: URL) throws -> SensitivityProfile {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw ProfileError.unreadable(file: url.path, reason: error.localizedDescription)
-        }
+        let data = try InputFile.read(url) { ProfileError.unreadable(file: url.path, reason: $0) }
         return try decode(data, file: url.path)
     }
 
@@ -81,48 +78,6 @@ extension SensitivityProfile {
         }
         try profile.validate(file: file)
         return profile
-    }
-
-    /// Checks ranges and consistency: unique formats, non-negative finite scores, positive bits,
-    /// parameters = out x in, unique layer names, every layer measured in every format. (Formats are
-    /// canonical names by type: decoding refuses any other name.)
-    public func validate(file: String) throws {
-        guard schema == Self.currentSchema else { throw ProfileError.unsupportedSchema(file: file, found: schema) }
-        guard !formats.isEmpty else { throw ProfileError.invalid(file: file, layer: nil, problem: "no candidate formats") }
-        guard Set(formats).count == formats.count else {
-            throw ProfileError.invalid(file: file, layer: nil, problem: "formats are listed twice")
-        }
-        var names = Set<String>()
-        for layer in layers {
-            guard names.insert(layer.name).inserted else {
-                throw ProfileError.invalid(file: file, layer: layer.name, problem: "name appears twice")
-            }
-            try validate(layer, file: file)
-        }
-        for fixed in model.fixedTensors where fixed.parameters < 0 || fixed.bits < 0 {
-            throw ProfileError.invalid(file: file, layer: fixed.name, problem: "negative parameters or bits")
-        }
-    }
-
-    private func validate(_ layer: ProfileLayer, file: String) throws {
-        func fail(_ problem: String) -> ProfileError { .invalid(file: file, layer: layer.name, problem: problem) }
-        guard layer.shape.count == 2, layer.shape.allSatisfy({ $0 > 0 }) else {
-            throw fail("shape \(layer.shape) is not [out, in] with positive sizes")
-        }
-        guard layer.parameters == layer.shape[0] * layer.shape[1] else {
-            throw fail("parameters \(layer.parameters) != \(layer.shape[0]) x \(layer.shape[1])")
-        }
-        guard Set(layer.candidates.map(\.format)) == Set(formats), layer.candidates.count == formats.count else {
-            throw fail("candidates \(layer.candidates.map(\.format.name)) do not match formats \(formats.map(\.name))")
-        }
-        for candidate in layer.candidates {
-            guard candidate.score.isFinite, candidate.score >= 0 else {
-                throw fail("score \(candidate.score) for \(candidate.format) is not a finite value >= 0")
-            }
-            guard candidate.bits.storage > 0, candidate.bits.autoround > 0 else {
-                throw fail("bits \(candidate.bits) for \(candidate.format) are not positive")
-            }
-        }
     }
 
     /// Refuses a profile made for another model: the searched layers must be exactly `layers`

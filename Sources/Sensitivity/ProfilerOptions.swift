@@ -1,4 +1,5 @@
 import Foundation
+import IO
 import Model
 import Formats
 
@@ -106,10 +107,27 @@ public struct ProfilerOptions: Sendable {
         try require(gradientBatchSize >= 1, "--gradient-batch", gradientBatchSize, "at least 1")
         try require(validationWindows >= 1, "--validation-windows", validationWindows, "at least 1")
         try require(validationBits.lowerBound > 0, "validation bits", validationBits, "a positive range")
+        try checkUpperBounds(require)
         if validationPlans > 0 {
             try require(planFormats.count >= 2, "--formats", formats.map(\.name),
                         "at least two formats for validation plans to mix")
         }
+    }
+
+    /// Most windows of one kind (2^20), tokens of one window (2^17) and validation plans (10^4); the
+    /// calibration and held-out windows together at most `InputLimits.tokens` tokens.
+    private func checkUpperBounds(_ require: (Bool, String, Any, String) throws -> Void) throws {
+        let windows = 1 << 20, length = 1 << 17
+        try require(sampleCount <= windows, "--nsamples", sampleCount, "at most \(windows)")
+        try require(validationWindows <= windows, "--validation-windows", validationWindows, "at most \(windows)")
+        try require(gradientWindows <= windows, "--gradient-windows", gradientWindows, "at most \(windows)")
+        try require(gradientBatchSize <= windows, "--gradient-batch", gradientBatchSize, "at most \(windows)")
+        try require(sequenceLength <= length, "--seqlen", sequenceLength, "at most \(length)")
+        try require(probeLength <= length, "--probe-length", probeLength, "at most \(length)")
+        try require(validationPlans <= 10_000, "--validate", validationPlans, "at most 10000 plans")
+        let tokens = InputLimits.product(sampleCount + validationWindows, sequenceLength, atMost: InputLimits.tokens)
+        try require(tokens != nil, "--nsamples", sampleCount,
+                    "such that (--nsamples + --validation-windows) x --seqlen <= \(InputLimits.tokens) tokens")
     }
 
     /// Windows the gradient pass runs on: `gradientWindows` capped at the calibration windows.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CLISupport
 import Export
 import Foundation
 import Model
@@ -36,10 +37,13 @@ struct EvalCommand: ParsableCommand {
     func validate() throws {
         if ctx < 2 { throw ValidationError("--ctx must be at least 2, got \(ctx).") }
         if let windows, windows < 1 { throw ValidationError("--windows must be at least 1, got \(windows).") }
+        try OptionBounds.check(ctx, "--ctx", in: 2...OptionBounds.maximumWindowLength)
+        if let windows { try OptionBounds.tokens(windows: windows, "--windows", length: ctx, "--ctx") }
     }
 
     func run() throws {
         let description = try QuantizedCheckpointLoader.open(try ModelLoader.resolve(model))
+        try TextLength.checkWindow(ctx, option: "--ctx", config: description.config)
         let evaluation = try EvaluationText(EvaluateStageOptions(text: text, context: ctx, windows: windows),
                                             tokenizer: try EvaluationInputs.tokenizer(of: description))
         let subject = try EvaluationInputs.model(description).resident()

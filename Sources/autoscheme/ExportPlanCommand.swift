@@ -2,6 +2,7 @@ import ArgumentParser
 import CLISupport
 import Export
 import Foundation
+import IO
 import Model
 import Quant
 
@@ -28,7 +29,9 @@ struct ExportPlanCommand: ParsableCommand {
 
     func run() throws {
         let url = URL(fileURLWithPath: plan)
+        try OutputPath.check(output, kind: .file, inputs: [plan] + (model.map { [$0] } ?? []))
         let decoded = try PlanExportLayers.readPlan(url)
+        try OutputPath.check(output, kind: .file, inputs: [decoded.source.modelPath])
         let description = try QuantizedCheckpointLoader.open(try ModelLoader.resolve(model ?? decoded.source.modelPath))
         try PlanExport.write(decoded, target: to, model: description, file: plan, to: URL(fileURLWithPath: output),
                              deployable: !approximate)

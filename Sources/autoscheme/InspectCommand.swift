@@ -1,5 +1,6 @@
 import ArgumentParser
 import CLISupport
+import Export
 import Foundation
 import Model
 import IO
@@ -17,7 +18,7 @@ struct InspectCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let description = try ModelLoader.open(try ModelLoader.resolve(model))
+        let description = try QuantizedCheckpointLoader.open(try ModelLoader.resolve(model))
         print(json ? try InspectReport(description).json() : InspectReport(description).text())
     }
 }

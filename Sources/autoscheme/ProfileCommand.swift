@@ -1,6 +1,7 @@
 import ArgumentParser
 import CLISupport
 import Foundation
+import IO
 import Model
 import Pipeline
 import Formats
@@ -42,7 +43,10 @@ struct ProfileCommand: ParsableCommand {
 
     func run() throws {
         var options = try makeOptions()
+        try OutputPath.check(output, kind: .file, inputs: [calib ?? "", StageInputs.modelPath(model)])
         let inputs = try ProfileInputs(model: model, calib: calib)
+        try TextLength.checkWindow(seqlen, option: "--seqlen", config: inputs.model.config)
+        try TextLength.checkWindow(probeLength, option: "--probe-length", config: inputs.model.config)
         options.formats = target.profileFormats(options.formats, config: inputs.model.config)
         let profiler = try SensitivityProfiler(model: inputs.model, options: options)
         let result = try profiler.run(tokens: inputs.tokens, identity: ModelIdentity(inputs.description),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Export
 import Foundation
+import IO
 import Model
 import Formats
 import Pipeline
@@ -31,10 +32,13 @@ struct QuantizeCommand: ParsableCommand {
     }
 
     func run() throws {
+        try OutputPath.check(output, kind: .folder, inputs: [StageInputs.modelPath(model), plan, calibration.calib ?? "", evaluation.text ?? ""])
         let description = try ModelLoader.open(try ModelLoader.resolve(model))
         let formats = try PlanFormats.resolve(try PlanFormats.load(plan), model: description, file: plan)
         let inputs = try ProfileInputs(description: description, calib: calibration.calib)
         let options = try quantizing.options(calibration: calibration)
+        try TextLength.checkWindow(options.calibration.sequenceLength, option: "--seqlen", config: description.config)
+        if evalWindows > 0 { try TextLength.checkWindow(evaluation.ctx, option: "--ctx", config: description.config) }
         let text: EvaluationText? = try evalWindows > 0
             ? EvaluationText(evaluation.options(windows: evalWindows), tokenizer: inputs.tokenizer) : nil
         let cpuStart = SignRound.processCPUSeconds()

@@ -33,6 +33,8 @@ struct ReportCommand: ParsableCommand {
 
     func run() throws {
         let profileURL = URL(fileURLWithPath: profile)
+        let inputs = [profile] + plans.map { Self.split($0).1 } + (sweep.map { [$0] } ?? []) + evals.map { Self.split($0).1 }
+        try OutputPath.check(output, kind: .folder, inputs: inputs)
         let loaded = try SensitivityProfile.load(from: profileURL)
         let labeled = try plans.map { argument -> LabeledPlan in
             let (label, path) = Self.split(argument)

@@ -46,12 +46,14 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Print the summary as JSON on stdout.") var json = false
 
     func validate() throws {
-        guard averageBits.isFinite, averageBits > 0 else { throw ValidationError("--avg-bits must be positive, got \(averageBits)") }
+        try OptionBounds.averageBits(averageBits)
         try quantizing.validate(calibration: calibration)
         try evaluation.validate(windows: evalWindows)
     }
 
     func run() throws {
+        try OutputPath.check(output, kind: .folder, inputs: [StageInputs.modelPath(model), calibration.calib ?? "",
+                                                              evaluation.text ?? ""])
         let summary = try RunPipeline(options: try makeOptions()) {
             FileHandle.standardError.write(Data("autoscheme: \($0)\n".utf8))
         }.run()

@@ -2,6 +2,7 @@ import ArgumentParser
 import Formats
 import CLISupport
 import Foundation
+import IO
 import Search
 import Sensitivity
 
@@ -49,6 +50,7 @@ struct SearchCommand: ParsableCommand {
         if (averageBits == nil) == (sweep == nil) {
             throw ValidationError("Give exactly one of --avg-bits or --sweep.")
         }
+        if let averageBits { try OptionBounds.averageBits(averageBits) }
     }
 
     var sharingRule: SharingRule {
@@ -61,6 +63,7 @@ struct SearchCommand: ParsableCommand {
     }
 
     func run() throws {
+        try OutputPath.check(output, kind: .file, inputs: [profile])
         let loaded = try SensitivityProfile.load(from: URL(fileURLWithPath: profile))
         let options = SearchOptions(
             averageBits: averageBits ?? 0, counting: counting.counting, scope: scope, sharing: sharingRule,

@@ -22,6 +22,9 @@ struct CalibrationArguments: ParsableArguments {
     func validate() throws {
         if let nsamples, nsamples <= 0 { throw ValidationError("--nsamples must be > 0, got \(nsamples)") }
         if let seqlen, seqlen <= 1 { throw ValidationError("--seqlen must be > 1, got \(seqlen)") }
+        if let nsamples { try OptionBounds.check(nsamples, "--nsamples", in: 1...OptionBounds.maximumWindows) }
+        if let seqlen { try OptionBounds.check(seqlen, "--seqlen", in: 2...OptionBounds.maximumWindowLength) }
+        try OptionBounds.tokens(windows: nsamples ?? 32, "--nsamples", length: seqlen ?? 512, "--seqlen")
     }
 
     /// The profile's windows (`run`): 32 x 512 unless given.
@@ -53,6 +56,8 @@ struct QuantizeArguments: ParsableArguments {
     func validate() throws {
         if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be >= 1, got \(batchSize)") }
         if let iters, iters < 0 { throw ValidationError("--iters must be >= 0, got \(iters)") }
+        if let iters { try OptionBounds.check(iters, "--iters", in: 0...OptionBounds.maximumIterations) }
+        if let batchSize { try OptionBounds.check(batchSize, "--batch-size", in: 1...OptionBounds.maximumWindows) }
         if let lr, !(lr > 0) { throw ValidationError("--lr must be positive, got \(lr)") }
     }
 
@@ -108,6 +113,8 @@ struct EvaluationArguments: ParsableArguments {
         guard windows >= 0, ctx >= 2 else {
             throw ValidationError("--eval-windows must be >= 0 and --ctx >= 2, got \(windows) and \(ctx)")
         }
+        try OptionBounds.check(ctx, "--ctx", in: 2...OptionBounds.maximumWindowLength)
+        try OptionBounds.tokens(windows: windows, "--eval-windows", length: ctx, "--ctx")
     }
 
     /// The evaluate stage's options for `windows` windows (nil: the whole text).
@@ -137,4 +144,14 @@ struct TargetArguments: ParsableArguments {
 struct CountingArguments: ParsableArguments {
     @Option(name: .customLong("count"), help: "Bit counting convention: storage or autoround.")
     var counting: CostConvention = .storage
+}
+
+/// The input paths an output path is checked against (`OutputPath.check`) before any work.
+enum StageInputs {
+    /// The model's path as given, or the cached default model's when it is cached (nothing is
+    /// fetched for the check; an absent default cannot be an output's input).
+    static func modelPath(_ model: String?) -> String {
+        guard let model, model != "default" else { return Assets.cachedPath(.defaultModel) ?? "" }
+        return model
+    }
 }

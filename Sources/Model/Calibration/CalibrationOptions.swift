@@ -1,3 +1,4 @@
+import IO
 import TensorCore
 
 /// How calibration windows are drawn and what the capture keeps.
@@ -37,6 +38,10 @@ public enum CalibrationWindows {
     public static func sample(tokens: [Int], count: Int, length: Int, seed: UInt64) throws -> [[Int]] {
         guard length > 0, tokens.count >= length else {
             throw LlamaError.textTooShort(tokens: tokens.count, needed: max(length, 1))
+        }
+        guard count >= 0, InputLimits.product(count, length, atMost: InputLimits.tokens) != nil else {
+            throw LlamaError.unsupportedConfig(field: "calibration windows", value: count,
+                                               reason: "windows x \(length) tokens must be at most \(InputLimits.tokens) tokens")
         }
         var rng = SplitMix64(seed: seed)
         let span = UInt64(tokens.count - length + 1)

@@ -39,7 +39,10 @@ public enum Evaluation {
         }
         let available = tokens / ctx
         let n = requested ?? available
-        guard n >= 1, n <= available else { throw LlamaError.textTooShort(tokens: tokens, needed: max(n, 1) * ctx) }
+        guard n >= 1, n <= available else {
+            let (needed, overflow) = max(n, 1).multipliedReportingOverflow(by: ctx)
+            throw LlamaError.textTooShort(tokens: tokens, needed: overflow ? Int.max : needed)
+        }
         return n
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import IO
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -19,7 +20,12 @@ public final class MappedFile: @unchecked Sendable {
     /// Maps `path` read-only. Throws `ModelFileError.cannotOpen` if it cannot be opened or mapped.
     public init(path: String) throws {
         self.path = path
-        let fd = open(path, O_RDONLY)
+        // A FIFO would block open(2) until a writer appears: refuse anything but a regular file
+        // first, and open without blocking in case the path changed in between.
+        if let kind = InputFile.nonRegularKind(path) {
+            throw ModelFileError.cannotOpen(path: path, reason: "it is \(kind), not a regular file")
+        }
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else {
             throw ModelFileError.cannotOpen(path: path, reason: String(cString: strerror(errno)))
         }

@@ -42,7 +42,9 @@ public struct ModelDescription: Sendable {
 
     /// A description over any tensor source (e.g. a quantized checkpoint read back, or tensors held in
     /// memory); finds the linear layers.
-    /// - Throws: `ModelFileError.tensorNotFound` / `.badShape` for a missing or non-2-D linear weight.
+    /// - Throws: `ModelFileError.badConfig` for a configuration out of range (`ModelConfig.validate`);
+    ///   `.tensorNotFound` / `.badShape` for a missing linear weight or one whose shape is not the
+    ///   configuration's.
     public init(path: String, kind: ModelSourceKind, config: ModelConfig, tensors: any TensorSource,
          ropeLayout: RopeLayout, gguf: GGUFTensorSource? = nil, safetensors: SafetensorsSource? = nil) throws {
         self.path = path
@@ -52,7 +54,9 @@ public struct ModelDescription: Sendable {
         self.ropeLayout = ropeLayout
         self.gguf = gguf
         self.safetensors = safetensors
+        try config.validate(path: path)
         linearLayers = try Self.findLinearLayers(path: path, config: config, tensors: tensors.tensorInfos)
+        try ModelConfig.checkShapes(linearLayers, config: config, path: path)
     }
 
     /// The 7 linear layers of every block, checking each exists with a 2-D shape.

@@ -33,6 +33,9 @@ public enum ModelFileError: Error, LocalizedError, Equatable, Sendable {
     case notDecodable(path: String, tensor: String, storage: String)
     /// A required metadata key or config value is missing or has the wrong type.
     case missingMetadata(path: String, key: String)
+    /// A configuration value (config.json key or GGUF metadata) out of range or inconsistent with
+    /// the others: `key` names it, `expected` states the bound.
+    case badConfig(path: String, key: String, value: String, expected: String)
     /// The architecture is not one this project runs.
     case unsupportedArchitecture(path: String, architecture: String)
     /// The path is neither a .gguf file nor a folder with config.json and safetensors.
@@ -70,6 +73,8 @@ public enum ModelFileError: Error, LocalizedError, Equatable, Sendable {
         case let .tensorNotFound(path, tensor): return "\(path): no tensor named '\(tensor)'"
         case let .notDecodable(path, tensor, storage):
             return "\(path): tensor '\(tensor)' is stored as \(storage), which cannot be decoded to Float32"
+        case let .badConfig(path, key, value, expected):
+            return "\(path): '\(key)' is \(value), expected \(expected)"
         case let .missingMetadata(path, key): return "\(path): missing or mistyped metadata '\(key)'"
         case let .unsupportedArchitecture(path, architecture):
             return "\(path): unsupported architecture '\(architecture)', expected one of llama, mistral, qwen2, qwen3"

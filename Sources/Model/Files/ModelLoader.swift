@@ -1,4 +1,5 @@
 import Foundation
+import IO
 import TensorCore
 
 /// Opens models from a path: a `.gguf` file, the first part of a split GGUF
@@ -50,7 +51,8 @@ public enum ModelLoader {
         HeapTuning.applyOnce()
         let configPath = (folder as NSString).appendingPathComponent("config.json")
         let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: configPath)) } catch {
+        do { data = try InputFile.read(URL(fileURLWithPath: configPath)) } catch let error as InputFileError {
+            if case .notRegular = error { throw ModelFileError.cannotOpen(path: configPath, reason: error.reason) }
             throw ModelFileError.unrecognizedModel(path: folder, reason: "no readable config.json")
         }
         let config: ModelConfig
@@ -60,6 +62,7 @@ public enum ModelLoader {
         guard supportedArchitectures.contains(config.modelType) else {
             throw ModelFileError.unsupportedArchitecture(path: configPath, architecture: config.modelType)
         }
+        try config.validate(path: configPath)
         let index = (folder as NSString).appendingPathComponent("model.safetensors.index.json")
         let single = (folder as NSString).appendingPathComponent("model.safetensors")
         let source: SafetensorsSource

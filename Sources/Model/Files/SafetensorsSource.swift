@@ -1,4 +1,5 @@
 import Foundation
+import IO
 
 /// The tensors of a Hugging Face checkpoint: one `model.safetensors` or the shards listed in
 /// `model.safetensors.index.json`, decoded lazily to Float32.
@@ -18,9 +19,7 @@ public struct SafetensorsSource: TensorSource {
     /// mapped tensor is in its shard.
     public init(index path: String) throws {
         let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw ModelFileError.cannotOpen(path: path, reason: error.localizedDescription)
-        }
+        data = try InputFile.read(URL(fileURLWithPath: path)) { ModelFileError.cannotOpen(path: path, reason: $0) }
         guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
               let weightMap = object["weight_map"] as? [String: String] else {
             throw ModelFileError.badHeader(path: path, reason: "expected a JSON object with weight_map (tensor name to shard file)")

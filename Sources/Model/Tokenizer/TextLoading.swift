@@ -1,4 +1,5 @@
 import Foundation
+import IO
 
 extension Tokenizer {
     /// Reads a UTF-8 text file the way the project's reference numbers were produced: Python's
@@ -6,12 +7,7 @@ extension Tokenizer {
     /// texts use CR LF, so this changes token counts (alice29.txt: 39,357 tokens after it).
     /// - Throws: `TokenizerError.unreadableText` naming the file if it is missing or not UTF-8.
     public static func loadText(_ url: URL) throws -> String {
-        let data: Data
-        do {
-            data = try Data(contentsOf: url)
-        } catch {
-            throw TokenizerError.unreadableText(path: url.path, reason: error.localizedDescription)
-        }
+        let data = try InputFile.read(url) { TokenizerError.unreadableText(path: url.path, reason: $0) }
         guard let text = String(data: data, encoding: .utf8) else {
             throw TokenizerError.unreadableText(path: url.path, reason: "not valid UTF-8")
         }

@@ -1,4 +1,5 @@
 import Foundation
+import IO
 
 extension Tokenizer {
     /// Builds a tokenizer from a Hugging Face `tokenizer.json` (a byte-level `BPE` model).
@@ -46,12 +47,7 @@ extension Tokenizer {
     }
 
     private static func jsonObject(at url: URL) throws -> [String: Any] {
-        let data: Data
-        do {
-            data = try Data(contentsOf: url)
-        } catch {
-            throw invalid(url.path, "cannot read (\(error.localizedDescription))")
-        }
+        let data = try InputFile.read(url) { invalid(url.path, "cannot read (\($0))") }
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw invalid(url.path, "not a JSON object")
         }
@@ -64,6 +60,9 @@ extension Tokenizer {
             guard let content = entry["content"] as? String, let id = entry["id"] as? Int else {
                 throw invalid(path, "added_tokens[\(index)] lacks 'content' or 'id'")
             }
+            guard (0..<InputLimits.dimension).contains(id) else {
+                throw invalid(path, "added_tokens[\(index)].id is \(id), expected 0..<\(InputLimits.dimension)")
+            }
             return (content, id)
         }
     }
@@ -73,10 +72,18 @@ extension Tokenizer {
         var byId: [Int: String] = [:]
         for (token, value) in vocab {
             guard let id = value as? Int, id >= 0 else { throw invalid(path, "model.vocab['\(token)'] is not an id") }
+            guard id < InputLimits.dimension else {
+                throw invalid(path, "model.vocab['\(token)'] is \(id), expected 0..<\(InputLimits.dimension)")
+            }
             byId[id] = token
         }
-        for (content, id) in added where id >= 0 { byId[id] = content }
+        for (content, id) in added { byId[id] = content }
         let count = (byId.keys.max() ?? -1) + 1
+        // Ids must run 0..<count without gaps: a largest id beyond the number of tokens leaves one out.
+        guard count <= byId.count else {
+            let missing = (0..<count).first { byId[$0] == nil } ?? 0
+            throw invalid(path, "no token has id \(missing) (ids run 0..<\(count))")
+        }
         return try (0..<count).map { id in
             guard let token = byId[id] else { throw invalid(path, "no token has id \(id) (ids run 0..<\(count))") }
             return token

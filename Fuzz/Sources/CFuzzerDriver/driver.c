@@ -1,0 +1,3 @@
+// The declaration of libFuzzer's driver lives in include/CFuzzerDriver.h; the symbol comes from
+// libFuzzer, linked by -sanitize=fuzzer.
+#include "CFuzzerDriver.h"
