@@ -40,7 +40,7 @@ struct QuantizeArguments: ParsableArguments {
     @Option(help: "Quantizer: signround, rtn (importance-weighted scales) or rtn-plain (min/max scales) (default: the recipe's).")
     var method: QuantizeMethod?
     @Option(parsing: .unconditional, help: "SignRound iterations per layer, or per block with --scope block (default: the recipe's).") var iters: Int?
-    @Option(parsing: .unconditional, help: "Initial learning rate (default 1 / iters), decaying linearly to 0.") var lr: Float?
+    @Option(parsing: .unconditional, help: "Initial learning rate, decaying linearly to 0 (default: the recipe's: 0.5 / iters for light, 1 / iters for the others).") var lr: Float?
     @Option(help: "SignRound scope: layer (each layer on its output error) or block (all layers of a block on the block output MSE, minibatches, quantized inputs; see Guides/SignRound.md) (default: the recipe's).")
     var scope: SignRoundScope?
     @Option(parsing: .unconditional, help: "Calibration windows per block-wise step (default: the recipe's).") var batchSize: Int?

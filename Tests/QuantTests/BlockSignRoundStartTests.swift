@@ -74,6 +74,13 @@ final class BlockSignRoundStartTests: XCTestCase {
         XCTAssertEqual(d.batchSize, 2)
         XCTAssertEqual(d.signRoundStart, .weightedRTN)
         XCTAssertEqual(d.blockLoss, .normalized)
+        XCTAssertEqual(d.signRound.effectiveLearningRate, 1 / 60, "the recipe's step factor over its iterations")
+        XCTAssertEqual(try RecipeOverrides().resolve(.light).signRound.effectiveLearningRate, 0.5 / 30)
+        var fewer = RecipeOverrides()
+        fewer.iterations = 20
+        XCTAssertEqual(try fewer.resolve(.light).signRound.effectiveLearningRate, 0.025, "follows --iters")
+        fewer.learningRate = 0.3
+        XCTAssertEqual(try fewer.resolve(.light).signRound.effectiveLearningRate, 0.3, "--lr wins")
         XCTAssertEqual(QuantizeOptions().blockLoss, .mse, "the library's default is AutoRound's loss")
         var o = RecipeOverrides()
         o.loss = .mse
