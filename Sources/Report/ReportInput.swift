@@ -159,7 +159,7 @@ public enum ReportInputLoader {
             throw ReportError.unsupportedSchema(file: url.path, expected: schema, found: found)
         }
         do { return try JSONPolicy.decode(T.self, from: data) } catch {
-            throw ReportError.malformed(file: url.path, expected: expected, reason: describeDecoding(error))
+            throw ReportError.malformed(file: url.path, expected: expected, reason: describePlanDecoding(error))
         }
     }
 }
@@ -167,18 +167,3 @@ public enum ReportInputLoader {
 /// Reads only the `schema` key of a file.
 private struct SchemaProbe: Decodable { var schema: String? }
 
-/// One line naming the key path and the problem of a decoding error.
-func describeDecoding(_ error: Error) -> String {
-    guard let error = error as? DecodingError else { return error.localizedDescription }
-    func path(_ c: DecodingError.Context) -> String {
-        let keys = c.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
-        return keys.isEmpty ? "top level" : keys.joined(separator: ".")
-    }
-    switch error {
-    case let .keyNotFound(key, c): return "missing key \"\(key.stringValue)\" at \(path(c))"
-    case let .typeMismatch(type, c): return "wrong type at \(path(c)) (expected \(type))"
-    case let .valueNotFound(type, c): return "missing value at \(path(c)) (expected \(type))"
-    case let .dataCorrupted(c): return "\(c.debugDescription) at \(path(c))"
-    @unknown default: return "\(error)"
-    }
-}

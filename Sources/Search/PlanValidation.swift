@@ -170,8 +170,8 @@ extension QuantizationPlan {
     }
 }
 
-/// One line naming the key path and the problem of a decoding error.
-func describePlanDecoding(_ error: Error) -> String {
+/// One line naming the key path and the problem of a decoding error (plans, sweeps and the report's inputs).
+public func describePlanDecoding(_ error: Error) -> String {
     guard let error = error as? DecodingError else { return error.localizedDescription }
     func path(_ c: DecodingError.Context) -> String {
         let keys = c.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
