@@ -83,10 +83,10 @@ public enum InputFile {
     }
 
     private static func readChecked(_ url: URL, limit: Int) throws -> Data {
-        try requireRegular(url.path)
         var st = stat()
-        if stat(url.path, &st) == 0, Int(st.st_size) > limit {
-            throw InputFileError.tooLarge(path: url.path, bytes: Int(st.st_size), limit: limit)
+        if stat(url.path, &st) == 0 {
+            if let kind = kindName(st.st_mode) { throw InputFileError.notRegular(path: url.path, kind: kind) }
+            if Int(st.st_size) > limit { throw InputFileError.tooLarge(path: url.path, bytes: Int(st.st_size), limit: limit) }
         }
         do { return try Data(contentsOf: url) } catch {
             throw InputFileError.unreadable(path: url.path, reason: error.localizedDescription)

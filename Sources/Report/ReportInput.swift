@@ -97,7 +97,7 @@ public enum ReportInputLoader {
             guard !(label ?? "").isEmpty, !path.isEmpty else { throw ReportError.badEvalArgument(text: argument) }
         }
         let url = URL(fileURLWithPath: path)
-        var result: EvalResult = try decode(url, expected: "evaluation file", schema: nil)
+        var result: EvalResult = try decode(url, expected: "evaluation file")
         try validate(result, file: path)
         result.label = label ?? result.label ?? url.deletingPathExtension().lastPathComponent
         return result
@@ -152,18 +152,11 @@ public enum ReportInputLoader {
         }
     }
 
-    private static func decode<T: Decodable>(_ url: URL, expected: String, schema: String?) throws -> T {
+    private static func decode<T: Decodable>(_ url: URL, expected: String) throws -> T {
         let data = try InputFile.read(url) { ReportError.unreadable(file: url.path, reason: $0) }
-        if let schema, let probe = try? JSONPolicy.decode(SchemaProbe.self, from: data),
-           let found = probe.schema, found != schema {
-            throw ReportError.unsupportedSchema(file: url.path, expected: schema, found: found)
-        }
         do { return try JSONPolicy.decode(T.self, from: data) } catch {
             throw ReportError.malformed(file: url.path, expected: expected, reason: describePlanDecoding(error))
         }
     }
 }
-
-/// Reads only the `schema` key of a file.
-private struct SchemaProbe: Decodable { var schema: String? }
 

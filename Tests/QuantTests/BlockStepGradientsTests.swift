@@ -24,7 +24,7 @@ final class BlockStepGradientsTests: XCTestCase {
             let rowWeights = loss.rowWeights(targets: targets, skipping: 1, of: L)
             let step = tuner.stepGradients(weights: w, inputs: inputs, targets: targets, rowWeights: rowWeights, picked: picked)
 
-            let x = BlockTuner.gather(inputs, samples: picked, length: L), t = BlockTuner.gather(targets, samples: picked, length: L)
+            let x = gather(inputs, picked, L), t = gather(targets, picked, L)
             let tape = arch.forwardKeepingActivations(weights: w, input: x, sequenceLength: L)
             let weights = picked.flatMap { rowWeights[($0 * L)..<(($0 + 1) * L)] }
             let (whole, dY) = BlockLoss.weightedSquaredError(tape.output, t, rowWeights: weights)
@@ -39,5 +39,10 @@ final class BlockStepGradientsTests: XCTestCase {
                 for (a, b) in zip(got.data, expected.data) { XCTAssertEqual(a, b, accuracy: 1e-4 * scale, "\(loss) \(kind)") }
             }
         }
+    }
+
+    /// The rows of the windows `picked` (each `L` rows), in the given order: the whole minibatch.
+    private func gather(_ m: Matrix, _ picked: [Int], _ L: Int) -> Matrix {
+        Matrix(rows: picked.count * L, cols: m.cols, data: picked.flatMap { m.rows(($0 * L)..<(($0 + 1) * L)).data })
     }
 }

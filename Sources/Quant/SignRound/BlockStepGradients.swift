@@ -21,16 +21,15 @@ extension BlockTuner {
     func stepGradients(weights current: LlamaBlockWeights, inputs: Matrix, targets: Matrix, rowWeights: [Float],
                        picked: [Int]) -> BlockStepGradients {
         let L = sequenceLength, width = inputs.cols, arch = architecture
-        let elements = picked.reduce(0) { n, s in n + rowWeights[(s * L)..<((s + 1) * L)].filter { $0 != 0 }.count } * width
+        let window: @Sendable (Int) -> Range<Int> = { s in (s * L)..<((s + 1) * L) }
+        let elements = picked.reduce(0) { n, s in n + rowWeights[window(s)].filter { $0 != 0 }.count } * width
         var parts = [(Double, BlockGradients)?](repeating: nil, count: picked.count)
         parts.withUnsafeMutableBufferPointer { buffer in
             let out = SharedBuffer(buffer)
             parallelFor(picked.count, blasThreadsPerTask: picked.count > 1 ? 1 : nil) { i in
-                let s = picked[i]
-                let x = Self.gather(inputs, samples: [s], length: L)
-                let t = Self.gather(targets, samples: [s], length: L)
-                let tape = arch.forwardKeepingActivations(weights: current, input: x, sequenceLength: L)
-                let (loss, dY) = BlockLoss.weightedSquaredError(tape.output, t, rowWeights: Array(rowWeights[(s * L)..<((s + 1) * L)]),
+                let rows = window(picked[i])
+                let tape = arch.forwardKeepingActivations(weights: current, input: inputs.rows(rows), sequenceLength: L)
+                let (loss, dY) = BlockLoss.weightedSquaredError(tape.output, targets.rows(rows), rowWeights: Array(rowWeights[rows]),
                                                                 elements: elements)
                 out[i] = (loss, arch.backwardBlock(tape: tape, sequenceLength: L, dOutput: dY, wanting: [.weight]))
             }
@@ -42,13 +41,10 @@ extension BlockTuner {
             loss += l
             for (kind, layer) in g.layers {
                 guard let dW = layer.weight else { continue }
-                if sums[kind] != nil {
-                    sums[kind]!.data.withUnsafeMutableBufferPointer { pa in dW.data.withUnsafeBufferPointer { pd in
-                        for j in 0..<pa.count { pa[j] += pd[j] }
-                    } }
-                } else {
-                    sums[kind] = dW
-                }
+                guard sums[kind] != nil else { sums[kind] = dW; continue }
+                sums[kind]!.data.withUnsafeMutableBufferPointer { pa in dW.data.withUnsafeBufferPointer { pd in
+                    VectorOps.addScaled(1, pd.baseAddress!, into: pa.baseAddress!, count: pa.count)
+                } }
             }
         }
         return BlockStepGradients(loss: loss, weights: sums)

@@ -97,14 +97,6 @@ struct BlockTuner {
                                seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
     }
 
-    /// Rows of the chosen samples (each `length` rows), in the given order.
-    static func gather(_ m: Matrix, samples: [Int], length: Int) -> Matrix {
-        var data: [Float] = []
-        data.reserveCapacity(samples.count * length * m.cols)
-        for s in samples { data.append(contentsOf: m.data[(s * length * m.cols)..<((s + 1) * length * m.cols)]) }
-        return Matrix(rows: samples.count * length, cols: m.cols, data: data)
-    }
-
     /// mean((y - t)^2) over the elements of the rows kept (accumulated in Double) and its gradient
     /// 2 (y - t) / n, 0 on the rows left out: row r is left out when r mod `length` < `skipped` (the
     /// first positions of every window of `length` rows).
