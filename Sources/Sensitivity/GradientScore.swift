@@ -48,4 +48,43 @@ public enum GradientScore {
         }
         return total
     }
+
+    /// sum_t (sum_o dY_to E_to)^2 with E = X D^T (tokens x out): per token, the square of the
+    /// first-order change of the differentiated log-likelihood. With dY from labels drawn from the
+    /// model (`GradientLabels.sampled`) its expectation is sum_t E_t^T F_t E_t, F_t the Fisher
+    /// information of token t's output: twice the second-order KL of the change, without the terms
+    /// that couple two tokens. Also returns sum_to E_to^2, the output error's numerator on these
+    /// tokens (tr(D X^T X D^T)) from the same product. E by one sgemm into `scratch`, per-token sums
+    /// in Float, totals in Double.
+    /// - Parameters: outputGradient dL/dY (tokens x out), input X (tokens x in), delta D (out x in).
+    /// - Precondition: matching shapes.
+    /// - Complexity: 2 tokens x out x in flops plus 2 tokens x out.
+    public static func projectedFisher(outputGradient dY: Matrix, input X: Matrix, delta D: Matrix,
+                                       scratch: inout [Float]) -> (projected: Double, outputSquared: Double) {
+        precondition(dY.rows == X.rows && dY.cols == D.rows && X.cols == D.cols, "fisher shapes differ")
+        let tokens = X.rows, outs = D.rows, ins = D.cols
+        guard tokens > 0, outs > 0 else { return (0, 0) }
+        if scratch.count < tokens * outs { scratch = [Float](repeating: 0, count: tokens * outs) }
+        var projected = 0.0, squared = 0.0
+        X.data.withUnsafeBufferPointer { px in
+            D.data.withUnsafeBufferPointer { pd in
+                dY.data.withUnsafeBufferPointer { pg in
+                    scratch.withUnsafeMutableBufferPointer { pe in
+                        BLAS.gemm(.none, .transposed, m: tokens, n: outs, k: ins, a: px.baseAddress!, lda: ins,
+                                  b: pd.baseAddress!, ldb: ins, c: pe.baseAddress!, ldc: outs)
+                        for t in 0..<tokens {
+                            var dot: Float = 0, norm: Float = 0
+                            for i in (t * outs)..<((t + 1) * outs) {
+                                dot += pg[i] * pe[i]
+                                norm += pe[i] * pe[i]
+                            }
+                            projected += Double(dot) * Double(dot)
+                            squared += Double(norm)
+                        }
+                    }
+                }
+            }
+        }
+        return (projected, squared)
+    }
 }

@@ -9,60 +9,68 @@ public struct GradientScores: Sendable {
     public var deltaLoss: [[Double]]?
     /// `fisher` scores (nil unless wanted).
     public var fisher: [[Double]]?
+    /// `fisher-kl` scores in nats per token (nil unless wanted).
+    public var fisherKL: [[Double]]?
+    /// With `fisher-kl`: `output-error` on the gradient windows, tr(D X^T X D^T) / T from the same
+    /// products (T = windows x length).
+    public var outputError: [[Double]]?
     /// Mean NLL (nats per predicted token) of the gradient windows.
     public var loss: Double
     /// Predicted tokens the gradients average over: windows x (length - 1).
     public var predictedTokens: Int
 }
 
-/// The gradient-based estimators `delta-loss` and `fisher`, from one forward + backward pass
-/// (`ModelGradients`) over a few calibration windows of the mean causal-LM loss.
+/// The gradient-based estimators `delta-loss`, `fisher` and `fisher-kl`, from forward + backward
+/// passes (`ModelGradients`) over a few calibration windows.
 ///
 /// - `delta-loss` (AutoRound AutoScheme): s(l, f) = sum_b sum_ij |G_b,ij D_ij|, G_b = batch b's share
-///   of dL/dW, D = Q_f(W) - W; like AutoRound's backward hook, the absolute value is taken per
-///   batch (so the score depends on `batchSize`: smaller batches can only raise it).
+///   of dL/dW of the text's mean loss, D = Q_f(W) - W; like AutoRound's backward hook, the absolute
+///   value is taken per batch (so the score depends on `batchSize`: smaller batches can only raise it).
 /// - `fisher` (ModelOpt auto_quantize): s(l, f) = sum_t sum_o (dL/dY)_to^2 (X D^T)_to^2, summed
 ///   over batches (each batch's rows carry its share of the mean loss's gradient).
+/// - `fisher-kl`: s(l, f) = sum_t (g_t . (X D^T)_t)^2 / (2 T), g the output gradient of a second
+///   pass whose labels are drawn from the model (`GradientLabels.sampled`), T = windows x length.
 ///
-/// Neither is in nats. Sums are accumulated in Double; scores are finite and >= 0 for finite weights.
+/// Only `fisher-kl` is in nats. Sums are accumulated in Double; scores are finite and >= 0 for finite weights.
 public struct GradientScorer: Sendable {
     public let model: LlamaModel
     public let formats: [QuantFormat]
+    /// Seed of the drawn labels (`fisher-kl`).
+    public let seed: UInt64
 
-    public init(model: LlamaModel, formats: [QuantFormat]) {
+    public init(model: LlamaModel, formats: [QuantFormat], seed: UInt64 = 42) {
         self.model = model
         self.formats = formats
+        self.seed = seed
     }
 
     /// Scores the layers `ids` (model order) on `windows` (equal length >= 2), `batchSize` windows per
     /// reverse pass.
-    /// - Parameter estimators: `.deltaLoss` and/or `.fisher`; others are ignored.
+    /// - Parameter estimators: any of `.deltaLoss`, `.fisher` (one pass on the text's labels) and
+    ///   `.fisherKL` (one pass on drawn labels); others are ignored.
     /// - Throws: `LlamaError` (windows, model), `QuantError` (non-finite weights), `ProfilerError.layerShape`.
-    /// - Complexity: one forward + backward pass (about 3.4x the forward flops, see `ModelGradients`);
-    ///   per batch, layer and format one fake quantization, and for `fisher` one sgemm of
-    ///   2 x tokens x out x in flops. Memory: one block's gradients and one layer's quantized weight.
+    /// - Complexity: per pass one forward + backward (about 3.4x the forward flops, see
+    ///   `ModelGradients`); per batch, layer and format one fake quantization, and for `fisher` and
+    ///   `fisher-kl` one sgemm of 2 x tokens x out x in flops each. Memory: one block's gradients and
+    ///   one layer's quantized weight.
     public func score(ids: [LayerID], windows: [[Int]], batchSize: Int, estimators: Set<SensitivityEstimator>,
                       progress: ((ProfilerProgress) -> Void)? = nil) throws -> GradientScores {
         let wantDelta = estimators.contains(.deltaLoss), wantFisher = estimators.contains(.fisher)
+        let wantKL = estimators.contains(.fisherKL)
         let index = Dictionary(uniqueKeysWithValues: ids.enumerated().map { ($1, $0) })
-        var wanting: Set<GradientKind> = []
-        if wantDelta { wanting.insert(.weight) }
-        if wantFisher { wanting.formUnion([.outputGradient, .input]) }
-        var delta = [[Double]](repeating: [Double](repeating: 0, count: formats.count), count: ids.count)
-        var fisher = delta
-        var block: (index: Int, weights: LlamaBlockWeights)?
-        var failure: Error?
-        let deliveries = ids.count * ((windows.count + max(batchSize, 1) - 1) / max(batchSize, 1))
-        let stage = StageProgress(stage: "gradients", total: deliveries, report: progress)
+        let zero = [[Double]](repeating: [Double](repeating: 0, count: formats.count), count: ids.count)
+        var delta = zero, fisher = zero, fisherKL = zero, outputError = zero
+        var loss = 0.0, predicted = 0
+        let passes = (wantDelta || wantFisher ? 1 : 0) + (wantKL ? 1 : 0)
+        let perPass = ids.count * ((windows.count + max(batchSize, 1) - 1) / max(batchSize, 1))
+        let stage = StageProgress(stage: "gradients", total: passes * perPass, report: progress)
         var delivered = 0
-        let result = try ModelGradients.compute(model: model, windows: windows, wanting: wanting,
-                                                batchSize: batchSize) { id, g in
-            guard failure == nil, let l = index[id] else { return }
-            defer { delivered += 1; stage.step(delivered) }
-            do {
-                if block?.index != id.block { block = (id.block, try model.loadBlock(id.block)) }
-                let weight = block!.weights[id.kind]
-                try checkShape(id, weight)
+        if wantDelta || wantFisher {
+            var wanting: Set<GradientKind> = []
+            if wantDelta { wanting.insert(.weight) }
+            if wantFisher { wanting.formUnion([.outputGradient, .input]) }
+            let result = try pass(ids: ids, index: index, windows: windows, batchSize: batchSize, wanting: wanting,
+                                  labels: .text) { l, id, weight, g in
                 if wantDelta, let grad = g.weight {
                     let row = try deltaLossRow(id, weight: weight, gradient: grad)
                     for f in row.indices { delta[l][f] += row[f] }
@@ -71,11 +79,48 @@ public struct GradientScorer: Sendable {
                     let row = try fisherRow(id, weight: weight, outputGradient: dY, input: x)
                     for f in row.indices { fisher[l][f] += row[f] }
                 }
+                delivered += 1; stage.step(delivered)
+            }
+            (loss, predicted) = (result.loss, result.predictedTokens)
+        }
+        if wantKL {
+            let positions = Double(windows.count * (windows.first?.count ?? 0))
+            let result = try pass(ids: ids, index: index, windows: windows, batchSize: batchSize,
+                                  wanting: [.outputGradient, .input], labels: .sampled(seed: seed)) { l, id, weight, g in
+                if let dY = g.outputGradient, let x = g.input {
+                    let row = try fisherKLRow(id, weight: weight, outputGradient: dY, input: x)
+                    for f in row.indices {
+                        fisherKL[l][f] += row[f].projected / (2 * positions)
+                        outputError[l][f] += row[f].outputSquared / positions
+                    }
+                }
+                delivered += 1; stage.step(delivered)
+            }
+            (loss, predicted) = (result.loss, result.predictedTokens)
+        }
+        return GradientScores(deltaLoss: wantDelta ? delta : nil, fisher: wantFisher ? fisher : nil,
+                              fisherKL: wantKL ? fisherKL : nil, outputError: wantKL ? outputError : nil,
+                              loss: loss, predictedTokens: predicted)
+    }
+
+    /// One gradient pass; `deliver` gets each selected layer's index, id, weight and gradients.
+    private func pass(ids: [LayerID], index: [LayerID: Int], windows: [[Int]], batchSize: Int,
+                      wanting: Set<GradientKind>, labels: GradientLabels,
+                      deliver: (Int, LayerID, Matrix, LayerGradients) throws -> Void) throws -> GradientResult {
+        var block: (index: Int, weights: LlamaBlockWeights)?
+        var failure: Error?
+        let result = try ModelGradients.compute(model: model, windows: windows, wanting: wanting,
+                                                batchSize: batchSize, labels: labels) { id, g in
+            guard failure == nil, let l = index[id] else { return }
+            do {
+                if block?.index != id.block { block = (id.block, try model.loadBlock(id.block)) }
+                let weight = block!.weights[id.kind]
+                try checkShape(id, weight)
+                try deliver(l, id, weight, g)
             } catch { failure = error }
         }
         if let failure { throw failure }
-        return GradientScores(deltaLoss: wantDelta ? delta : nil, fisher: wantFisher ? fisher : nil,
-                              loss: result.loss, predictedTokens: result.predictedTokens)
+        return result
     }
 
     /// `delta-loss` of one layer in every format: sum |G (Q_f(W) - W)|.
@@ -88,12 +133,35 @@ public struct GradientScorer: Sendable {
 
     /// `fisher` of one layer on one batch in every format.
     func fisherRow(_ id: LayerID, weight: Matrix, outputGradient: Matrix, input: Matrix) throws -> [Double] {
-        var scratch: [Float] = []
-        return try formats.map { format in
-            let quantized = try format.quantizer.fakeQuantize(weight, name: id.weightName, adjustments: nil)
-            return GradientScore.fisher(outputGradient: outputGradient, input: input,
-                                        delta: OutputError.delta(quantized, weight), scratch: &scratch)
+        try perFormat(id, weight: weight) { delta, scratch in
+            GradientScore.fisher(outputGradient: outputGradient, input: input, delta: delta, scratch: &scratch)
         }
+    }
+
+    /// `fisher-kl` before its 1 / 2T, and the output error's numerator, of one layer on one batch in every format.
+    func fisherKLRow(_ id: LayerID, weight: Matrix, outputGradient: Matrix,
+                     input: Matrix) throws -> [(projected: Double, outputSquared: Double)] {
+        try perFormat(id, weight: weight) { delta, scratch in
+            GradientScore.projectedFisher(outputGradient: outputGradient, input: input, delta: delta, scratch: &scratch)
+        }
+    }
+
+    /// `body` of Q_f(W) - W for every format f: the fake quantizations in turn, then one task per
+    /// format on its own core (single-threaded sgemm; a product does not depend on the thread count).
+    private func perFormat<T: Sendable>(_ id: LayerID, weight: Matrix,
+                                        _ body: @Sendable (Matrix, inout [Float]) -> T) throws -> [T] {
+        let deltas = try formats.map { format in
+            OutputError.delta(try format.quantizer.fakeQuantize(weight, name: id.weightName, adjustments: nil), weight)
+        }
+        var results = [T?](repeating: nil, count: deltas.count)
+        results.withUnsafeMutableBufferPointer { pr in
+            let out = SharedBuffer(pr)
+            parallelFor(deltas.count, blasThreadsPerTask: 1) { f in
+                var scratch: [Float] = []
+                out.buffer[f] = body(deltas[f], &scratch)
+            }
+        }
+        return results.map { $0! }
     }
 
     private func checkShape(_ id: LayerID, _ weight: Matrix) throws {

@@ -57,6 +57,21 @@ public struct LayerScorer: Sendable {
         self.init(formats: formats, probeFormats: [probeFormat])
     }
 
+    /// Layer `id` of `shape` ([out, in]) with output errors measured elsewhere (one per format; no
+    /// probe errors): its bits and tiling fallbacks per format.
+    public func describe(_ id: LayerID, shape: [Int], outputErrors: [Double]) -> LayerMeasurement {
+        let shape = TensorShape(rows: shape[0], cols: shape[1])
+        return LayerMeasurement(id: id, shape: shape, outputError: outputErrors, probeOutputErrors: [],
+                                bits: bits(shape), fallbacks: formats.map { $0.tilingFallback(shape: shape) })
+    }
+
+    private func bits(_ shape: TensorShape) -> [LayerBits] {
+        formats.map { f in
+            LayerBits(storage: f.bitCost(shape: shape, convention: .storage),
+                      autoround: f.bitCost(shape: shape, convention: .autoround))
+        }
+    }
+
     /// Measures layer `id` with weight `weight` (out x in) and input statistics `stats`.
     /// - Throws: `QuantError.nonFiniteWeight` naming the layer.
     /// - Complexity: one fake quantization and 2 out in^2 flops per format (plus one per probe format
@@ -77,11 +92,7 @@ public struct LayerScorer: Sendable {
         }
         let errors = try formats.map(error)
         let probeErrors = try probeFormats.map { p in try formats.firstIndex(of: p).map { errors[$0] } ?? error(p) }
-        let bits = formats.map { f in
-            LayerBits(storage: f.bitCost(shape: shape, convention: .storage),
-                      autoround: f.bitCost(shape: shape, convention: .autoround))
-        }
         return LayerMeasurement(id: id, shape: shape, outputError: errors, probeOutputErrors: probeErrors,
-                                bits: bits, fallbacks: formats.map { $0.tilingFallback(shape: shape) })
+                                bits: bits(shape), fallbacks: formats.map { $0.tilingFallback(shape: shape) })
     }
 }

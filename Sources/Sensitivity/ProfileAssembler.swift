@@ -65,6 +65,12 @@ struct ProfileAssembler {
             notes.append("fisher scores are sum (dL/dy)^2 (y_q - y)^2 over \(options.gradientWindowCount) x \(options.sequenceLength) tokens, not nats; use them to rank, not as loss")
         case .calibrated, .kl:
             break
+        case .fisherKL:
+            notes.append("fisher-kl scores are second-order KL in nats/token over \(options.gradientWindowCount) x \(options.sequenceLength) tokens with labels drawn from the model")
+        }
+        let captured = options.capturedWindowCount ?? options.gradientWindowCount
+        if captured < options.sampleCount {
+            notes.append("output errors are over the \(captured) gradient windows (\(captured * options.sequenceLength) tokens), not all \(options.sampleCount) calibration windows")
         }
         return notes
     }

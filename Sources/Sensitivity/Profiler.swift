@@ -63,13 +63,11 @@ public struct SensitivityProfiler: Sendable {
                                                          total: model.config.numHiddenLayers * LinearKind.allCases.count)
         }
         var clock = StageClock()
-        let layers = try capture(windows: split.calibration, ids: ids, clock: &clock, progress: progress)
-        var scores: ScoreTable = [.outputError: layers.map(\.outputError)]
-        var probes: [[LayerProbe]] = []
-        var calibratedErrors: [[Double]] = []
         let wanted = options.computedEstimators
+        var scores: ScoreTable = [:]
+        var gradientErrors: [[Double]]?
         if wanted.contains(where: \.needsGradients) {
-            let scorer = GradientScorer(model: model, formats: options.formats)
+            let scorer = GradientScorer(model: model, formats: options.formats, seed: options.seed)
             let windows = Array(split.calibration.prefix(options.gradientWindowCount))
             let g = try clock.time(\.gradientSeconds) {
                 try scorer.score(ids: ids, windows: windows, batchSize: options.gradientBatchSize,
@@ -77,7 +75,21 @@ public struct SensitivityProfiler: Sendable {
             }
             if let d = g.deltaLoss { scores[.deltaLoss] = d }
             if let f = g.fisher { scores[.fisher] = f }
+            if let f = g.fisherKL { scores[.fisherKL] = f }
+            gradientErrors = g.outputError
         }
+        let layers: [LayerMeasurement]
+        if let count = options.capturedWindowCount {
+            layers = try capture(windows: Array(split.calibration.prefix(count)), ids: ids, clock: &clock, progress: progress)
+        } else {
+            let scorer = LayerScorer(formats: options.formats, probeFormats: options.probeFormats)
+            layers = zip(ids, gradientErrors!).map { id, errors in
+                scorer.describe(id, shape: model.config.linearShape(of: id.kind), outputErrors: errors)
+            }
+        }
+        scores[.outputError] = layers.map(\.outputError)
+        var probes: [[LayerProbe]] = []
+        var calibratedErrors: [[Double]] = []
         if wanted.contains(where: \.needsProbes) {
             let probeWindows = split.calibration.prefix(options.probeWindows).map { Array($0.prefix(options.probeLength)) }
             let replay = try clock.time(\.probeSeconds) { try LayerReplay(model: model, windows: probeWindows) }

@@ -3,7 +3,7 @@ import IO
 import Model
 import Formats
 
-/// Settings of one profiler run. Defaults: the search's default candidates, `calibrated`,
+/// Settings of one profiler run. Defaults: the search's default candidates, `fisher-kl`,
 /// 32 windows of 512 tokens, seed 42, 2 probe windows of 128 tokens, probe formats int3/g128 and int4/g128.
 public struct ProfilerOptions: Sendable {
     /// Candidate formats, in the order they are tried and written.
@@ -44,7 +44,7 @@ public struct ProfilerOptions: Sendable {
     /// layers x batch tokens x hidden floats).
     public var gradientBatchSize: Int = 4
 
-    public init(formats: [QuantFormat] = QuantFormat.defaultCandidates, estimator: SensitivityEstimator = .calibrated,
+    public init(formats: [QuantFormat] = QuantFormat.defaultCandidates, estimator: SensitivityEstimator = .standard,
                 sampleCount: Int = 32, sequenceLength: Int = 512, seed: UInt64 = 42,
                 probeWindows: Int = 2, probeLength: Int = 128, probeFormat: QuantFormat? = nil,
                 probeFormats: [QuantFormat]? = nil,
@@ -134,12 +134,24 @@ public struct ProfilerOptions: Sendable {
     public var gradientWindowCount: Int { min(gradientWindows, sampleCount) }
 
     /// Estimators the run computes: `output-error` always; the chosen one and what it needs; with
-    /// validation every estimator but `kl` (so they are compared on the same measured plans).
+    /// validation also every gradient estimator (so they are compared on the same measured plans).
+    /// `calibrated` is validated only when chosen (or with `kl`): its probes would cost more than
+    /// the rest of the profile.
     public var computedEstimators: Set<SensitivityEstimator> {
         var set: Set<SensitivityEstimator> = [.outputError, estimator]
         if estimator == .kl { set.insert(.calibrated) }
-        if validationPlans > 0 { set.formUnion([.calibrated, .deltaLoss, .fisher]) }
+        if validationPlans > 0 { set.formUnion([.deltaLoss, .fisher, .fisherKL]) }
         return set
+    }
+
+    /// Calibration windows the capture forward measures output errors on (Gram matrices): all of
+    /// them when `output-error` is the chosen estimator or KL probes run (`calibrated`, `kl`); nil
+    /// (no capture forward) when `fisher-kl` runs, whose products X (Q_f(W) - W)^T give the output
+    /// errors on the gradient windows for free; otherwise (`delta-loss`, `fisher`) the gradient
+    /// windows, where those scores come from. Without probes the output errors are context only.
+    public var capturedWindowCount: Int? {
+        if estimator == .outputError || computedEstimators.contains(where: \.needsProbes) { return sampleCount }
+        return computedEstimators.contains(.fisherKL) ? nil : gradientWindowCount
     }
 
     /// Formats the validation plans mix (sorted by nominal bits per weight).

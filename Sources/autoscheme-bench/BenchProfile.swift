@@ -16,7 +16,7 @@ struct BenchProfile: ParsableCommand {
     @Option(help: "Calibration text (default: the cached lcet10.txt).") var calib: String?
     @Option(help: "Calibration windows.") var nsamples = 32
     @Option(help: "Tokens per window.") var seqlen = 512
-    @Option(help: "Estimator.") var estimator: SensitivityEstimator = .calibrated
+    @Option(help: "Estimator.") var estimator: SensitivityEstimator = .standard
     @Option(help: "Comma-separated formats.") var formats = "int2,int3,int4,int8,mxfp4,nvfp4,fp8,bf16"
     @Option(help: "Only layers matching this regular expression.") var layers: String?
     @Option(help: "Probe windows and their length.") var probeWindows = 2
@@ -38,7 +38,7 @@ struct BenchProfile: ParsableCommand {
 
     private func printTable(_ r: ProfilerResult, config c: ModelConfig, total: Double, options: ProfilerOptions) {
         let flops = FlopModel(config: c)
-        let captureFlops = flops.forward(tokens: nsamples * seqlen, length: seqlen,
+        let captureFlops = flops.forward(tokens: (options.capturedWindowCount ?? 0) * seqlen, length: seqlen,
                                          blocks: (r.layers.map(\.id.block).max() ?? -1) + 1, headRows: 0)
         let probeTokens = !options.computedEstimators.contains(where: \.needsProbes) ? 0 : probeWindows * min(probeLength, seqlen)
         let probes = options.probeFormats
@@ -53,6 +53,7 @@ struct BenchProfile: ParsableCommand {
             + Set(attentionLayers.map(\.id.block)).count
         let blockErrorFlops = Double(blockForwards) * flops.forward(tokens: probeTokens, length: min(probeLength, seqlen),
                                                                     blocks: 1, headRows: 0)
+        let gradientFlops = gradientPassFlops(r, flops: flops, options: options)
         let k = r.clock
         print("profile of \(r.layers.count) layers x \(options.formats.count) formats, \(nsamples) x \(seqlen) calibration tokens, "
               + "estimator \(estimator.rawValue), \(probeTokens) probe tokens, \(BLAS.threads) BLAS threads")
@@ -61,10 +62,23 @@ struct BenchProfile: ParsableCommand {
         row("forward (capture)", k.forwardSeconds, captureFlops)
         row("quantization", k.quantizeSeconds, nil)
         row("scoring (dW H)", k.scoringSeconds, k.scoringFlops)
-        if k.gradientSeconds > 0 { row("gradients (delta-loss, fisher)", k.gradientSeconds, nil) }
+        if k.gradientSeconds > 0 { row("gradients and their products", k.gradientSeconds, gradientFlops) }
         row("KL probes (replay)", k.probeSeconds, probeFlops)
         row("block errors (q/k/v)", k.blockErrorSeconds, blockErrorFlops)
-        row("total", total, captureFlops + k.scoringFlops + probeFlops + blockErrorFlops)
+        row("total", total, captureFlops + k.scoringFlops + probeFlops + blockErrorFlops + gradientFlops)
+    }
+
+    /// Per gradient pass 3.4x the forward flops with the head on every row (`ModelGradients`), plus
+    /// for `fisher` and `fisher-kl` one 2 x tokens x out x in product per layer and format.
+    private func gradientPassFlops(_ r: ProfilerResult, flops: FlopModel, options: ProfilerOptions) -> Double {
+        let wanted = options.computedEstimators.filter(\.needsGradients)
+        let tokens = options.gradientWindowCount * seqlen
+        let textPass = wanted.contains(.deltaLoss) || wanted.contains(.fisher)
+        let passes = (textPass ? 1.0 : 0) + (wanted.contains(.fisherKL) ? 1 : 0)
+        let pass = 3.4 * flops.forward(tokens: tokens, length: seqlen, blocks: flops.config.numHiddenLayers, headRows: tokens)
+        let products = Double(wanted.filter { $0 == .fisher || $0 == .fisherKL }.count)
+        let layerFlops = r.layers.reduce(0.0) { $0 + 2 * Double(tokens) * Double($1.shape.count) }
+        return passes * pass + products * Double(options.formats.count) * layerFlops
     }
 
     private func row(_ name: String, _ seconds: Double, _ flops: Double?) {

@@ -15,7 +15,8 @@ struct ProfileCommand: ParsableCommand {
         discussion: "Estimators:\n" + SensitivityEstimator.allCases.map { "  \($0.rawValue): \($0.summary)" }.joined(separator: "\n")
             + "\n\nFormats:\n" + FormatTraits.helpText
             + "\n\nScores are nats/token except output-error's, delta-loss's and fisher's (rank only). "
-            + "--validate computes every estimator but kl and compares them on the same measured plans. A format whose grid holds the stored weights scores 0 "
+            + "--validate also computes output-error and the gradient estimators (calibrated only when chosen) and compares them on the same measured plans. "
+            + "Without KL probes (fisher-kl, delta-loss, fisher) the output errors come from the gradient windows. A format whose grid holds the stored weights scores 0 "
             + "(the profile notes it); SmolLM2's Q4_1 grid (free fp16 minimum) is not int4a/g32's (integer zero point).")
 
     @Argument(help: "A .gguf file, a Hugging Face folder, or 'default' (the cached SmolLM2-135M-Instruct).")
@@ -26,7 +27,7 @@ struct ProfileCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Calibration windows.") var nsamples = 32
     @Option(parsing: .unconditional, help: "Tokens per calibration window.") var seqlen = 512
     @Option(help: "Estimator: \(SensitivityEstimator.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var estimator: SensitivityEstimator = .calibrated
+    var estimator: SensitivityEstimator = .standard
     @Option(help: "Profile only layers whose weight name matches this regular expression.") var layers: String?
     @Option(parsing: .unconditional, help: "Random mixed plans to measure on held-out windows (0: no validation).") var validate = 0
     @Option(parsing: .unconditional, help: "Held-out windows (of --seqlen tokens) for validation.") var validationWindows = 2
@@ -34,7 +35,7 @@ struct ProfileCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Tokens of each probe window.") var probeLength = 128
     @Option(help: "Comma-separated formats whose errors calibrate each layer's gains (calibrated interpolates between them).")
     var probeFormat = "int3/g128,int4/g128"
-    @Option(help: "Calibration windows (of --seqlen tokens) for the gradient pass of delta-loss and fisher.")
+    @Option(help: "Calibration windows (of --seqlen tokens) for the gradient passes of fisher-kl, delta-loss and fisher.")
     var gradientWindows = 4
     @Option(parsing: .unconditional, help: "Windows per forward + backward pass (bounds memory).") var gradientBatch = 4
     @Option(help: "Seed of every random choice.") var seed: UInt64 = 42

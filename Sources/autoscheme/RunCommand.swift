@@ -33,7 +33,7 @@ struct RunCommand: ParsableCommand {
     @OptionGroup var counting: CountingArguments
     @OptionGroup var target: TargetArguments
     @Option(help: "Comma-separated candidate formats.") var formats = "int2,int3,int4,int8,mxfp4,nvfp4,fp8,bf16"
-    @Option(help: "Sensitivity estimator.") var estimator: SensitivityEstimator = .calibrated
+    @Option(help: "Sensitivity estimator.") var estimator: SensitivityEstimator = .standard
     @OptionGroup var calibration: CalibrationArguments
     @OptionGroup var quantizing: QuantizeArguments
     @OptionGroup var checkpoint: CheckpointArguments

@@ -37,19 +37,25 @@ final class ProfileCacheTests: XCTestCase {
     }
 
     /// A profile of an older definition of an estimator (calibrated revision 2: q, k, v errors at the
-    /// projection's own output) gets another key than the current one, whatever the other settings.
+    /// projection's own output) gets another key than the current one, whatever the other settings;
+    /// the default estimator's revision is in the key.
     func testKeyCarriesEstimatorDefinitionRevisions() throws {
         let cache = ProfileCache(directory: URL(fileURLWithPath: "/tmp/profiles"))
         let key = cache.key(identity: identity, calibrationSHA256: "t", options: ProfilerOptions())
-        XCTAssertEqual(key.estimatorRevisions, ["output-error": 1, "calibrated": 3])
-        var old = key
+        XCTAssertEqual(key.estimatorRevisions, ["output-error": 1, "fisher-kl": 1])
+        var calibrated = ProfilerOptions()
+        calibrated.estimator = .calibrated
+        let current = cache.key(identity: identity, calibrationSHA256: "t", options: calibrated)
+        XCTAssertEqual(current.estimatorRevisions, ["output-error": 1, "calibrated": 3])
+        var old = current
         old.estimatorRevisions["calibrated"] = 2
-        XCTAssertNotEqual(cache.url(for: old), cache.url(for: key))
+        XCTAssertNotEqual(cache.url(for: old), cache.url(for: current))
+        XCTAssertNotEqual(cache.url(for: key), cache.url(for: current))
         XCTAssertEqual(cache.url(for: key), cache.url(identity: identity, calibrationSHA256: "t", options: ProfilerOptions()))
         var validating = ProfilerOptions()
         validating.validationPlans = 16
         XCTAssertEqual(cache.key(identity: identity, calibrationSHA256: "t", options: validating).estimatorRevisions,
-                       ["output-error": 1, "calibrated": 3, "delta-loss": 1, "fisher": 1])
+                       ["output-error": 1, "fisher-kl": 1, "delta-loss": 1, "fisher": 1])
     }
 
     func testCorruptEntryIsIgnored() throws {

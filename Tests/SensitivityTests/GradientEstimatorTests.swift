@@ -136,7 +136,7 @@ final class GradientEstimatorTests: XCTestCase {
     }
 
     func testEstimatorNamesParseAndDescribeUnits() {
-        XCTAssertEqual(SensitivityEstimator.allCases.map(\.rawValue), ["output-error", "calibrated", "kl", "delta-loss", "fisher"])
+        XCTAssertEqual(SensitivityEstimator.allCases.map(\.rawValue), ["output-error", "calibrated", "kl", "delta-loss", "fisher", "fisher-kl"])
         XCTAssertEqual(SensitivityEstimator(rawValue: "delta-loss"), .deltaLoss)
         XCTAssertEqual(SensitivityEstimator(rawValue: "fisher"), .fisher)
         XCTAssertFalse(SensitivityEstimator.deltaLoss.isModelLoss)

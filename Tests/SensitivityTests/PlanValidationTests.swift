@@ -59,7 +59,7 @@ final class PlanValidationTests: XCTestCase {
         let result = try profiler.run(tokens: tokens, identity: TinyProfileModel.identity(config, tensors),
                                       calibrationFile: "t", calibrationSHA256: "0")
         let validation = try XCTUnwrap(result.profile.validation)
-        XCTAssertEqual(validation.map(\.estimator), ["output-error", "calibrated", "delta-loss", "fisher"])
+        XCTAssertEqual(validation.map(\.estimator), ["output-error", "calibrated", "delta-loss", "fisher", "fisher-kl"])
         let split = try profiler.split(tokens: tokens, file: "t")
         XCTAssertEqual(split.heldOut.count, 2)
         XCTAssertTrue(Set(split.heldOutStarts).isDisjoint(with: split.calibrationStarts))

@@ -82,3 +82,17 @@ public struct GradientResult: Sendable {
     /// When `.head` was wanted.
     public var head: HeadGradients?
 }
+
+/// Which labels the reverse pass differentiates the log-likelihood of.
+public enum GradientLabels: Sendable, Equatable {
+    /// The text's next tokens: the mean causal-LM cross-entropy over windows x (L - 1) predicted
+    /// positions (each window's last position predicts nothing).
+    case text
+    /// At every position (the last of each window too) one label drawn from the model's own output
+    /// distribution, with a uniform from SplitMix64 seeded by `seed` and the position's index in the
+    /// call (window x L + position), so draws do not depend on the batch size. The gradient is of the
+    /// summed negative log-likelihood of the drawn labels (scale 1, not a mean): its outer product
+    /// has the model's Fisher information as expectation, the Hessian of KL(original || perturbed)
+    /// at the original weights. The returned loss stays the text's mean NLL.
+    case sampled(seed: UInt64)
+}

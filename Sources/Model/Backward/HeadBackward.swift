@@ -13,20 +13,43 @@ struct HeadPass {
     var dProjection: Matrix?
 }
 
+/// The head's labels for one batch: `GradientLabels` with the batch's place in the call.
+struct HeadLabels {
+    let labels: GradientLabels
+    /// Index in the call of the batch's first row (window x L + position), the draws' stream key.
+    let firstRow: Int
+    /// Gradient scale: 1 / predicted positions for the text's mean loss, 1 for drawn labels.
+    let scale: Float
+
+    init(_ labels: GradientLabels, firstRow: Int, predicted: Int) {
+        self.labels = labels
+        self.firstRow = firstRow
+        if case .sampled = labels { scale = 1 } else { scale = 1 / Float(predicted) }
+    }
+
+    /// The uniform in [0, 1) that draws row `r`'s label (batch-local row), nil for text labels.
+    func uniform(row r: Int) -> Float? {
+        guard case let .sampled(seed) = labels else { return nil }
+        var rng = SplitMix64(seed: seed ^ (UInt64(firstRow + r) &* 0xD1B5_4A32_D192_ED03))
+        return rng.nextUnitFloat()
+    }
+}
+
 extension LlamaArchitecture {
     /// Rows per head chunk: bounds the logits buffer (256 x vocab floats, 50 MB for 49,152 tokens).
     static let headChunk = 256
 
     /// Causal-LM cross-entropy of the final hidden states and its reverse pass. Row r (token r % L of
-    /// window r / L) predicts `tokens[r + 1]` unless it is the last of its window. The gradient is of
-    /// `lossScale` x the summed NLL (1/N for the mean over N predicted tokens).
+    /// window r / L) predicts `tokens[r + 1]` unless it is the last of its window; the returned loss
+    /// is the summed NLL of those. The gradient is of the text's mean NLL, or with drawn labels of
+    /// the summed NLL of one label per row drawn from the row's softmax (`HeadLabels`).
     ///
     /// Per chunk of rows: final RMSNorm, logits = F P^T (sgemm), softmax with exponentials in Float
     /// and the partition sum in Double (as `Divergence.logPartition`), dLogits = scale (softmax -
     /// onehot), dF = dLogits P (sgemm), dP += dLogits^T F (sgemm, when `wantProjection`), then the
     /// RMSNorm reverse. - Complexity: 4 (6 with the projection) rows hidden vocab flops.
     func headBackward(hidden: Matrix, tokens: [Int], sequenceLength L: Int, head: LlamaHeadWeights,
-                      lossScale: Float, wantProjection: Bool) -> HeadPass {
+                      labels: HeadLabels, wantProjection: Bool) -> HeadPass {
         let rows = hidden.rows, width = config.hiddenSize, eps = Float(config.rmsNormEps)
         let projection = head.outputProjection, vocab = projection.rows
         var pass = HeadPass(lossSum: 0, dHidden: Matrix(rows: rows, cols: width),
@@ -53,8 +76,8 @@ extension LlamaArchitecture {
                         parallelFor(m) { i in
                             let r = first + i
                             let target = r % L == L - 1 ? nil : tokens[r + 1]
-                            losses[i] = Self.softmaxGradient(rowLogits.row(i), count: vocab,
-                                                             target: target, scale: lossScale)
+                            losses[i] = Self.softmaxGradient(rowLogits.row(i), count: vocab, target: target,
+                                                             draw: labels.uniform(row: r), scale: labels.scale)
                         }
                     }
                     dNormed.withUnsafeMutableBufferPointer { pg in
@@ -83,25 +106,39 @@ extension LlamaArchitecture {
         return pass
     }
 
-    /// Replaces a logit row by scale x (softmax - onehot(target)) and returns -log softmax[target]
-    /// (0 and a zero row when `target` is nil). Exponentials in Float, the partition sum in Double.
-    static func softmaxGradient(_ row: UnsafeMutablePointer<Float>, count: Int, target: Int?, scale: Float) -> Double {
-        guard let target else {
+    /// Replaces a logit row by scale x (softmax - onehot(label)) and returns -log softmax[target]
+    /// (0 when `target` is nil). The label is `target`, or with `draw` = u in [0, 1) the first index
+    /// whose cumulative softmax exceeds u (the last index if rounding leaves u above the total); a
+    /// row with neither becomes zeros. Exponentials in Float, the partition sum in Double.
+    static func softmaxGradient(_ row: UnsafeMutablePointer<Float>, count: Int, target: Int?, draw: Float? = nil,
+                                scale: Float) -> Double {
+        guard target != nil || draw != nil else {
             row.update(repeating: 0, count: count)
             return 0
         }
         var m = -Float.infinity
         for j in 0..<count { m = max(m, row[j]) }
-        let targetLogit = row[target]
+        let targetLogit = target.map { row[$0] }
         var sum = 0.0
         for j in 0..<count {
             let e = expf(row[j] - m)
             row[j] = e
             sum += Double(e)
         }
+        let label = draw.map { drawIndex(row, count: count, threshold: Double($0) * sum) } ?? target!
         let factor = scale / Float(sum)
         for j in 0..<count { row[j] *= factor }
-        row[target] -= scale
-        return Double(m) + log(sum) - Double(targetLogit)
+        row[label] -= scale
+        return targetLogit.map { Double(m) + log(sum) - Double($0) } ?? 0
+    }
+
+    /// The first j whose running sum of `row[0...j]` (in Double) exceeds `threshold`; count - 1 if none.
+    static func drawIndex(_ row: UnsafePointer<Float>, count: Int, threshold: Double) -> Int {
+        var running = 0.0
+        for j in 0..<count {
+            running += Double(row[j])
+            if running > threshold { return j }
+        }
+        return count - 1
     }
 }

@@ -17,6 +17,7 @@ public enum ModelGradients {
     ///   - batchSize: windows per batch (all when nil). The observer is called once per layer per
     ///     batch, blocks in descending order; each call's sums are that batch's share of the gradient
     ///     of the mean over all windows, so summing the calls gives the full gradient.
+    ///   - labels: the text's next tokens (default) or labels drawn from the model (`GradientLabels`).
     /// - Returns: the mean NLL over all predicted tokens, and the norm/head gradients as wanted.
     /// - Complexity: per batch, the forward pass, the block recompute (without the down projection),
     ///   dX and (with `.weight`) dW sgemms: about 3.4x the forward flops. Memory: the cached block
@@ -24,22 +25,22 @@ public enum ModelGradients {
     ///   plus one block's internals; `.head` adds two vocab x hidden matrices.
     /// - Throws: `LlamaError` for no windows, unequal or too-short windows, token ids out of range.
     public static func compute(model: LlamaModel, windows: [[Int]], wanting: Set<GradientKind>,
-                               batchSize: Int? = nil,
+                               batchSize: Int? = nil, labels: GradientLabels = .text,
                                observer: (LayerID, LayerGradients) -> Void) throws -> GradientResult {
         try run(model.architecture, head: try model.loadHead(), block: model.loadBlock, windows: windows,
-                wanting: wanting, batchSize: batchSize, observer: observer)
+                wanting: wanting, batchSize: batchSize, labels: labels, observer: observer)
     }
 
     /// The same over weights already in memory.
     public static func compute(model: ResidentLlama, windows: [[Int]], wanting: Set<GradientKind>,
-                               batchSize: Int? = nil,
+                               batchSize: Int? = nil, labels: GradientLabels = .text,
                                observer: (LayerID, LayerGradients) -> Void) throws -> GradientResult {
         try run(model.architecture, head: model.head, block: { model.blocks[$0] }, windows: windows,
-                wanting: wanting, batchSize: batchSize, observer: observer)
+                wanting: wanting, batchSize: batchSize, labels: labels, observer: observer)
     }
 
     static func run(_ arch: LlamaArchitecture, head: LlamaHeadWeights, block: (Int) throws -> LlamaBlockWeights,
-                    windows: [[Int]], wanting: Set<GradientKind>, batchSize: Int?,
+                    windows: [[Int]], wanting: Set<GradientKind>, batchSize: Int?, labels: GradientLabels,
                     observer: (LayerID, LayerGradients) -> Void) throws -> GradientResult {
         let L = try LlamaModel.commonLength(windows)
         guard L >= 2 else { throw LlamaError.textTooShort(tokens: L, needed: 2) }
@@ -60,7 +61,8 @@ public enum ModelGradients {
                 arch.forwardBlock(weights: try block(b), hidden: &hidden, sequenceLength: L)
             }
             let pass = arch.headBackward(hidden: hidden, tokens: tokens, sequenceLength: L, head: head,
-                                         lossScale: 1 / Float(predicted), wantProjection: wanting.contains(.head))
+                                         labels: HeadLabels(labels, firstRow: start * L, predicted: predicted),
+                                         wantProjection: wanting.contains(.head))
             lossSum += pass.lossSum
             hidden = Matrix(rows: 0, cols: 0)
             var dHidden = pass.dHidden
