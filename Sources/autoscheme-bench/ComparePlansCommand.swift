@@ -1,4 +1,5 @@
 import ArgumentParser
+import CLISupport
 import Foundation
 import Model
 import Pipeline
@@ -36,6 +37,11 @@ struct ComparePlansCommand: ParsableCommand {
     @Option(help: "Also write the markdown table to this file.") var markdown: String?
     @Flag(help: "Only build and print the plans (bits, predicted loss); no quantization or evaluation.")
     var plansOnly = false
+
+    func validate() throws {
+        try OptionBounds.nonEmptyPaths(["<model>": model, "--profile": profile, "--calib": calib, "--eval": evalText,
+                                        "--json": json, "--markdown": markdown])
+    }
 
     func run() throws {
         let options = try makeOptions()

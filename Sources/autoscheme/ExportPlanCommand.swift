@@ -27,6 +27,10 @@ struct ExportPlanCommand: ParsableCommand {
     @Flag(help: "Write layers the target's runtime cannot load too (autoround, llmcompressor check every layer against their runtime's table and refuse otherwise; llamacpp is always approximate).")
     var approximate = false
 
+    func validate() throws {
+        try OptionBounds.nonEmptyPaths(["<plan>": plan, "-o": output, "--model": model])
+    }
+
     func run() throws {
         let url = URL(fileURLWithPath: plan)
         try OutputPath.check(output, kind: .file, inputs: [plan] + (model.map { [$0] } ?? []))
