@@ -48,4 +48,13 @@ extension OptionBounds {
             throw ValidationError("\(option) is empty; expected a path")
         }
     }
+
+    /// A file output (`-o plan.json`; nil: not given): not empty, and not ending in '/', which names
+    /// a folder (the file would otherwise be written under the folder's name without the slash).
+    public static func outputFile(_ path: String?, option: String = "-o") throws {
+        try nonEmptyPaths([option: path])
+        if let path, path.hasSuffix("/") {
+            throw ValidationError("\(option) '\(path)' ends in '/', which names a folder; expected a file path")
+        }
+    }
 }

@@ -39,8 +39,9 @@ struct ComparePlansCommand: ParsableCommand {
     var plansOnly = false
 
     func validate() throws {
-        try OptionBounds.nonEmptyPaths(["<model>": model, "--profile": profile, "--calib": calib, "--eval": evalText,
-                                        "--json": json, "--markdown": markdown])
+        try OptionBounds.nonEmptyPaths(["<model>": model, "--profile": profile, "--calib": calib, "--eval": evalText])
+        try OptionBounds.outputFile(json, option: "--json")
+        try OptionBounds.outputFile(markdown, option: "--markdown")
     }
 
     func run() throws {

@@ -28,7 +28,8 @@ struct ExportPlanCommand: ParsableCommand {
     var approximate = false
 
     func validate() throws {
-        try OptionBounds.nonEmptyPaths(["<plan>": plan, "-o": output, "--model": model])
+        try OptionBounds.nonEmptyPaths(["<plan>": plan, "--model": model])
+        try OptionBounds.outputFile(output)
     }
 
     func run() throws {

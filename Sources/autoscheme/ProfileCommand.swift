@@ -42,7 +42,8 @@ struct ProfileCommand: ParsableCommand {
     @Flag(help: "Print the summary as JSON.") var json = false
 
     func validate() throws {
-        try OptionBounds.nonEmptyPaths(["<model>": model, "--calib": calib, "-o": output])
+        try OptionBounds.nonEmptyPaths(["<model>": model, "--calib": calib])
+        try OptionBounds.outputFile(output)
     }
 
     func run() throws {

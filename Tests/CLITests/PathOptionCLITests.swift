@@ -1,9 +1,10 @@
 import Foundation
 import XCTest
 
-/// An empty path given to any path-valued option or argument (`-o ''`, `--calib ''`, MODEL `''`, ...)
-/// is a usage error: exit code 2, one `autoscheme:` line naming the option, nothing written, every
-/// input byte-identical (Guides/Inputs.md, "Exit codes").
+/// Path-valued options and arguments. An empty path (`-o ''`, `--calib ''`, MODEL `''`, ...) or a file
+/// output ending in '/' is a usage error: exit code 2, one `autoscheme:` line naming the option,
+/// nothing written, every input byte-identical (Guides/Inputs.md, "Exit codes"). A file output's
+/// missing folders are created, as a folder output's are.
 extension HostileInputCLITests {
     /// Runs `arguments` and checks the usage-error contract for the empty `option`.
     func expectEmptyPathRefused(_ arguments: [String], option: String, file: StaticString = #filePath, line: UInt = #line) throws {
@@ -50,6 +51,16 @@ extension HostileInputCLITests {
         try expectEmptyPathRefused(["export-plan", "plan.json", "--to", "json", "-o", ""], option: "-o")
         try expectEmptyPathRefused(["export-plan", "plan.json", "--to", "json", "--model", "", "-o", "out"], option: "--model")
         try expectEmptyPathRefused(["export-plan", "", "--to", "json", "-o", "out"], option: "<plan>")
+    }
+
+    func testFileOutputsNamingFoldersOrInMissingFolders() throws {
+        for arguments in [["search", "profile.json", "--avg-bits", "3"], ["profile", "absent.gguf"], ["export-plan", "plan.json", "--to", "json"]] {
+            try expectFailure(arguments + ["-o", "out/"], status: 2,
+                              mentions: ["autoscheme: -o 'out/' ends in '/', which names a folder; expected a file path (see 'autoscheme --help')"])
+        }
+        let r = try CLI.run(["search", "profile.json", "--avg-bits", "3", "-o", "new/plans/plan.json"], in: folder)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: file("new/plans").path), ["plan.json"])
     }
 
     func testEmptyPathsOfEvalAndInspect() throws {
