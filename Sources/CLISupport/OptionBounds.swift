@@ -37,3 +37,24 @@ public enum OptionBounds {
         }
     }
 }
+
+extension OptionBounds {
+    /// Path-valued options and arguments (`-o`, `--calib`, `--plan`, MODEL, ...): an empty value is a
+    /// usage error (exit 2) before any file is opened. An empty path would otherwise mean the
+    /// current folder to some calls and nothing to others.
+    /// - Parameter values: each option's name as the user types it and its value (nil: not given).
+    public static func nonEmptyPaths(_ values: KeyValuePairs<String, String?>) throws {
+        for (option, value) in values where value?.isEmpty == true {
+            throw ValidationError("\(option) is empty; expected a path")
+        }
+    }
+
+    /// A file output (`-o plan.json`; nil: not given): not empty, and not ending in '/', which names
+    /// a folder (the file would otherwise be written under the folder's name without the slash).
+    public static func outputFile(_ path: String?, option: String = "-o") throws {
+        try nonEmptyPaths([option: path])
+        if let path, path.hasSuffix("/") {
+            throw ValidationError("\(option) '\(path)' ends in '/', which names a folder; expected a file path")
+        }
+    }
+}

@@ -47,6 +47,9 @@ extension ParsableCommand {
             try command.run()
         } catch let error as ValidationError {
             exitWithUsage(error.message, tool: tool)
+        } catch OutputPathError.empty(let option) {
+            // Commands refuse empty paths in validate(); an output path reaching run() empty is the same usage error.
+            exitWithUsage(OutputPathError.empty(option: option).errorDescription ?? option, tool: tool)
         } catch {
             // `--help` parses as argument-parser's own help command, whose run throws the request.
             guard exitCode(for: error) != .success else { exit(withError: error) }

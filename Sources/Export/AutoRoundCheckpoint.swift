@@ -33,11 +33,14 @@ public enum AutoRoundCheckpoint {
     static let tokenizerFiles = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
                                  "generation_config.json", "vocab.json", "merges.txt"]
 
-    /// Writes the checkpoint of `model` with `layers` quantized into folder `to`.
+    /// Writes the checkpoint of `model` with `layers` quantized into folder `to`, with `extraFiles`
+    /// (name to contents, e.g. `quantize-stats.json`) beside it in the same staged folder, so the
+    /// folder appears whole or not at all.
     /// - Throws: `QuantizedCheckpointError.outputNotEmpty` when `to` has content and `overwrite` is
     ///   false; `.unknownLayer` / `.shapeMismatch` / `.duplicateLayer` for layers that do not match
     ///   the model (checked before anything is written); packing and file errors. On error `to` is unchanged.
-    public static func write(model: ModelDescription, layers: [QuantizedLayer], to: URL, overwrite: Bool) throws {
+    public static func write(model: ModelDescription, layers: [QuantizedLayer], to: URL, overwrite: Bool,
+                             extraFiles: [String: Data] = [:]) throws {
         let layers = try AutoRoundCheckpointGroups.loadable(layers)
         let byModule = try validate(model: model, layers: layers)
         try QuantizedCheckpointFiles.check(to, overwrite: overwrite)
@@ -52,6 +55,7 @@ public enum AutoRoundCheckpoint {
             } else {
                 try copyTokenizerFiles(from: URL(fileURLWithPath: model.path), to: folder)
             }
+            for (name, data) in extraFiles { try data.write(to: folder.appendingPathComponent(name)) }
         }
     }
 

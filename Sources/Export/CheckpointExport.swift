@@ -2,7 +2,6 @@ import Formats
 import Foundation
 import Model
 import TensorCore
-import IO
 
 /// The checkpoint layouts `quantize` and `run` write.
 public enum CheckpointFormat: String, Sendable, CaseIterable, Codable {
@@ -32,12 +31,8 @@ public enum CheckpointExport {
         case .autoRound:
             let layers = quantized.sorted { $0.key < $1.key }
                 .map { QuantizedLayer(module: $0.key.description, tensor: $0.value) }
-            let url = URL(fileURLWithPath: path)
-            try AutoRoundCheckpoint.write(model: description, layers: layers, to: url, overwrite: overwrite)
-            for (name, data) in extraFiles {
-                let file = url.appendingPathComponent(name)
-                try AtomicFile.write(data, to: file) { QuantizedCheckpointError.writeFailed(path: file.path, reason: $0) }
-            }
+            try AutoRoundCheckpoint.write(model: description, layers: layers, to: URL(fileURLWithPath: path),
+                                          overwrite: overwrite, extraFiles: extraFiles)
         }
     }
 }

@@ -12,7 +12,8 @@ public enum AtomicFile {
 
     /// Writes `data` to a temporary file in the destination's folder (`.NAME.tmp-PID`), then renames
     /// it over `url` with rename(2), which replaces an existing file in one step. Stale temporaries
-    /// of dead processes beside `url` are removed first (`StagingCleanup`).
+    /// of dead processes beside `url` are removed first (`StagingCleanup`). Missing parent folders
+    /// are created, as a staged folder's are (`StagedFolder`).
     /// - Throws: `OutputPathError.notReplaceable` when `url` is a symbolic link, a folder, a device,
     ///   a FIFO or a socket (never replaced); the underlying error otherwise.
     public static func write(_ data: Data, to url: URL) throws {
@@ -24,6 +25,7 @@ public enum AtomicFile {
         StagingCleanup.register(temporary)
         defer { StagingCleanup.unregister(temporary) }
         do {
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try data.write(to: temporary)
             guard rename(temporary.path, url.path) == 0 else {
                 throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: String(cString: strerror(errno))])

@@ -112,10 +112,14 @@ extension PlanSweep {
     /// Reads, decodes and validates a sweep file: its schema, a finite frontier and every plan in it.
     /// - Throws: `PlanFileError` naming the file (and the plan's layer or field).
     public static func load(from url: URL) throws -> PlanSweep {
-        let data = try InputFile.read(url) { PlanFileError.unreadable(file: url.path, reason: $0) }
-        try QuantizationPlan.checkSchema(data, file: url.path, expected: currentSchema)
-        let sweep: PlanSweep = try QuantizationPlan.decodeJSON(data, file: url.path)
-        try sweep.validate(file: url.path)
+        try decode(try InputFile.read(url) { PlanFileError.unreadable(file: url.path, reason: $0) }, file: url.path)
+    }
+
+    /// Decodes and validates sweep JSON read from `file` (named in errors), as `load(from:)` does.
+    public static func decode(_ data: Data, file: String) throws -> PlanSweep {
+        try QuantizationPlan.checkSchema(data, file: file, expected: currentSchema)
+        let sweep: PlanSweep = try QuantizationPlan.decodeJSON(data, file: file)
+        try sweep.validate(file: file)
         return sweep
     }
 

@@ -32,6 +32,7 @@ struct BenchReport: ParsableCommand {
         guard repeats > 0, layers.allSatisfy({ $0 > 0 }) else {
             throw ValidationError("repeats and layer counts must be positive, got \(repeats), \(layers)")
         }
+        try OptionBounds.nonEmptyPaths(["-o": output])
     }
 
     func run() throws {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CLISupport
 import Foundation
 import Model
 import Pipeline
@@ -36,6 +37,12 @@ struct ComparePlansCommand: ParsableCommand {
     @Option(help: "Also write the markdown table to this file.") var markdown: String?
     @Flag(help: "Only build and print the plans (bits, predicted loss); no quantization or evaluation.")
     var plansOnly = false
+
+    func validate() throws {
+        try OptionBounds.nonEmptyPaths(["<model>": model, "--profile": profile, "--calib": calib, "--eval": evalText])
+        try OptionBounds.outputFile(json, option: "--json")
+        try OptionBounds.outputFile(markdown, option: "--markdown")
+    }
 
     func run() throws {
         let options = try makeOptions()

@@ -35,6 +35,7 @@ struct EvalCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
+        try OptionBounds.nonEmptyPaths(["<model>": model, "--text": text, "--against": against])
         if ctx < 2 { throw ValidationError("--ctx must be at least 2, got \(ctx).") }
         if let windows, windows < 1 { throw ValidationError("--windows must be at least 1, got \(windows).") }
         try OptionBounds.check(ctx, "--ctx", in: 2...OptionBounds.maximumWindowLength)

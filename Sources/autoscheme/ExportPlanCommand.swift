@@ -27,6 +27,11 @@ struct ExportPlanCommand: ParsableCommand {
     @Flag(help: "Write layers the target's runtime cannot load too (autoround, llmcompressor check every layer against their runtime's table and refuse otherwise; llamacpp is always approximate).")
     var approximate = false
 
+    func validate() throws {
+        try OptionBounds.nonEmptyPaths(["<plan>": plan, "--model": model])
+        try OptionBounds.outputFile(output)
+    }
+
     func run() throws {
         let url = URL(fileURLWithPath: plan)
         try OutputPath.check(output, kind: .file, inputs: [plan] + (model.map { [$0] } ?? []))

@@ -17,6 +17,10 @@ struct InspectCommand: ParsableCommand {
     @Flag(help: "Print JSON: {architecture, blocks, parameters, dtypes, layers: [{name, shape, params, dtype}]}.")
     var json = false
 
+    func validate() throws {
+        try OptionBounds.nonEmptyPaths(["<model>": model])
+    }
+
     func run() throws {
         let description = try QuantizedCheckpointLoader.open(try ModelLoader.resolve(model))
         print(json ? try InspectReport(description).json() : InspectReport(description).text())

@@ -29,7 +29,7 @@ struct ProfileCommand: ParsableCommand {
     @Option(help: "Estimator: \(SensitivityEstimator.allCases.map(\.rawValue).joined(separator: ", ")).")
     var estimator: SensitivityEstimator = .standard
     @Option(help: "Profile only layers whose weight name matches this regular expression.") var layers: String?
-    @Option(parsing: .unconditional, help: "Random mixed plans to measure on held-out windows (0: no validation).") var validate = 0
+    @Option(name: .customLong("validate"), parsing: .unconditional, help: "Random mixed plans to measure on held-out windows (0: no validation).") var validationPlans = 0
     @Option(parsing: .unconditional, help: "Held-out windows (of --seqlen tokens) for validation.") var validationWindows = 2
     @Option(parsing: .unconditional, help: "Calibration windows the KL probes use (a prefix of the calibration windows).") var probeWindows = 2
     @Option(parsing: .unconditional, help: "Tokens of each probe window.") var probeLength = 128
@@ -41,6 +41,11 @@ struct ProfileCommand: ParsableCommand {
     @Option(help: "Seed of every random choice.") var seed: UInt64 = 42
     @Option(name: .shortAndLong, help: "Output profile (JSON, written to a temporary file and renamed).") var output: String
     @Flag(help: "Print the summary as JSON.") var json = false
+
+    func validate() throws {
+        try OptionBounds.nonEmptyPaths(["<model>": model, "--calib": calib])
+        try OptionBounds.outputFile(output)
+    }
 
     func run() throws {
         var options = try makeOptions()
@@ -63,7 +68,7 @@ struct ProfileCommand: ParsableCommand {
         var options = ProfilerOptions(formats: try ProfilerOptions.parseFormats(formats), estimator: estimator,
                                       sampleCount: nsamples, sequenceLength: seqlen, seed: seed,
                                       probeWindows: probeWindows, probeLength: probeLength, probeFormats: probes,
-                                      layerPattern: layers, validationPlans: validate, validationWindows: validationWindows)
+                                      layerPattern: layers, validationPlans: validationPlans, validationWindows: validationWindows)
         options.gradientWindows = gradientWindows
         options.gradientBatchSize = gradientBatch
         try options.validate()

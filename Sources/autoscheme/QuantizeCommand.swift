@@ -1,4 +1,5 @@
 import ArgumentParser
+import CLISupport
 import Export
 import Foundation
 import IO
@@ -27,6 +28,7 @@ struct QuantizeCommand: ParsableCommand {
     var evalWindows = 0
 
     func validate() throws {
+        try OptionBounds.nonEmptyPaths(["<model>": model, "--plan": plan, "-o": output])
         try quantizing.validate(calibration: calibration)
         try evaluation.validate(windows: evalWindows)
     }

@@ -31,6 +31,12 @@ struct ReportCommand: ParsableCommand {
     @Flag(help: "Print the written paths as JSON: {\"html\", \"markdown\"}.")
     var json = false
 
+    func validate() throws {
+        try OptionBounds.nonEmptyPaths(["<profile>": profile, "--sweep": sweep, "-o": output])
+        for plan in plans { try OptionBounds.nonEmptyPaths(["--plan": Self.split(plan).1]) }
+        for eval in evals { try OptionBounds.nonEmptyPaths(["--eval": Self.split(eval).1]) }
+    }
+
     func run() throws {
         let profileURL = URL(fileURLWithPath: profile)
         let inputs = [profile] + plans.map { Self.split($0).1 } + (sweep.map { [$0] } ?? []) + evals.map { Self.split($0).1 }

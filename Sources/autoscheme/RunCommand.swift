@@ -46,6 +46,7 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Print the summary as JSON on stdout.") var json = false
 
     func validate() throws {
+        try OptionBounds.nonEmptyPaths(["<model>": model, "-o": output])
         try OptionBounds.averageBits(averageBits)
         try quantizing.validate(calibration: calibration)
         try evaluation.validate(windows: evalWindows)

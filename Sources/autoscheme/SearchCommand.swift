@@ -51,6 +51,8 @@ struct SearchCommand: ParsableCommand {
             throw ValidationError("Give exactly one of --avg-bits or --sweep.")
         }
         if let averageBits { try OptionBounds.averageBits(averageBits) }
+        try OptionBounds.nonEmptyPaths(["<profile>": profile])
+        try OptionBounds.outputFile(output)
     }
 
     var sharingRule: SharingRule {

@@ -20,6 +20,7 @@ struct CalibrationArguments: ParsableArguments {
     @Option(help: "Seed of the calibration windows and every other random choice.") var seed: UInt64 = 42
 
     func validate() throws {
+        try OptionBounds.nonEmptyPaths(["--calib": calib])
         if let nsamples, nsamples <= 0 { throw ValidationError("--nsamples must be > 0, got \(nsamples)") }
         if let seqlen, seqlen <= 1 { throw ValidationError("--seqlen must be > 1, got \(seqlen)") }
         if let nsamples { try OptionBounds.check(nsamples, "--nsamples", in: 1...OptionBounds.maximumWindows) }
@@ -107,6 +108,10 @@ struct CheckpointArguments: ParsableArguments {
 struct EvaluationArguments: ParsableArguments {
     @Option(name: .customLong("eval"), help: "Held-out evaluation text (default: the cached alice29.txt).") var text: String?
     @Option(parsing: .unconditional, help: "Evaluation context length in tokens.") var ctx = 512
+
+    func validate() throws {
+        try OptionBounds.nonEmptyPaths(["--eval": text])
+    }
 
     /// The check of the window count and length together.
     func validate(windows: Int) throws {

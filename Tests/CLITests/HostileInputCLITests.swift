@@ -88,7 +88,7 @@ final class HostileInputCLITests: XCTestCase {
         }
         try expectFailure(["report", "profile.json", "--plan", format, "-o", "out"], mentions: ["format.json", "int4/g0"])
         try expectFailure(["export-plan", format, "--to", "json", "-o", "out"], mentions: ["format.json", "int4/g0"])
-        try expectFailure(["report", "profile.json", "-o", ""], mentions: ["-o is empty"])
+        try expectFailure(["report", "profile.json", "-o", ""], status: 2, mentions: ["-o is empty"])
     }
 
     // MARK: - Class 3: numeric options

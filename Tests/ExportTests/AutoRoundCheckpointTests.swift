@@ -141,6 +141,23 @@ final class AutoRoundCheckpointTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: parent.path), ["out"])
     }
 
+    /// Files beside the checkpoint (`quantize-stats.json`) are written inside the staged folder, so
+    /// the folder appears with them or not at all: failing to write one leaves nothing at the final path.
+    func testExtraFilesAreWrittenInsideTheStagedFolder() throws {
+        let model = try ExportFixtures.model(layout: .rotateHalf)
+        let layers = try ExportFixtures.quantize(model, formats: try ExportFixtures.formats())
+        let parent = ExportFixtures.temporaryURL("x").deletingLastPathComponent()
+        let out = parent.appendingPathComponent("out")
+        defer { try? FileManager.default.removeItem(at: parent) }
+        let stats = Data(#"{"layers": []}"#.utf8)
+        XCTAssertThrowsError(try AutoRoundCheckpoint.write(model: model, layers: layers, to: out, overwrite: false,
+                                                           extraFiles: ["no-such-folder/quantize-stats.json": stats]))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: parent.path), [])
+        try AutoRoundCheckpoint.write(model: model, layers: layers, to: out, overwrite: false, extraFiles: ["quantize-stats.json": stats])
+        XCTAssertEqual(try Data(contentsOf: out.appendingPathComponent("quantize-stats.json")), stats)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: parent.path), ["out"])
+    }
+
     func testLayersThatDoNotMatchTheModelAreRefused() throws {
         let model = try ExportFixtures.model(layout: .rotateHalf)
         var layers = try ExportFixtures.quantize(model, formats: try ExportFixtures.formats())

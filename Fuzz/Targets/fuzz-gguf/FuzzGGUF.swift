@@ -2,12 +2,12 @@ import CFuzzerDriver
 import Foundation
 import Model
 
-/// GGUF reader, configuration check and tensor decoding on arbitrary bytes: any input must end in a
-/// typed error or a model, never a crash.
+/// GGUF reader, configuration check and tensor decoding on arbitrary bytes (held in memory, read by
+/// the same parser as a mapped file): any input must end in a typed error or a model, never a crash.
 func fuzzGGUF(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    let path = NSTemporaryDirectory() + "fuzz-gguf-\(getpid()).gguf"
-    FileManager.default.createFile(atPath: path, contents: Data(bytes: data, count: size))
-    if let model = try? ModelLoader.openGGUF(path) {
+    let file = MappedFile(copying: UnsafeRawBufferPointer(start: data, count: size), path: "fuzz.gguf")
+    if let source = try? GGUFTensorSource(files: [GGUFFile(file: file)]),
+       let model = try? ModelLoader.openGGUF(source, path: file.path) {
         for info in model.tensors.tensorInfos where info.elementCount <= 1 << 16 {
             _ = try? model.tensors.floats(info.name)
         }

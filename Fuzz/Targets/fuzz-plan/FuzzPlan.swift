@@ -11,9 +11,7 @@ func fuzzPlan(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         for layer in plan.layers { bits += layer.bits; parameters += layer.parameters; score += layer.score }
         precondition(score.isFinite && bits >= 0 && parameters > 0)
     }
-    let path = NSTemporaryDirectory() + "fuzz-sweep-\(getpid()).json"
-    FileManager.default.createFile(atPath: path, contents: bytes)
-    if let sweep = try? PlanSweep.load(from: URL(fileURLWithPath: path)) {
+    if let sweep = try? PlanSweep.decode(bytes, file: "sweep.json") {
         precondition(sweep.frontier.count == sweep.plans.count)
     }
     return 0

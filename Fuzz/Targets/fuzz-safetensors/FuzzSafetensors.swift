@@ -2,21 +2,20 @@ import CFuzzerDriver
 import Foundation
 import Model
 
-/// Safetensors header and tensor decoding on arbitrary bytes (the first byte picks a single file or
-/// an index naming the file as a shard).
+/// Safetensors header and tensor decoding on arbitrary bytes held in memory (the first byte picks a
+/// single file or an index naming the same bytes as its one shard).
 func fuzzSafetensors(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    let folder = NSTemporaryDirectory() + "fuzz-safetensors-\(getpid())"
-    try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    let bytes = Data(bytes: data, count: size)
+    let file = MappedFile(copying: UnsafeRawBufferPointer(start: data, count: size), path: "model.safetensors")
     let source: SafetensorsSource?
     if size > 0 && data[0] == UInt8(ascii: "{") {
-        // An index file whose weight map points into one shard written with the same bytes.
-        FileManager.default.createFile(atPath: folder + "/model-00001-of-00001.safetensors", contents: bytes)
-        FileManager.default.createFile(atPath: folder + "/model.safetensors.index.json", contents: bytes)
-        source = try? SafetensorsSource(index: folder + "/model.safetensors.index.json")
+        // An index whose weight map points into one shard made of the same bytes; other shards are absent.
+        let shardName = "model-00001-of-00001.safetensors"
+        source = try? SafetensorsSource(index: Data(bytes: data, count: size), path: "model.safetensors.index.json") {
+            guard $0 == shardName else { throw ModelFileError.cannotOpen(path: $0, reason: "no such file or folder") }
+            return try SafetensorsFile(file: MappedFile(copying: file.buffer, path: shardName))
+        }
     } else {
-        FileManager.default.createFile(atPath: folder + "/model.safetensors", contents: bytes)
-        source = try? SafetensorsSource(file: folder + "/model.safetensors")
+        source = try? SafetensorsSource(files: [SafetensorsFile(file: file)])
     }
     for info in source?.tensorInfos ?? [] where info.elementCount <= 1 << 16 {
         _ = try? source?.floats(info.name)

@@ -2,13 +2,9 @@ import CFuzzerDriver
 import Foundation
 import Model
 
-/// tokenizer.json loading on arbitrary bytes, then encoding a fixed text with what loaded.
+/// tokenizer.json loading on arbitrary bytes held in memory, then encoding a fixed text with what loaded.
 func fuzzTokenizer(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    let folder = NSTemporaryDirectory() + "fuzz-tokenizer-\(getpid())"
-    try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    let url = URL(fileURLWithPath: folder + "/tokenizer.json")
-    FileManager.default.createFile(atPath: url.path, contents: Data(bytes: data, count: size))
-    if let tokenizer = try? Tokenizer(tokenizerJSON: url) {
+    if let tokenizer = try? Tokenizer(tokenizerJSON: Data(bytes: data, count: size), path: "tokenizer.json") {
         _ = tokenizer.encode("Alice was beginning to get very tired 1234 <s>", addSpecialTokens: true)
     }
     return 0

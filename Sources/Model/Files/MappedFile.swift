@@ -6,7 +6,9 @@ import Glibc
 import Darwin
 #endif
 
-/// A read-only memory map of a whole file. Nothing is read until a page is touched.
+/// A read-only memory map of a whole file. Nothing is read until a page is touched. Bytes held in
+/// memory (`init(copying:path:)`) are read through the same type, so every parser built on it
+/// (GGUF, safetensors) runs unchanged on a file's contents without the file.
 ///
 /// The mapping lives as long as this object; slices handed out by `bytes(_:)` must not outlive it.
 /// Immutable after `init`, so sharing across threads is safe.
@@ -16,10 +18,13 @@ public final class MappedFile: @unchecked Sendable {
     /// Size of the file in bytes.
     public let count: Int
     private let base: UnsafeRawPointer?
+    /// True when `base` is this object's own allocation (a copy), false when it is a mapping.
+    private let ownsCopy: Bool
 
     /// Maps `path` read-only. Throws `ModelFileError.cannotOpen` if it cannot be opened or mapped.
     public init(path: String) throws {
         self.path = path
+        ownsCopy = false
         // A FIFO would block open(2) until a writer appears: refuse anything but a regular file
         // first, and open without blocking in case the path changed in between.
         if let kind = InputFile.nonRegularKind(path) {
@@ -46,8 +51,22 @@ public final class MappedFile: @unchecked Sendable {
         base = UnsafeRawPointer(p)
     }
 
+    /// A copy of `bytes` held in memory, read as the contents of a file named `path` (which is only
+    /// used in error messages and need not exist): for parsing bytes that never were a file, e.g. a
+    /// fuzzer's inputs.
+    public init(copying bytes: UnsafeRawBufferPointer, path: String) {
+        self.path = path
+        ownsCopy = true
+        count = bytes.count
+        guard let source = bytes.baseAddress, count > 0 else { base = nil; return }
+        let copy = UnsafeMutableRawPointer.allocate(byteCount: count, alignment: 64)
+        copy.copyMemory(from: source, byteCount: count)
+        base = UnsafeRawPointer(copy)
+    }
+
     deinit {
-        if let base { munmap(UnsafeMutableRawPointer(mutating: base), count) }
+        guard let base else { return }
+        if ownsCopy { base.deallocate() } else { munmap(UnsafeMutableRawPointer(mutating: base), count) }
     }
 
     /// The whole file as raw bytes (valid while `self` is alive).

@@ -24,7 +24,12 @@ public enum ModelLoader {
     /// Opens a GGUF model (all parts when `path` is a split part).
     public static func openGGUF(_ path: String) throws -> ModelDescription {
         HeapTuning.applyOnce()
-        let source = try GGUFTensorSource(paths: try splitParts(path))
+        return try openGGUF(GGUFTensorSource(paths: try splitParts(path)), path: path)
+    }
+
+    /// A GGUF model from already parsed files (e.g. bytes held in memory, see `MappedFile(copying:path:)`):
+    /// its configuration read from the metadata and checked, its linear layers found.
+    public static func openGGUF(_ source: GGUFTensorSource, path: String) throws -> ModelDescription {
         let config = try GGUFModelConfig.config(source)
         let layout = GGUFModelConfig.ropeLayouts[config.modelType] ?? .rotateHalf
         return try ModelDescription(path: path, kind: .gguf, config: config, tensors: source,

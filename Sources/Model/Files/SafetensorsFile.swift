@@ -43,7 +43,12 @@ public struct SafetensorsFile: Sendable {
     /// Opens and validates `path`: header length within the file, JSON, dtypes, sizes = shape x dtype
     /// size, offsets inside the data section, no overlaps.
     public init(path: String) throws {
-        let file = try MappedFile(path: path)
+        try self.init(file: MappedFile(path: path))
+    }
+
+    /// Validates an already mapped (or in-memory) file as `init(path:)` does.
+    public init(file: MappedFile) throws {
+        let path = file.path
         self.file = file
         var cur = ByteCursor(file)
         let headerLength = try cur.read(UInt64.self, "header length")

@@ -18,15 +18,20 @@ public struct SafetensorsSource: TensorSource {
     /// Opens the shards named by an index file (`{"weight_map": {tensor: shard}}`), checking that every
     /// mapped tensor is in its shard.
     public init(index path: String) throws {
-        let data: Data
-        data = try InputFile.read(URL(fileURLWithPath: path)) { ModelFileError.cannotOpen(path: path, reason: $0) }
+        let data = try InputFile.read(URL(fileURLWithPath: path)) { ModelFileError.cannotOpen(path: path, reason: $0) }
+        let folder = (path as NSString).deletingLastPathComponent
+        try self.init(index: data, path: path) { try SafetensorsFile(path: (folder as NSString).appendingPathComponent($0)) }
+    }
+
+    /// The shards named by the index JSON `data` (read from `path`, for messages), each opened by
+    /// `shard` from its file name, checking that every mapped tensor is in its shard.
+    public init(index data: Data, path: String, shard: (String) throws -> SafetensorsFile) throws {
         guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
               let weightMap = object["weight_map"] as? [String: String] else {
             throw ModelFileError.badHeader(path: path, reason: "expected a JSON object with weight_map (tensor name to shard file)")
         }
-        let folder = (path as NSString).deletingLastPathComponent
         let shardNames = Array(Set(weightMap.values)).sorted()
-        let files = try shardNames.map { try SafetensorsFile(path: (folder as NSString).appendingPathComponent($0)) }
+        let files = try shardNames.map(shard)
         for (tensor, shard) in weightMap {
             let i = shardNames.firstIndex(of: shard)!
             guard files[i].info(tensor) != nil else { throw ModelFileError.tensorNotFound(path: files[i].path, tensor: tensor) }

@@ -12,8 +12,17 @@ extension Tokenizer {
     /// - Throws: `TokenizerError.invalidTokenizerFile` naming the file and the missing or malformed
     ///   field, `.unsupportedPreTokenizer`, and the vocabulary errors of the core initializer.
     public init(tokenizerJSON url: URL) throws {
-        let path = url.path
-        let root = try Self.jsonObject(at: url)
+        let data = try Self.read(url)
+        let configURL = url.deletingLastPathComponent().appendingPathComponent("tokenizer_config.json")
+        let config = FileManager.default.fileExists(atPath: configURL.path)
+            ? (data: try Self.read(configURL), path: configURL.path) : nil
+        try self.init(tokenizerJSON: data, path: url.path, config: config)
+    }
+
+    /// Builds a tokenizer from the contents of a `tokenizer.json` (read from `path`, named in errors)
+    /// and of its `tokenizer_config.json` when there is one, as `init(tokenizerJSON:)` does from the files.
+    public init(tokenizerJSON data: Data, path: String, config: (data: Data, path: String)? = nil) throws {
+        let root = try Self.jsonObject(data, path: path)
         guard let model = root["model"] as? [String: Any] else { throw Self.invalid(path, "no 'model' object") }
         if let type = model["type"] as? String, type != "BPE" {
             throw Self.invalid(path, "model.type is '\(type)', expected 'BPE'")
@@ -25,7 +34,8 @@ extension Tokenizer {
         for (_, id) in added { special[id] = true }
         let merges = try Self.mergePairs(model["merges"], path: path)
         let preTokenizer = try PreTokenizer(huggingFace: root["pre_tokenizer"], source: path)
-        let specials = try Self.specialTokenSettings(root: root, beside: url, tokens: tokens)
+        let settings = try config.map { try Self.jsonObject($0.data, path: $0.path) } ?? [:]
+        let specials = Self.specialTokenSettings(root: root, config: settings, tokens: tokens)
         try self.init(tokens: tokens, mergePairs: merges, isSpecial: special, preTokenizer: preTokenizer,
                       bosTokenId: specials.bos, eosTokenId: specials.eos, addBos: specials.addBos,
                       ignoreMerges: (model["ignore_merges"] as? Bool) ?? preTokenizer.ignoresMergesByDefault,
@@ -46,10 +56,13 @@ extension Tokenizer {
         .invalidTokenizerFile(path: path, reason: reason)
     }
 
-    private static func jsonObject(at url: URL) throws -> [String: Any] {
-        let data = try InputFile.read(url) { invalid(url.path, "cannot read (\($0))") }
+    private static func read(_ url: URL) throws -> Data {
+        try InputFile.read(url) { invalid(url.path, "cannot read (\($0))") }
+    }
+
+    private static func jsonObject(_ data: Data, path: String) throws -> [String: Any] {
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw invalid(url.path, "not a JSON object")
+            throw invalid(path, "not a JSON object")
         }
         return object
     }
@@ -99,11 +112,11 @@ extension Tokenizer {
         }
     }
 
-    private static func specialTokenSettings(root: [String: Any], beside url: URL,
-                                             tokens: [String]) throws -> (bos: Int?, eos: Int?, addBos: Bool) {
+    /// BOS/EOS and whether to add BOS, from `tokenizer_config.json`'s object `config` (empty when
+    /// there is none) or the post-processor's template.
+    private static func specialTokenSettings(root: [String: Any], config: [String: Any],
+                                             tokens: [String]) -> (bos: Int?, eos: Int?, addBos: Bool) {
         let idOf = Dictionary(tokens.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
-        let configURL = url.deletingLastPathComponent().appendingPathComponent("tokenizer_config.json")
-        let config = FileManager.default.fileExists(atPath: configURL.path) ? try jsonObject(at: configURL) : [:]
         func tokenId(_ key: String) -> Int? {
             let value = config[key]
             let text = (value as? String) ?? ((value as? [String: Any])?["content"] as? String)
