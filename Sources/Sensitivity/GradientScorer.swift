@@ -133,35 +133,51 @@ public struct GradientScorer: Sendable {
 
     /// `fisher` of one layer on one batch in every format.
     func fisherRow(_ id: LayerID, weight: Matrix, outputGradient: Matrix, input: Matrix) throws -> [Double] {
-        try perFormat(id, weight: weight) { delta, scratch in
-            GradientScore.fisher(outputGradient: outputGradient, input: input, delta: delta, scratch: &scratch)
+        try perFormat(id, weight: weight, outputGradient: outputGradient, input: input, combine: +) { dY, x, delta, scratch in
+            GradientScore.fisher(outputGradient: dY, input: x, delta: delta, scratch: &scratch)
         }
     }
 
     /// `fisher-kl` before its 1 / 2T, and the output error's numerator, of one layer on one batch in every format.
     func fisherKLRow(_ id: LayerID, weight: Matrix, outputGradient: Matrix,
                      input: Matrix) throws -> [(projected: Double, outputSquared: Double)] {
-        try perFormat(id, weight: weight) { delta, scratch in
-            GradientScore.projectedFisher(outputGradient: outputGradient, input: input, delta: delta, scratch: &scratch)
+        try perFormat(id, weight: weight, outputGradient: outputGradient, input: input,
+                      combine: { ($0.projected + $1.projected, $0.outputSquared + $1.outputSquared) }) { dY, x, delta, scratch in
+            GradientScore.projectedFisher(outputGradient: dY, input: x, delta: delta, scratch: &scratch)
         }
     }
 
-    /// `body` of Q_f(W) - W for every format f: the fake quantizations in turn, then one task per
-    /// format on its own core (single-threaded sgemm; a product does not depend on the thread count).
-    private func perFormat<T: Sendable>(_ id: LayerID, weight: Matrix,
-                                        _ body: @Sendable (Matrix, inout [Float]) -> T) throws -> [T] {
+    /// Token halves each sum runs over: with the formats, the tasks of a layer (2 x formats, so an
+    /// odd number of formats still keeps both cores busy to the end).
+    static let tokenChunks = 2
+
+    /// `body` of (dY, X, Q_f(W) - W) for every format f, summed over token chunks: the fake
+    /// quantizations in turn, then one task per format and chunk of rows, each on its own core
+    /// (single-threaded sgemm; a product does not depend on the thread count), the chunks' results
+    /// combined in chunk order.
+    private func perFormat<T: Sendable>(_ id: LayerID, weight: Matrix, outputGradient: Matrix, input: Matrix,
+                                        combine: (T, T) -> T,
+                                        _ body: @Sendable (Matrix, Matrix, Matrix, inout [Float]) -> T) throws -> [T] {
         let deltas = try formats.map { format in
             OutputError.delta(try format.quantizer.fakeQuantize(weight, name: id.weightName, adjustments: nil), weight)
         }
-        var results = [T?](repeating: nil, count: deltas.count)
+        let rows = input.rows, chunks = max(1, min(Self.tokenChunks, rows))
+        let bounds = (0...chunks).map { $0 * rows / chunks }
+        let slices = (0..<chunks).map { c in
+            (outputGradient.rows(bounds[c]..<bounds[c + 1]), input.rows(bounds[c]..<bounds[c + 1]))
+        }
+        var results = [T?](repeating: nil, count: deltas.count * chunks)
         results.withUnsafeMutableBufferPointer { pr in
             let out = SharedBuffer(pr)
-            parallelFor(deltas.count, blasThreadsPerTask: 1) { f in
+            parallelFor(deltas.count * chunks, blasThreadsPerTask: 1) { task in
                 var scratch: [Float] = []
-                out.buffer[f] = body(deltas[f], &scratch)
+                let (dY, x) = slices[task % chunks]
+                out.buffer[task] = body(dY, x, deltas[task / chunks], &scratch)
             }
         }
-        return results.map { $0! }
+        return deltas.indices.map { f in
+            (1..<chunks).reduce(results[f * chunks]!) { combine($0, results[f * chunks + $1]!) }
+        }
     }
 
     private func checkShape(_ id: LayerID, _ weight: Matrix) throws {

@@ -55,8 +55,10 @@ struct BenchProfile: ParsableCommand {
                                                                     blocks: 1, headRows: 0)
         let gradientFlops = gradientPassFlops(r, flops: flops, options: options)
         let k = r.clock
-        print("profile of \(r.layers.count) layers x \(options.formats.count) formats, \(nsamples) x \(seqlen) calibration tokens, "
-              + "estimator \(estimator.rawValue), \(probeTokens) probe tokens, \(BLAS.threads) BLAS threads")
+        print("profile of \(r.layers.count) layers x \(options.formats.count) formats, estimator \(estimator.rawValue), "
+              + "\(options.capturedWindowCount ?? 0) x \(seqlen) captured tokens, "
+              + "\(options.computedEstimators.contains(where: \.needsGradients) ? options.gradientWindowCount : 0) x \(seqlen) gradient tokens, "
+              + "\(probeTokens) probe tokens, \(BLAS.threads) BLAS threads (stages that did not run are left out)")
         print("| stage | seconds | GFLOP | GFLOP/s | of sgemm limit |")
         print("|---|---:|---:|---:|---:|")
         row("forward (capture)", k.forwardSeconds, captureFlops)
@@ -82,6 +84,7 @@ struct BenchProfile: ParsableCommand {
     }
 
     private func row(_ name: String, _ seconds: Double, _ flops: Double?) {
+        guard seconds > 0 || (flops ?? 0) > 0 else { return }
         let g = flops.map { String(format: "%.1f", $0 / 1e9) } ?? "-"
         let rate = flops.map { String(format: "%.1f", $0 / 1e9 / max(seconds, 1e-9)) } ?? "-"
         let share = flops.map { String(format: "%.0f%%", 100 * $0 / 1e9 / max(seconds, 1e-9) / sgemmLimit) } ?? "-"
