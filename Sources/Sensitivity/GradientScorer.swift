@@ -18,6 +18,9 @@ public struct GradientScores: Sendable {
     public var loss: Double
     /// Predicted tokens the gradients average over: windows x (length - 1).
     public var predictedTokens: Int
+    /// Wall-clock seconds of the per-layer scoring inside the passes (fake quantizations and the
+    /// fisher / fisher-kl products); the rest of the passes' time is forward and reverse.
+    public var scoringSeconds: Double = 0
 }
 
 /// The gradient-based estimators `delta-loss`, `fisher` and `fisher-kl`, from forward + backward
@@ -60,7 +63,12 @@ public struct GradientScorer: Sendable {
         let index = Dictionary(uniqueKeysWithValues: ids.enumerated().map { ($1, $0) })
         let zero = [[Double]](repeating: [Double](repeating: 0, count: formats.count), count: ids.count)
         var delta = zero, fisher = zero, fisherKL = zero, outputError = zero
-        var loss = 0.0, predicted = 0
+        var loss = 0.0, predicted = 0, scoringSeconds = 0.0
+        func timed<T>(_ body: () throws -> T) rethrows -> T {
+            let start = DispatchTime.now().uptimeNanoseconds
+            defer { scoringSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 }
+            return try body()
+        }
         let passes = (wantDelta || wantFisher ? 1 : 0) + (wantKL ? 1 : 0)
         let perPass = ids.count * ((windows.count + max(batchSize, 1) - 1) / max(batchSize, 1))
         let stage = StageProgress(stage: "gradients", total: passes * perPass, report: progress)
@@ -72,11 +80,11 @@ public struct GradientScorer: Sendable {
             let result = try pass(ids: ids, index: index, windows: windows, batchSize: batchSize, wanting: wanting,
                                   labels: .text) { l, id, weight, g in
                 if wantDelta, let grad = g.weight {
-                    let row = try deltaLossRow(id, weight: weight, gradient: grad)
+                    let row = try timed { try deltaLossRow(id, weight: weight, gradient: grad) }
                     for f in row.indices { delta[l][f] += row[f] }
                 }
                 if wantFisher, let dY = g.outputGradient, let x = g.input {
-                    let row = try fisherRow(id, weight: weight, outputGradient: dY, input: x)
+                    let row = try timed { try fisherRow(id, weight: weight, outputGradient: dY, input: x) }
                     for f in row.indices { fisher[l][f] += row[f] }
                 }
                 delivered += 1; stage.step(delivered)
@@ -88,7 +96,7 @@ public struct GradientScorer: Sendable {
             let result = try pass(ids: ids, index: index, windows: windows, batchSize: batchSize,
                                   wanting: [.outputGradient, .input], labels: .sampled(seed: seed)) { l, id, weight, g in
                 if let dY = g.outputGradient, let x = g.input {
-                    let row = try fisherKLRow(id, weight: weight, outputGradient: dY, input: x)
+                    let row = try timed { try fisherKLRow(id, weight: weight, outputGradient: dY, input: x) }
                     for f in row.indices {
                         fisherKL[l][f] += row[f].projected / (2 * positions)
                         outputError[l][f] += row[f].outputSquared / positions
@@ -100,7 +108,7 @@ public struct GradientScorer: Sendable {
         }
         return GradientScores(deltaLoss: wantDelta ? delta : nil, fisher: wantFisher ? fisher : nil,
                               fisherKL: wantKL ? fisherKL : nil, outputError: wantKL ? outputError : nil,
-                              loss: loss, predictedTokens: predicted)
+                              loss: loss, predictedTokens: predicted, scoringSeconds: scoringSeconds)
     }
 
     /// One gradient pass; `deliver` gets each selected layer's index, id, weight and gradients.

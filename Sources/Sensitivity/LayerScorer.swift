@@ -28,8 +28,10 @@ public struct StageClock: Sendable {
     /// Block forwards on the probe tokens measuring q/k/v errors at their block's output (`ErrorSite`).
     public var blockErrorSeconds = 0.0
     public var validationSeconds = 0.0
-    /// The gradient pass and the `delta-loss` / `fisher` scoring.
+    /// The gradient passes and the `delta-loss` / `fisher` / `fisher-kl` scoring.
     public var gradientSeconds = 0.0
+    /// The part of `gradientSeconds` spent scoring (fake quantizations and products per layer and format).
+    public var gradientScoringSeconds = 0.0
     /// Flops of the output-error sgemms (2 out in^2 per layer and format).
     public var scoringFlops = 0.0
 

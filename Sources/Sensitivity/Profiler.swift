@@ -77,6 +77,7 @@ public struct SensitivityProfiler: Sendable {
             if let f = g.fisher { scores[.fisher] = f }
             if let f = g.fisherKL { scores[.fisherKL] = f }
             gradientErrors = g.outputError
+            clock.gradientScoringSeconds += g.scoringSeconds
         }
         let layers: [LayerMeasurement]
         if let count = options.capturedWindowCount {

@@ -64,15 +64,20 @@ struct BenchProfile: ParsableCommand {
         row("forward (capture)", k.forwardSeconds, captureFlops)
         row("quantization", k.quantizeSeconds, nil)
         row("scoring (dW H)", k.scoringSeconds, k.scoringFlops)
-        if k.gradientSeconds > 0 { row("gradients and their products", k.gradientSeconds, gradientFlops) }
+        if k.gradientSeconds > 0 {
+            row("gradient passes (forward, reverse)", k.gradientSeconds - k.gradientScoringSeconds, gradientFlops.passes)
+            row("gradient scoring (quantization, products)", k.gradientScoringSeconds, gradientFlops.products)
+        }
         row("KL probes (replay)", k.probeSeconds, probeFlops)
         row("block errors (q/k/v)", k.blockErrorSeconds, blockErrorFlops)
-        row("total", total, captureFlops + k.scoringFlops + probeFlops + blockErrorFlops + gradientFlops)
+        row("total", total, captureFlops + k.scoringFlops + probeFlops + blockErrorFlops + gradientFlops.passes
+            + gradientFlops.products)
     }
 
     /// Per gradient pass 3.4x the forward flops with the head on every row (`ModelGradients`), plus
     /// for `fisher` and `fisher-kl` one 2 x tokens x out x in product per layer and format.
-    private func gradientPassFlops(_ r: ProfilerResult, flops: FlopModel, options: ProfilerOptions) -> Double {
+    private func gradientPassFlops(_ r: ProfilerResult, flops: FlopModel,
+                                   options: ProfilerOptions) -> (passes: Double, products: Double) {
         let wanted = options.computedEstimators.filter(\.needsGradients)
         let tokens = options.gradientWindowCount * seqlen
         let textPass = wanted.contains(.deltaLoss) || wanted.contains(.fisher)
@@ -80,7 +85,7 @@ struct BenchProfile: ParsableCommand {
         let pass = 3.4 * flops.forward(tokens: tokens, length: seqlen, blocks: flops.config.numHiddenLayers, headRows: tokens)
         let products = Double(wanted.filter { $0 == .fisher || $0 == .fisherKL }.count)
         let layerFlops = r.layers.reduce(0.0) { $0 + 2 * Double(tokens) * Double($1.shape.count) }
-        return passes * pass + products * Double(options.formats.count) * layerFlops
+        return (passes * pass, products * Double(options.formats.count) * layerFlops)
     }
 
     private func row(_ name: String, _ seconds: Double, _ flops: Double?) {
