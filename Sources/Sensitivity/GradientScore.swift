@@ -23,27 +23,15 @@ public enum GradientScore {
     /// - Complexity: 2 tokens x out x in flops plus tokens x out.
     public static func fisher(outputGradient dY: Matrix, input X: Matrix, delta D: Matrix,
                               scratch: inout [Float]) -> Double {
-        precondition(dY.rows == X.rows && dY.cols == D.rows && X.cols == D.cols, "fisher shapes differ")
-        let tokens = X.rows, outs = D.rows, ins = D.cols
-        guard tokens > 0, outs > 0 else { return 0 }
-        if scratch.count < tokens * outs { scratch = [Float](repeating: 0, count: tokens * outs) }
         var total = 0.0
-        X.data.withUnsafeBufferPointer { px in
-            D.data.withUnsafeBufferPointer { pd in
-                dY.data.withUnsafeBufferPointer { pg in
-                    scratch.withUnsafeMutableBufferPointer { pe in
-                        BLAS.gemm(.none, .transposed, m: tokens, n: outs, k: ins, a: px.baseAddress!, lda: ins,
-                                  b: pd.baseAddress!, ldb: ins, c: pe.baseAddress!, ldc: outs)
-                        for t in 0..<tokens {
-                            var rowSum: Float = 0
-                            for i in (t * outs)..<((t + 1) * outs) {
-                                let p = pg[i] * pe[i]
-                                rowSum += p * p
-                            }
-                            total += Double(rowSum)
-                        }
-                    }
+        withOutputChange(outputGradient: dY, input: X, delta: D, scratch: &scratch) { pg, pe, tokens, outs in
+            for t in 0..<tokens {
+                var rowSum: Float = 0
+                for i in (t * outs)..<((t + 1) * outs) {
+                    let p = pg[i] * pe[i]
+                    rowSum += p * p
                 }
+                total += Double(rowSum)
             }
         }
         return total
@@ -61,30 +49,35 @@ public enum GradientScore {
     /// - Complexity: 2 tokens x out x in flops plus 2 tokens x out.
     public static func projectedFisher(outputGradient dY: Matrix, input X: Matrix, delta D: Matrix,
                                        scratch: inout [Float]) -> (projected: Double, outputSquared: Double) {
-        precondition(dY.rows == X.rows && dY.cols == D.rows && X.cols == D.cols, "fisher shapes differ")
-        let tokens = X.rows, outs = D.rows, ins = D.cols
-        guard tokens > 0, outs > 0 else { return (0, 0) }
-        if scratch.count < tokens * outs { scratch = [Float](repeating: 0, count: tokens * outs) }
         var projected = 0.0, squared = 0.0
-        X.data.withUnsafeBufferPointer { px in
-            D.data.withUnsafeBufferPointer { pd in
-                dY.data.withUnsafeBufferPointer { pg in
-                    scratch.withUnsafeMutableBufferPointer { pe in
-                        BLAS.gemm(.none, .transposed, m: tokens, n: outs, k: ins, a: px.baseAddress!, lda: ins,
-                                  b: pd.baseAddress!, ldb: ins, c: pe.baseAddress!, ldc: outs)
-                        for t in 0..<tokens {
-                            var dot: Float = 0, norm: Float = 0
-                            for i in (t * outs)..<((t + 1) * outs) {
-                                dot += pg[i] * pe[i]
-                                norm += pe[i] * pe[i]
-                            }
-                            projected += Double(dot) * Double(dot)
-                            squared += Double(norm)
-                        }
-                    }
+        withOutputChange(outputGradient: dY, input: X, delta: D, scratch: &scratch) { pg, pe, tokens, outs in
+            for t in 0..<tokens {
+                var dot: Float = 0, norm: Float = 0
+                for i in (t * outs)..<((t + 1) * outs) {
+                    dot += pg[i] * pe[i]
+                    norm += pe[i] * pe[i]
                 }
+                projected += Double(dot) * Double(dot)
+                squared += Double(norm)
             }
         }
         return (projected, squared)
+    }
+
+    /// E = X D^T (tokens x out) by one sgemm into `scratch`, then `body(dY, E, tokens, out)`; no
+    /// call for an empty X or D. - Precondition: matching shapes.
+    private static func withOutputChange(outputGradient dY: Matrix, input X: Matrix, delta D: Matrix, scratch: inout [Float],
+                                         _ body: (UnsafePointer<Float>, UnsafePointer<Float>, Int, Int) -> Void) {
+        precondition(dY.rows == X.rows && dY.cols == D.rows && X.cols == D.cols, "fisher shapes differ")
+        let tokens = X.rows, outs = D.rows, ins = D.cols
+        guard tokens > 0, outs > 0 else { return }
+        if scratch.count < tokens * outs { scratch = [Float](repeating: 0, count: tokens * outs) }
+        X.data.withUnsafeBufferPointer { px in D.data.withUnsafeBufferPointer { pd in
+            dY.data.withUnsafeBufferPointer { pg in scratch.withUnsafeMutableBufferPointer { pe in
+                BLAS.gemm(.none, .transposed, m: tokens, n: outs, k: ins, a: px.baseAddress!, lda: ins,
+                          b: pd.baseAddress!, ldb: ins, c: pe.baseAddress!, ldc: outs)
+                body(pg.baseAddress!, UnsafePointer(pe.baseAddress!), tokens, outs)
+            } }
+        } }
     }
 }
