@@ -79,12 +79,13 @@ public struct GradientScorer: Sendable {
             if wantFisher { wanting.formUnion([.outputGradient, .input]) }
             let result = try pass(ids: ids, index: index, windows: windows, batchSize: batchSize, wanting: wanting,
                                   labels: .text) { l, id, weight, g in
+                let changes = try timed { try deltas(id, weight: weight) }
                 if wantDelta, let grad = g.weight {
-                    let row = try timed { try deltaLossRow(id, weight: weight, gradient: grad) }
+                    let row = timed { changes.map { GradientScore.deltaLoss(gradient: grad, delta: $0) } }
                     for f in row.indices { delta[l][f] += row[f] }
                 }
                 if wantFisher, let dY = g.outputGradient, let x = g.input {
-                    let row = try timed { try fisherRow(id, weight: weight, outputGradient: dY, input: x) }
+                    let row = timed { fisherRow(changes, outputGradient: dY, input: x) }
                     for f in row.indices { fisher[l][f] += row[f] }
                 }
                 delivered += 1; stage.step(delivered)
@@ -96,7 +97,7 @@ public struct GradientScorer: Sendable {
             let result = try pass(ids: ids, index: index, windows: windows, batchSize: batchSize,
                                   wanting: [.outputGradient, .input], labels: .sampled(seed: seed)) { l, id, weight, g in
                 if let dY = g.outputGradient, let x = g.input {
-                    let row = try timed { try fisherKLRow(id, weight: weight, outputGradient: dY, input: x) }
+                    let row = try timed { fisherKLRow(try deltas(id, weight: weight), outputGradient: dY, input: x) }
                     for f in row.indices {
                         fisherKL[l][f] += row[f].projected / (2 * positions)
                         outputError[l][f] += row[f].outputSquared / positions
@@ -131,26 +132,27 @@ public struct GradientScorer: Sendable {
         return result
     }
 
-    /// `delta-loss` of one layer in every format: sum |G (Q_f(W) - W)|.
-    func deltaLossRow(_ id: LayerID, weight: Matrix, gradient: Matrix) throws -> [Double] {
+    /// Q_f(W) - W of one layer for every format, in format order: one fake quantization each, shared
+    /// by the scores of a delivery.
+    func deltas(_ id: LayerID, weight: Matrix) throws -> [Matrix] {
         try formats.map { format in
-            let quantized = try format.quantizer.fakeQuantize(weight, name: id.weightName, adjustments: nil)
-            return GradientScore.deltaLoss(gradient: gradient, delta: OutputError.delta(quantized, weight))
+            OutputError.delta(try format.quantizer.fakeQuantize(weight, name: id.weightName, adjustments: nil), weight)
         }
     }
 
-    /// `fisher` of one layer on one batch in every format.
-    func fisherRow(_ id: LayerID, weight: Matrix, outputGradient: Matrix, input: Matrix) throws -> [Double] {
-        try perFormat(id, weight: weight, outputGradient: outputGradient, input: input, combine: +) { dY, x, delta, scratch in
+    /// `fisher` of one layer on one batch for each weight change in `deltas`.
+    func fisherRow(_ deltas: [Matrix], outputGradient: Matrix, input: Matrix) -> [Double] {
+        perFormat(deltas, outputGradient: outputGradient, input: input, combine: +) { dY, x, delta, scratch in
             GradientScore.fisher(outputGradient: dY, input: x, delta: delta, scratch: &scratch)
         }
     }
 
-    /// `fisher-kl` before its 1 / 2T, and the output error's numerator, of one layer on one batch in every format.
-    func fisherKLRow(_ id: LayerID, weight: Matrix, outputGradient: Matrix,
-                     input: Matrix) throws -> [(projected: Double, outputSquared: Double)] {
-        try perFormat(id, weight: weight, outputGradient: outputGradient, input: input,
-                      combine: { ($0.projected + $1.projected, $0.outputSquared + $1.outputSquared) }) { dY, x, delta, scratch in
+    /// `fisher-kl` before its 1 / 2T, and the output error's numerator, of one layer on one batch for
+    /// each weight change in `deltas`.
+    func fisherKLRow(_ deltas: [Matrix], outputGradient: Matrix,
+                     input: Matrix) -> [(projected: Double, outputSquared: Double)] {
+        perFormat(deltas, outputGradient: outputGradient, input: input,
+                  combine: { ($0.projected + $1.projected, $0.outputSquared + $1.outputSquared) }) { dY, x, delta, scratch in
             GradientScore.projectedFisher(outputGradient: dY, input: x, delta: delta, scratch: &scratch)
         }
     }
@@ -159,16 +161,12 @@ public struct GradientScorer: Sendable {
     /// odd number of formats still keeps both cores busy to the end).
     static let tokenChunks = 2
 
-    /// `body` of (dY, X, Q_f(W) - W) for every format f, summed over token chunks: the fake
-    /// quantizations in turn, then one task per format and chunk of rows, each on its own core
-    /// (single-threaded sgemm; a product does not depend on the thread count), the chunks' results
-    /// combined in chunk order.
-    private func perFormat<T: Sendable>(_ id: LayerID, weight: Matrix, outputGradient: Matrix, input: Matrix,
+    /// `body` of (dY, X, delta) for every delta, summed over token chunks: one task per delta and
+    /// chunk of rows, each on its own core (single-threaded sgemm; a product does not depend on the
+    /// thread count), the chunks' results combined in chunk order.
+    private func perFormat<T: Sendable>(_ deltas: [Matrix], outputGradient: Matrix, input: Matrix,
                                         combine: (T, T) -> T,
-                                        _ body: @Sendable (Matrix, Matrix, Matrix, inout [Float]) -> T) throws -> [T] {
-        let deltas = try formats.map { format in
-            OutputError.delta(try format.quantizer.fakeQuantize(weight, name: id.weightName, adjustments: nil), weight)
-        }
+                                        _ body: @Sendable (Matrix, Matrix, Matrix, inout [Float]) -> T) -> [T] {
         let rows = input.rows, chunks = max(1, min(Self.tokenChunks, rows))
         let bounds = (0...chunks).map { $0 * rows / chunks }
         let slices = (0..<chunks).map { c in
