@@ -81,11 +81,17 @@ struct BenchProfile: ParsableCommand {
         let wanted = options.computedEstimators.filter(\.needsGradients)
         let tokens = options.gradientWindowCount * seqlen
         let textPass = wanted.contains(.deltaLoss) || wanted.contains(.fisher)
-        let passes = (textPass ? 1.0 : 0) + (wanted.contains(.fisherKL) ? 1 : 0)
-        let pass = 3.4 * flops.forward(tokens: tokens, length: seqlen, blocks: flops.config.numHiddenLayers, headRows: tokens)
+        let blocks = flops.config.numHiddenLayers
+        // Forward (blocks and head); the reverse pass: the recompute of each block without its down
+        // projection (0.75x the blocks), dX through the blocks, dF through the head, and dW for
+        // delta-loss's text pass (Guides/Gradients.md, "Speed").
+        let blockFlops = flops.forward(tokens: tokens, length: seqlen, blocks: blocks, headRows: 0)
+        let headFlops = flops.forward(tokens: tokens, length: seqlen, blocks: 0, headRows: tokens)
+        let pass = { (weights: Bool) in 2 * (blockFlops + headFlops) + 0.75 * blockFlops + (weights ? blockFlops : 0) }
+        let passFlops = (textPass ? pass(wanted.contains(.deltaLoss)) : 0) + (wanted.contains(.fisherKL) ? pass(false) : 0)
         let products = Double(wanted.filter { $0 == .fisher || $0 == .fisherKL }.count)
         let layerFlops = r.layers.reduce(0.0) { $0 + 2 * Double(tokens) * Double($1.shape.count) }
-        return (passes * pass, products * Double(options.formats.count) * layerFlops)
+        return (passFlops, products * Double(options.formats.count) * layerFlops)
     }
 
     private func row(_ name: String, _ seconds: Double, _ flops: Double?) {
