@@ -13,6 +13,7 @@ extension QuantizeMethod: ExpressibleByArgument {}
 extension SignRoundScope: ExpressibleByArgument {}
 extension SignRoundStart: ExpressibleByArgument {}
 extension BlockLoss: ExpressibleByArgument {}
+extension BlockKeptIteration: ExpressibleByArgument {}
 extension QuantizeRecipe: ExpressibleByArgument {}
 extension SignRoundStepProduct: ExpressibleByArgument {}
 extension CheckpointFormat: ExpressibleByArgument {}

@@ -39,15 +39,16 @@ public enum AutoRoundCheckpoint {
     /// - Throws: `QuantizedCheckpointError.outputNotEmpty` when `to` has content and `overwrite` is
     ///   false; `.unknownLayer` / `.shapeMismatch` / `.duplicateLayer` for layers that do not match
     ///   the model (checked before anything is written); packing and file errors. On error `to` is unchanged.
-    public static func write(model: ModelDescription, layers: [QuantizedLayer], to: URL, overwrite: Bool,
-                             extraFiles: [String: Data] = [:]) throws {
+    public static func write(model: ModelDescription, layers: [QuantizedLayer], tensors: [String: [Float]] = [:],
+                             to: URL, overwrite: Bool, extraFiles: [String: Data] = [:]) throws {
         let layers = try AutoRoundCheckpointGroups.loadable(layers)
         let byModule = try validate(model: model, layers: layers)
+        try TensorReplacements.check(tensors, infos: model.tensors.tensorInfos)
         try QuantizedCheckpointFiles.check(to, overwrite: overwrite)
         let config = try configObject(model: model, layers: layers)
         try QuantizedCheckpointFiles.buildFolder(at: to, overwrite: overwrite) { folder in
-            let tensors = try safetensors(model: model, byModule: byModule)
-            try SafetensorsWriter.write(tensors, metadata: ["format": "pt"],
+            let written = try safetensors(model: model, byModule: byModule, replacing: tensors)
+            try SafetensorsWriter.write(written, metadata: ["format": "pt"],
                                         to: folder.appendingPathComponent("model.safetensors").path)
             try HFMetadataConfig.write(config, to: folder)
             if model.kind == .gguf {
@@ -82,7 +83,8 @@ public enum AutoRoundCheckpoint {
     }
 
     /// Every tensor of the folder, in the model's tensor order.
-    static func safetensors(model: ModelDescription, byModule: [String: QuantizedLayer]) throws -> [SafetensorsTensor] {
+    static func safetensors(model: ModelDescription, byModule: [String: QuantizedLayer],
+                            replacing replaced: [String: [Float]] = [:]) throws -> [SafetensorsTensor] {
         var out: [SafetensorsTensor] = []
         for info in model.tensors.tensorInfos {
             let module = info.name.hasSuffix(".weight") ? String(info.name.dropLast(7)) : ""
@@ -93,7 +95,7 @@ public enum AutoRoundCheckpoint {
                 out += try QuantizedCheckpointTensors.tensors(q, module: module)
                 continue
             }
-            var values = try model.tensors.floats(info.name)
+            var values = try replaced[info.name] ?? model.tensors.floats(info.name)
             if let order {
                 let cols = info.shape.count == 2 ? info.shape[1] : 1
                 guard order.count * cols == values.count else {

@@ -18,20 +18,21 @@ public enum CheckpointExport {
     /// - Parameters:
     ///   - weights: dequantized replacement weight by layer (the `fake` layout); layers left out keep the model's.
     ///   - quantized: codes and scales by layer (the `auto_round` layout).
+    ///   - tensors: replacement values of other tensors by name (tuned norm weights), same element count.
     ///   - fakeDType: element type of the `fake` layout's 2-D tensors (bf16, f16 or f32).
     ///   - extraFiles: written beside the checkpoint (e.g. `quantize-stats.json`).
     /// - Throws: `ExportError`, `QuantizedCheckpointError` naming the path or tensor.
     public static func write(_ format: CheckpointFormat, description: ModelDescription, model: LlamaModel,
-                             weights: [LayerID: Matrix], quantized: [LayerID: QuantizedTensor], to path: String, overwrite: Bool,
-                             fakeDType: StorageType = .bf16, extraFiles: [String: Data] = [:]) throws {
+                             weights: [LayerID: Matrix], quantized: [LayerID: QuantizedTensor], tensors: [String: [Float]] = [:],
+                             to path: String, overwrite: Bool, fakeDType: StorageType = .bf16, extraFiles: [String: Data] = [:]) throws {
         switch format {
         case .fake:
             try CheckpointWriter.writeFake(model: model, ropeLayout: description.ropeLayout, replacements: weights,
-                                           to: path, overwrite: overwrite, dtype: fakeDType, extraFiles: extraFiles)
+                                           tensors: tensors, to: path, overwrite: overwrite, dtype: fakeDType, extraFiles: extraFiles)
         case .autoRound:
             let layers = quantized.sorted { $0.key < $1.key }
                 .map { QuantizedLayer(module: $0.key.description, tensor: $0.value) }
-            try AutoRoundCheckpoint.write(model: description, layers: layers, to: URL(fileURLWithPath: path),
+            try AutoRoundCheckpoint.write(model: description, layers: layers, tensors: tensors, to: URL(fileURLWithPath: path),
                                           overwrite: overwrite, extraFiles: extraFiles)
         }
     }

@@ -16,12 +16,13 @@ public enum CheckpointWriter {
     /// Writes the folder. - Throws: `ExportError.outputExists` when `path` holds files and
     /// `overwrite` is false; `ExportError.writeFailed`; model file errors from decoding tensors.
     public static func writeFake(model: LlamaModel, ropeLayout: RopeLayout, replacements: [LayerID: Matrix],
-                                 to path: String, overwrite: Bool, dtype: StorageType = .bf16,
+                                 tensors: [String: [Float]] = [:], to path: String, overwrite: Bool, dtype: StorageType = .bf16,
                                  extraFiles: [String: Data] = [:]) throws {
         do {
             try StagedFolder(URL(fileURLWithPath: path), overwrite: overwrite).build { temp in
-                let tensors = try checkpointTensors(model: model, ropeLayout: ropeLayout, replacements: replacements, dtype: dtype)
-                try SafetensorsWriter.write(tensors, metadata: ["format": "pt"],
+                let written = try checkpointTensors(model: model, ropeLayout: ropeLayout, replacements: replacements,
+                                                    tensors: tensors, dtype: dtype)
+                try SafetensorsWriter.write(written, metadata: ["format": "pt"],
                                             to: temp.appendingPathComponent("model.safetensors").path)
                 try configJSON(model.config, dtype: dtype).write(to: temp.appendingPathComponent("config.json"))
                 for (name, data) in extraFiles {
@@ -41,12 +42,13 @@ public enum CheckpointWriter {
 
     /// Every tensor of the model in file order, linear weights replaced and Q/K rows in HF layout.
     static func checkpointTensors(model: LlamaModel, ropeLayout: RopeLayout, replacements: [LayerID: Matrix],
-                                  dtype: StorageType) throws -> [SafetensorsTensor] {
+                                  tensors: [String: [Float]] = [:], dtype: StorageType) throws -> [SafetensorsTensor] {
         let config = model.config
+        try TensorReplacements.check(tensors, infos: model.source.tensorInfos)
         var byName: [String: LayerID] = [:]
         for (id, _) in replacements { byName[id.weightName] = id }
         return try model.source.tensorInfos.map { info in
-            var values = try byName[info.name].map { replacements[$0]!.data } ?? model.source.floats(info.name)
+            var values = try byName[info.name].map { replacements[$0]!.data } ?? tensors[info.name] ?? model.source.floats(info.name)
             if ropeLayout == .adjacentPairs {
                 if info.name.hasSuffix("self_attn.q_proj.weight") {
                     values = rotateHalfRows(values, heads: config.numAttentionHeads, headDim: config.headDim)

@@ -23,9 +23,13 @@ public enum QuantizedCheckpointError: Error, LocalizedError, Equatable, Sendable
     case badTokenizerMetadata(model: String, key: String, reason: String)
     /// A filesystem operation failed.
     case writeFailed(path: String, reason: String)
+    /// A replacement for a non-linear tensor (a tuned norm) that the model lacks or whose size differs.
+    case badReplacement(tensor: String, expected: String, actual: String)
 
     public var errorDescription: String? {
         switch self {
+        case let .badReplacement(tensor, expected, actual):
+            return "Replacement for tensor '\(tensor)' has \(actual), expected \(expected)."
         case let .outputNotEmpty(path):
             return "Output folder '\(path)' exists and is not empty; pass --overwrite to replace it."
         case let .unknownLayer(layer, model):

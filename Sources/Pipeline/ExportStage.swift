@@ -20,7 +20,8 @@ public enum ExportStage {
     public static func write(_ quantized: QuantizeStage.Output, inputs: ProfileInputs, options: CheckpointOptions,
                              to path: String, overwrite: Bool) throws {
         try CheckpointExport.write(options.format, description: inputs.description, model: inputs.model,
-                                   weights: quantized.applied.weights, quantized: quantized.applied.quantized, to: path, overwrite: overwrite, fakeDType: options.dtype,
+                                   weights: quantized.applied.weights, quantized: quantized.applied.quantized,
+                                   tensors: quantized.applied.tensorReplacements, to: path, overwrite: overwrite, fakeDType: options.dtype,
                                    extraFiles: [QuantizeStats.fileName: try quantized.stats.encoded()])
     }
 }

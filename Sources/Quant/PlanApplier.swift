@@ -29,6 +29,11 @@ public struct QuantizeOptions: Sendable, Equatable {
     public var signRoundStart: SignRoundStart = .weightedRTN
     /// What block-wise SignRound minimizes (see `BlockLoss`; the recipes take `.normalized`).
     public var blockLoss: BlockLoss = .mse
+    /// Block-wise SignRound's step factor for the blocks' RMSNorm weights (`BlockNormStep`: each
+    /// weight travels at most about half this fraction of its value; 0 leaves the norms).
+    public var normStep: Float = 0
+    /// Which iteration's parameters block-wise SignRound keeps.
+    public var keptIteration: BlockKeptIteration = .minibatchBest
 
     public init() {}
 }
@@ -40,6 +45,29 @@ public struct QuantizedWeights: Sendable {
     /// Codes and scales by layer (the learned rounding applied), for packed checkpoints.
     public var quantized: [LayerID: QuantizedTensor]
     public var stats: [LayerQuantizeStats]
+    /// Tuned norm weights by block (block-wise SignRound with a norm step); blocks absent keep the model's.
+    public var norms: [Int: BlockNorms] = [:]
+
+    /// Replacement values of non-linear tensors by Hugging Face tensor name (the tuned norms).
+    public var tensorReplacements: [String: [Float]] {
+        var out: [String: [Float]] = [:]
+        for (b, n) in norms {
+            out["model.layers.\(b).input_layernorm.weight"] = n.input
+            out["model.layers.\(b).post_attention_layernorm.weight"] = n.postAttention
+        }
+        return out
+    }
+}
+
+/// A block's two hidden-wide RMSNorm weights (hidden each).
+public struct BlockNorms: Sendable, Equatable {
+    public var input: [Float]
+    public var postAttention: [Float]
+
+    public init(input: [Float], postAttention: [Float]) {
+        self.input = input
+        self.postAttention = postAttention
+    }
 }
 
 /// Applies a plan to a model block by block: captures the calibration inputs of each block (on the

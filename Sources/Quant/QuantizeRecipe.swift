@@ -20,16 +20,16 @@ public enum QuantizeRecipe: String, CaseIterable, Sendable, Codable {
         switch self {
         case .best:
             return RecipeSettings(method: .signround, scope: .block, iterations: 100, samples: 64, sequenceLength: 256,
-                                  batchSize: 4, start: .weightedRTN, loss: .normalized, stepFactor: 1)
+                                  batchSize: 4, start: .weightedRTN, loss: .normalized, stepFactor: 1, normStep: 0)
         case .default:
             return RecipeSettings(method: .signround, scope: .block, iterations: 60, samples: 32, sequenceLength: 256,
-                                  batchSize: 2, start: .weightedRTN, loss: .normalized, stepFactor: 1)
+                                  batchSize: 2, start: .weightedRTN, loss: .normalized, stepFactor: 1, normStep: 0)
         case .light:
             return RecipeSettings(method: .signround, scope: .block, iterations: 30, samples: 32, sequenceLength: 128,
-                                  batchSize: 4, start: .weightedRTN, loss: .normalized, stepFactor: 0.5)
+                                  batchSize: 4, start: .weightedRTN, loss: .normalized, stepFactor: 0.5, normStep: 0)
         case .rtn:
             return RecipeSettings(method: .rtn, scope: .layer, iterations: 0, samples: 32, sequenceLength: 512,
-                                  batchSize: 8, start: .weightedRTN, loss: .normalized, stepFactor: 1)
+                                  batchSize: 8, start: .weightedRTN, loss: .normalized, stepFactor: 1, normStep: 0)
         }
     }
 
@@ -61,6 +61,9 @@ public struct RecipeSettings: Sendable, Equatable {
     /// plan (normalized loss) 0.5 gave the light recipe's 30 steps 6.2% lower held-out KL (0.977
     /// against 1.042; 2 gave 1.298) but the default's 60 steps 1.8% higher (0.968 against 0.951).
     public var stepFactor: Float
+    /// Step factor of the blocks' RMSNorm weights, tuned with the SignRound parameters
+    /// (`BlockNormStep`; 0: not tuned).
+    public var normStep: Float
 }
 
 /// Options given explicitly on the command line (nil: the recipe's value). Each one given wins over
@@ -75,6 +78,8 @@ public struct RecipeOverrides: Sendable, Equatable {
     public var learningRate: Float?
     public var start: SignRoundStart?
     public var loss: BlockLoss?
+    public var normStep: Float?
+    public var keptIteration: BlockKeptIteration?
     /// Seed of the calibration windows.
     public var seed: UInt64 = 42
 
@@ -97,6 +102,8 @@ public struct RecipeOverrides: Sendable, Equatable {
         o.batchSize = min(batchSize ?? r.batchSize, samples)
         o.signRoundStart = start ?? r.start
         o.blockLoss = loss ?? r.loss
+        o.normStep = o.scope == .block ? normStep ?? r.normStep : 0
+        o.keptIteration = keptIteration ?? .minibatchBest
         return o
     }
 }

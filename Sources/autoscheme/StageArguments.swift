@@ -49,6 +49,10 @@ struct QuantizeArguments: ParsableArguments {
     var start: SignRoundStart?
     @Option(help: "What block-wise SignRound minimizes: mse (mean squared block output error, AutoRound's) or normalized (each token's error divided by its target's mean square: the error the next RMSNorm sees) (default: the recipe's).")
     var blockLoss: BlockLoss?
+    @Option(parsing: .unconditional, help: "Block scope: also tune each block's two RMSNorm weights with a signed step; each weight travels at most about half this fraction of its value (0: keep the norms) (default: the recipe's).")
+    var normStep: Float?
+    @Option(help: "Block scope: the parameters kept, minibatch-best (the iteration with the lowest minibatch loss, AutoRound's) or last (after the last step).")
+    var keptIteration: BlockKeptIteration?
     @Flag(inversion: .prefixedNo, help: "Calibrate each block on the outputs of the already quantized blocks (layer scope; block scope always does).")
     var quantizedInput = false
     @Option(parsing: .unconditional, help: "Positions at the start of every calibration window left out of the layer objectives or the block loss (the attention-sink token).")
@@ -60,6 +64,7 @@ struct QuantizeArguments: ParsableArguments {
         if let iters { try OptionBounds.check(iters, "--iters", in: 0...OptionBounds.maximumIterations) }
         if let batchSize { try OptionBounds.check(batchSize, "--batch-size", in: 1...OptionBounds.maximumWindows) }
         if let lr, !(lr > 0) { throw ValidationError("--lr must be positive, got \(lr)") }
+        if let normStep, !(normStep >= 0 && normStep <= 2) { throw ValidationError("--norm-step must be in 0...2, got \(normStep)") }
     }
 
     /// The checks that need the resolved recipe: SignRound's iterations and the windows' length.
@@ -81,7 +86,7 @@ struct QuantizeArguments: ParsableArguments {
         var o = RecipeOverrides()
         o.method = method; o.scope = scope; o.iterations = iters; o.learningRate = lr
         o.samples = calibration.nsamples; o.sequenceLength = calibration.seqlen
-        o.batchSize = batchSize; o.start = start; o.loss = blockLoss; o.seed = calibration.seed
+        o.batchSize = batchSize; o.start = start; o.loss = blockLoss; o.normStep = normStep; o.keptIteration = keptIteration; o.seed = calibration.seed
         var options = try o.resolve(recipe)
         options.quantizedInput = quantizedInput
         options.skippedPositions = skipPositions

@@ -39,6 +39,22 @@ final class AutoRoundCheckpointTests: XCTestCase {
         }
     }
 
+    /// A replaced norm (block-wise SignRound's tuned norms) is what the folder holds, read back
+    /// through the quantized checkpoint loader; the other norms are the model's.
+    func testReplacedNormIsWritten() throws {
+        let model = try ExportFixtures.model(layout: .rotateHalf)
+        let layers = try ExportFixtures.quantize(model, formats: try ExportFixtures.formats())
+        let name = "model.layers.0.post_attention_layernorm.weight"
+        let norm = try model.tensors.floats(name).enumerated().map { Float($0.offset % 7) * 0.125 + $0.element }
+        let out = ExportFixtures.temporaryURL("norm")
+        defer { try? FileManager.default.removeItem(at: out.deletingLastPathComponent()) }
+        try AutoRoundCheckpoint.write(model: model, layers: layers, tensors: [name: norm], to: out, overwrite: false)
+        let back = try QuantizedCheckpointLoader.open(out.path)
+        XCTAssertEqual(try back.tensors.floats(name), norm)
+        let other = "model.layers.1.post_attention_layernorm.weight"
+        XCTAssertEqual(try back.tensors.floats(other), try model.tensors.floats(other))
+    }
+
     /// Reading the folder back with the wrong (GGUF) layout breaks the logits: the Q/K rows really
     /// were reordered.
     func testQKRowsAreReorderedToRotateHalf() throws {

@@ -55,3 +55,29 @@ final class FakeCheckpointTests: XCTestCase {
                        [0, 2, 1, 3, 4, 6, 5, 7])
     }
 }
+
+/// Replaced non-linear tensors (tuned norms) in both layouts, and the checks before writing.
+final class TensorReplacementTests: XCTestCase {
+    func testReplacedNormIsWrittenAndBadOnesAreRefused() throws {
+        let model = try LlamaModel(config: TinyModel.config, source: TinyModel.tensors(), ropeLayout: .rotateHalf)
+        let name = "model.layers.1.input_layernorm.weight"
+        let width = TinyModel.config.hiddenSize
+        let norm = (0..<width).map { Float($0) * 0.25 - 1 }
+        let out = TinyModel.temporaryFolder("norms")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        try CheckpointWriter.writeFake(model: model, ropeLayout: .rotateHalf, replacements: [:], tensors: [name: norm],
+                                       to: out, overwrite: false, dtype: .f32)
+        let opened = try ModelLoader.open(out)
+        XCTAssertEqual(try opened.tensors.floats(name), norm)
+        XCTAssertEqual(try opened.tensors.floats("model.layers.0.input_layernorm.weight"),
+                       try model.source.floats("model.layers.0.input_layernorm.weight"))
+        let infos = model.source.tensorInfos
+        XCTAssertThrowsError(try TensorReplacements.check([name: [1, 2]], infos: infos)) {
+            XCTAssertEqual($0 as? QuantizedCheckpointError,
+                           .badReplacement(tensor: name, expected: "\(width) values (shape [\(width)])", actual: "2 values"))
+        }
+        XCTAssertThrowsError(try TensorReplacements.check(["model.layers.9.input_layernorm.weight": norm], infos: infos)) {
+            XCTAssertTrue(($0 as? LocalizedError)?.errorDescription?.contains("model.layers.9.input_layernorm.weight") ?? false)
+        }
+    }
+}

@@ -42,7 +42,7 @@ public struct BlockNormGradients: Sendable, Equatable {
     public var qNorm: [Float]?, kNorm: [Float]?
 
     /// Elementwise sum (accumulating batches).
-    mutating func add(_ o: BlockNormGradients) {
+    public mutating func add(_ o: BlockNormGradients) {
         inputNorm = zip(inputNorm, o.inputNorm).map(+)
         postAttentionNorm = zip(postAttentionNorm, o.postAttentionNorm).map(+)
         if let a = qNorm, let b = o.qNorm { qNorm = zip(a, b).map(+) }

@@ -58,6 +58,8 @@ public struct BlockSignRound {
                                         sequenceLength: length)
             blockTuner.skippedPositions = options.skippedPositions
             blockTuner.loss = options.blockLoss
+            blockTuner.normStep = BlockNormStep(factor: options.normStep)
+            blockTuner.kept = options.keptIteration
             if options.signRoundStart == .weightedRTN {
                 blockTuner.startClips = try BlockInputEnergy.startingClips(model: model, block: b, weights: weights,
                                                                            hidden: quantized, length: length, formats: planned)
@@ -86,6 +88,9 @@ public struct BlockSignRound {
     private func record(block b: Int, weights: LlamaBlockWeights, planned: [LinearKind: QuantFormat],
                         result: BlockTuneResult, rtnLoss: Double, bestLoss: Double, into out: inout QuantizedWeights) throws {
         let layerSeconds = result.seconds / Double(max(planned.count, 1))
+        if options.normStep > 0 {
+            out.norms[b] = BlockNorms(input: result.weights.inputNorm, postAttention: result.weights.postAttentionNorm)
+        }
         for kind in LinearKind.allCases {
             guard let format = planned[kind] else { continue }
             let id = LayerID(block: b, kind: kind)

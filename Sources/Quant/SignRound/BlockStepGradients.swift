@@ -7,6 +7,8 @@ struct BlockStepGradients {
     var loss: Double
     /// dL/dQ of every linear layer (out x in), summed over the minibatch's windows.
     var weights: [LinearKind: Matrix]
+    /// dL/d(norm weights) summed over the minibatch's windows, when `tunesNorms` (else nil).
+    var norms: BlockNormGradients?
 }
 
 extension BlockTuner {
@@ -22,6 +24,7 @@ extension BlockTuner {
                        picked: [Int]) -> BlockStepGradients {
         let L = sequenceLength, width = inputs.cols, arch = architecture
         let window: @Sendable (Int) -> Range<Int> = { s in (s * L)..<((s + 1) * L) }
+        let wanting: Set<GradientKind> = tunesNorms ? [.weight, .norms] : [.weight]
         let elements = picked.reduce(0) { n, s in n + rowWeights[window(s)].filter { $0 != 0 }.count } * width
         var parts = [(Double, BlockGradients)?](repeating: nil, count: picked.count)
         parts.withUnsafeMutableBufferPointer { buffer in
@@ -31,14 +34,18 @@ extension BlockTuner {
                 let tape = arch.forwardKeepingActivations(weights: current, input: inputs.rows(rows), sequenceLength: L)
                 let (loss, dY) = BlockLoss.weightedSquaredError(tape.output, targets.rows(rows), rowWeights: Array(rowWeights[rows]),
                                                                 elements: elements)
-                out[i] = (loss, arch.backwardBlock(tape: tape, sequenceLength: L, dOutput: dY, wanting: [.weight]))
+                out[i] = (loss, arch.backwardBlock(tape: tape, sequenceLength: L, dOutput: dY, wanting: wanting))
             }
         }
         var loss = 0.0
         var sums: [LinearKind: Matrix] = [:]
+        var norms: BlockNormGradients?
         for part in parts {
             let (l, g) = part!
             loss += l
+            if tunesNorms {
+                if norms == nil { norms = g.norms } else { norms!.add(g.norms) }
+            }
             for (kind, layer) in g.layers {
                 guard let dW = layer.weight else { continue }
                 guard sums[kind] != nil else { sums[kind] = dW; continue }
@@ -47,6 +54,6 @@ extension BlockTuner {
                 } }
             }
         }
-        return BlockStepGradients(loss: loss, weights: sums)
+        return BlockStepGradients(loss: loss, weights: sums, norms: norms)
     }
 }

@@ -5,7 +5,8 @@ import TensorCore
 
 /// What block-wise SignRound found for one block.
 public struct BlockTuneResult: Sendable {
-    /// The block with every planned layer replaced by its quantized weight (best iteration).
+    /// The block with every planned layer replaced by its quantized weight and, when tuned, its norm
+    /// weights (both of the kept iteration).
     public var weights: LlamaBlockWeights
     /// Learned parameters of each tuned layer (absent for layers only rounded or not planned).
     public var parameters: [LinearKind: SignRoundParameters]
@@ -48,6 +49,13 @@ struct BlockTuner {
     var skippedPositions = 0
     /// What the steps minimize (`BlockLoss`); the kept iteration is chosen on the same loss.
     var loss: BlockLoss = .mse
+    /// The step of the block's two hidden-wide RMSNorm weights (`BlockNormStep`; factor 0 leaves them).
+    var normStep = BlockNormStep(factor: 0)
+    /// Which iteration's parameters are kept (`BlockKeptIteration`).
+    var kept: BlockKeptIteration = .minibatchBest
+
+    /// Whether the steps also move the block's norm weights.
+    var tunesNorms: Bool { normStep.isActive }
 
     /// Tunes `original` for inputs `inputs` (samples x L rows) and targets `targets` (same shape).
     /// `progress(t)` is called after each iteration.
@@ -70,9 +78,11 @@ struct BlockTuner {
             }
         }
         var best = params, bestLoss = Double.infinity, bestIteration = 0
+        var bestNorms = (current.inputNorm, current.postAttentionNorm)
         var history: [Double] = []
         let lr0 = options.effectiveLearningRate, iterations = options.iterations
         let rowWeights = loss.rowWeights(targets: targets, skipping: skippedPositions, of: sequenceLength)
+        var mean = BlockParameterMean()
         for t in 0..<(params.isEmpty ? 0 : iterations) {
             let step = stepGradients(weights: current, inputs: inputs, targets: targets, rowWeights: rowWeights,
                                      picked: sampler.next())
@@ -82,6 +92,7 @@ struct BlockTuner {
                 bestLoss = loss
                 bestIteration = t
                 best = params
+                bestNorms = (current.inputNorm, current.postAttentionNorm)
             }
             let update = SignRoundUpdate.scheduled(initialLearningRate: lr0, iteration: t, of: iterations)
             for kind in params.keys.sorted(by: { $0.rawValue < $1.rawValue }) {
@@ -89,10 +100,25 @@ struct BlockTuner {
                 params[kind]!.step(weights: w, gradient: step.weights[kind]!, update: update)
                 current[kind] = params[kind]!.quantized(w)
             }
+            if let g = step.norms {
+                normStep.apply(to: &current, original: original, gradients: g, iteration: t, of: iterations)
+            }
+            if kept == .average, 2 * (t + 1) > iterations { mean.add(params, norms: (current.inputNorm, current.postAttentionNorm)) }
             progress(t)
+        }
+        if kept == .average, let (p, n) = mean.result(like: params) {
+            best = p
+            bestIteration = iterations
+            bestNorms = n
+        }
+        if kept == .last, !params.isEmpty {
+            best = params
+            bestIteration = iterations
+            bestNorms = (current.inputNorm, current.postAttentionNorm)
         }
         var out = current
         for (kind, p) in best { out[kind] = p.quantized(original[kind]) }
+        (out.inputNorm, out.postAttentionNorm) = bestNorms
         return BlockTuneResult(weights: out, parameters: best, lossHistory: history, bestIteration: bestIteration,
                                seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
     }
