@@ -102,7 +102,10 @@ final class BlockNormStepTests: XCTestCase {
             XCTAssertEqual(m[.q]!.maxClip[i], 0.8, accuracy: 1e-6)
             XCTAssertEqual(m[.q]!.minClip[i], 0.75, accuracy: 1e-6)
         }
-        XCTAssertEqual(n.0, [3])
-        XCTAssertEqual(n.1, [2])
+        XCTAssertEqual(n?.0, [3])
+        XCTAssertEqual(n?.1, [2])
+        var untuned = BlockParameterMean()
+        untuned.add([.q: p], norms: nil)
+        XCTAssertNil(try XCTUnwrap(untuned.result(like: [.q: p])).1, "untuned norms are not averaged")
     }
 }

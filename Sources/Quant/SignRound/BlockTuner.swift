@@ -103,13 +103,13 @@ struct BlockTuner {
             if let g = step.norms {
                 normStep.apply(to: &current, original: original, gradients: g, iteration: t, of: iterations)
             }
-            if kept == .average, 2 * (t + 1) > iterations { mean.add(params, norms: (current.inputNorm, current.postAttentionNorm)) }
+            if kept == .average, 2 * (t + 1) > iterations { mean.add(params, norms: tunesNorms ? (current.inputNorm, current.postAttentionNorm) : nil) }
             progress(t)
         }
         if kept == .average, let (p, n) = mean.result(like: params) {
             best = p
             bestIteration = iterations
-            bestNorms = n
+            bestNorms = n ?? bestNorms
         }
         if kept == .last, !params.isEmpty {
             best = params
