@@ -81,10 +81,13 @@ final class StageKillTests: XCTestCase {
         }.min() ?? 0
     }
 
-    /// Runs `arguments` and kills each run after a seeded random delay in [0, 1.1 seconds] until 20
-    /// runs were killed before they ended (at most 60 runs); `check` looks at the final path after each.
+    /// Runs `arguments` and kills each run after a seeded random delay in [0, 1.1 T] until 20 runs
+    /// were killed before they ended (at most 60 runs); `check` looks at the final path after each.
+    /// T starts as `seconds` and drops to the wall time of any run that ends on its own first, so a
+    /// timing taken while the machine was busier than now still spreads the kills over the run.
     private func killRepeatedly(_ arguments: [String], seconds: Double, seed: UInt64, check: () throws -> Void) throws {
         var rng = SplitMix64(seed: seed)
+        var horizon = seconds
         var killed = 0, runs = 0
         while killed < 20 && runs < 60 {
             runs += 1
@@ -94,15 +97,22 @@ final class StageKillTests: XCTestCase {
             p.currentDirectoryURL = folder
             p.standardOutput = FileHandle.nullDevice
             p.standardError = FileHandle.nullDevice
+            let delay = Double.random(in: 0...(1.1 * horizon), using: &rng)
+            let start = Date()
             try p.run()
-            Thread.sleep(forTimeInterval: Double.random(in: 0...(1.1 * seconds), using: &rng))
-            kill(p.processIdentifier, SIGKILL)
+            while p.isRunning && Date().timeIntervalSince(start) < delay { Thread.sleep(forTimeInterval: 0.002) }
+            if p.isRunning {
+                kill(p.processIdentifier, SIGKILL)
+            } else {
+                horizon = min(horizon, Date().timeIntervalSince(start))
+            }
             p.waitUntilExit()
+            if p.terminationReason == .exit { XCTAssertEqual(p.terminationStatus, 0, "a run that was not killed failed") }
             if p.terminationReason == .uncaughtSignal { killed += 1 }
             try check()
         }
         XCTAssertEqual(killed, 20, "runs ended before their kill")
-        print("\(arguments[0]): an uninterrupted run takes \(String(format: "%.2f", seconds)) s; \(killed) of \(runs) runs killed")
+        print("\(arguments[0]): an uninterrupted run takes \(String(format: "%.2f", seconds)) s, then \(String(format: "%.2f", horizon)) s; \(killed) of \(runs) runs killed")
     }
 
     /// The checkpoint folder `name` is complete: our reader opens it, every planned layer has its
