@@ -14,6 +14,7 @@ extension SignRoundScope: ExpressibleByArgument {}
 extension SignRoundStart: ExpressibleByArgument {}
 extension BlockLoss: ExpressibleByArgument {}
 extension BlockKeptIteration: ExpressibleByArgument {}
+extension EndToEndWindows: ExpressibleByArgument {}
 extension QuantizeRecipe: ExpressibleByArgument {}
 extension SignRoundStepProduct: ExpressibleByArgument {}
 extension CheckpointFormat: ExpressibleByArgument {}

@@ -24,12 +24,16 @@ public enum QuantizeStage {
         let start = Date()
         try checkText(inputs, options: options)
         let c = options.calibration
-        let windows = try CalibrationWindows.sample(tokens: inputs.tokens, count: c.sampleCount,
-                                                    length: c.sequenceLength, seed: c.seed)
-        let applied = try PlanApplier(model: inputs.model, formats: formats, options: options).run(windows: windows,
-                                                                                                  progress: progress)
-        let stats = QuantizeStats(model: inputs.description.path, plan: planFile, options: options,
+        let extra = extraWindows(options)
+        // The first sampleCount draws are the same windows with or without the extra ones.
+        let all = try CalibrationWindows.sample(tokens: inputs.tokens, count: c.sampleCount + extra,
+                                                length: c.sequenceLength, seed: c.seed)
+        let windows = Array(all[..<c.sampleCount])
+        let applied = try PlanApplier(model: inputs.model, formats: formats, options: options)
+            .run(windows: windows, endToEndWindows: Array(all[c.sampleCount...]), progress: progress)
+        var stats = QuantizeStats(model: inputs.description.path, plan: planFile, options: options,
                                   totalSeconds: Date().timeIntervalSince(start), layers: applied.stats)
+        stats.endToEnd = applied.endToEnd
         return Output(applied: applied, stats: stats)
     }
 
@@ -39,6 +43,12 @@ public enum QuantizeStage {
     public static func checkText(_ inputs: ProfileInputs, options: QuantizeOptions) throws {
         let c = options.calibration
         try TextLength.check(inputs.tokens.count, path: inputs.calibrationFile, role: .calibration,
-                             windows: c.sampleCount, length: c.sequenceLength)
+                             windows: c.sampleCount + extraWindows(options), length: c.sequenceLength)
+    }
+
+    /// Windows the end-to-end pass reads besides the calibration windows (block-wise SignRound only).
+    static func extraWindows(_ options: QuantizeOptions) -> Int {
+        options.scope == .block && options.method == .signround
+            ? options.endToEnd.extraWindows(calibration: options.calibration.sampleCount) : 0
     }
 }

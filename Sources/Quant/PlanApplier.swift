@@ -34,6 +34,8 @@ public struct QuantizeOptions: Sendable, Equatable {
     public var normStep: Float = 0
     /// Which iteration's parameters block-wise SignRound keeps.
     public var keptIteration: BlockKeptIteration = .minibatchBest
+    /// The end-to-end pass on the model's output distribution after block-wise SignRound (off at 0 steps).
+    public var endToEnd = EndToEndOptions()
 
     public init() {}
 }
@@ -47,6 +49,8 @@ public struct QuantizedWeights: Sendable {
     public var stats: [LayerQuantizeStats]
     /// Tuned norm weights by block (block-wise SignRound with a norm step); blocks absent keep the model's.
     public var norms: [Int: BlockNorms] = [:]
+    /// The end-to-end pass's statistics, when it ran.
+    public var endToEnd: EndToEndStats?
 
     /// Replacement values of non-linear tensors by Hugging Face tensor name (the tuned norms).
     public var tensorReplacements: [String: [Float]] {
@@ -94,10 +98,13 @@ public struct PlanApplier {
     /// - Parameter gramCache: original-stream Gram matrices shared between runs (ignored with quantized
     ///   input, whose statistics depend on the plan, and in block scope): filled by the first run, then
     ///   read instead of running the calibration forwards.
-    public func run(windows: [[Int]], gramCache: CalibrationGramCache? = nil,
+    /// - Parameter endToEndWindows: windows the end-to-end pass (`options.endToEnd`) sees besides
+    ///   `windows`, so that its steps need not repeat windows (`EndToEndOptions.extraWindows`).
+    public func run(windows: [[Int]], endToEndWindows: [[Int]] = [], gramCache: CalibrationGramCache? = nil,
                     progress: ((String) -> Void)? = nil) throws -> QuantizedWeights {
         if options.scope == .block && options.method == .signround {
-            return try BlockSignRound(model: model, formats: formats, options: options).run(windows: windows, progress: progress)
+            return try BlockSignRound(model: model, formats: formats, options: options)
+                .run(windows: windows, endToEndWindows: endToEndWindows, progress: progress)
         }
         let clock = ProgressClock()
         let quantizedInput = options.quantizedInput && options.method == .signround

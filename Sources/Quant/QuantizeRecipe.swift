@@ -20,10 +20,12 @@ public enum QuantizeRecipe: String, CaseIterable, Sendable, Codable {
         switch self {
         case .best:
             return RecipeSettings(method: .signround, scope: .block, iterations: 100, samples: 64, sequenceLength: 256,
-                                  batchSize: 4, start: .weightedRTN, loss: .normalized, stepFactor: 1, normStep: 0)
+                                  batchSize: 4, start: .weightedRTN, loss: .normalized, stepFactor: 1, normStep: 0,
+                                  endToEndSteps: 60)
         case .default:
             return RecipeSettings(method: .signround, scope: .block, iterations: 60, samples: 32, sequenceLength: 256,
-                                  batchSize: 2, start: .weightedRTN, loss: .normalized, stepFactor: 1, normStep: 0)
+                                  batchSize: 2, start: .weightedRTN, loss: .normalized, stepFactor: 1, normStep: 0,
+                                  endToEndSteps: 40)
         case .light:
             return RecipeSettings(method: .signround, scope: .block, iterations: 30, samples: 32, sequenceLength: 128,
                                   batchSize: 4, start: .weightedRTN, loss: .normalized, stepFactor: 0.5, normStep: 0)
@@ -39,6 +41,7 @@ public enum QuantizeRecipe: String, CaseIterable, Sendable, Codable {
         if s.method != .signround { return "\(rawValue): \(s.method.rawValue), \(s.samples) x \(s.sequenceLength) calibration tokens" }
         return "\(rawValue): \(s.scope.rawValue)-wise SignRound, \(s.iterations) iterations, \(s.samples) x \(s.sequenceLength) tokens"
             + (s.scope == .block ? ", batch \(s.batchSize), start \(s.start.rawValue), loss \(s.loss.rawValue)" : "")
+            + (s.endToEndSteps > 0 ? ", then \(s.endToEndSteps) end-to-end steps" : "")
     }
 }
 
@@ -64,6 +67,9 @@ public struct RecipeSettings: Sendable, Equatable {
     /// Step factor of the blocks' RMSNorm weights, tuned with the SignRound parameters
     /// (`BlockNormStep`; 0: not tuned).
     public var normStep: Float
+    /// Steps of the end-to-end pass after block-wise SignRound (`EndToEndTuner`; 0: none), each on
+    /// `EndToEndOptions`' default 2 windows at step size 0.002.
+    public var endToEndSteps: Int = 0
 }
 
 /// Options given explicitly on the command line (nil: the recipe's value). Each one given wins over
@@ -80,6 +86,10 @@ public struct RecipeOverrides: Sendable, Equatable {
     public var loss: BlockLoss?
     public var normStep: Float?
     public var keptIteration: BlockKeptIteration?
+    public var endToEndSteps: Int?
+    public var endToEndLearningRate: Float?
+    public var endToEndBatchSize: Int?
+    public var endToEndWindows: EndToEndWindows?
     /// Seed of the calibration windows.
     public var seed: UInt64 = 42
 
@@ -104,6 +114,13 @@ public struct RecipeOverrides: Sendable, Equatable {
         o.blockLoss = loss ?? r.loss
         o.normStep = o.scope == .block ? normStep ?? r.normStep : 0
         o.keptIteration = keptIteration ?? .minibatchBest
+        let blockSignRound = o.scope == .block && o.method == .signround
+        if let e2e = endToEndSteps, e2e > 0, !blockSignRound { throw RecipeError.endToEndNeedsBlockSignRound(steps: e2e) }
+        var e = EndToEndOptions(steps: blockSignRound ? endToEndSteps ?? r.endToEndSteps : 0)
+        if let endToEndLearningRate { e.learningRate = endToEndLearningRate }
+        if let endToEndBatchSize { e.batchSize = endToEndBatchSize }
+        if let endToEndWindows { e.windows = endToEndWindows }
+        o.endToEnd = e
         return o
     }
 }
@@ -111,9 +128,12 @@ public struct RecipeOverrides: Sendable, Equatable {
 /// Recipe options that contradict each other, reported before any work starts.
 public enum RecipeError: LocalizedError, Equatable {
     case nonPositiveIterations(Int)
+    case endToEndNeedsBlockSignRound(steps: Int)
 
     public var errorDescription: String? {
         switch self {
+        case let .endToEndNeedsBlockSignRound(steps):
+            return "--e2e-steps \(steps) needs block-wise SignRound (--scope block, --method signround): the end-to-end pass tunes the scales block-wise SignRound leaves."
         case let .nonPositiveIterations(n):
             return "SignRound needs --iters >= 1, got \(n) (use --method rtn or --recipe rtn for round-to-nearest)."
         }

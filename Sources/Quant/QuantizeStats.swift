@@ -48,6 +48,41 @@ public struct LayerQuantizeStats: Codable, Sendable, Equatable {
     }
 }
 
+/// What the end-to-end pass ran and how its loss moved.
+public struct EndToEndStats: Codable, Sendable, Equatable {
+    public var steps: Int
+    public var learningRate: Float
+    public var batchSize: Int
+    public var windows: EndToEndWindows
+    /// Mean KL(original || quantized) in nats per token on the first and on the last step's windows
+    /// (before each step's update; different windows, so a noisy trend, not a held-out figure).
+    public var firstKL: Double
+    public var lastKL: Double
+    /// Group scales tuned (int layers) and wall seconds of the pass.
+    public var scales: Int
+    public var seconds: Double
+
+    public init(steps: Int, learningRate: Float, batchSize: Int, windows: EndToEndWindows, firstKL: Double,
+                lastKL: Double, scales: Int, seconds: Double) {
+        self.steps = steps
+        self.learningRate = learningRate
+        self.batchSize = batchSize
+        self.windows = windows
+        self.firstKL = firstKL
+        self.lastKL = lastKL
+        self.scales = scales
+        self.seconds = seconds
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case steps, windows, scales, seconds
+        case learningRate = "learning_rate"
+        case batchSize = "batch_size"
+        case firstKL = "first_kl"
+        case lastKL = "last_kl"
+    }
+}
+
 /// `quantize-stats.json`: what was run and each layer's statistics.
 public struct QuantizeStats: Codable, Sendable, Equatable {
     public static let currentSchema = "autoscheme.quantize-stats/2"
@@ -69,6 +104,8 @@ public struct QuantizeStats: Codable, Sendable, Equatable {
     public var scope: SignRoundScope?
     /// Samples per block-wise step (block scope only).
     public var batchSize: Int?
+    /// The end-to-end pass after block-wise SignRound, when it ran.
+    public var endToEnd: EndToEndStats?
 
     public init(model: String, plan: String?, method: QuantizeMethod, iterations: Int, learningRate: Float,
                 quantizedInput: Bool, samples: Int, sequenceLength: Int, seed: UInt64, totalSeconds: Double,
@@ -107,6 +144,7 @@ public struct QuantizeStats: Codable, Sendable, Equatable {
         case totalSeconds = "total_seconds"
         case scope
         case batchSize = "batch_size"
+        case endToEnd = "end_to_end"
     }
 
     /// Fraction of tuned layers whose SignRound error is below the RTN error.

@@ -53,6 +53,12 @@ struct QuantizeArguments: ParsableArguments {
     var normStep: Float?
     @Option(help: "Block scope: the parameters kept, minibatch-best (the iteration with the lowest minibatch loss, AutoRound's) or last (after the last step).")
     var keptIteration: BlockKeptIteration?
+    @Option(parsing: .unconditional, help: "Block scope: Adam steps of the end-to-end pass after block-wise SignRound, which tunes the int layers' group scales on the KL to the original model's next-token distributions (0: off) (default: the recipe's).")
+    var e2eSteps: Int?
+    @Option(parsing: .unconditional, help: "Adam step size of the end-to-end pass on the log-scales (default 0.002).") var e2eLr: Float?
+    @Option(parsing: .unconditional, help: "Calibration windows per end-to-end step (default 2).") var e2eBatch: Int?
+    @Option(help: "The end-to-end pass's windows: calibration-first (block-wise SignRound's, then fresh ones) or fresh (default calibration-first).")
+    var e2eWindows: EndToEndWindows?
     @Flag(inversion: .prefixedNo, help: "Calibrate each block on the outputs of the already quantized blocks (layer scope; block scope always does).")
     var quantizedInput = false
     @Option(parsing: .unconditional, help: "Positions at the start of every calibration window left out of the layer objectives or the block loss (the attention-sink token).")
@@ -64,6 +70,9 @@ struct QuantizeArguments: ParsableArguments {
         if let iters { try OptionBounds.check(iters, "--iters", in: 0...OptionBounds.maximumIterations) }
         if let batchSize { try OptionBounds.check(batchSize, "--batch-size", in: 1...OptionBounds.maximumWindows) }
         if let lr, !(lr > 0) { throw ValidationError("--lr must be positive, got \(lr)") }
+        if let e2eSteps { try OptionBounds.check(e2eSteps, "--e2e-steps", in: 0...OptionBounds.maximumIterations) }
+        if let e2eBatch { try OptionBounds.check(e2eBatch, "--e2e-batch", in: 1...OptionBounds.maximumWindows) }
+        if let e2eLr, !(e2eLr > 0 && e2eLr <= 1) { throw ValidationError("--e2e-lr must be in (0, 1], got \(e2eLr)") }
         if let normStep, !(normStep >= 0 && normStep <= 2) { throw ValidationError("--norm-step must be in 0...2, got \(normStep)") }
     }
 
@@ -87,6 +96,7 @@ struct QuantizeArguments: ParsableArguments {
         o.method = method; o.scope = scope; o.iterations = iters; o.learningRate = lr
         o.samples = calibration.nsamples; o.sequenceLength = calibration.seqlen
         o.batchSize = batchSize; o.start = start; o.loss = blockLoss; o.normStep = normStep; o.keptIteration = keptIteration; o.seed = calibration.seed
+        o.endToEndSteps = e2eSteps; o.endToEndLearningRate = e2eLr; o.endToEndBatchSize = e2eBatch; o.endToEndWindows = e2eWindows
         var options = try o.resolve(recipe)
         options.quantizedInput = quantizedInput
         options.skippedPositions = skipPositions

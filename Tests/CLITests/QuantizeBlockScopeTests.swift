@@ -12,7 +12,7 @@ final class QuantizeBlockScopeTests: XCTestCase {
         let plan = dir.appendingPathComponent("plan.json"), out = dir.appendingPathComponent("out")
         try Data(CLI.smolLMPlanJSON(model: model, formats: ["int4/g128"]).utf8).write(to: plan)
         let q = try CLI.run(["quantize", model, "--plan", plan.path, "--calib", calib, "--scope", "block", "--iters", "2",
-                             "--nsamples", "3", "--seqlen", "32", "--batch-size", "2", "-o", out.path])
+                             "--nsamples", "3", "--seqlen", "32", "--batch-size", "2", "--e2e-steps", "3", "-o", out.path])
         XCTAssertEqual(q.status, 0, q.stderr)
         XCTAssertTrue(q.stderr.contains("block 30/30 (block-wise): block MSE rtn"), q.stderr)
         let statsData = try Data(contentsOf: out.appendingPathComponent("quantize-stats.json"))
@@ -20,6 +20,13 @@ final class QuantizeBlockScopeTests: XCTestCase {
         XCTAssertEqual(stats["scope"] as? String, "block")
         XCTAssertEqual(stats["batch_size"] as? Int, 2)
         XCTAssertEqual(stats["quantized_input"] as? Bool, true)
+        // The end-to-end pass: 3 steps of 2 windows (3 calibration, 3 fresh), every int4 group scale tuned.
+        let e2e = try XCTUnwrap(stats["end_to_end"] as? [String: Any])
+        XCTAssertEqual(e2e["steps"] as? Int, 3)
+        XCTAssertEqual(e2e["windows"] as? String, "calibration-first")
+        XCTAssertEqual(e2e["scales"] as? Int, 30 * (2 * 576 * 5 + 2 * 192 * 5 + 2 * 1536 * 5 + 576 * 12), "ceil(576 / 128) = 5 groups per row, 12 for down")
+        XCTAssertGreaterThan(try XCTUnwrap(e2e["first_kl"] as? Double), 0)
+        XCTAssertTrue(q.stderr.contains("end-to-end: "), q.stderr)
         let layers = stats["layers"] as! [[String: Any]]
         XCTAssertEqual(layers.count, 210)
         XCTAssertTrue(layers.allSatisfy { $0["iterations"] as? Int == 2 })

@@ -99,5 +99,26 @@ final class BlockSignRoundStartTests: XCTestCase {
         XCTAssertEqual(try RecipeOverrides().resolve(.rtn).signRound.iterations, 0)
         o.method = .rtnPlain
         XCTAssertEqual(try o.resolve(.best).signRound.iterations, 0)
+        XCTAssertEqual(try o.resolve(.best).endToEnd.steps, 0, "round-to-nearest: no end-to-end pass")
+    }
+
+    /// The end-to-end pass: the recipes' steps, each option given wins, and it is refused where there
+    /// are no block-wise scales to tune.
+    func testEndToEndOptionsResolveAndReject() throws {
+        XCTAssertEqual(try RecipeOverrides().resolve(.default).endToEnd, EndToEndOptions(steps: QuantizeRecipe.default.settings.endToEndSteps))
+        XCTAssertEqual(try RecipeOverrides().resolve(.rtn).endToEnd.steps, 0)
+        var o = RecipeOverrides()
+        o.endToEndSteps = 7
+        o.endToEndLearningRate = 0.01
+        o.endToEndBatchSize = 3
+        o.endToEndWindows = .fresh
+        XCTAssertEqual(try o.resolve(.light).endToEnd, EndToEndOptions(steps: 7, learningRate: 0.01, batchSize: 3, windows: .fresh))
+        XCTAssertEqual(EndToEndOptions(steps: 7, batchSize: 3, windows: .fresh).extraWindows(calibration: 32), 21)
+        XCTAssertEqual(EndToEndOptions(steps: 20, batchSize: 2).extraWindows(calibration: 32), 8)
+        XCTAssertEqual(EndToEndOptions(steps: 10, batchSize: 2).extraWindows(calibration: 32), 0)
+        o.scope = .layer
+        XCTAssertThrowsError(try o.resolve(.default)) { XCTAssertEqual($0 as? RecipeError, .endToEndNeedsBlockSignRound(steps: 7)) }
+        o.endToEndSteps = nil
+        XCTAssertEqual(try o.resolve(.default).endToEnd.steps, 0, "layer scope: the recipe's pass is dropped")
     }
 }

@@ -29,7 +29,9 @@ public struct BlockSignRound {
     /// - Throws: `LlamaError` for bad windows or weights, `SignRoundError` for bad options, `QuantError`.
     /// - Complexity: per block 3 forwards over all windows plus `iterations` x (one forward and one
     ///   reverse pass over batch x L tokens). Memory: three hidden-state streams (samples x L x hidden).
-    public func run(windows: [[Int]], progress: ((String) -> Void)? = nil) throws -> QuantizedWeights {
+    /// - Parameter endToEndWindows: further windows of the same length for the end-to-end pass only: the
+    ///   original model's stream moves through them too (its teacher states), nothing is tuned on them here.
+    public func run(windows: [[Int]], endToEndWindows: [[Int]] = [], progress: ((String) -> Void)? = nil) throws -> QuantizedWeights {
         try options.signRound.validate()
         guard let length = windows.first?.count, length > 0, windows.allSatisfy({ $0.count == length }) else {
             throw LlamaError.textTooShort(tokens: windows.first?.count ?? 0, needed: 1)
@@ -41,14 +43,19 @@ public struct BlockSignRound {
         let arch = model.architecture, blocks = model.config.numHiddenLayers
         var original = try arch.embed(windows.flatMap { $0 }, head: try model.loadHead())
         var quantized = original
+        let endToEnd = options.endToEnd.steps > 0
+        var teacherExtra = endToEnd && !endToEndWindows.isEmpty
+            ? try arch.embed(endToEndWindows.flatMap { $0 }, head: try model.loadHead()) : Matrix(rows: 0, cols: 0)
         var sampler = MinibatchSampler(count: windows.count, batch: min(options.batchSize, windows.count),
                                        seed: options.calibration.seed)
         var out = QuantizedWeights(weights: [:], quantized: [:], stats: [])
+        var tunedBlocks: [LlamaBlockWeights] = []
         for b in 0..<blocks {
             let weights = try model.loadBlock(b)
             var planned: [LinearKind: QuantFormat] = [:]
             for kind in LinearKind.allCases { planned[kind] = formats[LayerID(block: b, kind: kind)] }
             let targets = forward(weights, original, length)
+            if teacherExtra.rows > 0 { teacherExtra = forward(weights, teacherExtra, length) }
             var rtnBlock = weights
             for (kind, format) in planned {
                 rtnBlock[kind] = try format.quantizer.fakeQuantize(weights[kind], name: LayerID(block: b, kind: kind).description)
@@ -72,6 +79,7 @@ public struct BlockSignRound {
                                        clock: clock, fraction: (Double(b) + Double(t + 1) / Double(options.signRound.iterations)) / Double(blocks)))
             }
             quantized = forward(result.weights, quantized, length)
+            if endToEnd { tunedBlocks.append(result.weights) }
             let bestLoss = BlockTuner.meanSquaredError(quantized, targets).0
             original = targets
             try record(block: b, weights: weights, planned: planned, result: result, rtnLoss: rtnLoss,
@@ -80,6 +88,19 @@ public struct BlockSignRound {
             progress?(progressLine(block: b, note: "block MSE rtn \(fmt("%.4g", rtnLoss)) -> \(fmt("%.4g", bestLoss)) "
                                    + "(\(fmt("%.1f", gain))% lower, iteration \(result.bestIteration)) \(fmt("%.1f", result.seconds)) s",
                                    clock: clock, fraction: Double(b + 1) / Double(blocks)))
+        }
+        if endToEnd {
+            let fresh = options.endToEnd.windows == .fresh
+            let teacher = fresh ? teacherExtra
+                : Matrix(rows: original.rows + teacherExtra.rows, cols: original.cols, data: original.data + teacherExtra.data)
+            let tuner = EndToEndTuner(architecture: arch, head: try model.loadHead(), options: options.endToEnd,
+                                      seed: options.calibration.seed)
+            let stats = try tuner.tune(blocks: &tunedBlocks, quantized: &out.quantized, windows: fresh ? endToEndWindows : windows + endToEndWindows, teacher: teacher,
+                                    progress: progress)
+            for id in out.quantized.keys { out.weights[id] = tunedBlocks[id.block][id.kind] }
+            out.endToEnd = stats
+            progress?("end-to-end: \(stats.scales) group scales, \(stats.steps) steps in \(fmt("%.1f", stats.seconds)) s; "
+                      + "minibatch KL \(fmt("%.4f", stats.firstKL)) -> \(fmt("%.4f", stats.lastKL))")
         }
         return out
     }
