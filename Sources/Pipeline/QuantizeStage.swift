@@ -41,9 +41,15 @@ public enum QuantizeStage {
     /// that no recipe trains on repeated text unawares.
     /// - Throws: `PipelineError.textTooShort` naming the file, its tokens and the tokens needed.
     public static func checkText(_ inputs: ProfileInputs, options: QuantizeOptions) throws {
-        let c = options.calibration
+        let c = options.calibration, extra = extraWindows(options)
         try TextLength.check(inputs.tokens.count, path: inputs.calibrationFile, role: .calibration,
-                             windows: c.sampleCount + extraWindows(options), length: c.sequenceLength)
+                             windows: c.sampleCount, length: c.sequenceLength)
+        let needed = (c.sampleCount + extra) * c.sequenceLength
+        guard extra > 0, inputs.tokens.count < needed else { return }
+        throw PipelineError.textTooShort(
+            path: inputs.calibrationFile, role: TextRole.calibration.rawValue, tokens: inputs.tokens.count, needed: needed,
+            setting: PipelineError.windows(c.sampleCount, of: c.sequenceLength)
+                + " and \(extra) more for the end-to-end pass's \(options.endToEnd.steps) steps (fewer --e2e-steps, or 0, need fewer)")
     }
 
     /// Windows the end-to-end pass reads besides the calibration windows (block-wise SignRound only).

@@ -51,7 +51,7 @@ struct QuantizeArguments: ParsableArguments {
     var blockLoss: BlockLoss?
     @Option(parsing: .unconditional, help: "Block scope: also tune each block's two RMSNorm weights with a signed step; each weight travels at most about half this fraction of its value (0: keep the norms) (default: the recipe's).")
     var normStep: Float?
-    @Option(help: "Block scope: the parameters kept, minibatch-best (the iteration with the lowest minibatch loss, AutoRound's) or last (after the last step).")
+    @Option(help: "Block scope: the parameters kept, minibatch-best (the iteration with the lowest minibatch loss, AutoRound's), last (after the last step) or average (the mean over the second half of the steps).")
     var keptIteration: BlockKeptIteration?
     @Option(parsing: .unconditional, help: "Block scope: Adam steps of the end-to-end pass after block-wise SignRound, which tunes the int layers' group scales on the KL to the original model's next-token distributions (0: off) (default: the recipe's).")
     var e2eSteps: Int?
