@@ -24,7 +24,11 @@ public enum QuantizeStage {
         let start = Date()
         try checkText(inputs, options: options)
         let c = options.calibration
-        let extra = extraWindows(options)
+        let (extra, wanted) = endToEndWindows(options, tokens: inputs.tokens.count)
+        if extra < wanted {
+            progress("end-to-end: \(inputs.calibrationFile) holds \(extra) fresh windows of the \(wanted) the pass's "
+                     + "\(options.endToEnd.steps) steps would see; its steps revisit windows")
+        }
         // The first sampleCount draws are the same windows with or without the extra ones.
         let all = try CalibrationWindows.sample(tokens: inputs.tokens, count: c.sampleCount + extra,
                                                 length: c.sequenceLength, seed: c.seed)
@@ -38,23 +42,22 @@ public enum QuantizeStage {
     }
 
     /// The calibration text must hold `options`' windows without overlap (count x length tokens), so
-    /// that no recipe trains on repeated text unawares.
+    /// that no recipe trains on repeated text unawares. (The end-to-end pass's fresh windows are
+    /// not required: `endToEndWindows` takes as many as the text holds.)
     /// - Throws: `PipelineError.textTooShort` naming the file, its tokens and the tokens needed.
     public static func checkText(_ inputs: ProfileInputs, options: QuantizeOptions) throws {
-        let c = options.calibration, extra = extraWindows(options)
+        let c = options.calibration
         try TextLength.check(inputs.tokens.count, path: inputs.calibrationFile, role: .calibration,
                              windows: c.sampleCount, length: c.sequenceLength)
-        let needed = (c.sampleCount + extra) * c.sequenceLength
-        guard extra > 0, inputs.tokens.count < needed else { return }
-        throw PipelineError.textTooShort(
-            path: inputs.calibrationFile, role: TextRole.calibration.rawValue, tokens: inputs.tokens.count, needed: needed,
-            setting: PipelineError.windows(c.sampleCount, of: c.sequenceLength)
-                + " and \(extra) more for the end-to-end pass's \(options.endToEnd.steps) steps (fewer --e2e-steps, or 0, need fewer)")
     }
 
-    /// Windows the end-to-end pass reads besides the calibration windows (block-wise SignRound only).
-    static func extraWindows(_ options: QuantizeOptions) -> Int {
-        options.scope == .block && options.method == .signround
-            ? options.endToEnd.extraWindows(calibration: options.calibration.sampleCount) : 0
+    /// Fresh windows for the end-to-end pass (block-wise SignRound only): the pass's
+    /// `EndToEndOptions.extraWindows`, at most as many as a text of `tokens` tokens holds beside the
+    /// calibration windows without overlap. Fewer than wanted means the steps revisit windows.
+    public static func endToEndWindows(_ options: QuantizeOptions, tokens: Int) -> (count: Int, wanted: Int) {
+        let c = options.calibration
+        guard options.scope == .block && options.method == .signround, c.sequenceLength > 0 else { return (0, 0) }
+        let wanted = options.endToEnd.extraWindows(calibration: c.sampleCount)
+        return (min(wanted, max(0, tokens / c.sequenceLength - c.sampleCount)), wanted)
     }
 }
