@@ -50,8 +50,7 @@ extension LlamaArchitecture {
     /// RMSNorm reverse. - Complexity: 4 (6 with the projection) rows hidden vocab flops.
     func headBackward(hidden: Matrix, tokens: [Int], sequenceLength L: Int, head: LlamaHeadWeights,
                       labels: HeadLabels, wantProjection: Bool) -> HeadPass {
-        let rows = hidden.rows, width = config.hiddenSize, eps = Float(config.rmsNormEps)
-        let projection = head.outputProjection, vocab = projection.rows
+        let rows = hidden.rows, width = config.hiddenSize, vocab = head.outputProjection.rows
         var pass = HeadPass(lossSum: 0, dHidden: Matrix(rows: rows, cols: width),
                             dFinalNorm: [Float](repeating: 0, count: width),
                             dProjection: wantProjection ? Matrix(rows: vocab, cols: width) : nil)
@@ -62,48 +61,71 @@ extension LlamaArchitecture {
         var rowLoss = [Double](repeating: 0, count: chunk)
         for first in stride(from: 0, to: rows, by: chunk) {
             let m = min(chunk, rows - first)
-            hidden.data.withUnsafeBufferPointer { ph in head.finalNorm.withUnsafeBufferPointer { pw in
-                normed.withUnsafeMutableBufferPointer { pn in
-                    Kernels.rmsNorm(ph.baseAddress! + first * width, pn.baseAddress!, rows: m, stride: width, weight: pw, eps: eps)
-                }
-            } }
-            normed.withUnsafeBufferPointer { pn in projection.data.withUnsafeBufferPointer { pp in
-                logits.withUnsafeMutableBufferPointer { pl in
-                    BLAS.gemm(.none, .transposed, m: m, n: vocab, k: width, a: pn.baseAddress!, lda: width,
-                              b: pp.baseAddress!, ldb: width, c: pl.baseAddress!, ldc: vocab)
-                    rowLoss.withUnsafeMutableBufferPointer { pr in
-                        let rowLogits = StridedRows(pl.baseAddress!, rows: m, cols: vocab), losses = SharedBuffer(pr)
-                        parallelFor(m) { i in
-                            let r = first + i
-                            let target = r % L == L - 1 ? nil : tokens[r + 1]
-                            losses[i] = Self.softmaxGradient(rowLogits.row(i), count: vocab, target: target,
-                                                             draw: labels.uniform(row: r), scale: labels.scale)
-                        }
-                    }
-                    dNormed.withUnsafeMutableBufferPointer { pg in
-                        BLAS.gemm(.none, .none, m: m, n: width, k: vocab, a: pl.baseAddress!, lda: vocab,
-                                  b: pp.baseAddress!, ldb: width, c: pg.baseAddress!, ldc: width)
-                    }
-                    if wantProjection {
-                        pass.dProjection!.data.withUnsafeMutableBufferPointer { pd in
-                            BLAS.gemm(.transposed, .none, m: vocab, n: width, k: m, a: pl.baseAddress!, lda: vocab,
-                                      b: pn.baseAddress!, ldb: width, beta: 1, c: pd.baseAddress!, ldc: width)
-                        }
+            headLogits(hidden, first: first, rows: m, head: head, normed: &normed, logits: &logits)
+            logits.withUnsafeMutableBufferPointer { pl in
+                rowLoss.withUnsafeMutableBufferPointer { pr in
+                    let rowLogits = StridedRows(pl.baseAddress!, rows: m, cols: vocab), losses = SharedBuffer(pr)
+                    parallelFor(m) { i in
+                        let r = first + i
+                        let target = r % L == L - 1 ? nil : tokens[r + 1]
+                        losses[i] = Self.softmaxGradient(rowLogits.row(i), count: vocab, target: target,
+                                                         draw: labels.uniform(row: r), scale: labels.scale)
                     }
                 }
-            } }
-            for i in 0..<m { pass.lossSum += rowLoss[i] }
-            hidden.data.withUnsafeBufferPointer { ph in head.finalNorm.withUnsafeBufferPointer { pw in
-                dNormed.withUnsafeBufferPointer { pg in pass.dHidden.data.withUnsafeMutableBufferPointer { pdh in
-                    pass.dFinalNorm.withUnsafeMutableBufferPointer { pdw in
-                        BackwardKernels.rmsNormBackward(ph.baseAddress! + first * width, pg.baseAddress!,
-                                                        pdh.baseAddress! + first * width, rows: m, stride: width,
-                                                        weight: pw, eps: eps, dWeight: pdw.baseAddress!, accumulate: false)
+            }
+            if wantProjection {
+                normed.withUnsafeBufferPointer { pn in logits.withUnsafeBufferPointer { pl in
+                    pass.dProjection!.data.withUnsafeMutableBufferPointer { pd in
+                        BLAS.gemm(.transposed, .none, m: vocab, n: width, k: m, a: pl.baseAddress!, lda: vocab,
+                                  b: pn.baseAddress!, ldb: width, beta: 1, c: pd.baseAddress!, ldc: width)
                     }
                 } }
-            } }
+            }
+            for i in 0..<m { pass.lossSum += rowLoss[i] }
+            headReverse(dLogits: logits, hidden: hidden, first: first, rows: m, head: head, dNormed: &dNormed, into: &pass)
         }
         return pass
+    }
+
+    /// Rows first..<first+m of the final hidden states through the final RMSNorm into `normed` and
+    /// the output projection into `logits` (m x vocab, one sgemm).
+    func headLogits(_ hidden: Matrix, first: Int, rows m: Int, head: LlamaHeadWeights,
+                    normed: inout [Float], logits: inout [Float]) {
+        let width = config.hiddenSize, vocab = head.outputProjection.rows, eps = Float(config.rmsNormEps)
+        hidden.data.withUnsafeBufferPointer { ph in head.finalNorm.withUnsafeBufferPointer { pw in
+            normed.withUnsafeMutableBufferPointer { pn in
+                Kernels.rmsNorm(ph.baseAddress! + first * width, pn.baseAddress!, rows: m, stride: width, weight: pw, eps: eps)
+            }
+        } }
+        normed.withUnsafeBufferPointer { pn in head.outputProjection.data.withUnsafeBufferPointer { pp in
+            logits.withUnsafeMutableBufferPointer { pl in
+                BLAS.gemm(.none, .transposed, m: m, n: vocab, k: width, a: pn.baseAddress!, lda: width,
+                          b: pp.baseAddress!, ldb: width, c: pl.baseAddress!, ldc: vocab)
+            }
+        } }
+    }
+
+    /// The head's reverse for rows first..<first+m from their dL/d(logits) (m x vocab): dNormed =
+    /// dLogits P (one sgemm), then the final RMSNorm's reverse into `pass.dHidden`'s rows and
+    /// `pass.dFinalNorm` (accumulated).
+    func headReverse(dLogits: [Float], hidden: Matrix, first: Int, rows m: Int, head: LlamaHeadWeights,
+                     dNormed: inout [Float], into pass: inout HeadPass) {
+        let width = config.hiddenSize, vocab = head.outputProjection.rows, eps = Float(config.rmsNormEps)
+        dLogits.withUnsafeBufferPointer { pl in head.outputProjection.data.withUnsafeBufferPointer { pp in
+            dNormed.withUnsafeMutableBufferPointer { pg in
+                BLAS.gemm(.none, .none, m: m, n: width, k: vocab, a: pl.baseAddress!, lda: vocab,
+                          b: pp.baseAddress!, ldb: width, c: pg.baseAddress!, ldc: width)
+            }
+        } }
+        hidden.data.withUnsafeBufferPointer { ph in head.finalNorm.withUnsafeBufferPointer { pw in
+            dNormed.withUnsafeBufferPointer { pg in pass.dHidden.data.withUnsafeMutableBufferPointer { pdh in
+                pass.dFinalNorm.withUnsafeMutableBufferPointer { pdw in
+                    BackwardKernels.rmsNormBackward(ph.baseAddress! + first * width, pg.baseAddress!,
+                                                    pdh.baseAddress! + first * width, rows: m, stride: width,
+                                                    weight: pw, eps: eps, dWeight: pdw.baseAddress!, accumulate: false)
+                }
+            } }
+        } }
     }
 
     /// Replaces a logit row by scale x (softmax - onehot(label)) and returns -log softmax[target]

@@ -16,59 +16,30 @@ extension LlamaArchitecture {
     /// - Complexity: 6 rows hidden vocab flops (three sgemms).
     func headDistillationBackward(hidden: Matrix, teacherHidden: Matrix, head: LlamaHeadWeights) -> HeadPass {
         precondition(hidden.rows == teacherHidden.rows && hidden.cols == teacherHidden.cols, "one teacher row per student row")
-        let rows = hidden.rows, width = config.hiddenSize, eps = Float(config.rmsNormEps)
-        let projection = head.outputProjection, vocab = projection.rows
+        let rows = hidden.rows, width = config.hiddenSize, vocab = head.outputProjection.rows
         var pass = HeadPass(lossSum: 0, dHidden: Matrix(rows: rows, cols: width),
                             dFinalNorm: [Float](repeating: 0, count: width), dProjection: nil)
         let chunk = min(Self.headChunk, rows), scale = 1 / Float(rows)
-        var normed = [Float](repeating: 0, count: chunk * width), teacherNormed = normed, dNormed = normed
+        var normed = [Float](repeating: 0, count: chunk * width), dNormed = normed
         var logits = [Float](repeating: 0, count: chunk * vocab), teacherLogits = logits
         var rowLoss = [Double](repeating: 0, count: chunk)
         for first in stride(from: 0, to: rows, by: chunk) {
             let m = min(chunk, rows - first)
-            head.finalNorm.withUnsafeBufferPointer { pw in
-                hidden.data.withUnsafeBufferPointer { ph in normed.withUnsafeMutableBufferPointer { pn in
-                    Kernels.rmsNorm(ph.baseAddress! + first * width, pn.baseAddress!, rows: m, stride: width, weight: pw, eps: eps)
-                } }
-                teacherHidden.data.withUnsafeBufferPointer { ph in teacherNormed.withUnsafeMutableBufferPointer { pn in
-                    Kernels.rmsNorm(ph.baseAddress! + first * width, pn.baseAddress!, rows: m, stride: width, weight: pw, eps: eps)
-                } }
-            }
-            projection.data.withUnsafeBufferPointer { pp in
-                normed.withUnsafeBufferPointer { pn in logits.withUnsafeMutableBufferPointer { pl in
-                    BLAS.gemm(.none, .transposed, m: m, n: vocab, k: width, a: pn.baseAddress!, lda: width,
-                              b: pp.baseAddress!, ldb: width, c: pl.baseAddress!, ldc: vocab)
-                } }
-                teacherNormed.withUnsafeBufferPointer { pn in teacherLogits.withUnsafeMutableBufferPointer { pl in
-                    BLAS.gemm(.none, .transposed, m: m, n: vocab, k: width, a: pn.baseAddress!, lda: width,
-                              b: pp.baseAddress!, ldb: width, c: pl.baseAddress!, ldc: vocab)
-                } }
-                logits.withUnsafeMutableBufferPointer { pl in teacherLogits.withUnsafeMutableBufferPointer { pt in
-                    rowLoss.withUnsafeMutableBufferPointer { pr in
-                        let student = StridedRows(pl.baseAddress!, rows: m, cols: vocab)
-                        let teacher = StridedRows(pt.baseAddress!, rows: m, cols: vocab)
-                        let losses = SharedBuffer(pr)
-                        parallelFor(m) { i in
-                            losses[i] = Self.distillationGradient(student.row(i), teacher: teacher.row(i),
-                                                                  count: vocab, scale: scale)
-                        }
+            headLogits(teacherHidden, first: first, rows: m, head: head, normed: &normed, logits: &teacherLogits)
+            headLogits(hidden, first: first, rows: m, head: head, normed: &normed, logits: &logits)
+            logits.withUnsafeMutableBufferPointer { pl in teacherLogits.withUnsafeMutableBufferPointer { pt in
+                rowLoss.withUnsafeMutableBufferPointer { pr in
+                    let student = StridedRows(pl.baseAddress!, rows: m, cols: vocab)
+                    let teacher = StridedRows(pt.baseAddress!, rows: m, cols: vocab)
+                    let losses = SharedBuffer(pr)
+                    parallelFor(m) { i in
+                        losses[i] = Self.distillationGradient(student.row(i), teacher: teacher.row(i),
+                                                              count: vocab, scale: scale)
                     }
-                    dNormed.withUnsafeMutableBufferPointer { pg in
-                        BLAS.gemm(.none, .none, m: m, n: width, k: vocab, a: pl.baseAddress!, lda: vocab,
-                                  b: pp.baseAddress!, ldb: width, c: pg.baseAddress!, ldc: width)
-                    }
-                } }
-            }
-            for i in 0..<m { pass.lossSum += rowLoss[i] }
-            hidden.data.withUnsafeBufferPointer { ph in head.finalNorm.withUnsafeBufferPointer { pw in
-                dNormed.withUnsafeBufferPointer { pg in pass.dHidden.data.withUnsafeMutableBufferPointer { pdh in
-                    pass.dFinalNorm.withUnsafeMutableBufferPointer { pdw in
-                        BackwardKernels.rmsNormBackward(ph.baseAddress! + first * width, pg.baseAddress!,
-                                                        pdh.baseAddress! + first * width, rows: m, stride: width,
-                                                        weight: pw, eps: eps, dWeight: pdw.baseAddress!, accumulate: false)
-                    }
-                } }
+                }
             } }
+            for i in 0..<m { pass.lossSum += rowLoss[i] }
+            headReverse(dLogits: logits, hidden: hidden, first: first, rows: m, head: head, dNormed: &dNormed, into: &pass)
         }
         return pass
     }
