@@ -181,11 +181,7 @@ public struct PlanComparison {
     func evaluate(_ applied: QuantizedWeights, original: ResidentLlama, text: EvaluationText,
                   label: String) throws -> EvaluationResult {
         var quantized = original
-        for (id, weight) in applied.weights { quantized.blocks[id.block][id.kind] = weight }
-        for (b, norms) in applied.norms {
-            quantized.blocks[b].inputNorm = norms.input
-            quantized.blocks[b].postAttentionNorm = norms.postAttention
-        }
+        applied.apply(to: &quantized.blocks)
         return try EvaluateStage.run(quantized, against: original, text: text) { done, total in
             if done == total || done % 4 == 0 { progress("compare-plans: \(label): evaluated \(done)/\(total) windows") }
         }

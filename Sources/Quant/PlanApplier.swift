@@ -52,6 +52,15 @@ public struct QuantizedWeights: Sendable {
     /// The end-to-end pass's statistics, when it ran.
     public var endToEnd: EndToEndStats?
 
+    /// Puts the quantized linear weights and the tuned norms into `blocks` (the model's, in block order).
+    public func apply(to blocks: inout [LlamaBlockWeights]) {
+        for (id, weight) in weights { blocks[id.block][id.kind] = weight }
+        for (b, n) in norms {
+            blocks[b].inputNorm = n.input
+            blocks[b].postAttentionNorm = n.postAttention
+        }
+    }
+
     /// Replacement values of non-linear tensors by Hugging Face tensor name (the tuned norms).
     public var tensorReplacements: [String: [Float]] {
         var out: [String: [Float]] = [:]

@@ -8,7 +8,7 @@ import XCTest
 
 /// The norm step and the kept iteration of block-wise SignRound on a tiny two-block model.
 final class BlockNormStepTests: XCTestCase {
-    private let L = 16
+    private let L = TinyBlockFixture.length
 
     /// Iteration 1 of 3 with factor 0.6: eta = 0.6 / 3 x (1 - 1/3) = 2/15 of each starting value,
     /// against the gradient's sign; a zero gradient, a NaN gradient and a zero start leave the weight.
@@ -26,11 +26,7 @@ final class BlockNormStepTests: XCTestCase {
 
     private func run(normStep: Float, kept: BlockKeptIteration = .minibatchBest, iterations: Int = 20) throws
         -> (LlamaModel, [[Int]], QuantizedWeights) {
-        let m = try LlamaModel(config: TinyModel.config, source: TinyModel.tensors(seed: 4), ropeLayout: .rotateHalf)
-        let t = TinyModel.tokens(8 * L, seed: 9)
-        let w = (0..<8).map { Array(t[($0 * L)..<(($0 + 1) * L)]) }
-        var f: [LayerID: QuantFormat] = [:]
-        for b in 0..<2 { for k in LinearKind.allCases { f[LayerID(block: b, kind: k)] = try QuantFormat(parsing: "int2/g32") } }
+        let m = try TinyBlockFixture.model(), w = TinyBlockFixture.windows(8), f = try TinyBlockFixture.formats("int2/g32")
         var o = QuantizeOptions()
         o.scope = .block
         o.signRound.iterations = iterations
@@ -51,10 +47,9 @@ final class BlockNormStepTests: XCTestCase {
         let block0 = try m.loadBlock(0)
         XCTAssertNotEqual(tuned.norms[0]!.input, block0.inputNorm)
         XCTAssertNotEqual(tuned.norms[0]!.postAttention, block0.postAttentionNorm)
-        var b = block0
-        for k in LinearKind.allCases { b[k] = tuned.weights[LayerID(block: 0, kind: k)]! }
-        b.inputNorm = tuned.norms[0]!.input
-        b.postAttentionNorm = tuned.norms[0]!.postAttention
+        var blocks = [block0, try m.loadBlock(1)]
+        tuned.apply(to: &blocks)
+        let b = blocks[0]
         let x = try m.architecture.embed(w.flatMap { $0 }, head: try m.loadHead())
         var y = x, yq = x
         m.architecture.forwardBlock(weights: block0, hidden: &y, sequenceLength: L)

@@ -8,23 +8,13 @@ import XCTest
 
 /// Block-wise SignRound on a tiny two-block model built in memory.
 final class BlockSignRoundTests: XCTestCase {
-    private let L = 16
+    private let L = TinyBlockFixture.length
 
-    private func model() throws -> LlamaModel {
-        try LlamaModel(config: TinyModel.config, source: TinyModel.tensors(seed: 4), ropeLayout: .rotateHalf)
-    }
+    private func model() throws -> LlamaModel { try TinyBlockFixture.model() }
 
-    private func windows(_ count: Int, seed: UInt64 = 9) -> [[Int]] {
-        let t = TinyModel.tokens(count * L, seed: seed)
-        return (0..<count).map { Array(t[($0 * L)..<(($0 + 1) * L)]) }
-    }
+    private func windows(_ count: Int, seed: UInt64 = 9) -> [[Int]] { TinyBlockFixture.windows(count, seed: seed) }
 
-    private func formats(_ name: String = "int3/g32") throws -> [LayerID: QuantFormat] {
-        let f = try QuantFormat(parsing: name)
-        var out: [LayerID: QuantFormat] = [:]
-        for b in 0..<TinyModel.config.numHiddenLayers { for k in LinearKind.allCases { out[LayerID(block: b, kind: k)] = f } }
-        return out
-    }
+    private func formats(_ name: String = "int3/g32") throws -> [LayerID: QuantFormat] { try TinyBlockFixture.formats(name) }
 
     private func options(iterations: Int = 30, seed: UInt64 = 42, batch: Int = 4) -> QuantizeOptions {
         var o = QuantizeOptions()

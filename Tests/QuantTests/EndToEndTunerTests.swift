@@ -8,24 +8,6 @@ import XCTest
 
 /// The end-to-end pass after block-wise SignRound, on a tiny two-block model built in memory.
 final class EndToEndTunerTests: XCTestCase {
-    private let L = 16
-
-    private func model() throws -> LlamaModel {
-        try LlamaModel(config: TinyModel.config, source: TinyModel.tensors(seed: 4), ropeLayout: .rotateHalf)
-    }
-
-    private func windows(_ count: Int, seed: UInt64 = 9) -> [[Int]] {
-        let t = TinyModel.tokens(count * L, seed: seed)
-        return (0..<count).map { Array(t[($0 * L)..<(($0 + 1) * L)]) }
-    }
-
-    private func formats(_ name: String) throws -> [LayerID: QuantFormat] {
-        let f = try QuantFormat(parsing: name)
-        var out: [LayerID: QuantFormat] = [:]
-        for b in 0..<TinyModel.config.numHiddenLayers { for k in LinearKind.allCases { out[LayerID(block: b, kind: k)] = f } }
-        return out
-    }
-
     private func options(steps: Int, lr: Float = 0.01) -> QuantizeOptions {
         var o = QuantizeOptions()
         o.scope = .block
@@ -40,7 +22,7 @@ final class EndToEndTunerTests: XCTestCase {
         let head = try m.loadHead()
         let original = try (0..<m.config.numHiddenLayers).map { try m.loadBlock($0) }
         var blocks = original
-        for (id, weight) in q.weights { blocks[id.block][id.kind] = weight }
+        q.apply(to: &blocks)
         let teacher = try ResidentLlama(architecture: m.architecture, head: head, blocks: original).hiddenStates(sequences: w)
         return try ModelDistillation.gradients(architecture: m.architecture, head: head, blocks: blocks, windows: w,
                                                teacherHidden: teacher, wanting: []) { _, _ in }.kl
@@ -49,7 +31,7 @@ final class EndToEndTunerTests: XCTestCase {
     /// The pass lowers the calibration KL; codes and zero points stay, only scales move, each one an
     /// fp16 value; the weights evaluated are the dequantized exported tensors; a seed repeats the result.
     func testScalesMoveTowardTheOriginalDistribution() throws {
-        let m = try model(), w = windows(8), f = try formats("int2/g32")
+        let m = try TinyBlockFixture.model(), w = TinyBlockFixture.windows(8), f = try TinyBlockFixture.formats("int2/g32")
         let before = try PlanApplier(model: m, formats: f, options: options(steps: 0)).run(windows: w)
         let after = try PlanApplier(model: m, formats: f, options: options(steps: 30)).run(windows: w)
         let klBefore = try kl(m, before, w), klAfter = try kl(m, after, w)
@@ -72,7 +54,8 @@ final class EndToEndTunerTests: XCTestCase {
     /// teacher run separately: for fresh windows (whose teacher states ride along block-wise
     /// SignRound's original stream) and for calibration-first windows (calibration, then fresh).
     func testFirstStepSeesItsWindowsAndTheirTeacher() throws {
-        let m = try model(), w = windows(8), extra = windows(6, seed: 77), f = try formats("int2/g32")
+        let m = try TinyBlockFixture.model(), w = TinyBlockFixture.windows(8), f = try TinyBlockFixture.formats("int2/g32")
+        let extra = TinyBlockFixture.windows(6, seed: 77)
         let start = try PlanApplier(model: m, formats: f, options: options(steps: 0)).run(windows: w)
         for kind in EndToEndWindows.allCases {
             var o = options(steps: 2)
@@ -91,7 +74,7 @@ final class EndToEndTunerTests: XCTestCase {
 
     /// Formats whose scales have their own encodings (MXFP4's powers of two) are left as they were.
     func testNonIntLayersAreLeftAlone() throws {
-        let m = try model(), w = windows(8), f = try formats("mxfp4")
+        let m = try TinyBlockFixture.model(), w = TinyBlockFixture.windows(8), f = try TinyBlockFixture.formats("mxfp4")
         let before = try PlanApplier(model: m, formats: f, options: options(steps: 0)).run(windows: w)
         let after = try PlanApplier(model: m, formats: f, options: options(steps: 5)).run(windows: w)
         XCTAssertEqual(after.weights, before.weights)
