@@ -36,6 +36,37 @@ public enum AtomicFile {
         }
     }
 
+    /// Streams a file into place: `fill` writes the bytes in order into a temporary sibling
+    /// (`.NAME.tmp-PID`), which is renamed over `url` only when `fill` returns and the file is
+    /// closed. The same rules as `write(_:to:)`: `url` must be a regular file or a new path, stale
+    /// temporaries are removed, missing parent folders are created. After any error (thrown by
+    /// `fill` or by the file system) the temporary is removed and `url` is as it was.
+    /// - Throws: `OutputPathError.notReplaceable`, `FileOutputError`, or what `fill` throws.
+    public static func stream(to url: URL, _ fill: (FileOutput) throws -> Void) throws {
+        if let kind = OutputPath.existingKind(url.path), kind != "a regular file" {
+            throw OutputPathError.notReplaceable(path: url.path, kind: kind, expected: "a regular file or a new path")
+        }
+        StagingCleanup.removeStale(beside: url)
+        let temporary = temporarySibling(of: url)
+        StagingCleanup.register(temporary)
+        defer { StagingCleanup.unregister(temporary) }
+        do {
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            let output = try FileOutput(creating: temporary.path)
+            do { try fill(output) } catch {
+                output.abandon()
+                throw error
+            }
+            try output.close()
+            guard rename(temporary.path, url.path) == 0 else {
+                throw FileOutputError(path: url.path, reason: String(cString: strerror(errno)))
+            }
+        } catch {
+            try? FileManager.default.removeItem(at: temporary)
+            throw error
+        }
+    }
+
     /// `write(_:to:)` reporting a failure as the caller's typed error: `failure` receives the reason.
     public static func write<E: Error>(_ data: Data, to url: URL, failure: (_ reason: String) -> E) throws {
         do { try write(data, to: url) } catch { throw failure(error.localizedDescription) }

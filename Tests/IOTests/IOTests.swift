@@ -78,3 +78,47 @@ final class ProgressClockTests: XCTestCase {
         XCTAssertEqual(ProgressClock.eta(elapsed: 10, fraction: 0), 0)
     }
 }
+
+final class AtomicStreamTests: XCTestCase {
+    private func scratch() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("atomic-stream-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// Bytes arrive in pieces and are counted; the file appears only when complete, and missing
+    /// parent folders are created.
+    func testStreamWritesPiecesThenRenames() throws {
+        let root = try scratch()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let url = root.appendingPathComponent("sub/out.bin")
+        try AtomicFile.stream(to: url) { out in
+            try out.write([1, 2, 3])
+            XCTAssertFalse(FileManager.default.fileExists(atPath: url.path))
+            try out.writeZeros(2)
+            try [UInt8](repeating: 9, count: 3).withUnsafeBytes { try out.write($0) }
+            XCTAssertEqual(out.bytesWritten, 8)
+        }
+        XCTAssertEqual([UInt8](try Data(contentsOf: url)), [1, 2, 3, 0, 0, 9, 9, 9])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: url.deletingLastPathComponent().path), ["out.bin"])
+    }
+
+    /// An error thrown while filling removes the temporary and keeps the file that was there.
+    func testFailureKeepsTheOldFileAndLeavesNoTemporary() throws {
+        struct Stop: Error {}
+        let folder = try scratch()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let url = folder.appendingPathComponent("out.bin")
+        try Data([7]).write(to: url)
+        XCTAssertThrowsError(try AtomicFile.stream(to: url) { out in
+            try out.write([1, 2])
+            throw Stop()
+        }) { XCTAssertTrue($0 is Stop) }
+        XCTAssertEqual([UInt8](try Data(contentsOf: url)), [7])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path), ["out.bin"])
+        XCTAssertThrowsError(try AtomicFile.stream(to: folder) { _ in }) { error in
+            XCTAssertEqual(error as? OutputPathError,
+                           .notReplaceable(path: folder.path, kind: "a folder", expected: "a regular file or a new path"))
+        }
+    }
+}
