@@ -1,6 +1,10 @@
 import Foundation
 #if canImport(Glibc)
 import Glibc
+private let systemWrite = Glibc.write, systemClose = Glibc.close
+#elseif canImport(Darwin)
+import Darwin
+private let systemWrite = Darwin.write, systemClose = Darwin.close
 #endif
 
 /// Why streaming bytes into a file failed.
@@ -35,7 +39,7 @@ public final class FileOutput {
         guard var next = bytes.baseAddress else { return }
         var remaining = bytes.count
         while remaining > 0 {
-            let n = Glibc.write(descriptor, next, min(remaining, 1 << 30))
+            let n = systemWrite(descriptor, next, min(remaining, 1 << 30))
             if n < 0 {
                 if errno == EINTR { continue }
                 throw FileOutputError(path: path, reason: String(cString: strerror(errno)))
@@ -59,9 +63,9 @@ public final class FileOutput {
 
     /// Closes the descriptor; a failing close(2) (a deferred write error) is an error.
     func close() throws {
-        guard Glibc.close(descriptor) == 0 else { throw FileOutputError(path: path, reason: String(cString: strerror(errno))) }
+        guard systemClose(descriptor) == 0 else { throw FileOutputError(path: path, reason: String(cString: strerror(errno))) }
     }
 
     /// Closes the descriptor after a failure, ignoring errors.
-    func abandon() { _ = Glibc.close(descriptor) }
+    func abandon() { _ = systemClose(descriptor) }
 }
