@@ -99,6 +99,12 @@ final class GGUFWriterTests: XCTestCase {
             guard case .array(let bytes) = tensor.bytes else { return XCTFail("bytes in memory expected") }
             XCTAssertEqual(Array(g.data(info)), bytes, info.name)
         }
+        // A bool is one byte, 1 or 0 (readers differ on other values).
+        let header = Array(layout.header)
+        for (key, byte) in [("bool.true", 1), ("bool.false", 0)] as [(String, UInt8)] {
+            let entry = GGUFBuilder.string(key) + GGUFBuilder.u32(7) + [byte]
+            XCTAssertTrue((0...(header.count - entry.count)).contains { Array(header[$0..<($0 + entry.count)]) == entry }, key)
+        }
         // Padding between tensors is zero.
         let whole = g.file.buffer
         XCTAssertTrue(whole[(g.dataOffset + 24)..<(g.dataOffset + 64)].allSatisfy { $0 == 0 })
