@@ -19,6 +19,12 @@ public enum QuantError: Error, LocalizedError, Equatable, Sendable {
     case invalidAdjustments(tensor: String, reason: String)
     /// Packed data that cannot be unpacked (wrong array sizes, out-of-range codes).
     case invalidPackedData(tensor: String, reason: String)
+    /// A row length that a block format cannot store: ggml's block types need rows of a positive
+    /// multiple of their block (32 weights, or 256 for the k-quants).
+    case rowLengthNotMultipleOfBlock(tensor: String, format: String, rowLength: Int, blockSize: Int)
+    /// An importance vector (per-input-column weights of the error, e.g. the calibration Gram
+    /// diagonal) of the wrong length or with a negative or non-finite entry.
+    case invalidImportance(tensor: String, reason: String)
 
     /// The format name of `.unknownFormat` and `.nonCanonicalName`; nil for other cases.
     public var formatName: String? {
@@ -44,6 +50,10 @@ public enum QuantError: Error, LocalizedError, Equatable, Sendable {
             return "Invalid rounding adjustments for tensor '\(tensor)': \(reason)."
         case let .invalidPackedData(tensor, reason):
             return "Invalid packed data for tensor '\(tensor)': \(reason)."
+        case let .rowLengthNotMultipleOfBlock(tensor, format, rowLength, blockSize):
+            return "Tensor '\(tensor)' has rows of \(rowLength) weights; \(format) stores rows of a positive multiple of \(blockSize) weights."
+        case let .invalidImportance(tensor, reason):
+            return "Invalid importance vector for tensor '\(tensor)': \(reason)."
         }
     }
 }
