@@ -1,6 +1,7 @@
 /// The scale-and-min search of ggml's affine sub-blocks (w = scale * q - min, q in 0...nmax):
 /// `make_qkx2_quants` (reference path) and `make_qkx3_quants` (importance path), which differ
-/// only in their grids and in where the per-value weights come from.
+/// only in their grids and in where the per-value weights come from. Runs on up to eight
+/// sub-blocks at once, one per SIMD lane (`GGMLLanes`), each lane following the reference's steps.
 ///
 /// For fixed codes q the weighted least-squares fit of x ~ scale * q + m is closed-form; the search
 /// rounds the values at a grid of inverse scales, fits each, and keeps the first fit with a strictly
@@ -23,100 +24,78 @@ enum GGMLAffineSearch {
         static let importance = Grid(rmin: -0.9, rdelta: 0.05, steps: 36)
     }
 
-    /// A sub-block's result: w = scale * q - min.
-    struct Fit {
-        /// The step between codes (>= 0 in practice; 0 for a constant sub-block).
-        var scale: Float
+    /// Each lane's result: w = scale * q - min.
+    struct Fits {
+        /// The step between codes (0 for a constant sub-block).
+        var scale: SIMD8<Float>
         /// The value subtracted from scale * q, >= 0 (the negated fitted offset).
-        var min: Float
+        var min: SIMD8<Float>
     }
 
-    /// Scale, min and codes of the `n` values at `x` with per-value weights `weights`.
+    /// Scale, min and codes of each lane's `n` values (rows x[0..<n]) with per-value weights `w`.
     ///
     /// min starts at min(min x, 0), max at max x; the start rounds (x - min) * nmax / (max - min)
     /// and scores with scale (max - min) / nmax and the start's min. Each grid step rounds
     /// (x - min) * its inverse scale to 0...nmax, fits scale and offset by weighted least squares
     /// (skipped if the normal equations' determinant is not positive), and replaces the best on a
     /// strictly smaller error sum w |e| (`absoluteError`) or sum w e^2; later steps round with the
-    /// min of the best fit so far, as the reference does. Steps are evaluated 8 at a time in SIMD
-    /// lanes; after a replacement the steps that follow it are re-evaluated with the new min.
-    /// - Returns: the fit; codes of the best candidate are stored to `codes` (all 0 for a constant
-    ///   sub-block, whose scale is 0 and min is -min(x, 0)).
-    static func search(_ x: UnsafePointer<Float>, count n: Int, nmax: Int, weights w: UnsafePointer<Float>,
-                       grid: Grid, absoluteError: Bool, codes: UnsafeMutablePointer<UInt8>) -> Fit {
+    /// min of the best fit so far, as the reference does.
+    /// - Returns: the fits; the codes of each lane's best candidate are stored to `codes` (rows,
+    ///   all 0 for a constant sub-block, whose scale is 0 and min is -min(x, 0)).
+    /// - Complexity: (steps + 2) passes over n rows.
+    static func search(_ x: UnsafePointer<SIMD8<Float>>, weights w: UnsafePointer<SIMD8<Float>>, count n: Int,
+                       nmax: Int, grid: Grid, absoluteError: Bool, codes: UnsafeMutablePointer<SIMD8<Int32>>) -> Fits {
         var lo = x[0], hi = x[0]
         var sumW = w[0]
         var sumX = sumW * x[0]
         for i in 1..<n {
-            if x[i] < lo { lo = x[i] }
-            if x[i] > hi { hi = x[i] }
+            lo.replace(with: x[i], where: x[i] .< lo)
+            hi.replace(with: x[i], where: x[i] .> hi)
             sumW += w[i]
             sumX += w[i] * x[i]
         }
-        if lo > 0 { lo = 0 }
-        guard hi > lo else {
-            codes.update(repeating: 0, count: n)
-            return Fit(scale: 0, min: -lo)
+        lo.replace(with: 0, where: lo .> 0)
+        let constant = .!(hi .> lo)
+        let top = SIMD8<Int32>(repeating: Int32(nmax))
+        // The reference keeps one `min` per sub-block: the offset of the best fit so far, which later
+        // steps round with. `start` is the rounding (inverse scale, offset) that gave the best codes.
+        var startIscale = SIMD8(repeating: Float(nmax)) / (hi - lo), startOffset = lo
+        var scale = 1 / startIscale, offset = lo
+        var bestError = SIMD8<Float>()
+        for i in 0..<n {
+            let l = GGMLLanes.code(startIscale * (x[i] - lo), .zero, top)
+            bestError += w[i] * error(scale * l + lo - x[i], absoluteError: absoluteError)
         }
-        // The reference keeps one `min`: the offset of the best fit so far, which later steps round with.
-        var start = Start(iscale: Float(nmax) / (hi - lo), offset: lo)
-        var scale = 1 / start.iscale, offset = lo
-        var bestError = startError(x, count: n, nmax: nmax, weights: w, start: start, absoluteError: absoluteError)
-        var step = 0
-        while step <= grid.steps {
-            let group = StepGroup(first: step, grid: grid, nmax: nmax, range: hi - offset)
-            let fits = fitGroup(x, count: n, nmax: nmax, weights: w, group: group, offset: offset,
-                                sumW: sumW, sumX: sumX, absoluteError: absoluteError)
-            let lanes = min(8, grid.steps + 1 - step)
-            guard let lane = (0..<lanes).first(where: { fits.det[$0] > 0 && fits.error[$0] < bestError }) else {
-                step += 8
-                continue
-            }
-            bestError = fits.error[lane]
-            start = Start(iscale: group.iscales[lane], offset: offset)
-            (scale, offset) = (fits.scale[lane], fits.offset[lane])
-            step += lane + 1
+        for step in 0...grid.steps {
+            let numerator = grid.rmin + grid.rdelta * Float(step) + Float(nmax)
+            let iscale = SIMD8(repeating: numerator) / (hi - offset)
+            let fit = fitStep(x, weights: w, count: n, top: top, iscale: iscale, offset: offset, sumW: sumW, sumX: sumX,
+                              absoluteError: absoluteError)
+            let better = (fit.det .> 0) .& (fit.error .< bestError)
+            bestError.replace(with: fit.error, where: better)
+            startIscale.replace(with: iscale, where: better)
+            startOffset.replace(with: offset, where: better)
+            scale.replace(with: fit.scale, where: better)
+            offset.replace(with: fit.offset, where: better)
         }
         for i in 0..<n {
-            let l = GGMLArithmetic.nearestInt(start.iscale * (x[i] - start.offset))
-            codes[i] = UInt8(truncatingIfNeeded: min(max(l, 0), nmax))
+            var l = GGMLLanes.intCode(startIscale * (x[i] - startOffset), .zero, top)
+            l.replace(with: 0, where: constant)
+            codes[i] = l
         }
-        return Fit(scale: scale, min: -offset)
+        scale.replace(with: 0, where: constant)
+        offset.replace(with: lo, where: constant)
+        return Fits(scale: scale, min: -offset)
     }
 
-    /// The rounding that produced the best codes: q = nearestInt(iscale * (x - offset)).
-    private struct Start {
-        var iscale: Float
-        var offset: Float
+    /// |e| or e^2.
+    @inline(__always)
+    private static func error(_ e: SIMD8<Float>, absoluteError: Bool) -> SIMD8<Float> {
+        absoluteError ? GGMLLanes.magnitude(e) : e * e
     }
 
-    /// The weighted error of the starting codes with scale 1 / iscale and offset `start.offset`.
-    private static func startError(_ x: UnsafePointer<Float>, count n: Int, nmax: Int, weights w: UnsafePointer<Float>,
-                                   start: Start, absoluteError: Bool) -> Float {
-        let scale = 1 / start.iscale
-        var error: Float = 0
-        for i in 0..<n {
-            let l = Float(min(max(GGMLArithmetic.nearestInt(start.iscale * (x[i] - start.offset)), 0), nmax))
-            let diff = scale * l + start.offset - x[i]
-            error += w[i] * (absoluteError ? diff.magnitude : diff * diff)
-        }
-        return error
-    }
-
-    /// Eight consecutive grid steps' inverse scales (steps past the grid's end are computed but unused).
-    private struct StepGroup {
-        var iscales: SIMD8<Float>
-
-        init(first: Int, grid: Grid, nmax: Int, range: Float) {
-            let steps = SIMD8<Float>(0, 1, 2, 3, 4, 5, 6, 7) + SIMD8(repeating: Float(first))
-            iscales = (SIMD8(repeating: grid.rmin) + SIMD8(repeating: grid.rdelta) * steps + SIMD8(repeating: Float(nmax)))
-                / SIMD8(repeating: range)
-        }
-    }
-
-    /// Each lane's least-squares fit (scale, offset, determinant of the normal equations) and its
-    /// weighted error.
-    private struct GroupFits {
+    /// One grid step's least-squares fit per lane and its weighted error.
+    private struct StepFit {
         var scale: SIMD8<Float>
         var offset: SIMD8<Float>
         var det: SIMD8<Float>
@@ -124,39 +103,35 @@ enum GGMLAffineSearch {
     }
 
     @inline(__always)
-    private static func fitGroup(_ x: UnsafePointer<Float>, count n: Int, nmax: Int, weights w: UnsafePointer<Float>,
-                                 group: StepGroup, offset: Float, sumW: Float, sumX: Float,
-                                 absoluteError: Bool) -> GroupFits {
-        let top = SIMD8<Int32>(repeating: Int32(nmax)), off = SIMD8<Float>(repeating: offset)
-        var sumL = SIMD8<Float>(), sumL2 = sumL, sumXL = sumL
-        for i in 0..<n {
-            let xv = SIMD8(repeating: x[i]), wv = SIMD8(repeating: w[i])
-            let l = SIMD8<Float>(GGMLArithmetic.nearestInt(group.iscales * (xv - off)).clamped(lowerBound: .zero, upperBound: top))
-            let wl = wv * l
-            sumL += wl
-            sumL2 += wl * l
-            sumXL += wl * xv
+    private static func fitStep(_ x: UnsafePointer<SIMD8<Float>>, weights w: UnsafePointer<SIMD8<Float>>, count n: Int,
+                                top: SIMD8<Int32>, iscale: SIMD8<Float>, offset: SIMD8<Float>, sumW: SIMD8<Float>,
+                                sumX: SIMD8<Float>, absoluteError: Bool) -> StepFit {
+        withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: n) { codes in
+            var sumL = SIMD8<Float>(), sumL2 = sumL, sumXL = sumL
+            for i in 0..<n {
+                let l = GGMLLanes.code(iscale * (x[i] - offset), .zero, top)
+                codes[i] = l
+                let wl = w[i] * l
+                sumL += wl
+                sumL2 += wl * l
+                sumXL += wl * x[i]
+            }
+            let det = sumW * sumL2 - sumL * sumL
+            var scale = (sumW * sumXL - sumX * sumL) / det
+            var fitted = (sumL2 * sumX - sumL * sumXL) / det
+            let capped = fitted .> 0
+            fitted.replace(with: 0, where: capped)
+            scale.replace(with: sumXL / sumL2, where: capped)
+            var error = SIMD8<Float>()
+            if absoluteError {
+                for i in 0..<n { error += w[i] * GGMLLanes.magnitude(scale * codes[i] + fitted - x[i]) }
+            } else {
+                for i in 0..<n {
+                    let diff = scale * codes[i] + fitted - x[i]
+                    error += w[i] * (diff * diff)
+                }
+            }
+            return StepFit(scale: scale, offset: fitted, det: det, error: error)
         }
-        let sw = SIMD8(repeating: sumW), sx = SIMD8(repeating: sumX)
-        let det = sw * sumL2 - sumL * sumL
-        var scale = (sw * sumXL - sx * sumL) / det
-        var fitted = (sumL2 * sx - sumL * sumXL) / det
-        let capped = fitted .> 0
-        fitted.replace(with: 0, where: capped)
-        scale.replace(with: sumXL / sumL2, where: capped)
-        var error = SIMD8<Float>()
-        for i in 0..<n {
-            let xv = SIMD8(repeating: x[i]), wv = SIMD8(repeating: w[i])
-            let l = SIMD8<Float>(GGMLArithmetic.nearestInt(group.iscales * (xv - off)).clamped(lowerBound: .zero, upperBound: top))
-            let diff = scale * l + fitted - xv
-            error += wv * (absoluteError ? magnitude(diff) : diff * diff)
-        }
-        return GroupFits(scale: scale, offset: fitted, det: det, error: error)
-    }
-
-    /// |v| lane by lane (the sign bit cleared, as `fabsf` does).
-    @inline(__always)
-    private static func magnitude(_ v: SIMD8<Float>) -> SIMD8<Float> {
-        unsafeBitCast(unsafeBitCast(v, to: SIMD8<UInt32>.self) & 0x7FFF_FFFF, to: SIMD8<Float>.self)
     }
 }

@@ -80,21 +80,28 @@ enum GGMLLegacyBlocks {
     }
 
     /// The importance path of q4_0 and q5_0: per block, `make_qx_quants` with weights
-    /// importance_j * sqrt(sigma^2 + x_j^2), sigma^2 = sum x^2 / n over the whole row.
+    /// importance_j * sqrt(sigma^2 + x_j^2), sigma^2 = sum x^2 / n over the whole row; eight blocks
+    /// at a time in SIMD lanes.
     private static func encodeWeighted(_ x: UnsafePointer<Float>, count n: Int, importance: UnsafePointer<Float>,
-                                       nmax: Int, out: UnsafeMutablePointer<UInt8>, scratch: GGMLBlockScratch,
+                                       nmax: Int, out: UnsafeMutablePointer<UInt8>, scratch s: GGMLBlockScratch,
                                        pack: (UnsafePointer<UInt8>, UnsafeMutablePointer<UInt8>) -> Void) {
         var sumX2: Float = 0
         for j in 0..<n { sumX2 += x[j] * x[j] }
-        let sigma2 = sumX2 / Float(n)
+        let sigma2 = SIMD8<Float>(repeating: sumX2 / Float(n))
         let stride = nmax == 8 ? 18 : 22
-        let (weights, codes) = (scratch.weights, scratch.codes)
-        for b in 0..<(n / 32) {
-            let xb = x + 32 * b, qw = importance + 32 * b
-            for j in 0..<32 { weights[j] = qw[j] * (sigma2 + xb[j] * xb[j]).squareRoot() }
-            let d = GGMLSymmetricSearch.search(xb, count: 32, nmax: nmax, weights: weights, codes: codes)
-            GGMLArithmetic.storeFP16(d, at: out + stride * b)
-            pack(codes, out + stride * b + 2)
+        let blocks = n / 32
+        for first in Swift.stride(from: 0, to: blocks, by: 8) {
+            let lanes = Swift.min(8, blocks - first)
+            GGMLLanes.gather(x + 32 * first, count: 32, stride: 32, lanes: lanes, into: s.x)
+            GGMLLanes.gather(importance + 32 * first, count: 32, stride: 32, lanes: lanes, into: s.weights)
+            for i in 0..<32 { s.weights[i] = s.weights[i] * (sigma2 + s.x[i] * s.x[i]).squareRoot() }
+            let d = GGMLSymmetricSearch.search(s.x, count: 32, nmax: nmax, weights: s.weights, codes: s.laneCodes)
+            GGMLLanes.scatter(s.laneCodes, count: 32, lanes: lanes, into: s.codes)
+            for k in 0..<lanes {
+                let yb = out + stride * (first + k)
+                GGMLArithmetic.storeFP16(d[k], at: yb)
+                pack(s.codes + 32 * k, yb + 2)
+            }
         }
     }
 

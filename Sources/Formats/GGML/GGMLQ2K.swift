@@ -29,15 +29,20 @@ enum GGMLQ2K {
 
     /// Reference scales: writes the 16 scale/min bytes, d and dmin.
     private static func fitReference(_ x: UnsafePointer<Float>, scratch s: GGMLBlockScratch, block yb: UnsafeMutablePointer<UInt8>) {
+        for half in 0..<2 {
+            let first = 8 * half
+            GGMLLanes.gather(x + 16 * first, count: 16, stride: 16, lanes: 8, into: s.x)
+            for i in 0..<16 { s.weights[i] = GGMLLanes.magnitude(s.x[i]) }
+            let fits = GGMLAffineSearch.search(s.x, weights: s.weights, count: 16, nmax: 3, grid: .q2K,
+                                               absoluteError: true, codes: s.laneCodes)
+            GGMLLanes.scatter(s.laneCodes, count: 16, lanes: 8, into: s.codes + 16 * first)
+            GGMLLanes.store(fits.scale, lanes: 8, into: s.scales + first)
+            GGMLLanes.store(fits.min, lanes: 8, into: s.mins + first)
+        }
         var maxScale: Float = 0, maxMin: Float = 0
         for j in 0..<16 {
-            let xs = x + 16 * j
-            for l in 0..<16 { s.weights[l] = xs[l].magnitude }
-            let fit = GGMLAffineSearch.search(xs, count: 16, nmax: 3, weights: s.weights, grid: .q2K,
-                                              absoluteError: true, codes: s.codes + 16 * j)
-            (s.scales[j], s.mins[j]) = (fit.scale, fit.min)
-            if fit.scale > maxScale { maxScale = fit.scale }
-            if fit.min > maxMin { maxMin = fit.min }
+            if s.scales[j] > maxScale { maxScale = s.scales[j] }
+            if s.mins[j] > maxMin { maxMin = s.mins[j] }
         }
         if maxScale > 0 {
             let iscale = 15 / maxScale
@@ -61,18 +66,22 @@ enum GGMLQ2K {
                                     scratch s: GGMLBlockScratch, block yb: UnsafeMutablePointer<UInt8>) {
         var sumX2: Float = 0
         for j in 0..<256 { sumX2 += x[j] * x[j] }
-        let sigma2 = sumX2 / 256
-        for j in 0..<16 {
-            let xs = x + 16 * j, qw = importance + 16 * j
-            var sumW: Float = 0
-            for l in 0..<16 {
-                s.weights[l] = qw[l] * (sigma2 + xs[l] * xs[l]).squareRoot()
-                sumW += s.weights[l]
+        let sigma2 = SIMD8<Float>(repeating: sumX2 / 256)
+        for half in 0..<2 {
+            let first = 8 * half
+            GGMLLanes.gather(x + 16 * first, count: 16, stride: 16, lanes: 8, into: s.x)
+            GGMLLanes.gather(importance + 16 * first, count: 16, stride: 16, lanes: 8, into: s.weights)
+            var sumW = SIMD8<Float>()
+            for i in 0..<16 {
+                s.weights[i] = s.weights[i] * (sigma2 + s.x[i] * s.x[i]).squareRoot()
+                sumW += s.weights[i]
             }
-            s.weightSums[j] = sumW
-            let fit = GGMLAffineSearch.search(xs, count: 16, nmax: 3, weights: s.weights, grid: .importance,
-                                              absoluteError: false, codes: s.codes + 16 * j)
-            (s.scales[j], s.mins[j]) = (fit.scale, fit.min)
+            let fits = GGMLAffineSearch.search(s.x, weights: s.weights, count: 16, nmax: 3, grid: .importance,
+                                               absoluteError: false, codes: s.laneCodes)
+            GGMLLanes.scatter(s.laneCodes, count: 16, lanes: 8, into: s.codes + 16 * first)
+            GGMLLanes.store(fits.scale, lanes: 8, into: s.scales + first)
+            GGMLLanes.store(fits.min, lanes: 8, into: s.mins + first)
+            GGMLLanes.store(sumW, lanes: 8, into: s.weightSums + first)
         }
         let d = GGMLScaleCodes.search(s.scales, count: 16, nmax: 15, weights: s.weightSums, codes: s.scaleCodes)
         let dmin = GGMLScaleCodes.search(s.mins, count: 16, nmax: 15, weights: s.weightSums, codes: s.minCodes)
@@ -88,11 +97,8 @@ enum GGMLQ2K {
         for j in 0..<16 {
             let step = d * Float(yb[j] & 0xF)
             if step == 0 { continue }
-            let offset = dmin * Float(yb[j] >> 4)
-            for i in 16 * j..<16 * j + 16 {
-                let l = GGMLArithmetic.nearestInt((x[i] + offset) / step)
-                codes[i] = UInt8(Swift.min(Swift.max(l, 0), 3))
-            }
+            GGMLLanes.requantize(x + 16 * j, count: 16, offset: dmin * Float(yb[j] >> 4), step: step, lo: 0, hi: 3,
+                                 bias: 0, into: codes + 16 * j)
         }
     }
 

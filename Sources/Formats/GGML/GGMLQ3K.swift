@@ -32,14 +32,17 @@ enum GGMLQ3K {
 
     /// Reference scales: fills the scale codes (sc + 32) and returns d (before fp16).
     private static func fitReference(_ x: UnsafePointer<Float>, scratch s: GGMLBlockScratch) -> Float {
+        for half in 0..<2 {
+            let first = 8 * half
+            GGMLLanes.gather(x + 16 * first, count: 16, stride: 16, lanes: 8, into: s.x)
+            let scales = GGMLSymmetricSearch.coordinateDescent(s.x, count: 16, nmax: 4, codes: s.laneCodes)
+            GGMLLanes.scatter(s.laneCodes, count: 16, lanes: 8, into: s.codes + 16 * first)
+            GGMLLanes.store(scales, lanes: 8, into: s.scales + first)
+        }
         var maxScale: Float = 0, amax: Float = 0
-        for j in 0..<16 {
-            let scale = GGMLSymmetricSearch.coordinateDescent(x + 16 * j, count: 16, nmax: 4, codes: s.codes + 16 * j)
-            s.scales[j] = scale
-            if scale.magnitude > amax {
-                amax = scale.magnitude
-                maxScale = scale
-            }
+        for j in 0..<16 where s.scales[j].magnitude > amax {
+            amax = s.scales[j].magnitude
+            maxScale = s.scales[j]
         }
         guard maxScale != 0 else {
             s.scaleCodes.update(repeating: 0, count: 16)
@@ -58,18 +61,27 @@ enum GGMLQ3K {
                                     scratch s: GGMLBlockScratch) -> Float {
         var sumX2: Float = 0
         for j in 0..<256 { sumX2 += x[j] * x[j] }
-        let sigma2 = 2 * sumX2 / 256
-        for j in 0..<16 {
-            let xs = x + 16 * j, qw = importance + 16 * j
-            var sumW: Float = 0
-            for l in 0..<16 {
-                s.weights[l] = qw[l] * (sigma2 + xs[l] * xs[l]).squareRoot()
-                sumW += s.weights[l]
+        let sigma2 = SIMD8<Float>(repeating: 2 * sumX2 / 256)
+        for half in 0..<2 {
+            let first = 8 * half
+            GGMLLanes.gather(x + 16 * first, count: 16, stride: 16, lanes: 8, into: s.x)
+            GGMLLanes.gather(importance + 16 * first, count: 16, stride: 16, lanes: 8, into: s.weights)
+            var sumW = SIMD8<Float>()
+            for i in 0..<16 {
+                s.weights[i] = s.weights[i] * (sigma2 + s.x[i] * s.x[i]).squareRoot()
+                sumW += s.weights[i]
             }
-            s.weightSums[j] = sumW
-            s.scales[j] = GGMLSymmetricSearch.search(xs, count: 16, nmax: 4, weights: s.weights, codes: s.codes + 16 * j)
+            let scales = GGMLSymmetricSearch.search(s.x, count: 16, nmax: 4, weights: s.weights, codes: s.laneCodes)
+            GGMLLanes.scatter(s.laneCodes, count: 16, lanes: 8, into: s.codes + 16 * first)
+            GGMLLanes.store(scales, lanes: 8, into: s.scales + first)
+            GGMLLanes.store(sumW, lanes: 8, into: s.weightSums + first)
         }
-        return GGMLSymmetricSearch.search(s.scales, count: 16, nmax: 32, weights: s.weightSums, codes: s.scaleCodes)
+        // The 16 sub-block scales are one more symmetric problem (one lane), weighted by the sums.
+        GGMLLanes.gather(s.scales, count: 16, stride: 0, lanes: 1, into: s.x)
+        GGMLLanes.gather(s.weightSums, count: 16, stride: 0, lanes: 1, into: s.weights)
+        let d = GGMLSymmetricSearch.search(s.x, count: 16, nmax: 32, weights: s.weights, codes: s.laneCodes)
+        GGMLLanes.scatter(s.laneCodes, count: 16, lanes: 1, into: s.scaleCodes)
+        return d[0]
     }
 
     /// Final codes 0...7 from the stored scales and d.
@@ -79,19 +91,16 @@ enum GGMLQ3K {
         for j in 0..<16 {
             let step = d * Float(GGMLScaleCodes.unpackQ3(j, yb + 96))
             if step == 0 { continue }
-            for i in 16 * j..<16 * j + 16 {
-                let l = Swift.min(Swift.max(GGMLArithmetic.nearestInt(x[i] / step), -4), 3)
-                codes[i] = UInt8(l + 4)
-            }
+            GGMLLanes.requantize(x + 16 * j, count: 16, offset: 0, step: step, lo: -4, hi: 3, bias: 4, into: codes + 16 * j)
         }
     }
 
     /// Moves each code's third bit (codes 4...7) into the 32-byte hmask, leaving codes 0...3.
     private static func packHighBits(_ codes: UnsafeMutablePointer<UInt8>, into hmask: UnsafeMutablePointer<UInt8>) {
         hmask.update(repeating: 0, count: 32)
-        for j in 0..<256 where codes[j] > 3 {
-            hmask[j % 32] |= 1 << (j / 32)
-            codes[j] -= 4
+        for j in 0..<256 {
+            hmask[j % 32] |= (codes[j] >> 2) << (j / 32)
+            codes[j] &= 3
         }
     }
 }

@@ -41,20 +41,19 @@ enum GGMLQ4KQ5K {
     /// Reference steps 1-2: writes d, dmin and the packed scale codes to `header`.
     private static func fitReference(_ x: UnsafePointer<Float>, bits: Int, scratch s: GGMLBlockScratch,
                                      header: UnsafeMutablePointer<UInt8>) {
-        let nmax = (1 << bits) - 1
-        let grid: GGMLAffineSearch.Grid = bits == 4 ? .q4K : .q5K
+        GGMLLanes.gather(x, count: 32, stride: 32, lanes: 8, into: s.x)
+        var sumX2 = SIMD8<Float>()
+        for i in 0..<32 { sumX2 += s.x[i] * s.x[i] }
+        let average = (sumX2 / 32).squareRoot()
+        for i in 0..<32 { s.weights[i] = average + GGMLLanes.magnitude(s.x[i]) }
+        let fits = GGMLAffineSearch.search(s.x, weights: s.weights, count: 32, nmax: (1 << bits) - 1,
+                                           grid: bits == 4 ? .q4K : .q5K, absoluteError: false, codes: s.laneCodes)
+        GGMLLanes.scatter(s.laneCodes, count: 32, lanes: 8, into: s.codes)
         var maxScale: Float = 0, maxMin: Float = 0
         for j in 0..<8 {
-            let xs = x + 32 * j
-            var sumX2: Float = 0
-            for l in 0..<32 { sumX2 += xs[l] * xs[l] }
-            let average = (sumX2 / 32).squareRoot()
-            for l in 0..<32 { s.weights[l] = average + xs[l].magnitude }
-            let fit = GGMLAffineSearch.search(xs, count: 32, nmax: nmax, weights: s.weights, grid: grid,
-                                              absoluteError: false, codes: s.codes + 32 * j)
-            (s.scales[j], s.mins[j]) = (fit.scale, fit.min)
-            if fit.scale > maxScale { maxScale = fit.scale }
-            if fit.min > maxMin { maxMin = fit.min }
+            (s.scales[j], s.mins[j]) = (fits.scale[j], fits.min[j])
+            if fits.scale[j] > maxScale { maxScale = fits.scale[j] }
+            if fits.min[j] > maxMin { maxMin = fits.min[j] }
         }
         let inverseScale: Float = maxScale > 0 ? 63 / maxScale : 0
         let inverseMin: Float = maxMin > 0 ? 63 / maxMin : 0
@@ -71,22 +70,22 @@ enum GGMLQ4KQ5K {
     /// Importance steps 1-2: fills the scale and min codes and returns their steps d and dmin.
     private static func fitWeighted(_ x: UnsafePointer<Float>, bits: Int, importance: UnsafePointer<Float>,
                                     scratch s: GGMLBlockScratch) -> (d: Float, dmin: Float) {
-        let nmax = (1 << bits) - 1
         var sumX2: Float = 0
         for l in 0..<256 { sumX2 += x[l] * x[l] }
-        let sigma2 = 2 * sumX2 / 256
-        for j in 0..<8 {
-            let xs = x + 32 * j, qw = importance + 32 * j
-            var sumW: Float = 0
-            for l in 0..<32 {
-                s.weights[l] = qw[l] * (sigma2 + xs[l] * xs[l]).squareRoot()
-                sumW += s.weights[l]
-            }
-            s.weightSums[j] = sumW
-            let fit = GGMLAffineSearch.search(xs, count: 32, nmax: nmax, weights: s.weights, grid: .importance,
-                                              absoluteError: false, codes: s.codes + 32 * j)
-            (s.scales[j], s.mins[j]) = (fit.scale, fit.min)
+        let sigma2 = SIMD8<Float>(repeating: 2 * sumX2 / 256)
+        GGMLLanes.gather(x, count: 32, stride: 32, lanes: 8, into: s.x)
+        GGMLLanes.gather(importance, count: 32, stride: 32, lanes: 8, into: s.weights)
+        var sumW = SIMD8<Float>()
+        for i in 0..<32 {
+            s.weights[i] = s.weights[i] * (sigma2 + s.x[i] * s.x[i]).squareRoot()
+            sumW += s.weights[i]
         }
+        let fits = GGMLAffineSearch.search(s.x, weights: s.weights, count: 32, nmax: (1 << bits) - 1,
+                                           grid: .importance, absoluteError: false, codes: s.laneCodes)
+        GGMLLanes.scatter(s.laneCodes, count: 32, lanes: 8, into: s.codes)
+        GGMLLanes.store(fits.scale, lanes: 8, into: s.scales)
+        GGMLLanes.store(fits.min, lanes: 8, into: s.mins)
+        GGMLLanes.store(sumW, lanes: 8, into: s.weightSums)
         let d = GGMLScaleCodes.search(s.scales, count: 8, nmax: 63, weights: s.weightSums, codes: s.scaleCodes)
         let dmin = GGMLScaleCodes.search(s.mins, count: 8, nmax: 63, weights: s.weightSums, codes: s.minCodes)
         if bits == 5 {  // q5_K caps the codes at 63 (a no-op unless a negative value wrapped); q4_K does not
@@ -101,17 +100,13 @@ enum GGMLQ4KQ5K {
     /// Step 3 from the stored header (d, dmin, packed codes): the final codes of all 256 weights.
     private static func requantize(_ x: UnsafePointer<Float>, bits: Int, header: UnsafeMutablePointer<UInt8>,
                                    codes: UnsafeMutablePointer<UInt8>) {
-        let nmax = (1 << bits) - 1
         let d = GGMLArithmetic.loadFP16(header), dmin = GGMLArithmetic.loadFP16(header + 2)
         for j in 0..<8 {
             let (sc, m) = GGMLScaleCodes.unpackK4(j, header + 4)
             let step = d * Float(sc)
             if step == 0 { continue }
-            let offset = dmin * Float(m)
-            for i in 32 * j..<32 * j + 32 {
-                let l = GGMLArithmetic.nearestInt((x[i] + offset) / step)
-                codes[i] = UInt8(truncatingIfNeeded: Swift.min(Swift.max(l, 0), nmax))
-            }
+            GGMLLanes.requantize(x + 32 * j, count: 32, offset: dmin * Float(m), step: step, lo: 0, hi: (1 << bits) - 1,
+                                 bias: 0, into: codes + 32 * j)
         }
     }
 
@@ -122,22 +117,15 @@ enum GGMLQ4KQ5K {
         }
     }
 
-    /// q5_K's 32 high-bit bytes then 128 low-nibble bytes.
+    /// q5_K's 32 high-bit bytes then 128 low-nibble bytes (codes 0...31: the fifth bit is bit 4).
     private static func packQ5(_ codes: UnsafePointer<UInt8>, into q: UnsafeMutablePointer<UInt8>) {
         let qh = q, ql = q + 32
         qh.update(repeating: 0, count: 32)
         for p in 0..<4 {
             for l in 0..<32 {
-                var (lo, hi) = (codes[64 * p + l], codes[64 * p + 32 + l])
-                if lo > 15 {
-                    lo -= 16
-                    qh[l] |= 1 << (2 * p)
-                }
-                if hi > 15 {
-                    hi -= 16
-                    qh[l] |= 2 << (2 * p)
-                }
-                ql[32 * p + l] = lo | hi << 4
+                let (lo, hi) = (codes[64 * p + l], codes[64 * p + 32 + l])
+                qh[l] |= (lo >> 4) << (2 * p) | (hi >> 4) << (2 * p + 1)
+                ql[32 * p + l] = (lo & 0xF) | (hi & 0xF) << 4
             }
         }
     }

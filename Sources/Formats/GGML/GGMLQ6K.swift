@@ -17,16 +17,21 @@ enum GGMLQ6K {
                        out: UnsafeMutablePointer<UInt8>, scratch s: GGMLBlockScratch) {
         for b in 0..<(n / 256) {
             let xb = x + 256 * b, yb = out + 210 * b
-            var maxScale: Float = 0, maxAbsScale: Float = 0
-            for k in 0..<16 {
-                let scale = GGMLSymmetricSearch.search(xb + 16 * k, count: 16, nmax: 32,
-                                                       weights: importance.map { $0 + 256 * b + 16 * k },
-                                                       codes: s.codes + 16 * k)
-                s.scales[k] = scale
-                if scale.magnitude > maxAbsScale {
-                    maxAbsScale = scale.magnitude
-                    maxScale = scale
+            for half in 0..<2 {
+                let first = 8 * half
+                GGMLLanes.gather(xb + 16 * first, count: 16, stride: 16, lanes: 8, into: s.x)
+                if let importance {
+                    GGMLLanes.gather(importance + 256 * b + 16 * first, count: 16, stride: 16, lanes: 8, into: s.weights)
                 }
+                let scales = GGMLSymmetricSearch.search(s.x, count: 16, nmax: 32, weights: importance == nil ? nil : s.weights,
+                                                        codes: s.laneCodes)
+                GGMLLanes.store(scales, lanes: 8, into: s.scales + first)
+                GGMLLanes.scatter(s.laneCodes, count: 16, lanes: 8, into: s.codes + 16 * first)
+            }
+            var maxScale: Float = 0, maxAbsScale: Float = 0
+            for k in 0..<16 where s.scales[k].magnitude > maxAbsScale {
+                maxAbsScale = s.scales[k].magnitude
+                maxScale = s.scales[k]
             }
             guard maxAbsScale >= 1e-15 else {
                 yb.update(repeating: 0, count: 210)
@@ -50,10 +55,7 @@ enum GGMLQ6K {
         for k in 0..<16 {
             let step = d * Float(Int8(bitPattern: yb[192 + k]))
             if step == 0 { continue }
-            for i in 16 * k..<16 * k + 16 {
-                let l = Swift.min(Swift.max(GGMLArithmetic.nearestInt(x[i] / step), -32), 31)
-                codes[i] = UInt8(l + 32)
-            }
+            GGMLLanes.requantize(x + 16 * k, count: 16, offset: 0, step: step, lo: -32, hi: 31, bias: 32, into: codes + 16 * k)
         }
     }
 

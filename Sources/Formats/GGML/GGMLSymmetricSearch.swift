@@ -1,150 +1,127 @@
 /// The scale searches of ggml's symmetric codes (w = scale * (q - nmax), q in 0..<2 nmax):
 /// `make_qx_quants` (weighted least squares over a grid of 19 scales) and `make_q3_quants`
-/// (q3_K's coordinate descent on single codes).
+/// (q3_K's coordinate descent on single codes). Both run on up to eight sub-blocks at once, one
+/// per SIMD lane (`GGMLLanes`), each lane following the reference's steps in its order.
 ///
 /// Both minimise sum_i w_i (x_i - scale * l_i)^2 over the codes l_i in [-nmax, nmax - 1], where for
 /// a fixed set of codes the best scale is sum w x l / sum w l^2 and the error falls as
 /// (sum w x l)^2 / sum w l^2 rises, so candidates are compared by that ratio. Every float
-/// operation is the reference's, in its order, so the scale and codes are bit for bit llama.cpp's.
+/// operation is the reference's, in its order, so scales and codes are bit for bit llama.cpp's.
 enum GGMLSymmetricSearch {
-    /// The grid's 19 inverse-scale offsets is / 10 for is = -9...9 (is = 0 is the starting scale),
-    /// as lane k = is + 9 of three groups of 8; lanes 19...23 repeat is = 0 and are never chosen.
-    static let gridOffsets = Lanes24(SIMD8(-9, -8, -7, -6, -5, -4, -3, -2), SIMD8(-1, 0, 1, 2, 3, 4, 5, 6),
-                                     SIMD8(7, 8, 9, 0, 0, 0, 0, 0))
+    /// Each lane's value of largest magnitude (the first on ties) and that magnitude.
+    @inline(__always)
+    private static func signedMax(_ x: UnsafePointer<SIMD8<Float>>, count n: Int) -> (max: SIMD8<Float>, amax: SIMD8<Float>) {
+        var amax = SIMD8<Float>(), largest = SIMD8<Float>()
+        for i in 0..<n {
+            let a = GGMLLanes.magnitude(x[i])
+            let larger = a .> amax
+            amax.replace(with: a, where: larger)
+            largest.replace(with: x[i], where: larger)
+        }
+        return (largest, amax)
+    }
 
-    /// `make_qx_quants` with `rmse_type` 1: the scale of the `n` values at `x` and their codes
-    /// q = l + nmax in 0..<2 nmax, stored to `codes`.
+    /// The grid's order: is = 0 (the starting scale -nmax / max), then -9...-1, 1...9.
+    private static let gridOrder = [0] + Array(-9...(-1)) + Array(1...9)
+
+    /// `make_qx_quants` with `rmse_type` 1: each lane's scale, and its codes q = l + nmax in
+    /// 0..<2 nmax stored to `codes` (rows).
     ///
     /// Starting from the scale that maps the value of largest magnitude m to -nmax (inverse scale
     /// -nmax / m), it tries the inverse scales -(nmax + is / 10) / m for is = -9...9, rounding each
     /// value with `nearestInt` and clamping to [-nmax, nmax - 1]; each candidate's scale is the
-    /// weighted least-squares fit sum w x l / sum w l^2. The first candidate (in order is = 0, then
-    /// -9...-1, 1...9) with the largest (sum w x l)^2 / sum w l^2 wins, ties keeping the earlier.
-    /// The candidates do not depend on each other, so all 19 are summed at once in SIMD lanes, each
-    /// lane adding in index order as the reference does.
+    /// weighted least-squares fit sum w x l / sum w l^2. The first candidate with the largest
+    /// (sum w x l)^2 / sum w l^2 wins, ties keeping the earlier.
     /// - Parameters:
-    ///   - weights: per-value weights w (the imatrix-derived ones), or nil for w = x^2.
-    /// - Returns: the scale (0 and all codes 0 when every |x| < 1e-15, ggml's `GROUP_MAX_EPS`).
-    /// - Complexity: one pass of 24 lanes over `n` values, plus one pass for the codes.
-    static func search(_ x: UnsafePointer<Float>, count n: Int, nmax: Int, weights: UnsafePointer<Float>?,
-                       codes: UnsafeMutablePointer<UInt8>) -> Float {
-        var amax: Float = 0, largest: Float = 0
-        for i in 0..<n where x[i].magnitude > amax {
-            amax = x[i].magnitude
-            largest = x[i]
-        }
-        guard amax >= 1e-15 else {
-            codes.update(repeating: 0, count: n)
-            return 0
-        }
-        let fmax = SIMD8<Float>(repeating: Float(nmax)), m = SIMD8<Float>(repeating: largest)
-        let o = gridOffsets
-        let iscales = Lanes24(-(fmax + 0.1 * o.a) / m, -(fmax + 0.1 * o.b) / m, -(fmax + 0.1 * o.c) / m)
-        let (sumlx, suml2) = laneSums(x, count: n, nmax: nmax, weights: weights, iscales: iscales)
-        // Lane 9 (is = 0) is the start; the others are tried in the reference's order.
-        var scale: Float = suml2[9] != 0 ? sumlx[9] / suml2[9] : 0
-        var best = scale * sumlx[9]
-        var chosen = 9
-        for lane in 0..<19 where lane != 9 {
-            let (slx, sl2) = (sumlx[lane], suml2[lane])
-            if sl2 > 0 && slx * slx > best * sl2 {
-                scale = slx / sl2
-                best = scale * slx
-                chosen = lane
+    ///   - weights: per-value weights w (rows; the imatrix-derived ones), or nil for w = x^2.
+    /// - Returns: the scales (0, with all codes 0, for a lane whose |x| are all below 1e-15, ggml's
+    ///   `GROUP_MAX_EPS`).
+    /// - Complexity: 20 passes over n rows.
+    static func search(_ x: UnsafePointer<SIMD8<Float>>, count n: Int, nmax: Int, weights: UnsafePointer<SIMD8<Float>>?,
+                       codes: UnsafeMutablePointer<SIMD8<Int32>>) -> SIMD8<Float> {
+        let (largest, amax) = signedMax(x, count: n)
+        let lo = SIMD8<Int32>(repeating: Int32(-nmax)), hi = SIMD8<Int32>(repeating: Int32(nmax - 1))
+        var scale = SIMD8<Float>(), best = scale, chosen = scale
+        for offset in gridOrder {
+            let iscale = -(SIMD8(repeating: Float(nmax) + 0.1 * Float(offset))) / largest
+            var sumlx = SIMD8<Float>(), suml2 = sumlx
+            for i in 0..<n {
+                let w = weights?[i] ?? x[i] * x[i]
+                let l = GGMLLanes.code(iscale * x[i], lo, hi)
+                sumlx += w * x[i] * l
+                suml2 += w * l * l
+            }
+            if offset == 0 {
+                scale = sumlx / suml2
+                scale.replace(with: 0, where: suml2 .== 0)
+                best = scale * sumlx
+                chosen = iscale
+            } else {
+                let better = (suml2 .> 0) .& (sumlx * sumlx .> best * suml2)
+                let fitted = sumlx / suml2
+                scale.replace(with: fitted, where: better)
+                best.replace(with: fitted * sumlx, where: better)
+                chosen.replace(with: iscale, where: better)
             }
         }
-        let iscale = iscales[chosen]
+        let zero = amax .< 1e-15, nmaxLanes = SIMD8<Int32>(repeating: Int32(nmax))
         for i in 0..<n {
-            let l = min(max(GGMLArithmetic.nearestInt(iscale * x[i]), -nmax), nmax - 1)
-            codes[i] = UInt8(truncatingIfNeeded: l + nmax)
+            var q = GGMLLanes.intCode(chosen * x[i], lo, hi) &+ nmaxLanes
+            q.replace(with: 0, where: zero)
+            codes[i] = q
         }
+        scale.replace(with: 0, where: zero)
         return scale
     }
 
-    /// sum w x l and sum w l^2 for each lane's inverse scale, each lane summed in index order.
-    @inline(__always)
-    private static func laneSums(_ x: UnsafePointer<Float>, count n: Int, nmax: Int, weights: UnsafePointer<Float>?,
-                                 iscales s: Lanes24) -> (sumlx: Lanes24, suml2: Lanes24) {
-        let lo = SIMD8<Int32>(repeating: Int32(-nmax)), hi = SIMD8<Int32>(repeating: Int32(nmax - 1))
-        var lx = Lanes24(), l2 = Lanes24()
-        for i in 0..<n {
-            let xi = x[i]
-            let w = weights.map { $0[i] } ?? xi * xi
-            let wx = SIMD8(repeating: w * xi), wv = SIMD8(repeating: w), xv = SIMD8(repeating: xi)
-            let la = SIMD8<Float>(GGMLArithmetic.nearestInt(s.a * xv).clamped(lowerBound: lo, upperBound: hi))
-            let lb = SIMD8<Float>(GGMLArithmetic.nearestInt(s.b * xv).clamped(lowerBound: lo, upperBound: hi))
-            let lc = SIMD8<Float>(GGMLArithmetic.nearestInt(s.c * xv).clamped(lowerBound: lo, upperBound: hi))
-            lx.a += wx * la
-            lx.b += wx * lb
-            lx.c += wx * lc
-            l2.a += wv * la * la
-            l2.b += wv * lb * lb
-            l2.c += wv * lc * lc
-        }
-        return (lx, l2)
-    }
-
-    /// `make_q3_quants` with `do_rmse`: q3_K's sub-block scale and codes q = l + nmax, stored to `codes`.
+    /// `make_q3_quants` with `do_rmse`: each lane's scale (q3_K's reference sub-blocks), and its
+    /// codes q = l + nmax stored to `codes` (rows).
     ///
     /// Starts from the codes of the scale mapping the value of largest magnitude m to -nmax, with
     /// weights w = x^2, then up to 5 sweeps of coordinate descent: each code in turn moves to the
     /// value nearest the best fit of the others if that strictly raises (sum w x l)^2 / sum w l^2.
-    /// - Returns: the least-squares scale sum w x l / sum w l^2 of the final codes (0 with all codes
-    ///   0 when every |x| < 1e-15).
-    static func coordinateDescent(_ x: UnsafePointer<Float>, count n: Int, nmax: Int,
-                                  codes: UnsafeMutablePointer<UInt8>) -> Float {
-        var amax: Float = 0, largest: Float = 0
-        for i in 0..<n where x[i].magnitude > amax {
-            amax = x[i].magnitude
-            largest = x[i]
-        }
-        guard amax >= 1e-15 else {
-            codes.update(repeating: 0, count: n)
-            return 0
-        }
-        let iscale = Float(-nmax) / largest
-        var l = SIMD16<Int8>()
-        precondition(n <= 16, "make_q3_quants runs on sub-blocks of at most 16 values")
-        var sumlx: Float = 0, suml2: Float = 0
+    /// A lane whose sweep changes nothing is done (a further sweep would change nothing either).
+    /// - Returns: the least-squares scales sum w x l / sum w l^2 of the final codes (0, with all
+    ///   codes 0, for a lane whose |x| are all below 1e-15).
+    static func coordinateDescent(_ x: UnsafePointer<SIMD8<Float>>, count n: Int, nmax: Int,
+                                  codes: UnsafeMutablePointer<SIMD8<Int32>>) -> SIMD8<Float> {
+        let (largest, amax) = signedMax(x, count: n)
+        let lo = SIMD8<Int32>(repeating: Int32(-nmax)), hi = SIMD8<Int32>(repeating: Int32(nmax - 1))
+        let iscale = SIMD8(repeating: Float(-nmax)) / largest
+        var sumlx = SIMD8<Float>(), suml2 = sumlx
         for i in 0..<n {
-            let li = min(max(GGMLArithmetic.nearestInt(iscale * x[i]), -nmax), nmax - 1)
-            l[i] = Int8(li)
-            let w = x[i] * x[i], fl = Float(li)
+            let l = GGMLLanes.intCode(iscale * x[i], lo, hi)
+            codes[i] = l
+            let w = x[i] * x[i], fl = GGMLLanes.float(small: l)
             sumlx += w * x[i] * fl
             suml2 += w * fl * fl
         }
         for _ in 0..<5 {
-            var changed = 0
+            var changed = SIMDMask<SIMD8<Int32>>()
             for i in 0..<n {
-                let w = x[i] * x[i], old = Float(l[i])
-                var slx = sumlx - w * x[i] * old
-                guard slx > 0 else { continue }
-                var sl2 = suml2 - w * old * old
-                let new = min(max(GGMLArithmetic.nearestInt(x[i] * sl2 / slx), -nmax), nmax - 1)
-                guard new != Int(l[i]) else { continue }
-                let fn = Float(new)
-                slx += w * x[i] * fn
-                sl2 += w * fn * fn
-                if sl2 > 0 && slx * slx * suml2 > sumlx * sumlx * sl2 {
-                    l[i] = Int8(new)
-                    sumlx = slx
-                    suml2 = sl2
-                    changed += 1
-                }
+                let w = x[i] * x[i], old = GGMLLanes.float(small: codes[i])
+                let slx = sumlx - w * x[i] * old
+                let sl2 = suml2 - w * old * old
+                let new = GGMLLanes.intCode(x[i] * sl2 / slx, lo, hi)
+                let fn = GGMLLanes.float(small: new)
+                let slxNew = slx + w * x[i] * fn
+                let sl2New = sl2 + w * fn * fn
+                let better = (slx .> 0) .& (new .!= codes[i]) .& (sl2New .> 0)
+                    .& (slxNew * slxNew * suml2 .> sumlx * sumlx * sl2New)
+                codes[i].replace(with: new, where: better)
+                sumlx.replace(with: slxNew, where: better)
+                suml2.replace(with: sl2New, where: better)
+                changed = changed .| better
             }
-            if changed == 0 { break }
+            if !any(changed) { break }
         }
-        for i in 0..<n { codes[i] = UInt8(Int(l[i]) + nmax) }
-        return suml2 > 0 ? sumlx / suml2 : 0
+        let zero = amax .< 1e-15, nmaxLanes = SIMD8<Int32>(repeating: Int32(nmax))
+        for i in 0..<n {
+            codes[i] = codes[i] &+ nmaxLanes
+            codes[i].replace(with: 0, where: zero)
+        }
+        var scale = sumlx / suml2
+        scale.replace(with: 0, where: .!(suml2 .> 0) .| zero)
+        return scale
     }
-}
-
-/// 24 Float lanes as three SIMD8 groups: lane k is element k % 8 of group k / 8.
-struct Lanes24 {
-    var a = SIMD8<Float>(), b = SIMD8<Float>(), c = SIMD8<Float>()
-
-    init() {}
-    init(_ a: SIMD8<Float>, _ b: SIMD8<Float>, _ c: SIMD8<Float>) { (self.a, self.b, self.c) = (a, b, c) }
-
-    subscript(k: Int) -> Float { k < 8 ? a[k] : k < 16 ? b[k - 8] : c[k - 16] }
 }
