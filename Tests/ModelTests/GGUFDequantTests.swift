@@ -84,6 +84,63 @@ final class GGUFDequantTests: XCTestCase {
         XCTAssertEqual(w[129], -1)    // 0 - 0.5*2
     }
 
+    func testQ2_K() {
+        // 16 B scales (sc low nibble, m high nibble), 64 B of 2-bit codes, f16 d = 0.5, dmin = 0.25;
+        // w = d*sc * q - dmin*m. Byte 16 + 32 h + l holds weights 128 h + l + 32 k at bits 2 k.
+        var scales = [UInt8](repeating: 0, count: 16)
+        scales[0] = 0x21   // sub-block 0: sc 1, m 2
+        scales[1] = 0x05   // sub-block 1 (weights 16-31): sc 5, m 0
+        scales[2] = 0x13   // sub-block 2 (weights 32-47): sc 3, m 1
+        scales[15] = 0xF4  // sub-block 15: sc 4, m 15
+        var qs = [UInt8](repeating: 0, count: 64)
+        qs[0] = 0xE4       // weights 0, 32, 64, 96: codes 0, 1, 2, 3
+        qs[16] = 0x02      // weight 16: code 2
+        qs[63] = 0xC0      // weight 255 (h 1, l 31, k 3): code 3
+        let w = decode(.q2_K, scales + qs + le16(0x3800) + le16(0x3400))
+        XCTAssertEqual(w[0], -0.5)    // 0.5*1*0 - 0.25*2
+        XCTAssertEqual(w[32], 1.25)   // 0.5*3*1 - 0.25*1
+        XCTAssertEqual(w[64], 0)      // sub-block 4: sc 0, m 0
+        XCTAssertEqual(w[16], 5)      // 0.5*5*2
+        XCTAssertEqual(w[255], 2.25)  // 0.5*4*3 - 0.25*15
+        XCTAssertEqual(w[240], -3.75) // code 0 in sub-block 15
+    }
+
+    func testQ3_K() {
+        // 32 B hmask, 64 B low 2 bits, 12 B 6-bit scales, f16 d = 0.5; w = d*(sc - 32) * (q - (hmask ? 0 : 4)).
+        var hmask = [UInt8](repeating: 0, count: 32), qs = [UInt8](repeating: 0, count: 64)
+        var scales = [UInt8](repeating: 0, count: 12)
+        scales[0] = 0xF1   // sub-block 0 low nibble 1, sub-block 8 low nibble 15
+        scales[8] = 0x32   // top bits: sub-block 0 -> 2 (raw 33, sc 1), sub-block 8 -> 3 (raw 63, sc 31)
+        hmask[0] = 0x11    // weight 0 (bit 0) and weight 128 (bit 4) have the high bit
+        qs[0] = 0x03       // weight 0: low bits 3
+        qs[32] = 0x01      // weight 128: low bits 1
+        qs[63] = 0x80      // weight 255: low bits 2 (bits 6-7), no high bit; sub-block 15 raw 0 -> sc -32
+        let w = decode(.q3_K, hmask + qs + scales + le16(0x3800))
+        XCTAssertEqual(w[0], 1.5)     // 0.5*1*(3 - 0)
+        XCTAssertEqual(w[1], -2)      // 0.5*1*(0 - 4)
+        XCTAssertEqual(w[128], 15.5)  // 0.5*31*(1 - 0)
+        XCTAssertEqual(w[255], 32)    // 0.5*(-32)*(2 - 4)
+        XCTAssertEqual(w[16], 64)     // sub-block 1 raw 0: 0.5*(-32)*(0 - 4)
+    }
+
+    func testQ5_K() {
+        // f16 d = 0.5, dmin = 1, 12 B scales as Q4_K, 32 B fifth bits, 128 B nibbles; w = d*sc * q - dmin*m.
+        var scales = [UInt8](repeating: 0, count: 12)
+        scales[0] = 2      // sub-block 0: sc 2
+        scales[4] = 3      // sub-block 0: m 3
+        scales[1] = 1      // sub-block 1: sc 1, m 0
+        scales[3] = 0x40   // top bits of sub-block 7's sc: 1
+        scales[11] = 0x21  // sub-block 7: sc low 1, m low 2 -> sc 17, m 2
+        var qh = [UInt8](repeating: 0, count: 32), ql = [UInt8](repeating: 0, count: 128)
+        ql[0] = 0x05; qh[0] = 0x03   // weight 0: 5 + 16; weight 32 (high nibble 0, bit 1): 0 + 16
+        ql[127] = 0xA0; qh[31] = 0x80 // weight 255 (pair 3, high nibble, bit 7): 10 + 16
+        let w = decode(.q5_K, le16(0x3800) + le16(0x3C00) + scales + qh + ql)
+        XCTAssertEqual(w[0], 18)      // 0.5*2*21 - 1*3
+        XCTAssertEqual(w[1], -3)      // code 0 in sub-block 0
+        XCTAssertEqual(w[32], 8)      // 0.5*1*16 - 0
+        XCTAssertEqual(w[255], 219)   // 0.5*17*26 - 1*2
+    }
+
     func testQ6_K() {
         // ql[128], qh[64], int8 scales[16], f16 d = 0.5; w = d * scale * (q - 32).
         var ql = [UInt8](repeating: 0, count: 128), qh = [UInt8](repeating: 0, count: 64)

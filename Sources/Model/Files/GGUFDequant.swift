@@ -11,8 +11,15 @@ import TensorCore
 /// - Q5_0 (32, 22 B): f16 d, 4 B high bits qh (bit j = 5th bit of weight j), 16 B nibbles;
 ///   w = d * (q - 16) with q = nibble | (qh bit << 4).
 /// - Q8_0 (32, 34 B): f16 d, 32 int8; w = d * q.
+/// - Q2_K (256, 84 B): 16 B scale (low nibble) / min (high nibble) per sub-block of 16, 64 B of 2-bit
+///   codes (byte 32 h + l: weights 128 h + l + 32 k at bits 2 k), f16 d, f16 dmin; w = d*sc * q - dmin*m.
+/// - Q3_K (256, 110 B): 32 B hmask (bit k of byte l: third bit of weight 32 k + l, set = no -4), 64 B
+///   of 2-bit codes as Q2_K, 12 B of 6-bit scales (low nibbles of 0-7 then 8-15, top bits in bytes
+///   8-11), f16 d; w = d*(sc - 32) * (q - (hmask bit ? 0 : 4)).
 /// - Q4_K (256, 144 B): f16 d, f16 dmin, 12 B packed 6-bit scales/mins for 8 sub-blocks of 32, 128 B
 ///   nibbles (each 32-byte run holds two sub-blocks: low nibbles then high); w = d*sc * q - dmin*m.
+/// - Q5_K (256, 176 B): as Q4_K with 32 B of fifth bits (bit 2 p / 2 p + 1 of byte l for the two
+///   sub-blocks of run p) before the nibbles; q = nibble + 16 * bit.
 /// - Q6_K (256, 210 B): 128 B low 4 bits, 64 B high 2 bits, 16 int8 scales (one per 16 weights),
 ///   f16 d; w = d * scale * (q - 32).
 public enum GGUFDequant {
@@ -34,7 +41,10 @@ public enum GGUFDequant {
         case .q4_1: for b in 0..<blocks { q4_1(base + b * step, dst + b * n) }
         case .q5_0: for b in 0..<blocks { q5_0(base + b * step, dst + b * n) }
         case .q8_0: for b in 0..<blocks { q8_0(base + b * step, dst + b * n) }
+        case .q2_K: for b in 0..<blocks { q2_K(base + b * step, dst + b * n) }
+        case .q3_K: for b in 0..<blocks { q3_K(base + b * step, dst + b * n) }
         case .q4_K: for b in 0..<blocks { q4_K(base + b * step, dst + b * n) }
+        case .q5_K: for b in 0..<blocks { q5_K(base + b * step, dst + b * n) }
         case .q6_K: for b in 0..<blocks { q6_K(base + b * step, dst + b * n) }
         default: preconditionFailure("\(storage) is not decodable")
         }
@@ -43,7 +53,7 @@ public enum GGUFDequant {
     /// Whether `decode` handles this storage type.
     public static func canDecode(_ storage: StorageType) -> Bool {
         switch storage {
-        case .f32, .f16, .bf16, .q4_0, .q4_1, .q5_0, .q8_0, .q4_K, .q6_K: return true
+        case .f32, .f16, .bf16, .q4_0, .q4_1, .q5_0, .q8_0, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K: return true
         default: return false
         }
     }
@@ -108,6 +118,61 @@ public enum GGUFDequant {
                 let b = q.load(fromByteOffset: l, as: UInt8.self)
                 out[l] = d1 * Float(b & 0xF) - mm1
                 out[l + 32] = d2 * Float(b >> 4) - mm2
+            }
+        }
+    }
+
+    @inline(__always) static func q2_K(_ p: UnsafeRawPointer, _ y: UnsafeMutablePointer<Float>) {
+        let d = f16(p, 80), dmin = f16(p, 82)
+        for half in 0..<2 {
+            let q = p + 16 + 32 * half
+            for k in 0..<4 {
+                for part in 0..<2 {
+                    let sc = p.load(fromByteOffset: 8 * half + 2 * k + part, as: UInt8.self)
+                    let dl = d * Float(sc & 0xF), ml = dmin * Float(sc >> 4)
+                    let out = y + 128 * half + 32 * k + 16 * part
+                    for l in 0..<16 {
+                        let code = (q.load(fromByteOffset: 16 * part + l, as: UInt8.self) >> UInt8(2 * k)) & 3
+                        out[l] = dl * Float(code) - ml
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sub-block `j`'s scale (-32...31) from Q3_K's 12 packed bytes.
+    @inline(__always) static func scaleQ3K(_ j: Int, _ p: UnsafeRawPointer) -> Int {
+        let b = { (i: Int) in p.load(fromByteOffset: i, as: UInt8.self) }
+        let low = j < 8 ? b(j) & 0xF : b(j - 8) >> 4
+        let high = (b(8 + j % 4) >> UInt8(2 * (j / 4))) & 3
+        return Int(low | high << 4) - 32
+    }
+
+    @inline(__always) static func q3_K(_ p: UnsafeRawPointer, _ y: UnsafeMutablePointer<Float>) {
+        let d = f16(p, 108)
+        for j in 0..<16 {
+            let dl = d * Float(scaleQ3K(j, p + 96))
+            for i in 16 * j..<16 * j + 16 {
+                let half = i / 128, k = (i % 128) / 32, l = i % 32
+                let low = Int((p.load(fromByteOffset: 32 + 32 * half + l, as: UInt8.self) >> UInt8(2 * k)) & 3)
+                let set = p.load(fromByteOffset: l, as: UInt8.self) & UInt8(1 << (i / 32)) != 0
+                y[i] = dl * Float(low - (set ? 0 : 4))
+            }
+        }
+    }
+
+    @inline(__always) static func q5_K(_ p: UnsafeRawPointer, _ y: UnsafeMutablePointer<Float>) {
+        let d = f16(p, 0), dmin = f16(p, 2)
+        let scales = p + 4, qh = p + 16, ql = p + 48
+        for pair in 0..<4 {
+            let (sc1, m1) = scaleMinK4(2 * pair, scales), (sc2, m2) = scaleMinK4(2 * pair + 1, scales)
+            let d1 = d * Float(sc1), mm1 = dmin * Float(m1), d2 = d * Float(sc2), mm2 = dmin * Float(m2)
+            let out = y + 64 * pair
+            for l in 0..<32 {
+                let b = ql.load(fromByteOffset: 32 * pair + l, as: UInt8.self)
+                let h = qh.load(fromByteOffset: l, as: UInt8.self) >> UInt8(2 * pair)
+                out[l] = d1 * Float((b & 0xF) + (h & 1) * 16) - mm1
+                out[l + 32] = d2 * Float((b >> 4) + ((h >> 1) & 1) * 16) - mm2
             }
         }
     }
