@@ -8,7 +8,7 @@ import TensorCore
 struct BenchFormats: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "formats",
-        abstract: "RTN fakeQuantize (quantize + dequantize) throughput per format, in millions of weights per second.")
+        abstract: "RTN fakeQuantize (quantize + dequantize) throughput per format, and ggml block quantizer throughput, in millions of weights per second.")
 
     @Option(help: "Rows (output features) of the Gaussian test matrix.") var rows = 4096
     @Option(help: "Columns (input features) of the Gaussian test matrix.") var cols = 4096
@@ -16,12 +16,27 @@ struct BenchFormats: ParsableCommand {
     @Option(help: "Formats to time (names or aliases); default: the search's default candidates plus int4a.")
     var formats: [String] = []
     @Option(help: "Seed of the test matrix.") var seed: UInt64 = 1
+    @Option(help: "ggml block types to time after the formats (quantize to llama.cpp's bytes, without and with an importance vector): names such as q4_K, or 'none'; default all.")
+    var ggml: [String] = []
     @Option(help: "Instead of a Gaussian matrix, run every linear layer of this model ('default' = the cached SmolLM2-135M-Instruct, a .gguf file or a Hugging Face folder) once per format: the profiler's round-to-nearest workload.")
     var model: String?
 
     func validate() throws {
         guard rows > 0, cols > 0, repeats > 0 else {
             throw ValidationError("rows, cols and repeats must be positive, got \(rows), \(cols), \(repeats)")
+        }
+        _ = try ggmlTypes()
+    }
+
+    /// The ggml types of `--ggml`.
+    private func ggmlTypes() throws -> [GGMLBlockType] {
+        if ggml == ["none"] { return [] }
+        if ggml.isEmpty { return GGMLBlockType.allCases }
+        return try ggml.map { name in
+            guard let t = GGMLBlockType(rawValue: name) else {
+                throw ValidationError("unknown ggml type '\(name)'; known: \(GGMLBlockType.allCases.map(\.name).joined(separator: ", ")), none")
+            }
+            return t
         }
     }
 
@@ -50,6 +65,36 @@ struct BenchFormats: ParsableCommand {
             let bpw = format.bitCost(shape: w.shape, convention: .storage).bitsPerWeight
             print("| \(format.name) | \(fmt(bpw, 4)) | \(fmt(best, 1)) | \(fmt(Double(w.count) / best / 1e3, 0))"
                   + " | \(fmt(Double(w.count) / bestCPU / 1e6, 0)) |")
+        }
+        try runGGML(w, types: try ggmlTypes())
+    }
+
+    /// ggml block quantizers on the same matrix: the reference path, then the importance path with
+    /// seeded per-column importance (squared Gaussians, as a Gram diagonal looks).
+    private func runGGML(_ w: Matrix, types: [GGMLBlockType]) throws {
+        let fitting = types.filter { $0.fits(cols: w.cols) }
+        guard !fitting.isEmpty else { return }
+        var rng = SplitMix64(seed: seed &+ 1)
+        let importance = (0..<w.cols).map { _ in let g = rng.nextGaussian(); return g * g + 0.01 }
+        print("")
+        print("ggml block quantizers (llama.cpp's bytes) on the same matrix, best of \(repeats)")
+        print("| type | path | bits/weight | wall ms | M weights/s | M weights/CPU-s |")
+        print("|---|---|---:|---:|---:|---:|")
+        for type in fitting {
+            for (path, imp) in [("reference", nil), ("importance", importance)] {
+                var best = Double.infinity, bestCPU = Double.infinity
+                for _ in 0..<repeats {
+                    let t = try BenchMeasure.time { _ = try GGMLBlockQuantizer.quantize(w, type: type, importance: imp, name: "bench") }
+                    best = min(best, t.wall * 1e3)
+                    bestCPU = min(bestCPU, t.cpu)
+                }
+                print("| \(type.name) | \(path) | \(fmt(type.bitsPerWeight, 4)) | \(fmt(best, 1))"
+                      + " | \(fmt(Double(w.count) / best / 1e3, 0)) | \(fmt(Double(w.count) / bestCPU / 1e6, 0)) |")
+            }
+        }
+        let skipped = types.filter { !$0.fits(cols: w.cols) }
+        if !skipped.isEmpty {
+            print("(skipped: \(skipped.map(\.name).joined(separator: ", ")): rows of \(w.cols) are not a multiple of their block)")
         }
     }
 
