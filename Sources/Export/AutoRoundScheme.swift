@@ -42,6 +42,8 @@ public struct AutoRoundScheme: Hashable, Sendable {
         case .nvfp4: dataType = .nvFP; symmetric = true
         case .fp8: dataType = .fp; symmetric = true
         case .bf16: dataType = .float; symmetric = nil
+        // auto-round has no ggml block types; `PlanExport.render` and the checkpoint writer refuse them first.
+        case .ggml: dataType = .int; symmetric = format.symmetric
         }
     }
 

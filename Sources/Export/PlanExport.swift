@@ -34,6 +34,10 @@ public enum PlanExport {
         if deployable, let runtime = target.deploymentTarget {
             layers = try PlanExportTargetCheck.deployable(layers, target: runtime, file: file)
         }
+        if target == .autoround || target == .llmcompressor, let l = layers.first(where: { $0.format.family == .ggml }) {
+            throw PlanExportError.unsupportedScheme(layer: l.weightName,
+                scheme: "\(l.format.name), a ggml block type, which only llama.cpp stores (export-plan --to llamacpp)")
+        }
         switch target {
         case .autoround: return try PlanExportAutoRound.layerConfig(layers)
         case .llmcompressor: return PlanExportLLMCompressor.recipe(layers, source: plan.source.modelPath)

@@ -18,6 +18,8 @@ enum PlanExportLLMCompressor {
             args["type"] = "int"; args["symmetric"] = format.symmetric ? "true" : "false"
         case .mxfp4, .nvfp4, .fp8, .bf16:
             args["type"] = "float"; args["symmetric"] = "true"
+        case .ggml:   // refused by `PlanExport.render` before any recipe is written
+            args["type"] = "int"; args["symmetric"] = format.symmetric ? "true" : "false"
         }
         switch (format.family, format.granularity) {
         case (.nvfp4, let .group(g)):
@@ -41,6 +43,7 @@ enum PlanExportLLMCompressor {
         case .mxfp4: return "mxfp4-pack-quantized"
         case .nvfp4: return "nvfp4-pack-quantized"
         case .fp8, .bf16: return "float-quantized"
+        case .ggml: return "pack-quantized"   // refused by `PlanExport.render` first
         }
     }
 

@@ -28,6 +28,7 @@ enum PlanExportLlamaCpp {
         case .mxfp4, .nvfp4: return "mxfp4"
         case .fp8: return "q8_0"
         case .bf16: return "bf16"
+        case .ggml: return format.name
         }
     }
 

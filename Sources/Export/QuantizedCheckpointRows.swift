@@ -57,6 +57,7 @@ enum QuantizedCheckpointRows {
         switch q.codes {
         case let .bytes(b): out.codes = .bytes(reorder(b, cols: q.cols, order: order))
         case let .halfWords(h): out.codes = .halfWords(reorder(h, cols: q.cols, order: order))
+        case let .blocks(b): out.codes = .blocks(reorder(b, cols: b.count / max(q.rows, 1), order: order))
         }
         if q.scaleRows == q.rows && q.rows > 1 {
             out.scales = reorder(q.scales, cols: q.scaleCols, order: order)

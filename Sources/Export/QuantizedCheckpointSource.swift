@@ -82,7 +82,7 @@ public struct QuantizedCheckpointSource: TensorSource {
         case .mxfp4: return ["weight_packed", "weight_scale"]
         case .nvfp4: return ["weight_packed", "weight_scale", "weight_global_scale"]
         case .fp8: return ["weight", "weight_scale_inv"]
-        case .bf16: return []
+        case .bf16, .ggml: return []
         }
     }
 
@@ -92,6 +92,7 @@ public struct QuantizedCheckpointSource: TensorSource {
         case .mxfp4, .nvfp4: return .u8
         case .fp8: return .f8e4m3
         case .bf16: return .bf16
+        case .ggml: return .u8
         }
     }
 

@@ -53,6 +53,9 @@ enum QuantizedCheckpointTensors {
                 throw QuantError.invalidPackedData(tensor: q.name, reason: "expected \(q.rows * q.cols) bfloat16 codes")
             }
             return [SafetensorsTensor(name: module + ".weight", dtype: .bf16, shape: [q.rows, q.cols], bytes: le(h))]
+        case .ggml:
+            throw QuantError.formatMismatch(tensor: q.name, expected: "a format an auto_round checkpoint stores (int, mxfp4, nvfp4, fp8, bf16)",
+                                            actual: q.format.name + " (a ggml block type: write a GGUF instead)")
         }
     }
 }

@@ -97,6 +97,8 @@ extension QuantizedCheckpointSource {
             return try FPPacking.unpackFP8(FP8PackedTensor.stored(name: module, rows: out, cols: inF, weight: codes, weightScaleInv: scales))
         case .bf16:
             throw QuantizedCheckpointError.missingTensor(folder: folder, tensor: module + ".weight (bf16 layers are plain weights)")
+        case .ggml:
+            throw QuantizedCheckpointError.badConfig(folder: folder, reason: "\(module): ggml block type \(format.name) in an auto_round checkpoint")
         }
     }
 }

@@ -21,7 +21,7 @@ public struct FormatTraits: Sendable {
     /// The table, in help-text order.
     public static let table: [FormatTraits] = [
         IntGroupQuantizer.traits, MXFP4Quantizer.traits, NVFP4Quantizer.traits,
-        FP8BlockQuantizer.traits, BF16Quantizer.traits,
+        FP8BlockQuantizer.traits, BF16Quantizer.traits, GGMLFormatQuantizer.traits,
     ]
 
     /// The row of `family`.
@@ -34,7 +34,7 @@ public struct FormatTraits: Sendable {
 
     /// Every accepted spelling family by family: canonical patterns, then aliases.
     public static var knownNames: [String] {
-        ["int2|int3|int4|int8[a][/g32|/g64|/g128]", "mxfp4", "nvfp4", "fp8", "bf16"]
+        ["int2|int3|int4|int8[a][/g32|/g64|/g128]", "mxfp4", "nvfp4", "fp8", "bf16"] + GGMLBlockType.allCases.map(\.name)
             + table.flatMap { $0.aliases.map(\.alias) }
     }
 

@@ -10,6 +10,9 @@ public enum FormatFamily: String, Codable, Sendable, CaseIterable {
     case fp8
     /// bfloat16, kept (only rounded).
     case bf16
+    /// llama.cpp's ggml block types (`q4_0`, `q2_K`, ...), stored in GGUF files exactly as ggml lays
+    /// them out (`GGMLBlockType`); bits = code width, group = the block (32) or super-block (256).
+    case ggml
 }
 
 /// A weight format: family, element bits, which weights share a scale, and symmetry.
@@ -54,6 +57,18 @@ public struct QuantFormat: Hashable, Comparable, Codable, Sendable, CustomString
     public static let nvfp4 = QuantFormat(family: .nvfp4, bits: 4, granularity: .group(16), symmetric: true)
     public static let fp8 = QuantFormat(family: .fp8, bits: 8, granularity: .block(rows: 128, cols: 128), symmetric: true)
     public static let bf16 = QuantFormat(family: .bf16, bits: 16, granularity: .perTensor, symmetric: true)
+
+    /// The format of ggml block type `type`: its code width, its block along the inputs, and
+    /// whether a block stores a minimum besides its scale (q2_K, q4_K, q5_K: asymmetric).
+    public static func ggml(_ type: GGMLBlockType) -> QuantFormat {
+        QuantFormat(family: .ggml, bits: type.codeBits, granularity: .group(type.blockSize), symmetric: !type.storesMinimum)
+    }
+
+    /// The ggml block type of a `.ggml` format, nil for every other family.
+    public var ggmlType: GGMLBlockType? {
+        guard family == .ggml, case let .group(n) = granularity else { return nil }
+        return GGMLBlockType.allCases.first { $0.codeBits == bits && $0.blockSize == n }
+    }
 
     /// The search's default candidates: int2, int3, int4, int8 (group 128, symmetric), mxfp4, nvfp4, fp8, bf16.
     public static let defaultCandidates: [QuantFormat] = {

@@ -7,6 +7,9 @@ public enum QuantCodes: Sendable, Equatable {
     case bytes([UInt8])
     /// bfloat16 bit patterns.
     case halfWords([UInt16])
+    /// ggml blocks exactly as a GGUF file stores them: rows one after another, each
+    /// `GGMLBlockType.rowBytes(cols:)` bytes (codes and scales interleaved per block).
+    case blocks([UInt8])
 }
 
 /// A quantized weight matrix: codes, scales, zero points and per-tensor scale, typed.

@@ -71,12 +71,12 @@ final class ProfileTests: XCTestCase {
         }
         // Other spellings of supported formats, then names of no supported format (mxfp6, mxfp8 and
         // f16 were once listed as canonical; the tool has no such formats).
-        for name in ["int4", "INT4/g128", "W4A16", " fp8"] {
+        for name in ["int4", "INT4/g128", "W4A16", " fp8", "q4_k", "Q2_K"] {
             XCTAssertThrowsError(try QuantFormat(canonicalName: name), name) { error in
                 guard case QuantError.nonCanonicalName(name, _) = error else { return XCTFail("\(error)") }
             }
         }
-        for name in ["int0/g128", "int4/g0", "q4_k", "int4b/g64", "int5/g32", "fp4", "", "mxfp6", "mxfp8", "f16"] {
+        for name in ["int0/g128", "int4/g0", "q7_K", "q4_1", "int4b/g64", "int5/g32", "fp4", "", "mxfp6", "mxfp8", "f16"] {
             XCTAssertThrowsError(try QuantFormat(canonicalName: name), name) { error in
                 guard case QuantError.unknownFormat(name, _) = error else { return XCTFail("\(error)") }
             }

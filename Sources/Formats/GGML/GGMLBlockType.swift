@@ -88,6 +88,42 @@ public enum GGMLBlockType: String, CaseIterable, Sendable, Codable {
     /// `quantize_q8_0` ignores it, so q8_0 bytes are the same with or without one.
     public var usesImportance: Bool { self != .q8_0 }
 
+    /// Bits of one weight's code: 8, 4, 5 for the 32-weight types; 2 to 6 for the k-quants.
+    public var codeBits: Int {
+        switch self {
+        case .q8_0: return 8
+        case .q4_0, .q4_K: return 4
+        case .q5_0, .q5_K: return 5
+        case .q2_K: return 2
+        case .q3_K: return 3
+        case .q6_K: return 6
+        }
+    }
+
+    /// Whether blocks store a minimum besides the scale (w = d sc q - dmin m): q2_K, q4_K, q5_K.
+    public var storesMinimum: Bool { self == .q2_K || self == .q4_K || self == .q5_K }
+
+    /// The type llama.cpp's `llama-quantize` stores instead when a row is not whole blocks
+    /// (`tensor_type_fallback` in `src/llama-quant.cpp`, commit 0c1e570): q2_K and q3_K -> q4_0,
+    /// q4_K -> q5_0, q6_K -> q8_0. nil for the 32-weight types (llama.cpp then writes F16) and for
+    /// q5_K (llama.cpp's q5_1, which this project does not quantize to).
+    public var llamaCppFallback: GGMLBlockType? {
+        switch self {
+        case .q2_K, .q3_K: return .q4_0
+        case .q4_K: return .q5_0
+        case .q6_K: return .q8_0
+        case .q5_K, .q8_0, .q4_0, .q5_0: return nil
+        }
+    }
+
+    /// The type a row of `cols` weights is stored in: this one when it fits, else llama.cpp's
+    /// fallback when that fits; nil when neither does.
+    public func stored(cols: Int) -> GGMLBlockType? {
+        if fits(cols: cols) { return self }
+        guard let f = llamaCppFallback, f.fits(cols: cols) else { return nil }
+        return f
+    }
+
     /// Whether a row of `cols` weights can be stored: cols > 0 and a multiple of `blockSize`.
     /// (llama.cpp falls back to another type for tensors where this fails.)
     public func fits(cols: Int) -> Bool { cols > 0 && cols % blockSize == 0 }

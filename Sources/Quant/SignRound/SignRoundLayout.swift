@@ -32,7 +32,7 @@ struct SignRoundLayout: Sendable {
     /// Whether beta (the lower clip) is a parameter.
     var hasMinClip: Bool { if case .int = scheme { return true } else { return false } }
 
-    /// The layout of `w` in `format`, or nil when SignRound does not tune the format (fp8, bf16).
+    /// The layout of `w` in `format`, or nil when SignRound does not tune the format (fp8, bf16, ggml block types).
     init?(format: QuantFormat, weights w: Matrix) {
         switch format.family {
         case .int:
@@ -46,7 +46,7 @@ struct SignRoundLayout: Sendable {
             let amax = w.data.reduce(Float(0)) { max($0, $1.magnitude) }
             scheme = .nvfp4(global: NVFP4Quantizer.globalScale(amax: amax))
             groupSize = NVFP4Quantizer.blockSize
-        case .fp8, .bf16:
+        case .fp8, .bf16, .ggml:
             return nil
         }
         rows = w.rows

@@ -1,0 +1,63 @@
+import XCTest
+@testable import Formats
+import TensorCore
+import TestSupport
+
+/// The ggml block types as `QuantFormat`s: names, the stored fallback type of rows that are not
+/// whole super-blocks, exact bit costs, and that the quantizer's bytes are `GGMLBlockQuantizer`'s.
+final class GGMLFormatTests: XCTestCase {
+    func testNamesParseToTheirTypesAndBack() throws {
+        for type in GGMLBlockType.allCases {
+            let f = try QuantFormat(canonicalName: type.name)
+            XCTAssertEqual(f.family, .ggml)
+            XCTAssertEqual(f.ggmlType, type)
+            XCTAssertEqual(f.name, type.name)
+            XCTAssertEqual(try QuantFormat(parsing: type.name.uppercased()), f)
+        }
+        XCTAssertEqual(QuantFormat.ggml(.q4_K).bits, 4)
+        XCTAssertEqual(QuantFormat.ggml(.q4_K).granularity, .group(256))
+        XCTAssertFalse(QuantFormat.ggml(.q4_K).symmetric)
+        XCTAssertTrue(QuantFormat.ggml(.q3_K).symmetric)
+        XCTAssertNil(QuantFormat.bf16.ggmlType)
+        // "q4_k" is another spelling of a known format: files must hold "q4_K".
+        XCTAssertThrowsError(try QuantFormat(canonicalName: "q4_k"))
+    }
+
+    func testBitCostsAreTheStoredTypesBytes() {
+        // 1536 inputs: 6 super-blocks per row, 84 bytes each for q2_K -> 576 x 6 x 84 x 8 bits.
+        let down = TensorShape(rows: 576, cols: 1536)
+        let q2 = QuantFormat.ggml(.q2_K).bitCost(shape: down, convention: .storage)
+        XCTAssertEqual(q2.totalBits, 576 * 6 * 84 * 8)
+        XCTAssertEqual(q2.codeBits, 576 * 1536 * 2)
+        // 576 inputs are not whole super-blocks: llama.cpp stores q2_K as q4_0 (18 bytes per 32).
+        let q = TensorShape(rows: 576, cols: 576)
+        XCTAssertEqual(QuantFormat.ggml(.q2_K).bitCost(shape: q, convention: .storage).totalBits, 576 * 18 * 18 * 8)
+        XCTAssertEqual(QuantFormat.ggml(.q4_K).bitCost(shape: q, convention: .autoround).totalBits, 576 * 18 * 22 * 8)
+        XCTAssertEqual(QuantFormat.ggml(.q6_K).bitCost(shape: q, convention: .storage).totalBits, 576 * 18 * 34 * 8)
+    }
+
+    func testQuantizerStoresFallbackTypeForRowsThatAreNotWholeSuperBlocks() throws {
+        let w = gaussian(rows: 4, cols: 96, seed: 7)
+        let q = try QuantFormat.ggml(.q3_K).quantizer.quantize(weights: w, name: "blk.0.attn_q.weight")
+        XCTAssertEqual(q.format, .ggml(.q4_0))
+        XCTAssertEqual(q.codes, .blocks(try GGMLBlockQuantizer.quantize(w, type: .q4_0, name: "x")))
+        let back = try QuantFormat.ggml(.q3_K).quantizer.dequantize(q)
+        XCTAssertEqual(back.data, try GGMLBlockQuantizer.dequantize(try GGMLBlockQuantizer.quantize(w, type: .q4_0, name: "x"),
+                                                                    type: .q4_0, rows: 4, cols: 96, name: "x").data)
+        XCTAssertEqual(try QuantFormat.ggml(.q3_K).quantizer.fakeQuantize(w).data, back.data)
+    }
+
+    func testQuantizerKeepsItsTypeWhenRowsAreWholeBlocksAndRefusesWhatNoTypeStores() throws {
+        let w = gaussian(rows: 2, cols: 256, seed: 3)
+        let q = try QuantFormat.ggml(.q2_K).quantizer.quantize(weights: w, name: "w")
+        XCTAssertEqual(q.format, .ggml(.q2_K))
+        XCTAssertEqual(q.codes, .blocks(try GGMLBlockQuantizer.quantize(w, type: .q2_K, name: "w")))
+        // q5_K has no fallback here (llama.cpp's is q5_1); 40 inputs are not whole q4_0 blocks either.
+        XCTAssertThrowsError(try QuantFormat.ggml(.q5_K).quantizer.quantize(weights: gaussian(rows: 1, cols: 96, seed: 1), name: "t")) {
+            XCTAssertEqual($0 as? QuantError, .rowLengthNotMultipleOfBlock(tensor: "t", format: "q5_K", rowLength: 96, blockSize: 256))
+        }
+        XCTAssertThrowsError(try QuantFormat.ggml(.q2_K).quantizer.quantize(weights: gaussian(rows: 1, cols: 40, seed: 1), name: "t"))
+        XCTAssertThrowsError(try QuantFormat.ggml(.q2_K).quantizer.quantize(weights: w, name: "w",
+                                                                            adjustments: RoundingAdjustments(maxClip: [1, 1])))
+    }
+}
