@@ -41,7 +41,8 @@ public struct FormatTraits: Sendable {
     /// Help text: one line per family with nominal bits per weight.
     public static var helpText: String {
         table.map { row in
-            let example = row.family == .int ? QuantFormat.defaultCandidates[2] : simpleFormat(row.family)
+            let example = row.family == .int ? QuantFormat.defaultCandidates[2]
+                : row.family == .ggml ? QuantFormat.ggml(.q4_K) : simpleFormat(row.family)
             let bpw = example.map { String(format: "%.4f", $0.bitsPerWeight) } ?? "-"
             return "\(row.family.rawValue): \(row.summary) (e.g. \(example?.name ?? "-"): \(bpw) bits/weight)"
         }.joined(separator: "\n")

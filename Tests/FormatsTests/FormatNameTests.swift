@@ -80,5 +80,6 @@ final class FormatNameTests: XCTestCase {
         XCTAssertTrue(help.contains("int4/g128: 4.1250 bits/weight"), help)
         XCTAssertTrue(help.contains("mxfp4: 4.2500"), help)
         XCTAssertTrue(help.contains("bf16: 16.0000"), help)
+        XCTAssertTrue(help.contains("q4_K: 4.5000 bits/weight"), help)
     }
 }
