@@ -4,7 +4,7 @@ import Formats
 /// loads into a real kernel at the layer's shape, at the bits the runtime's checkpoint stores.
 ///
 /// Each target is a table of `TargetRule`s (`DeploymentTarget.rules`, each citing the runtime source
-/// it comes from). `llamacpp` comes with the GGUF formats and writer; it is not a target yet.
+/// it comes from).
 public enum DeploymentTarget: String, Codable, Sendable, CaseIterable {
     /// No runtime: every profiled format, at its own cost (the search as before targets existed).
     case any
@@ -14,6 +14,9 @@ public enum DeploymentTarget: String, Codable, Sendable, CaseIterable {
     case llmcompressor
     /// vLLM (CUDA) serving AutoScheme's `auto_round` checkpoint (`auto_round:auto_gptq` packing).
     case vllm
+    /// llama.cpp (`llama-quantize --tensor-type-file`, GGUF): ggml block types and bf16, each layer
+    /// in the type llama-quantize really stores at its row length.
+    case llamacpp
 
     /// One line for help text and messages.
     public var summary: String {
@@ -22,7 +25,20 @@ public enum DeploymentTarget: String, Codable, Sendable, CaseIterable {
         case .autoround: return "transformers + auto-round 0.16.1 CPU kernels (symmetric int, groups dividing the inputs, bf16)"
         case .llmcompressor: return "llm-compressor 0.14 / compressed-tensors 0.19 (int, MXFP4, NVFP4 in groups dividing the inputs; FP8 blocks; bf16)"
         case .vllm: return "vLLM's auto-round GPTQ kernels (int 2/3/4/8, groups dividing the inputs, bf16)"
+        case .llamacpp: return "llama.cpp GGUF (ggml block types q2_K..q6_K, q4_0, q5_0, q8_0 in whole blocks of the row, bf16)"
         }
+    }
+
+    /// The candidate formats `profile` and `run` measure when no `--formats` is given, for a model
+    /// whose linear layers have `shapes`: `QuantFormat.defaultCandidates` for the int targets;
+    /// for `llamacpp` every ggml block type that some type llama.cpp stores holds at every shape
+    /// (`GGMLBlockType.stored(cols:)`), then bf16. On SmolLM2 (576 and 1536 inputs) that leaves out
+    /// q5_K only: llama-quantize stores it as q5_1 on 576 inputs, which AutoScheme does not
+    /// quantize to, and a profile measures every format on every layer.
+    public func defaultFormats(shapes: [TensorShape]) -> [QuantFormat] {
+        guard self == .llamacpp else { return QuantFormat.defaultCandidates }
+        let types = GGMLBlockType.llamaCppCandidateOrder.filter { t in shapes.allSatisfy { t.stored(cols: $0.cols) != nil } }
+        return types.map { QuantFormat.ggml($0) } + [.bf16]
     }
 
     /// What this target does with `format` on a weight of `shape` (rows = outputs, cols = inputs):
@@ -53,10 +69,15 @@ public enum DeploymentTarget: String, Codable, Sendable, CaseIterable {
     /// it is at one of `shapes`, so the profile measures them: a refused format's fallback (`int2/g64`
     /// for `int2/g128` on 576 inputs under `llmcompressor`), and a stored format that loads as it is
     /// (`int2/g64` under `autoround`: it costs the bits `int2/g128` is stored in, with its own, usually
-    /// lower, loss). Order: `formats`, then the added ones in order of first need.
+    /// lower, loss). An added format is itself checked, so a fallback's own fallback is measured
+    /// too (`int2/g128` under `llamacpp`: q2_K, and q4_0 where q2_K's super-blocks do not fit).
+    /// Order: `formats`, then the added ones in order of first need.
     public func profileFormats(_ formats: [QuantFormat], shapes: [TensorShape]) -> [QuantFormat] {
         var out = formats
-        for format in formats {
+        var next = 0
+        while next < out.count {
+            let format = out[next]
+            next += 1
             for shape in shapes {
                 let extra: QuantFormat?
                 switch verdict(format, shape: shape) {

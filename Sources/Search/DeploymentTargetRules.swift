@@ -28,6 +28,12 @@ public enum TargetRule: Hashable, Sendable {
     case outputsMultipleOfPackFactor
     /// Layers of `families` in groups need `inputs % group == 0`; `otherwise` says what then.
     case groupDividesInputs(families: [FormatFamily], otherwise: GroupMismatch)
+    /// Only ggml block types and bf16 load; every other format is refused with the nearest ggml type
+    /// that fits the layer as fallback (`GGMLBlockType.nearest(to:)`).
+    case ggmlTypesAndBF16Only
+    /// A ggml type needs `inputs % block == 0` (256 for k-quants, 32 for the others); otherwise it is
+    /// refused with the type llama-quantize stores instead as fallback (`GGMLBlockType.llamaCppStored`).
+    case ggmlWholeBlocks
 
     /// What the rule asks, for messages and help.
     public var summary: String {
@@ -40,6 +46,8 @@ public enum TargetRule: Hashable, Sendable {
         case let .groupDividesInputs(list, otherwise):
             let then = otherwise == .writerRegroups ? "else written in a smaller group, same weights" : "else a smaller group"
             return "\(list.map(\.rawValue).joined(separator: "/")) inputs % group == 0 (\(then))"
+        case .ggmlTypesAndBF16Only: return "ggml block types and bf16 only"
+        case .ggmlWholeBlocks: return "ggml inputs % block == 0 (256 for k-quants; else the type llama-quantize stores instead)"
         }
     }
 
@@ -64,7 +72,38 @@ public enum TargetRule: Hashable, Sendable {
                 : .refused(reason: "\(shape.rows) outputs are not a multiple of \(n) (\(format.bits)-bit packing)", fallback: nil)
         case let .groupDividesInputs(list, otherwise):
             return groupCheck(format, shape: shape, families: list, otherwise: otherwise)
+        case .ggmlTypesAndBF16Only:
+            return ggmlFamilyCheck(format, shape: shape)
+        case .ggmlWholeBlocks:
+            return ggmlBlockCheck(format, shape: shape)
         }
+    }
+
+    private func ggmlFamilyCheck(_ format: QuantFormat, shape: TensorShape) -> TargetVerdict {
+        let reason: String
+        switch format.family {
+        case .ggml, .bf16: return .loads
+        case .int: reason = "llama.cpp has no grouped int type like \(format.name) (ggml types have their own blocks and scale codes)"
+        case .mxfp4: reason = "AutoScheme's OCP MXFP4 is not verified bit-exact with ggml's MXFP4 (block_mxfp4)"
+        case .nvfp4: reason = "ggml's NVFP4 (block_nvfp4: 64-weight blocks, no fp32 tensor scale) is not this NVFP4"
+        case .fp8: reason = "ggml has no FP8 type"
+        }
+        let near = GGMLBlockType.nearest(to: format)
+        let fallback = near.flatMap { $0.stored(cols: shape.cols) }.map { QuantFormat.ggml($0) } ?? .bf16
+        return .refused(reason: reason + "; \(fallback.name) loads", fallback: fallback)
+    }
+
+    private func ggmlBlockCheck(_ format: QuantFormat, shape: TensorShape) -> TargetVerdict {
+        guard let type = format.ggmlType, !type.fits(cols: shape.cols) else { return .loads }
+        let stored = type.llamaCppStored(cols: shape.cols)
+        let reason = "\(shape.cols) inputs are not a multiple of \(type.blockSize): llama-quantize stores \(type.name) as \(stored)"
+        if let f = type.stored(cols: shape.cols) {
+            return .refused(reason: reason + " (tensor_type_fallback)", fallback: .ggml(f))
+        }
+        // q5_K -> q5_1, or a row that is not whole 32-weight blocks either (F16): types AutoScheme
+        // does not quantize to. Offer the nearest that loads: q5_0 for q5_K, else bf16.
+        let offer = type == .q5_K && GGMLBlockType.q5_0.fits(cols: shape.cols) ? QuantFormat.ggml(.q5_0) : .bf16
+        return .refused(reason: reason + ", which AutoScheme does not quantize to; \(offer.name) loads", fallback: offer)
     }
 
     private func groupCheck(_ format: QuantFormat, shape: TensorShape, families: [FormatFamily],
@@ -101,6 +140,7 @@ extension DeploymentTarget {
         case .autoround: return Self.autoRoundRules
         case .llmcompressor: return Self.llmCompressorRules
         case .vllm: return Self.vllmRules
+        case .llamacpp: return Self.llamaCppRules
         }
     }
 
@@ -151,4 +191,56 @@ extension DeploymentTarget {
         // gptq.py: output_size_per_partition % pack_factor.numerator == 0 (pack_factor = Fraction(32, bits)).
         .outputsMultipleOfPackFactor,
     ]
+}
+
+extension DeploymentTarget {
+    /// llama.cpp as vendored by the llama-cpp-python 0.3.36 sdist (commit 0c1e570): `llama-quantize
+    /// --tensor-type-file` on an F16 GGUF.
+    static let llamaCppRules: [TargetRule] = [
+        // src/llama-quant.cpp `llama_tensor_get_type`: a tensor-type pattern's ggml type is what the
+        // tensor is stored in (ggml types only; `ggml_quantize_chunk` quantizes each row with the type's
+        // reference quantizer). AutoScheme's ggml formats are bit-exact with those quantizers
+        // (Guides/Formats); BF16 is GGML_TYPE_BF16, stored as it is (block size 1). AutoScheme's
+        // OCP MXFP4 is not verified bit-exact with ggml's MXFP4, ggml's NVFP4 (ggml-common.h
+        // block_nvfp4) has no fp32 tensor scale, and ggml has no grouped int or FP8 type.
+        .ggmlTypesAndBF16Only,
+        // src/llama-quant.cpp `tensor_type_fallback`: when ne[0] (the inputs) % ggml_blck_size(type)
+        // != 0 it stores q2_K and q3_K as q4_0, q4_K as q5_0, q5_K as q5_1, q6_K as q8_0, and F16
+        // when the fallback does not fit either. A plan names the stored type itself, so the
+        // tensor-type file is applied with no replacement and the plan's loss is the stored type's.
+        .ggmlWholeBlocks,
+    ]
+}
+
+extension GGMLBlockType {
+    /// The order of the ggml types in `DeploymentTarget.defaultFormats`: by bits per weight.
+    public static let llamaCppCandidateOrder: [GGMLBlockType] = [.q2_K, .q3_K, .q4_0, .q4_K, .q5_0, .q5_K, .q6_K, .q8_0]
+
+    /// The ggml type nearest to a format llama.cpp cannot store: int2 q2_K, int3 q3_K, int4 q4_K,
+    /// int8 q8_0 (same code width), mxfp4 and nvfp4 q4_0 (4-bit codes in 32-weight blocks, one scale
+    /// each), fp8 q8_0; the type itself for a ggml format; nil for bf16.
+    public static func nearest(to format: QuantFormat) -> GGMLBlockType? {
+        switch format.family {
+        case .ggml: return format.ggmlType
+        case .int:
+            switch format.bits {
+            case 2: return .q2_K
+            case 3: return .q3_K
+            case 4: return .q4_K
+            default: return .q8_0
+            }
+        case .mxfp4, .nvfp4: return .q4_0
+        case .fp8: return .q8_0
+        case .bf16: return nil
+        }
+    }
+
+    /// ggml's name of the type llama-quantize stores for this type on rows of `cols` weights
+    /// (`tensor_type_fallback` in src/llama-quant.cpp): this type when the row is whole blocks,
+    /// else its fallback (q5_1 for q5_K), else "f16".
+    public func llamaCppStored(cols: Int) -> String {
+        if fits(cols: cols) { return name }
+        if let f = llamaCppFallback { return f.fits(cols: cols) ? f.name : "f16" }
+        return self == .q5_K && cols % 32 == 0 ? "q5_1" : "f16"
+    }
 }

@@ -22,7 +22,7 @@ struct ProfileCommand: ParsableCommand {
     @Argument(help: "A .gguf file, a Hugging Face folder, or 'default' (the cached SmolLM2-135M-Instruct).")
     var model: String?
     @Option(help: "Calibration text (UTF-8); default: the cached lcet10.txt.") var calib: String?
-    @Option(help: "Comma-separated candidate formats.") var formats = "int2,int3,int4,int8,mxfp4,nvfp4,fp8,bf16"
+    @Option(help: ArgumentHelp(TargetArguments.formatsHelp)) var formats: String?
     @OptionGroup var target: TargetArguments
     @Option(parsing: .unconditional, help: "Calibration windows.") var nsamples = 32
     @Option(parsing: .unconditional, help: "Tokens per calibration window.") var seqlen = 512
@@ -53,7 +53,8 @@ struct ProfileCommand: ParsableCommand {
         let inputs = try ProfileInputs(model: model, calib: calib)
         try TextLength.checkWindow(seqlen, option: "--seqlen", config: inputs.model.config)
         try TextLength.checkWindow(probeLength, option: "--probe-length", config: inputs.model.config)
-        options.formats = target.profileFormats(options.formats, config: inputs.model.config)
+        options.formats = target.profileFormats(formats == nil ? nil : options.formats, config: inputs.model.config)
+        try options.validate()
         let profiler = try SensitivityProfiler(model: inputs.model, options: options)
         let result = try profiler.run(tokens: inputs.tokens, identity: ModelIdentity(inputs.description),
                                       calibrationFile: inputs.calibrationFile,
@@ -65,7 +66,8 @@ struct ProfileCommand: ParsableCommand {
 
     func makeOptions() throws -> ProfilerOptions {
         let probes = try ProfilerOptions.parseFormats(probeFormat, option: "--probe-format")
-        var options = ProfilerOptions(formats: try ProfilerOptions.parseFormats(formats), estimator: estimator,
+        var options = ProfilerOptions(formats: try formats.map { try ProfilerOptions.parseFormats($0) } ?? QuantFormat.defaultCandidates,
+                                      estimator: estimator,
                                       sampleCount: nsamples, sequenceLength: seqlen, seed: seed,
                                       probeWindows: probeWindows, probeLength: probeLength, probeFormats: probes,
                                       layerPattern: layers, validationPlans: validationPlans, validationWindows: validationWindows)

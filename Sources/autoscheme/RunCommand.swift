@@ -32,7 +32,7 @@ struct RunCommand: ParsableCommand {
     var averageBits: Double
     @OptionGroup var counting: CountingArguments
     @OptionGroup var target: TargetArguments
-    @Option(help: "Comma-separated candidate formats.") var formats = "int2,int3,int4,int8,mxfp4,nvfp4,fp8,bf16"
+    @Option(help: ArgumentHelp(TargetArguments.formatsHelp)) var formats: String?
     @Option(help: "Sensitivity estimator.") var estimator: SensitivityEstimator = .standard
     @OptionGroup var calibration: CalibrationArguments
     @OptionGroup var quantizing: QuantizeArguments
@@ -66,7 +66,7 @@ struct RunCommand: ParsableCommand {
     }
 
     func makeOptions() throws -> RunOptions {
-        let candidates = try ProfilerOptions.parseFormats(formats)
+        let candidates = try candidateFormats()
         let windows = calibration.profileOptions
         let profiler = ProfilerOptions(formats: candidates, estimator: estimator, sampleCount: windows.sampleCount,
                                        sequenceLength: windows.sequenceLength, seed: windows.seed)
@@ -81,5 +81,15 @@ struct RunCommand: ParsableCommand {
         options.overwrite = overwrite
         options.reuseProfile = !noCache
         return options
+    }
+
+    /// `--formats`, or the target's default candidates: `QuantFormat.defaultCandidates`, or under
+    /// `llamacpp` the ggml types every linear layer of the model can be stored in (so the model's
+    /// description is read here; the pipeline adds the target's fallback formats as for any list).
+    func candidateFormats() throws -> [QuantFormat] {
+        if let formats { return try ProfilerOptions.parseFormats(formats) }
+        guard target.target == .llamacpp else { return QuantFormat.defaultCandidates }
+        let config = try ModelLoader.open(try ModelLoader.resolve(model)).config
+        return target.profileFormats(nil, config: config)
     }
 }

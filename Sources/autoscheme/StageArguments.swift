@@ -150,14 +150,20 @@ struct TargetArguments: ParsableArguments {
                                discussion: DeploymentTarget.allCases.map { "\($0.rawValue): \($0.summary)" }.joined(separator: "\n")))
     var target: DeploymentTarget = .autoround
 
-    /// `formats` plus the target's fallback formats for the linear layers of a model of `config`.
-    func profileFormats(_ formats: [QuantFormat], config: ModelConfig) -> [QuantFormat] {
+    /// `formats` (nil: the target's default candidates, `DeploymentTarget.defaultFormats`) plus the
+    /// target's fallback formats for the linear layers of a model of `config`.
+    func profileFormats(_ formats: [QuantFormat]?, config: ModelConfig) -> [QuantFormat] {
         let shapes = LinearKind.allCases.map { kind -> TensorShape in
             let shape = config.linearShape(of: kind)
             return TensorShape(rows: shape[0], cols: shape[1])
         }
-        return target.profileFormats(formats, shapes: shapes)
+        return target.profileFormats(formats ?? target.defaultFormats(shapes: shapes), shapes: shapes)
     }
+
+    /// The help of `--formats` on `profile` and `run`.
+    static let formatsHelp = "Comma-separated candidate formats (default: "
+        + QuantFormat.defaultCandidates.map(\.name).joined(separator: ",")
+        + "; under --target llamacpp the ggml block types every linear layer can be stored in, and bf16)."
 }
 
 /// How bits are counted against a budget (`search` and `run`).
