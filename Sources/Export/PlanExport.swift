@@ -25,13 +25,15 @@ public enum PlanExport {
     ///   - file: the plan's path, for messages.
     ///   - deployable: check every layer against the target's runtime table
     ///     (`PlanExportTarget.deploymentTarget`) and write the formats it stores; false writes the
-    ///     plan's formats as they are (`export-plan --approximate`).
-    /// - Throws: `PlanExportError` naming the first plan layer that does not match the model, or
-    ///   `.targetCannotHold` naming layers the runtime cannot load.
+    ///     plan's formats as they are (`export-plan --approximate`; for llama.cpp the nearest ggml types).
+    /// - Throws: `PlanExportError` naming the first plan layer that does not match the model,
+    ///   `.targetCannotHold` naming layers the runtime cannot load, or `.notLlamaCppTypes` naming
+    ///   the layers of each format llama.cpp cannot store as planned.
     public static func render(_ plan: QuantizationPlan, target: PlanExportTarget, model: ModelDescription,
                               file: String, deployable: Bool = false) throws -> String {
         var layers = try PlanExportLayers.resolve(plan, model: model, file: file)
-        if deployable, let runtime = target.deploymentTarget {
+        // llama.cpp's check is its own (every ggml format written as the type llama-quantize stores).
+        if deployable, target != .llamacpp, let runtime = target.deploymentTarget {
             layers = try PlanExportTargetCheck.deployable(layers, target: runtime, file: file)
         }
         if target == .autoround || target == .llmcompressor, let l = layers.first(where: { $0.format.family == .ggml }) {
@@ -41,7 +43,7 @@ public enum PlanExport {
         switch target {
         case .autoround: return try PlanExportAutoRound.layerConfig(layers)
         case .llmcompressor: return PlanExportLLMCompressor.recipe(layers, source: plan.source.modelPath)
-        case .llamacpp: return PlanExportLlamaCpp.tensorTypes(layers, model: model)
+        case .llamacpp: return try PlanExportLlamaCpp.tensorTypes(layers, model: model, exact: deployable, file: file)
         case .json: return try normalized(plan, layers: layers, model: model)
         }
     }

@@ -23,6 +23,10 @@ public enum PlanExportError: Error, LocalizedError, Equatable, Sendable {
     /// Layers whose formats the target's runtime cannot load (`export-plan` without `--approximate`):
     /// the first few `examples` (each `layer (format): reason`), how many in all, and what the target accepts.
     case targetCannotHold(file: String, target: String, examples: [String], count: Int, accepts: String)
+    /// Layers whose formats llama.cpp cannot store as planned (`export-plan --to llamacpp` without
+    /// `--approximate`): `count` layers in all, one entry per format, e.g.
+    /// `int2/g64: 108 layers (blk.0.attn_q.weight, blk.0.attn_k.weight, blk.0.attn_v.weight, ...)`.
+    case notLlamaCppTypes(file: String, count: Int, groups: [String])
 
     public var errorDescription: String? {
         switch self {
@@ -46,6 +50,10 @@ public enum PlanExportError: Error, LocalizedError, Equatable, Sendable {
             let more = count > examples.count ? " and \(count - examples.count) more" : ""
             return "Plan '\(file)' has \(count) layers \(target) cannot load: \(examples.joined(separator: "; "))\(more). "
                 + "\(target) accepts: \(accepts). Search with --target \(target), or pass --approximate to write them anyway."
+        case let .notLlamaCppTypes(file, count, groups):
+            return "Plan '\(file)' has \(count) layers llama.cpp cannot store as planned (it stores ggml block types in whole blocks of the row, and bf16): "
+                + groups.joined(separator: "; ")
+                + ". Search with --target llamacpp, or pass --approximate to write the nearest ggml types."
         }
     }
 }

@@ -1,46 +1,81 @@
 import Foundation
 import Model
 import Formats
+import Search
 
-/// A `--tensor-type-file` for llama.cpp's `llama-quantize`: whitespace-separated `PATTERN=TYPE`
-/// tokens, one per line. llama-quantize lowercases each pattern and applies it as a regular
-/// expression searched in tensor names (`std::regex_search`); the type is a ggml type name
-/// (case-insensitive). The file has no comment syntax (every token must hold `=`), so the first
-/// line is a note written as a pattern no tensor name can match (it starts with `#`, which GGUF
-/// names never contain): it says the mapping is approximate.
+/// A `--tensor-type-file` for llama.cpp's `llama-quantize`: one `TENSOR_NAME=type` line per plan
+/// layer and nothing else. llama-quantize reads the file as whitespace-separated `PATTERN=TYPE`
+/// tokens (`parse_tensor_type_file` in tools/quantize/quantize.cpp): it has no comment syntax, so
+/// every line must be a pattern. Each pattern is lowercased and searched in tensor names as a
+/// regular expression (`std::regex_search`, first match wins); the type is a ggml type name.
 ///
 /// Exact GGUF tensor names are used as patterns; a name's dots match themselves, and no other
 /// tensor of a Llama-family model contains another's full name, so each line selects one tensor.
+///
+/// Exact (the default): every layer's format must be a ggml block type or bf16, and each line
+/// names the type llama-quantize stores for it, the one the profile measured: the type itself, or
+/// for a k-quant on rows that are not whole super-blocks the fallback the ggml quantizer stores
+/// too (`GGMLBlockType.stored(cols:)`, the `tensor_type_fallback` of llama-quantize). So the file
+/// is applied with no replacement. Other formats are refused by layer and format
+/// (`PlanExportError.notLlamaCppTypes`). Approximate (`--approximate`): they are written as the
+/// nearest ggml type the row holds (`nearestType`).
 enum PlanExportLlamaCpp {
-    /// The nearest ggml type per format: int2 q2_K, int3 q3_K, int4 q4_K, int8 q8_0, mxfp4 and
-    /// nvfp4 mxfp4 (both E2M1 in blocks; ggml has no E4M3-scaled FP4), fp8 q8_0, bf16 bf16.
-    /// K-quants use 256-weight super-blocks with their own scale encoding, so the result differs
-    /// from the plan's groups even at the same code width.
-    static func ggmlType(_ format: QuantFormat) -> String {
-        switch format.family {
-        case .int:
-            switch format.bits {
-            case 2: return "q2_K"
-            case 3: return "q3_K"
-            case 4: return "q4_K"
-            default: return "q8_0"
-            }
-        case .mxfp4, .nvfp4: return "mxfp4"
-        case .fp8: return "q8_0"
-        case .bf16: return "bf16"
-        case .ggml: return format.name
+    /// How many tensor names a group of the refusal names.
+    static let exampleCount = 3
+
+    /// The ggml name of the type llama-quantize stores for `layer` exactly as the plan measured it,
+    /// or nil when the plan's format is not a ggml type or bf16, or is a ggml type no type AutoScheme
+    /// makes holds at this row length (q5_K on 576 inputs: llama-quantize stores q5_1).
+    static func exactType(_ layer: PlanExportLayer) -> String? {
+        if layer.format == .bf16 { return "bf16" }
+        return layer.format.ggmlType?.stored(cols: layer.layer.inFeatures)?.name
+    }
+
+    /// The ggml type nearest to a format llama.cpp cannot store exactly, at the row length llama-quantize
+    /// sees (so that it replaces nothing): int2 q2_K, int3 q3_K, int4 q4_K, int8 q8_0, fp8 q8_0
+    /// (`GGMLBlockType.nearest(to:)`), then the type llama-quantize stores at this row length (q2_K on
+    /// 576 inputs: q4_0); mxfp4 and nvfp4 ggml's `mxfp4` (E2M1 in blocks of 32 with a power-of-two
+    /// scale; ggml's NVFP4 has no fp32 tensor scale); a ggml type without an exact type its fallback
+    /// (q5_K on 576 inputs: q5_1). K-quants use 256-weight super-blocks with their own scale encoding,
+    /// so the result differs from the plan's groups even at the same code width.
+    static func nearestType(_ layer: PlanExportLayer) -> String {
+        if let exact = exactType(layer) { return exact }
+        let cols = layer.layer.inFeatures
+        switch layer.format.family {
+        case .mxfp4, .nvfp4: return cols % 32 == 0 ? "mxfp4" : "f16"
+        case .int, .fp8, .ggml, .bf16: return GGMLBlockType.nearest(to: layer.format)?.llamaCppStored(cols: cols) ?? "bf16"
         }
     }
 
-    /// The note line: a valid `PATTERN=TYPE` token that matches no tensor.
-    static let note = "#approximate:autoscheme-formats-mapped-to-nearest-ggml-types(int2:q2_K,int3:q3_K,int4:q4_K,int8:q8_0,mxfp4:mxfp4,nvfp4:mxfp4,fp8:q8_0,bf16:bf16)=bf16"
+    /// The file's text: one line per layer, in plan order.
+    /// - Parameters:
+    ///   - exact: refuse formats llama.cpp cannot store as planned (false: `--approximate`).
+    ///   - file: the plan's path, for messages.
+    /// - Throws: `PlanExportError.notLlamaCppTypes` naming each refused format with its layer count
+    ///   and first tensor names.
+    static func tensorTypes(_ layers: [PlanExportLayer], model: ModelDescription, exact: Bool, file: String) throws -> String {
+        let named = layers.map { (model.gguf?.ggufName($0.weightName) ?? GGUFNames.gguf($0.weightName), $0) }
+        if exact { try check(named, file: file) }
+        return named.map { "\($0.0)=\(nearestType($0.1))" }.joined(separator: "\n") + "\n"
+    }
 
-    static func tensorTypes(_ layers: [PlanExportLayer], model: ModelDescription) -> String {
-        var lines = [note]
-        for l in layers {
-            let name = model.gguf?.ggufName(l.weightName) ?? GGUFNames.gguf(l.weightName)
-            lines.append("\(name)=\(ggmlType(l.format))")
+    /// Throws when a layer has no exact type: the refused layers grouped by what they are, in plan order.
+    static func check(_ named: [(String, PlanExportLayer)], file: String) throws {
+        var order: [String] = [], groups: [String: [String]] = [:]
+        for (name, layer) in named where exactType(layer) == nil {
+            var label = layer.format.name
+            if let t = layer.format.ggmlType {
+                label += " on \(layer.layer.inFeatures) inputs (llama-quantize stores \(t.llamaCppStored(cols: layer.layer.inFeatures)))"
+            }
+            if groups[label] == nil { order.append(label) }
+            groups[label, default: []].append(name)
         }
-        return lines.joined(separator: "\n") + "\n"
+        guard !order.isEmpty else { return }
+        let lines = order.map { label -> String in
+            let names = groups[label] ?? []
+            let more = names.count > exampleCount ? ", ..." : ""
+            return "\(label): \(names.count) layer\(names.count == 1 ? "" : "s") (\(names.prefix(exampleCount).joined(separator: ", "))\(more))"
+        }
+        throw PlanExportError.notLlamaCppTypes(file: file, count: groups.values.reduce(0) { $0 + $1.count }, groups: lines)
     }
 }

@@ -3,13 +3,15 @@ import Search
 
 extension PlanExportTarget {
     /// The runtime whose table `export-plan` checks a plan against; nil where the export is not
-    /// checked (`json` holds every format; `llamacpp`'s table comes with the GGUF formats, and its
-    /// file stays marked approximate).
+    /// checked (`json` holds every format). `llamacpp` is checked by `PlanExportLlamaCpp` itself:
+    /// a ggml type on rows that are not whole super-blocks, which the target refuses in a search,
+    /// is written as the fallback type the plan's profile measured (what llama-quantize stores).
     public var deploymentTarget: DeploymentTarget? {
         switch self {
         case .autoround: return .autoround
         case .llmcompressor: return .llmcompressor
-        case .llamacpp, .json: return nil
+        case .llamacpp: return .llamacpp
+        case .json: return nil
         }
     }
 }

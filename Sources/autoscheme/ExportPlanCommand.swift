@@ -24,7 +24,7 @@ struct ExportPlanCommand: ParsableCommand {
     @Option(help: "The model the plan is for (default: the plan's source model_path). Plan layers are checked against it.")
     var model: String?
 
-    @Flag(help: "Write layers the target's runtime cannot load too (autoround, llmcompressor check every layer against their runtime's table and refuse otherwise; llamacpp is always approximate).")
+    @Flag(help: "Write layers the target's runtime cannot load too (autoround, llmcompressor check every layer against their runtime's table and refuse otherwise; llamacpp refuses formats that are not ggml types or bf16, and with this writes the nearest ggml types).")
     var approximate = false
 
     func validate() throws {

@@ -50,10 +50,10 @@ final class PlanExportTargetCheckTests: XCTestCase {
                                                              target: .llmcompressor, file: "p.json"))
     }
 
-    /// Unchecked exports (`json`, `llamacpp`) and `--approximate` write the plan's formats as they are.
+    /// `json` is not checked; `llamacpp` is checked against its own target (PlanExportLlamaCppTests).
     func testTargetsWithoutATableAreNotChecked() {
         XCTAssertNil(PlanExportTarget.json.deploymentTarget)
-        XCTAssertNil(PlanExportTarget.llamacpp.deploymentTarget)
+        XCTAssertEqual(PlanExportTarget.llamacpp.deploymentTarget, .llamacpp)
         XCTAssertEqual(PlanExportTarget.autoround.deploymentTarget, .autoround)
         XCTAssertEqual(PlanExportTarget.llmcompressor.deploymentTarget, .llmcompressor)
     }
