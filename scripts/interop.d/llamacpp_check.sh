@@ -1,38 +1,64 @@
 #!/usr/bin/env bash
-# llama.cpp part of scripts/interop (reported, not judged): quantizes an F16 copy of the GGUF with
-# the plan's `export-plan --to llamacpp` tensor types (base type Q8_0 for tensors the plan does not
-# name), counts the overrides llama-quantize applied and the types it replaced, measures the file's
-# size and `llama-perplexity -c 512 --chunks 16` (which scores the second half of each window), and
-# writes WORK/llamacpp.json.
-#   llamacpp_check.sh BIN_DIR GGUF PLAN TEXT WORK
+# llama.cpp part of scripts/interop: a plan searched for llama.cpp, applied by llama-quantize exactly.
+#   llamacpp_check.sh BIN_DIR GGUF TEXT WORK BITS
+# 1. profile the default model with `--target llamacpp` (the ggml types and bf16; cached as
+#    $AUTOSCHEME_CACHE/interop/llamacpp-profile-MODEL.json, delete it to profile again), search it at
+#    BITS bits per weight with `--target llamacpp`, and `export-plan --to llamacpp` (exact);
+# 2. `llama-quantize --tensor-type-file` on an F16 copy of GGUF with base type Q4_1, a type no line
+#    names, so llama-quantize logs an override for every line (it logs none when the line's type is
+#    the base type), and token embedding and output set to q8_0 (fixed, no fallback);
+# 3. check from its log that every line was applied, that every planned tensor was converted to its
+#    planned type, and that no tensor fell back (`tensor_type_fallback`'s warnings and summary);
+# 4. `llama-perplexity -c 512 --chunks 16` on TEXT (it scores the second half of each window).
+# Writes WORK/llamacpp.json; passes when 1 and 3 hold.
 set -euo pipefail
-bin="$1" gguf="$2" plan="$3" text="$4" work="$5"
+bin="$1" gguf="$2" text="$3" work="$4" bits="$5"
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cache="${AUTOSCHEME_CACHE:-$HOME/.cache/autoscheme}"
 f16="$cache/interop/gguf-f16/$(basename "$gguf" .gguf).F16.gguf"
+profile="$cache/interop/llamacpp-profile-$(basename "$gguf" .gguf).json"
 if [ ! -f "$f16" ]; then
   mkdir -p "$(dirname "$f16")"
   "$bin/llama-quantize" --allow-requantize "$gguf" "$f16.tmp" F16 > "$work/llamacpp-f16.log" 2>&1
   mv "$f16.tmp" "$f16"
 fi
-"$root/scripts/autoscheme" export-plan "$plan" --to llamacpp -o "$work/tensor-types.txt" 2> "$work/export-llamacpp.log"
-"$bin/llama-quantize" --allow-requantize --tensor-type-file "$work/tensor-types.txt" "$f16" "$work/plan.gguf" Q8_0 \
-  > "$work/llama-quantize.log" 2>&1
+if [ ! -f "$profile" ]; then
+  "$root/scripts/autoscheme" profile "$gguf" --target llamacpp -o "$profile" > "$work/llamacpp-profile.log" 2>&1
+fi
+"$root/scripts/autoscheme" search "$profile" --target llamacpp --avg-bits "$bits" -o "$work/llamacpp-plan.json" \
+  > "$work/llamacpp-search.log" 2>&1
+"$root/scripts/autoscheme" export-plan "$work/llamacpp-plan.json" --to llamacpp --model "$gguf" -o "$work/tensor-types.txt" \
+  > "$work/export-llamacpp.log" 2>&1
+"$bin/llama-quantize" --allow-requantize --tensor-type-file "$work/tensor-types.txt" --token-embedding-type q8_0 \
+  --output-tensor-type q8_0 "$f16" "$work/plan.gguf" Q4_1 > "$work/llama-quantize.log" 2>&1
 "$bin/llama-perplexity" -m "$work/plan.gguf" -f "$text" -c 512 --chunks 16 -t 2 > "$work/llama-perplexity.log" 2>&1
-python3 - "$work" "$bin" <<'PY'
-import json, os, re, subprocess, sys
-work, bin_dir = sys.argv[1:]
+python3 - "$work" "$bin" "$bits" <<'PY'
+import collections, json, os, re, sys
+work, bin_dir, bits = sys.argv[1:]
 q = open(os.path.join(work, "llama-quantize.log"), errors="replace").read()
 p = open(os.path.join(work, "llama-perplexity.log"), errors="replace").read()
-lines = [l for l in open(os.path.join(work, "tensor-types.txt")).read().split() if "=" in l]
+plan = json.load(open(os.path.join(work, "llamacpp-plan.json")))
+planned = dict(t.split("=", 1) for t in open(os.path.join(work, "tensor-types.txt")).read().split())
+overrides = {n: t for n, _, t in re.findall(r"(\S+)\s+- applying manual override: (\S+) -> (\S+)", q)}
+converted = dict(re.findall(r"\]\s+(\S+)\s+- \[[^\]]*\], type =\s*\S+, converting to (\S+) \.\.", q))
+fell_back = re.findall(r"warning: (\S+)\s+- ncols", q)
+summary = re.search(r"(\d+) of (\d+) tensor\(s\) required fallback", q)
+size = re.search(r"quant size\s*=\s*([0-9.]+) MiB \(([0-9.]+) BPW\)", q)
 ppl = re.search(r"Final estimate: PPL = ([0-9.]+)", p)
-size = re.search(r"quant size\s*=\s*([0-9.]+) MB", q)
-version = subprocess.run([os.path.join(bin_dir, "llama-quantize"), "--version"], capture_output=True, text=True)
-result = {"runtime": "llama.cpp", "passed": True, "planned_lines": len(lines),
-          "overrides_applied": len(re.findall(r"applying manual override", q)),
-          "replaced": len(re.findall(r"(?i)fallback|falling back|not divisible", q)),
-          "quant_size_mb": float(size.group(1)) if size else None,
+applied = sum(1 for n, t in planned.items() if overrides.get(n) == t)
+as_planned = sum(1 for n, t in planned.items() if converted.get(n) == t)
+mismatches = [f"{n}: planned {t}, stored {converted.get(n)}" for n, t in planned.items() if converted.get(n) != t]
+result = {"runtime": "llama.cpp", "budget": float(bits),
+          "plan_bits": round(plan["achieved"]["searched_average"], 4),
+          "plan_types": dict(sorted(collections.Counter(planned.values()).items())),
+          "planned_lines": len(planned), "overrides_applied": applied, "stored_as_planned": as_planned,
+          "replaced": len(fell_back) + (int(summary.group(1)) if summary and not fell_back else 0),
+          "mismatches": mismatches[:5],
+          "quant_size_mib": float(size.group(1)) if size else None,
+          "file_bpw": float(size.group(2)) if size else None,
           "ppl": float(ppl.group(1)) if ppl else None,
-          "version": (version.stdout + version.stderr).strip().splitlines()[:2]}
+          "version": [os.path.basename(os.path.dirname(os.path.abspath(bin_dir))) + " (llama-cpp-python sdist, vendored llama.cpp)"]}
+result["passed"] = (len(planned) > 0 and applied == len(planned) and as_planned == len(planned)
+                    and result["replaced"] == 0 and result["ppl"] is not None)
 json.dump(result, open(os.path.join(work, "llamacpp.json"), "w"), indent=1, sort_keys=True)
 PY

@@ -42,8 +42,10 @@ def line(r):
             s += f"; PPL failed: {r['error'][:160]}"
         return s
     if rt == "llama.cpp":
-        return (f"{r.get('overrides_applied')}/{r.get('planned_lines')} planned types applied, "
-                f"{r.get('replaced')} replaced; {r.get('quant_size_mb')} MB; PPL {r.get('ppl')} (-c 512 --chunks 16, not judged)")
+        return (f"plan at {r.get('budget')} bits ({r.get('plan_bits')} on the searched layers): "
+                f"{r.get('overrides_applied')}/{r.get('planned_lines')} lines applied, "
+                f"{r.get('stored_as_planned')}/{r.get('planned_lines')} tensors stored as planned, {r.get('replaced')} replaced; "
+                f"{r.get('quant_size_mib')} MiB, {r.get('file_bpw')} BPW (whole file); PPL {r.get('ppl')} (-c 512 --chunks 16)")
     return json.dumps(r)[:200]
 
 
@@ -69,7 +71,8 @@ def report(work, out, root):
             md.append("Version: " + " / ".join(r["version"]) + ".")
         for key in ("checkpoint", "model", "recipe", "dtype", "model_dtype", "load_seconds", "oneshot_seconds",
                     "kinds", "classes", "missing_keys", "unexpected_keys", "reference_ppl", "ppl_rel_diff", "eval",
-                    "planned_lines", "overrides_applied", "replaced", "quant_size_mb", "ppl", "refused_layers", "error"):
+                    "budget", "plan_bits", "plan_types", "planned_lines", "overrides_applied", "stored_as_planned", "replaced",
+                    "mismatches", "quant_size_mib", "file_bpw", "ppl", "refused_layers", "error"):
             if key in r:
                 value = json.dumps(r[key]) if not isinstance(r[key], str) else r[key][:300]
                 value = value.replace("`", "'")
