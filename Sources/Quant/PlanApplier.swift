@@ -145,14 +145,21 @@ public struct PlanApplier {
                 let objective = try site.objective(kind: kind, weights: w, layer: id.description)
                 var so = options.signRound
                 if options.method != .signround { so.iterations = 0 }
-                let result = options.method == .rtn
-                    ? try SignRound.weightedRTN(weights: w, format: format, objective: objective, name: id.description)
-                    : try SignRound.optimize(weights: w, format: format, objective: objective,
-                                             options: so, name: id.description)
+                let result: SignRoundResult
+                if format.family == .ggml {
+                    let packed: QuantizedTensor
+                    (result, packed) = try Self.ggmlRounding(weights: w, format: format, objective: objective, name: id.description)
+                    out.quantized[id] = packed
+                } else {
+                    result = options.method == .rtn
+                        ? try SignRound.weightedRTN(weights: w, format: format, objective: objective, name: id.description)
+                        : try SignRound.optimize(weights: w, format: format, objective: objective,
+                                                 options: so, name: id.description)
+                    out.quantized[id] = try format.quantizer.quantize(weights: w, name: id.description,
+                                                                      adjustments: result.adjustments)
+                }
                 weights[kind] = result.weights
                 out.weights[id] = result.weights
-                out.quantized[id] = try format.quantizer.quantize(weights: w, name: id.description,
-                                                                  adjustments: result.adjustments)
                 out.stats.append(LayerQuantizeStats(
                     name: id.description, format: format.name, rtnError: result.rtnLoss,
                     signRoundError: result.bestLoss, bestIteration: result.bestIteration,
@@ -166,6 +173,26 @@ public struct PlanApplier {
             streams?.advanceQuantized(block: block, weights: weights)
         }
         return out
+    }
+
+    /// A layer planned in a ggml block type: llama.cpp's importance-weighted quantizer with the
+    /// layer's input Gram diagonal as importance (`GGMLImportanceRounding`), whatever the method
+    /// (SignRound does not tune these types). The result's `rtnLoss` is the reference quantizer's
+    /// (no importance), `bestLoss` the importance path's; the weights are the stored blocks decoded.
+    static func ggmlRounding(weights w: Matrix, format: QuantFormat, objective: LayerObjective,
+                             name: String) throws -> (SignRoundResult, QuantizedTensor) {
+        let start = DispatchTime.now().uptimeNanoseconds, cpuStart = SignRound.processCPUSeconds()
+        let reference = try format.quantizer.fakeQuantize(w, name: name, adjustments: nil)
+        let rounded = try GGMLImportanceRounding.quantize(weights: w, format: format,
+                                                          importance: GGMLImportanceRounding.diagonal(objective.gram), name: name)
+        let loss = objective.loss(candidate: rounded.weights, weights: w)
+        let result = SignRoundResult(adjustments: nil, weights: rounded.weights,
+                                     rtnLoss: objective.loss(candidate: reference, weights: w), bestLoss: loss,
+                                     bestIteration: 0, lossHistory: [loss],
+                                     seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9,
+                                     cpuSeconds: SignRound.processCPUSeconds() - cpuStart,
+                                     gemmFlops: 4 * Double(w.rows) * Double(w.cols) * Double(w.cols), rowUpdatesPerStep: nil)
+        return (result, rounded.tensor)
     }
 
     /// Relative cost of a layer for the ETA: out x in^2 (the step loop's sgemm) plus a forward share.

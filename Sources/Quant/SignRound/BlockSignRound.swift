@@ -56,7 +56,12 @@ public struct BlockSignRound {
             for kind in LinearKind.allCases { planned[kind] = formats[LayerID(block: b, kind: kind)] }
             let targets = forward(weights, original, length)
             if teacherExtra.rows > 0 { teacherExtra = forward(weights, teacherExtra, length) }
-            var rtnBlock = weights
+            // ggml block types are rounded once, on the quantized stream's activation energy, and held
+            // fixed while SignRound tunes the block's other layers.
+            let ggml = try ggmlLayers(block: b, weights: weights, planned: planned, hidden: quantized, length: length)
+            var fixedBlock = weights
+            for (kind, r) in ggml { fixedBlock[kind] = r.weights; planned[kind] = nil }
+            var rtnBlock = fixedBlock
             for (kind, format) in planned {
                 rtnBlock[kind] = try format.quantizer.fakeQuantize(weights[kind], name: LayerID(block: b, kind: kind).description)
             }
@@ -72,7 +77,7 @@ public struct BlockSignRound {
                                                                            hidden: quantized, length: length, formats: planned)
             }
             let every = max(1, options.signRound.iterations / 4)
-            let result = try blockTuner.tune(block: weights, names: { LayerID(block: b, kind: $0).description },
+            let result = try blockTuner.tune(block: fixedBlock, names: { LayerID(block: b, kind: $0).description },
                                              inputs: quantized, targets: targets, sampler: &sampler) { t in
                 guard (t + 1) % every == 0, t + 1 < options.signRound.iterations else { return }
                 progress?(progressLine(block: b, note: "iteration \(t + 1)/\(options.signRound.iterations)",
@@ -84,6 +89,15 @@ public struct BlockSignRound {
             original = targets
             try record(block: b, weights: weights, planned: planned, result: result, rtnLoss: rtnLoss,
                        bestLoss: bestLoss, into: &out)
+            for kind in LinearKind.allCases {
+                guard let r = ggml[kind] else { continue }
+                let id = LayerID(block: b, kind: kind)
+                out.weights[id] = r.weights
+                out.quantized[id] = r.tensor
+                out.stats.append(LayerQuantizeStats(name: id.description, format: r.tensor.format.name, rtnError: rtnLoss,
+                                                    signRoundError: bestLoss, bestIteration: 0, iterations: 0,
+                                                    seconds: 0, cpuSeconds: 0, gflop: 0))
+            }
             let gain = rtnLoss > 0 ? 100 * (1 - bestLoss / rtnLoss) : 0
             progress?(progressLine(block: b, note: "block MSE rtn \(fmt("%.4g", rtnLoss)) -> \(fmt("%.4g", bestLoss)) "
                                    + "(\(fmt("%.1f", gain))% lower, iteration \(result.bestIteration)) \(fmt("%.1f", result.seconds)) s",
@@ -101,6 +115,23 @@ public struct BlockSignRound {
             out.endToEnd = stats
             progress?("end-to-end: \(stats.scales) group scales, \(stats.steps) steps in \(fmt("%.1f", stats.seconds)) s; "
                       + "minibatch KL \(fmt("%.4f", stats.firstKL)) -> \(fmt("%.4f", stats.lastKL))")
+        }
+        return out
+    }
+
+    /// The block's layers planned in a ggml block type, quantized by llama.cpp's importance-weighted
+    /// quantizers with the activation energy of their inputs on `hidden` (the quantized stream) as
+    /// importance (`GGMLImportanceRounding`).
+    private func ggmlLayers(block b: Int, weights: LlamaBlockWeights, planned: [LinearKind: QuantFormat], hidden: Matrix,
+                            length: Int) throws -> [LinearKind: GGMLImportanceRounding.Result] {
+        let kinds = planned.filter { $0.value.family == .ggml }
+        guard !kinds.isEmpty else { return [:] }
+        let energy = BlockInputEnergy.measure(model: model, block: b, weights: weights, hidden: hidden, length: length)
+        var out: [LinearKind: GGMLImportanceRounding.Result] = [:]
+        for (kind, format) in kinds {
+            out[kind] = try GGMLImportanceRounding.quantize(weights: weights[kind], format: format,
+                                                            importance: energy[kind.inputSite]!,
+                                                            name: LayerID(block: b, kind: kind).description)
         }
         return out
     }
