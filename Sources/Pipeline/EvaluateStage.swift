@@ -12,11 +12,16 @@ public struct EvaluateStageOptions: Sendable, Equatable {
     public var context: Int
     /// Consecutive windows of `context` tokens from the start of the text; nil: every full window.
     public var windows: Int?
+    /// First window position whose prediction is scored (0: all; ctx / 2: `llama-perplexity`'s positions).
+    public var scoreFrom: Int
+    /// Read the text's line ends as stored (llama.cpp's tools) instead of as universal newlines.
+    public var rawNewlines = false
 
-    public init(text: String? = nil, context: Int = 512, windows: Int? = 16) {
+    public init(text: String? = nil, context: Int = 512, windows: Int? = 16, scoreFrom: Int = 0) {
         self.text = text
         self.context = context
         self.windows = windows
+        self.scoreFrom = scoreFrom
     }
 }
 
@@ -29,15 +34,18 @@ public struct EvaluationText: Sendable {
     /// Tokens per window, and the windows the protocol will evaluate (`Evaluation.windowCount`).
     public let context: Int
     public let windows: Int
+    /// First window position scored (`EvaluateStageOptions.scoreFrom`).
+    public let scoreFrom: Int
 
     /// - Throws: `TokenizerError.unreadableText` (names the file), `PipelineError.textTooShort`.
     public init(_ options: EvaluateStageOptions, tokenizer: Tokenizer) throws {
         path = try options.text ?? Assets.path(.alice29)
-        tokens = try EvaluationInputs.tokens(ofTextFile: path, tokenizer: tokenizer)
+        tokens = try EvaluationInputs.tokens(ofTextFile: path, tokenizer: tokenizer, universalNewlines: !options.rawNewlines)
         try TextLength.check(tokens.count, path: path, role: .evaluation, windows: options.windows ?? 1,
                              length: options.context)
         context = options.context
         windows = try Evaluation.windowCount(tokens: tokens.count, ctx: context, requested: options.windows)
+        scoreFrom = options.scoreFrom
     }
 }
 
@@ -50,7 +58,7 @@ public enum EvaluateStage {
     public static func run(_ model: ResidentLlama, against original: ResidentLlama?, text: EvaluationText,
                            progress: ((Int, Int) -> Void)? = nil) throws -> EvaluationResult {
         let result = try Evaluation.run(model: model, tokens: text.tokens, ctx: text.context, windows: text.windows,
-                                        against: original, progress: progress)
+                                        scoreFrom: text.scoreFrom, against: original, progress: progress)
         try checkFinite(result)
         return result
     }

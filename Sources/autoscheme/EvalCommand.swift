@@ -9,7 +9,7 @@ import Quant
 
 /// `autoscheme eval [MODEL] --text FILE`: perplexity by the project's protocol (consecutive,
 /// non-overlapping windows of `--ctx` tokens from the start of the text, each run on its own,
-/// tokens 1..ctx-1 scored) and, with `--against ORIGINAL`, mean KL(original || model) in nats per
+/// tokens 1..ctx-1 scored; `--second-half --raw-newlines` scores what `llama-perplexity -c CTX` scores) and, with `--against ORIGINAL`, mean KL(original || model) in nats per
 /// token and top-1 agreement on the same positions. Progress with ETA goes to stderr.
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -28,6 +28,15 @@ struct EvalCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Number of windows (default: every full window of the text).")
     var windows: Int?
 
+    @Option(parsing: .unconditional, help: "Score only predictions from this window position on (default 0: all; ctx/2 scores the positions llama-perplexity scores).")
+    var scoreFrom = 0
+
+    @Flag(help: "Score the second half of each window, as llama-perplexity does (--score-from ctx/2).")
+    var secondHalf = false
+
+    @Flag(help: "Read the text's line ends as stored (CR LF kept), as llama.cpp's tools do (default: universal newlines, as Python reads text).")
+    var rawNewlines = false
+
     @Option(help: "The original model to compare against (KL divergence, top-1 agreement).")
     var against: String?
 
@@ -40,12 +49,21 @@ struct EvalCommand: ParsableCommand {
         if let windows, windows < 1 { throw ValidationError("--windows must be at least 1, got \(windows).") }
         try OptionBounds.check(ctx, "--ctx", in: 2...OptionBounds.maximumWindowLength)
         if let windows { try OptionBounds.tokens(windows: windows, "--windows", length: ctx, "--ctx") }
+        if secondHalf && scoreFrom != 0 { throw ValidationError("--second-half and --score-from exclude each other.") }
+        guard scoreFrom >= 0, scoreFrom < ctx - 1 else {
+            throw ValidationError("--score-from must be in 0..<\(ctx - 1) (--ctx - 1), got \(scoreFrom).")
+        }
     }
+
+    /// The first scored position.
+    var firstScored: Int { secondHalf ? ctx / 2 : scoreFrom }
 
     func run() throws {
         let description = try QuantizedCheckpointLoader.open(try ModelLoader.resolve(model))
         try TextLength.checkWindow(ctx, option: "--ctx", config: description.config)
-        let evaluation = try EvaluationText(EvaluateStageOptions(text: text, context: ctx, windows: windows),
+        var options = EvaluateStageOptions(text: text, context: ctx, windows: windows, scoreFrom: firstScored)
+        options.rawNewlines = rawNewlines
+        let evaluation = try EvaluationText(options,
                                             tokenizer: try EvaluationInputs.tokenizer(of: description))
         let subject = try EvaluationInputs.model(description).resident()
         let original = try against.map {

@@ -49,10 +49,16 @@ public enum Evaluation {
     /// Evaluates `model` on `tokens`; with `original`, also KL(original || model) and top-1 agreement
     /// on the same positions. `progress(done, total)` is called after each window.
     /// - Complexity: one forward pass per window per model, plus O(ctx x vocab) for the statistics.
+    /// - Parameter scoreFrom: the first window position whose prediction is scored (0: every one, the
+    ///   protocol's default). `llama-perplexity` scores from ctx / 2 on (the second half of each window,
+    ///   so every scored token has at least ctx / 2 tokens of context); pass that to compare like for like.
     public static func run(model: ResidentLlama, tokens: [Int], ctx: Int = 512, windows: Int? = nil,
-                           against original: ResidentLlama? = nil,
+                           scoreFrom: Int = 0, against original: ResidentLlama? = nil,
                            progress: ((Int, Int) -> Void)? = nil) throws -> EvaluationResult {
         let count = try windowCount(tokens: tokens.count, ctx: ctx, requested: windows)
+        guard scoreFrom >= 0, scoreFrom < ctx - 1 else {
+            throw LlamaError.unsupportedConfig(field: "scoreFrom", value: scoreFrom, reason: "must be in 0..<\(ctx - 1) (ctx - 1)")
+        }
         if let original, original.config.vocabSize != model.config.vocabSize {
             throw LlamaError.mismatchedModels("vocab_size \(model.config.vocabSize) vs \(original.config.vocabSize)")
         }
@@ -64,7 +70,7 @@ public enum Evaluation {
             let reference = try original?.logits(sequences: [window])
             let vocab = logits.cols
             logits.data.withUnsafeBufferPointer { pl in
-                for i in 0..<(ctx - 1) {
+                for i in scoreFrom..<(ctx - 1) {
                     let row = UnsafeBufferPointer(rebasing: pl[(i * vocab)..<((i + 1) * vocab)])
                     nll += Divergence.negativeLogLikelihood(row, target: window[i + 1])
                     if let reference {
@@ -77,7 +83,7 @@ public enum Evaluation {
                     }
                 }
             }
-            predicted += ctx - 1
+            predicted += ctx - 1 - scoreFrom
             running.append(exp(nll / Double(predicted)))
             progress?(w + 1, count)
         }

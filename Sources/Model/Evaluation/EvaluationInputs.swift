@@ -10,8 +10,9 @@ public enum EvaluationInputs {
 
     /// Token ids of a text file by the evaluation protocol: UTF-8 read with universal newlines
     /// (`Tokenizer.loadText`), no BOS, special tokens not parsed.
-    public static func tokens(ofTextFile path: String, tokenizer: Tokenizer) throws -> [Int] {
-        let text = try Tokenizer.loadText(URL(fileURLWithPath: path))
+    /// `universalNewlines: false` keeps CR LF as stored (llama.cpp's tools).
+    public static func tokens(ofTextFile path: String, tokenizer: Tokenizer, universalNewlines: Bool = true) throws -> [Int] {
+        let text = try Tokenizer.loadText(URL(fileURLWithPath: path), universal: universalNewlines)
         return tokenizer.encode(text, addSpecialTokens: false, parseSpecial: false)
     }
 

@@ -6,12 +6,14 @@ extension Tokenizer {
     /// text mode ("universal newlines"), where CR LF and a lone CR each become LF. The Canterbury
     /// texts use CR LF, so this changes token counts (alice29.txt: 39,357 tokens after it).
     /// - Throws: `TokenizerError.unreadableText` naming the file if it is missing or not UTF-8.
-    public static func loadText(_ url: URL) throws -> String {
+    /// - Parameter universal: false keeps the line ends as stored, as llama.cpp's tools read a text
+    ///   (`llama-perplexity -f`), for numbers comparable with theirs.
+    public static func loadText(_ url: URL, universal: Bool = true) throws -> String {
         let data = try InputFile.read(url) { TokenizerError.unreadableText(path: url.path, reason: $0) }
         guard let text = String(data: data, encoding: .utf8) else {
             throw TokenizerError.unreadableText(path: url.path, reason: "not valid UTF-8")
         }
-        return universalNewlines(text)
+        return universal ? universalNewlines(text) : text
     }
 
     /// `text` with CR LF and lone CR replaced by LF (Python's universal newlines).
