@@ -16,6 +16,7 @@ extension BlockLoss: ExpressibleByArgument {}
 extension BlockKeptIteration: ExpressibleByArgument {}
 extension EndToEndWindows: ExpressibleByArgument {}
 extension QuantizeRecipe: ExpressibleByArgument {}
+extension GGUFEmbeddingType: ExpressibleByArgument {}
 extension SignRoundStepProduct: ExpressibleByArgument {}
 extension CheckpointFormat: ExpressibleByArgument {}
 extension PlanExportTarget: ExpressibleByArgument {}

@@ -10,6 +10,8 @@ public enum CheckpointFormat: String, Sendable, CaseIterable, Codable {
     case autoRound = "auto_round"
     /// Dequantized weights as safetensors in the original Hugging Face layout, loadable by anything.
     case fake
+    /// One GGUF file (version 3) for llama.cpp: ggml block types as planned (`GGUFExport`).
+    case gguf
 }
 
 /// Writes a quantized model in one of the checkpoint layouts.
@@ -29,6 +31,9 @@ public enum CheckpointExport {
         case .fake:
             try CheckpointWriter.writeFake(model: model, ropeLayout: description.ropeLayout, replacements: weights,
                                            tensors: tensors, to: path, overwrite: overwrite, dtype: fakeDType, extraFiles: extraFiles)
+        case .gguf:
+            try GGUFExport.write(description: description, quantized: quantized, tensors: tensors, options: GGUFExportOptions(),
+                                 to: path, overwrite: overwrite)
         case .autoRound:
             let layers = quantized.sorted { $0.key < $1.key }
                 .map { QuantizedLayer(module: $0.key.description, tensor: $0.value) }

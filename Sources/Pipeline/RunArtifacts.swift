@@ -12,6 +12,9 @@ enum RunArtifacts {
     static let summary = "summary.json"
     static let checkpoint = "model"
 
+    /// The checkpoint's name in the output folder: `model` (a folder), or `model.gguf` (one file).
+    static func checkpointName(_ format: CheckpointFormat) -> String { format == .gguf ? checkpoint + ".gguf" : checkpoint }
+
     /// Output paths by role, for the summary.
     static func files(in output: String, checkpoint format: CheckpointFormat) -> [String: String] {
         let base = URL(fileURLWithPath: output)
@@ -20,8 +23,9 @@ enum RunArtifacts {
             "plan": base.appendingPathComponent(plan).path,
             "sweep": base.appendingPathComponent(sweep).path,
             "eval": base.appendingPathComponent(eval).path,
-            "checkpoint (\(format.rawValue))": base.appendingPathComponent(checkpoint).path,
-            "quantize stats": base.appendingPathComponent(checkpoint).appendingPathComponent(QuantizeStats.fileName).path,
+            "checkpoint (\(format.rawValue))": base.appendingPathComponent(checkpointName(format)).path,
+            "quantize stats": (format == .gguf ? base : base.appendingPathComponent(checkpoint))
+                .appendingPathComponent(QuantizeStats.fileName).path,
             "report": base.appendingPathComponent("report.html").path,
             "summary": base.appendingPathComponent(summary).path,
         ]

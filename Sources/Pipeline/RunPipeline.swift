@@ -32,6 +32,8 @@ public struct RunPipeline {
         guard options.averageBits.isFinite, options.averageBits > 0 else {
             throw PipelineError.invalidBudget(value: options.averageBits)
         }
+        let gguf = options.checkpoint.format == .gguf
+        if gguf { try GGUFExport.checkCandidates(options.profiler.formats, source: "the candidate formats") }
         let output = OutputFolder(path: options.output, overwrite: options.overwrite)
         try output.checkWritable()
         var clock = StageTimer(progress: progress)
@@ -46,7 +48,10 @@ public struct RunPipeline {
         let staging = try output.makeStaging()
         do {
             let quantized = try clock.run(.quantize) { try quantizeStage(inputs, plan: plan) }
-            let modelDir = staging.appendingPathComponent(RunArtifacts.checkpoint).path
+            let modelDir = staging.appendingPathComponent(RunArtifacts.checkpointName(options.checkpoint.format)).path
+            if gguf {
+                try AtomicFile.write(try quantized.stats.encoded(), to: staging.appendingPathComponent(QuantizeStats.fileName))
+            }
             try clock.run(.export) {
                 try ExportStage.write(quantized, inputs: inputs, options: options.checkpoint, to: modelDir, overwrite: false)
             }
@@ -111,6 +116,7 @@ public struct RunPipeline {
     /// The searched plan through `QuantizeStage` (statistics name the plan file `plan.json`).
     func quantizeStage(_ inputs: ProfileInputs, plan: QuantizationPlan) throws -> QuantizeStage.Output {
         let formats = try PlanFormats.resolve(plan, model: inputs.description, file: "the searched plan")
+        if options.checkpoint.format == .gguf { try GGUFExport.check(formats, plan: "the searched plan") }
         return try QuantizeStage.run(inputs, formats: formats, planFile: RunArtifacts.plan, options: options.quantize) {
             progress("quantize: " + $0)
         }

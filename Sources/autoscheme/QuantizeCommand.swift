@@ -20,8 +20,8 @@ struct QuantizeCommand: ParsableCommand {
     @Option(help: "Plan file (autoscheme.plan/1).") var plan: String
     @OptionGroup var calibration: CalibrationArguments
     @OptionGroup var quantizing: QuantizeArguments
-    @Option(name: [.customShort("o"), .long], help: "Output folder.") var output: String
-    @Flag(help: "Replace a non-empty output folder.") var overwrite = false
+    @Option(name: [.customShort("o"), .long], help: "Output folder (--format gguf: the .gguf file).") var output: String
+    @Flag(help: "Replace a non-empty output folder (or an existing .gguf).") var overwrite = false
     @OptionGroup var checkpoint: CheckpointArguments
     @OptionGroup var evaluation: EvaluationArguments
     @Option(parsing: .unconditional, help: "After writing, evaluate the written model against the original on this many windows of --ctx tokens of the --eval text (0: skip).")
@@ -34,9 +34,12 @@ struct QuantizeCommand: ParsableCommand {
     }
 
     func run() throws {
-        try OutputPath.check(output, kind: .folder, inputs: [StageInputs.modelPath(model), plan, calibration.calib ?? "", evaluation.text ?? ""])
+        let gguf = checkpoint.format == .gguf
+        try OutputPath.check(output, kind: gguf ? .file : .folder,
+                             inputs: [StageInputs.modelPath(model), plan, calibration.calib ?? "", evaluation.text ?? ""])
         let description = try ModelLoader.open(try ModelLoader.resolve(model))
         let formats = try PlanFormats.resolve(try PlanFormats.load(plan), model: description, file: plan)
+        if gguf { try GGUFExport.check(formats, plan: plan) }
         let inputs = try ProfileInputs(description: description, calib: calibration.calib)
         let options = try quantizing.options(calibration: calibration)
         try TextLength.checkWindow(options.calibration.sequenceLength, option: "--seqlen", config: description.config)

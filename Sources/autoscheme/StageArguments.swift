@@ -106,15 +106,19 @@ struct QuantizeArguments: ParsableArguments {
 
 /// The checkpoint the export stage writes (`quantize` and `run`).
 struct CheckpointArguments: ParsableArguments {
-    @Option(help: "Checkpoint layout: auto_round (packed) or fake (dequantized weights).") var format: CheckpointFormat = .autoRound
+    @Option(help: "Checkpoint layout: auto_round (packed), fake (dequantized weights) or gguf (one llama.cpp file; the plan must use ggml types or bf16).")
+    var format: CheckpointFormat = .autoRound
     @Option(help: "dtype of the written 2-D tensors of the fake layout: bf16, f16 or f32.") var dtype = "bf16"
+    @Option(help: "gguf: type of the token embedding and output (\(GGUFEmbeddingType.allCases.map(\.rawValue).joined(separator: ", ")); default: llama.cpp's, q8_0 for rows that are not whole 256-blocks, else q6_K).")
+    var embeddingType: GGUFEmbeddingType?
 
     func validate() throws {
         guard ["bf16", "f16", "f32"].contains(dtype) else { throw ValidationError("--dtype must be bf16, f16 or f32, got \(dtype)") }
+        if embeddingType != nil && format != .gguf { throw ValidationError("--embedding-type applies to --format gguf only") }
     }
 
     var options: CheckpointOptions {
-        CheckpointOptions(format: format, dtype: StorageType(rawValue: dtype.uppercased()) ?? .bf16)
+        CheckpointOptions(format: format, dtype: StorageType(rawValue: dtype.uppercased()) ?? .bf16, embeddingType: embeddingType)
     }
 }
 
