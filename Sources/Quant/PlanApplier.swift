@@ -148,7 +148,8 @@ public struct PlanApplier {
                 let result: SignRoundResult
                 if format.family == .ggml {
                     let packed: QuantizedTensor
-                    (result, packed) = try Self.ggmlRounding(weights: w, format: format, objective: objective, name: id.description)
+                    (result, packed) = try Self.ggmlRounding(weights: w, format: format, objective: objective,
+                                                              weighted: options.method != .rtnPlain, name: id.description)
                     out.quantized[id] = packed
                 } else {
                     result = options.method == .rtn
@@ -176,18 +177,22 @@ public struct PlanApplier {
     }
 
     /// A layer planned in a ggml block type: llama.cpp's importance-weighted quantizer with the
-    /// layer's input Gram diagonal as importance (`GGMLImportanceRounding`), whatever the method
-    /// (SignRound does not tune these types). The result's `rtnLoss` is the reference quantizer's
-    /// (no importance), `bestLoss` the importance path's; the weights are the stored blocks decoded.
-    static func ggmlRounding(weights w: Matrix, format: QuantFormat, objective: LayerObjective,
+    /// layer's input Gram diagonal as importance (`GGMLImportanceRounding`) for SignRound and RTN
+    /// (SignRound does not tune these types), llama.cpp's reference quantizer for plain RTN
+    /// (`weighted` false). The result's `rtnLoss` is the reference quantizer's, `bestLoss` the
+    /// result's; the weights are the stored blocks decoded.
+    static func ggmlRounding(weights w: Matrix, format: QuantFormat, objective: LayerObjective, weighted: Bool,
                              name: String) throws -> (SignRoundResult, QuantizedTensor) {
         let start = DispatchTime.now().uptimeNanoseconds, cpuStart = SignRound.processCPUSeconds()
-        let reference = try format.quantizer.fakeQuantize(w, name: name, adjustments: nil)
-        let rounded = try GGMLImportanceRounding.quantize(weights: w, format: format,
-                                                          importance: GGMLImportanceRounding.diagonal(objective.gram), name: name)
+        let reference = try GGMLFormatQuantizer(format: format).quantize(weights: w, name: name, importance: nil)
+        let rounded = weighted
+            ? try GGMLImportanceRounding.quantize(weights: w, format: format,
+                                                  importance: GGMLImportanceRounding.diagonal(objective.gram), name: name)
+            : GGMLImportanceRounding.Result(tensor: reference, weights: try format.quantizer.dequantize(reference))
+        let referenceLoss = weighted ? objective.loss(candidate: try format.quantizer.dequantize(reference), weights: w) : nil
         let loss = objective.loss(candidate: rounded.weights, weights: w)
         let result = SignRoundResult(adjustments: nil, weights: rounded.weights,
-                                     rtnLoss: objective.loss(candidate: reference, weights: w), bestLoss: loss,
+                                     rtnLoss: referenceLoss ?? loss, bestLoss: loss,
                                      bestIteration: 0, lossHistory: [loss],
                                      seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9,
                                      cpuSeconds: SignRound.processCPUSeconds() - cpuStart,
