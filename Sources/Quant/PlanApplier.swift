@@ -115,8 +115,11 @@ public struct PlanApplier {
             return try BlockSignRound(model: model, formats: formats, options: options)
                 .run(windows: windows, endToEndWindows: endToEndWindows, progress: progress)
         }
-        let clock = ProgressClock()
         let quantizedInput = options.quantizedInput && options.method == .signround
+        if !quantizedInput, options.method != .rtnPlain, !formats.isEmpty, formats.values.allSatisfy({ $0.family == .ggml }) {
+            return try runOnActivationEnergy(windows: windows, progress: progress)
+        }
+        let clock = ProgressClock()
         let blocks = model.config.numHiddenLayers
         let cache = quantizedInput ? nil : gramCache
         let cached = cache?.serves(windows: windows, skippedPositions: options.skippedPositions, blocks: blocks) ?? false
@@ -174,6 +177,59 @@ public struct PlanApplier {
             streams?.advanceQuantized(block: block, weights: weights)
         }
         return out
+    }
+
+    /// A plan of ggml block types only (layer scope, original inputs): the importance is all the
+    /// quantizers take, so each block runs once over the windows measuring its inputs' activation
+    /// energy (`BlockInputEnergy`, O(in) per token instead of a Gram matrix's O(in^2)). The statistics
+    /// are then the importance-weighted error sum_j h_j (w_j - q_j)^2 / tokens (the Gram objective's
+    /// diagonal part): `rtnError` of llama.cpp's reference quantizer, `signRoundError` of the result.
+    /// - Complexity: one block forward per block over all windows, plus the quantizers.
+    func runOnActivationEnergy(windows: [[Int]], progress: ((String) -> Void)?) throws -> QuantizedWeights {
+        guard let length = windows.first?.count, length > options.skippedPositions, windows.allSatisfy({ $0.count == length }) else {
+            throw LlamaError.textTooShort(tokens: windows.first?.count ?? 0, needed: options.skippedPositions + 1)
+        }
+        let clock = ProgressClock(), blocks = model.config.numHiddenLayers
+        let tokens = Double(windows.count * (length - options.skippedPositions))
+        var hidden = try model.architecture.embed(windows.flatMap { $0 }, head: try model.loadHead())
+        var out = QuantizedWeights(weights: [:], quantized: [:], stats: [])
+        for block in 0..<blocks {
+            let weights = try model.loadBlock(block)
+            let energy = BlockInputEnergy.measureAndAdvance(model: model, block: block, weights: weights, hidden: &hidden,
+                                                            length: length, skippedPositions: options.skippedPositions)
+            for kind in LinearKind.allCases {
+                let id = LayerID(block: block, kind: kind)
+                guard let format = formats[id] else { continue }
+                let start = DispatchTime.now().uptimeNanoseconds
+                let w = weights[kind], h = energy[kind.inputSite]!
+                let rounded = try GGMLImportanceRounding.quantize(weights: w, format: format, importance: h, name: id.description)
+                let reference = try format.quantizer.fakeQuantize(w, name: id.description, adjustments: nil)
+                out.weights[id] = rounded.weights
+                out.quantized[id] = rounded.tensor
+                out.stats.append(LayerQuantizeStats(
+                    name: id.description, format: format.name,
+                    rtnError: Self.weightedError(w, reference, h) / tokens, signRoundError: Self.weightedError(w, rounded.weights, h) / tokens,
+                    bestIteration: 0, iterations: 0, seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9,
+                    cpuSeconds: 0, gflop: 0))
+            }
+            progress?("block \(block + 1)/\(blocks): ggml layers rounded on activation energy | "
+                      + clock.elapsedAndETA(fraction: Double(block + 1) / Double(blocks)))
+        }
+        return out
+    }
+
+    /// sum_ij h_j (w_ij - q_ij)^2, in Double.
+    static func weightedError(_ w: Matrix, _ q: Matrix, _ h: [Float]) -> Double {
+        var total = 0.0
+        for r in 0..<w.rows {
+            var acc: Float = 0
+            for c in 0..<w.cols {
+                let d = w.data[r * w.cols + c] - q.data[r * w.cols + c]
+                acc += h[c] * d * d
+            }
+            total += Double(acc)
+        }
+        return total
     }
 
     /// A layer planned in a ggml block type: llama.cpp's importance-weighted quantizer with the

@@ -19,34 +19,37 @@ final class GGMLImportanceRoundingTests: XCTestCase {
         return f
     }
 
-    /// Layer scope (rtn and signround recipes alike): block 0's layers equal the importance path of
-    /// `GGMLBlockQuantizer` with the Gram diagonal of their input site, the weights are the decoded
-    /// bytes, and the importance changes the bytes (plain RTN gives the reference path's).
-    func testLayerScopeUsesTheGramDiagonal() throws {
+    /// Layer scope, a plan of ggml types only (rtn and signround alike): each block runs once
+    /// measuring its inputs' activation energy; block 0's layers equal the importance path of
+    /// `GGMLBlockQuantizer` on the embeddings' energy, the weights are the decoded bytes, and plain
+    /// RTN gives the reference path's bytes.
+    func testLayerScopeGGMLPlanUsesActivationEnergy() throws {
         let model = try TinyBlockFixture.model()
         let windows = TinyBlockFixture.windows(6)
         let formats = try mixedFormats()
         let block = try model.loadBlock(0)
-        let grams = try CalibrationStreams(model: model, windows: windows, quantizedInput: false).grams(block: 0, weights: block)
+        let hidden = try model.architecture.embed(windows.flatMap { $0 }, head: try model.loadHead())
+        let energy = BlockInputEnergy.measure(model: model, block: 0, weights: block, hidden: hidden, length: L)
         for method in [QuantizeMethod.rtn, .signround] {
             var options = QuantizeOptions()
             options.method = method
             options.signRound.iterations = method == .signround ? 5 : 0
-            let out = try PlanApplier(model: model, formats: formats, options: options).run(windows: windows)
+            var lines: [String] = []
+            let out = try PlanApplier(model: model, formats: formats, options: options).run(windows: windows) { lines.append($0) }
+            XCTAssertEqual(lines.count, 2)
             for kind in LinearKind.allCases {
                 let id = LayerID(block: 0, kind: kind)
                 let w = block[kind]
-                let gram = try grams[kind.inputSite]!.objective(kind: kind, weights: w, layer: id.description).gram
                 let stored = formats[id]!.ggmlType!.stored(cols: w.cols)!
-                let expected = try GGMLBlockQuantizer.quantize(w, type: stored, importance: GGMLImportanceRounding.diagonal(gram),
-                                                               name: id.description)
+                let expected = try GGMLBlockQuantizer.quantize(w, type: stored, importance: energy[kind.inputSite]!, name: id.description)
                 let q = try XCTUnwrap(out.quantized[id])
                 XCTAssertEqual(q.format, .ggml(stored), "\(method) \(id)")
                 XCTAssertEqual(q.codes, .blocks(expected), "\(method) \(id)")
                 let decoded = try GGMLBlockQuantizer.dequantize(expected, type: stored, rows: w.rows, cols: w.cols, name: id.description)
                 XCTAssertEqual(out.weights[id]!.data.map(\.bitPattern), decoded.data.map(\.bitPattern), "\(method) \(id)")
             }
-            XCTAssertTrue(out.stats.allSatisfy { $0.iterations == 0 }, "\(method): nothing tuned")
+            XCTAssertEqual(out.stats.count, 14)
+            XCTAssertTrue(out.stats.allSatisfy { $0.iterations == 0 && $0.signRoundError > 0 }, "\(method): nothing tuned")
         }
         var plain = QuantizeOptions()
         plain.method = .rtnPlain
@@ -59,6 +62,29 @@ final class GGMLImportanceRoundingTests: XCTestCase {
         rtn.method = .rtn
         let weighted = try PlanApplier(model: model, formats: formats, options: rtn).run(windows: windows)
         XCTAssertNotEqual(weighted.quantized[id]?.codes, reference.quantized[id]?.codes, "the importance changes the bytes")
+    }
+
+    /// Layer scope, ggml layers beside an int layer (the Gram path): the ggml layers use the
+    /// diagonal of their site's Gram matrix.
+    func testLayerScopeMixedPlanUsesTheGramDiagonal() throws {
+        let model = try TinyBlockFixture.model()
+        let windows = TinyBlockFixture.windows(6)
+        var formats = try mixedFormats()
+        formats[LayerID(block: 1, kind: .o)] = try QuantFormat(parsing: "int3/g32")
+        let block = try model.loadBlock(0)
+        let grams = try CalibrationStreams(model: model, windows: windows, quantizedInput: false).grams(block: 0, weights: block)
+        var options = QuantizeOptions()
+        options.method = .rtn
+        let out = try PlanApplier(model: model, formats: formats, options: options).run(windows: windows)
+        for kind in LinearKind.allCases {
+            let id = LayerID(block: 0, kind: kind)
+            let w = block[kind]
+            let gram = try grams[kind.inputSite]!.objective(kind: kind, weights: w, layer: id.description).gram
+            let expected = try GGMLImportanceRounding.quantize(weights: w, format: formats[id]!,
+                                                               importance: GGMLImportanceRounding.diagonal(gram), name: id.description)
+            XCTAssertEqual(out.quantized[id]?.codes, expected.tensor.codes, "\(id)")
+            XCTAssertEqual(out.weights[id]!.data.map(\.bitPattern), expected.weights.data.map(\.bitPattern), "\(id)")
+        }
     }
 
     /// Block scope: ggml layers of block 0 use the activation energy of the embeddings (the

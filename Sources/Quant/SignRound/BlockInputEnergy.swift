@@ -10,16 +10,26 @@ enum BlockInputEnergy {
     /// - Complexity: one block forward over all samples plus O(tokens x in) per site.
     static func measure(model: LlamaModel, block: Int, weights: LlamaBlockWeights, hidden: Matrix,
                         length: Int) -> [LinearInputSite: [Float]] {
+        var copy = hidden
+        return measureAndAdvance(model: model, block: block, weights: weights, hidden: &copy, length: length)
+    }
+
+    /// `measure`, leaving the block's outputs in `hidden`; the first `skippedPositions` of every
+    /// window run as context but are left out of the sums (`QuantizeOptions.skippedPositions`).
+    static func measureAndAdvance(model: LlamaModel, block: Int, weights: LlamaBlockWeights, hidden: inout Matrix,
+                                  length: Int, skippedPositions skip: Int = 0) -> [LinearInputSite: [Float]] {
         var sums: [LinearInputSite: [Double]] = [:]
-        let samples = hidden.rows / length, chunk = 8
+        let samples = hidden.rows / length, chunk = 8, width = hidden.cols
         for first in stride(from: 0, to: samples, by: chunk) {
-            var h = hidden.rows((first * length)..<(min(samples, first + chunk) * length))
+            let rows = (first * length)..<(min(samples, first + chunk) * length)
+            var h = hidden.rows(rows)
             model.forwardBlock(index: block, weights: weights, hidden: &h, sequenceLength: length, observer: { site, x, r, c in
                 var acc = [Float](repeating: 0, count: c)
-                for i in 0..<r { for j in 0..<c { acc[j] += x[i * c + j] * x[i * c + j] } }
+                for i in 0..<r where i % length >= skip { for j in 0..<c { acc[j] += x[i * c + j] * x[i * c + j] } }
                 if sums[site] == nil { sums[site] = [Double](repeating: 0, count: c) }
                 for j in 0..<c { sums[site]![j] += Double(acc[j]) }
             })
+            hidden.data.replaceSubrange((rows.lowerBound * width)..<(rows.upperBound * width), with: h.data)
         }
         return sums.mapValues { $0.map { Float($0) } }
     }
