@@ -91,6 +91,25 @@ final class QuantizeGGUFTests: XCTestCase {
         XCTAssertEqual(try GGUFFile(path: folder.appendingPathComponent("tiny.gguf").path).tensors.first { $0.name == "token_embd.weight" }?.type.storage, .bf16)
     }
 
+    /// `run --format gguf`: the searched plan written as OUTDIR/model.gguf, evaluated from it; candidate
+    /// formats a GGUF cannot hold are refused before the profile.
+    func testRunWritesOneGGUF() throws {
+        let common = ["run", "tiny", "--avg-bits", "6", "--target", "any", "--calib", "calib.txt", "--nsamples", "4",
+                      "--seqlen", "64", "--estimator", "output-error", "--recipe", "rtn", "--format", "gguf",
+                      "--eval", "calib.txt", "--ctx", "64", "--eval-windows", "2", "--no-cache"]
+        let r = try CLI.run(common + ["--formats", "q4_0,q8_0", "-o", "run"], in: folder)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let file = try GGUFFile(path: folder.appendingPathComponent("run/model.gguf").path)
+        XCTAssertEqual(file.tensors.filter { $0.type.storage == .q4_0 || $0.type.storage == .q8_0 }.count, 16, "14 layers, embedding, head")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent("run/quantize-stats.json").path))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent("run/summary.json").path))
+        let bad = try CLI.run(common + ["--formats", "q4_0,nvfp4", "-o", "run2"], in: folder)
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.stderr.contains("llama.cpp cannot store nvfp4;"), bad.stderr)
+        XCTAssertFalse(bad.stderr.contains("profile:"), "refused before the profile")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("run2").path))
+    }
+
     /// Bad input: a plan GGUF cannot store, an unknown --embedding-type, an unwritable output and an
     /// existing file without --overwrite each give a one-line error and leave nothing new.
     func testBadInputLeavesNothing() throws {
