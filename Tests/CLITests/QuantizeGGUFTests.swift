@@ -138,3 +138,44 @@ final class QuantizeGGUFTests: XCTestCase {
         XCTAssertEqual(left, ["blocker", "calib.txt", "plan.json", "tiny"])
     }
 }
+
+/// Full tier: the default model quantized to a mixed ggml GGUF, read by llama.cpp's own Python reader
+/// (`scripts/check-gguf`, the PyPI gguf package) and by `eval`.
+final class QuantizeGGUFDefaultModelTests: XCTestCase {
+    func testDefaultModelGGUFPassesTheGGUFPackage() throws {
+        let model = try CLI.cachedModel(), calib = try CLI.cached("lcet10.txt"), text = try CLI.cached("alice29.txt")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("quantize-gguf-default-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let plan = dir.appendingPathComponent("plan.json"), out = dir.appendingPathComponent("m.gguf")
+        try Data(CLI.smolLMPlanJSON(model: model, formats: ["q4_K", "q6_K", "q3_K", "q8_0", "q2_K", "q5_0", "q4_0"]).utf8).write(to: plan)
+        let q = try CLI.run(["quantize", model, "--plan", plan.path, "--calib", calib, "--recipe", "rtn", "--nsamples", "2",
+                             "--seqlen", "128", "--format", "gguf", "-o", out.path])
+        XCTAssertEqual(q.status, 0, q.stderr)
+        let file = try GGUFFile(path: out.path)
+        var types: [String: Int] = [:]
+        for t in file.tensors where t.name.hasPrefix("blk.") && t.dims.count == 2 { types[t.type.storage.rawValue, default: 0] += 1 }
+        // 576-wide rows fall back as llama.cpp's do (q4_K -> q5_0, q6_K -> q8_0, q3_K/q2_K -> q4_0); down (1536) keeps k-quants.
+        XCTAssertEqual(types.values.reduce(0, +), 210)
+        XCTAssertEqual(file.tensors.first { $0.name == "token_embd.weight" }?.type.storage, .q8_0)
+        XCTAssertEqual(file["general.architecture"], .string("llama"))
+
+        let check = Process()
+        check.executableURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("scripts/check-gguf")
+        check.arguments = [out.path]
+        let pipe = Pipe()
+        check.standardOutput = pipe
+        check.standardError = pipe
+        try check.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        check.waitUntilExit()
+        XCTAssertEqual(check.terminationStatus, 0, output)
+        XCTAssertTrue(output.contains("272 tensors"), output)
+
+        let e = try CLI.run(["eval", out.path, "--text", text, "--ctx", "128", "--windows", "2", "--against", model, "--json"])
+        XCTAssertEqual(e.status, 0, e.stderr)
+        let json = try JSONSerialization.jsonObject(with: Data(e.stdout.utf8)) as! [String: Any]
+        XCTAssertLessThan(try XCTUnwrap(json["kl"] as? Double), 1.0)
+    }
+}
