@@ -41,6 +41,11 @@ def line(r):
         if "error" in r:
             s += f"; PPL failed: {r['error'][:160]}"
         return s
+    if rt == "llama.cpp (our GGUF)":
+        d = r.get("ppl_rel_diff")
+        return (f"quantize --format gguf: {r.get('file_bytes'):,} bytes in {r.get('quantize_seconds')} s; llama-perplexity PPL "
+                f"{r.get('llama_perplexity_ppl')}, autoscheme eval (same positions) {r.get('autoscheme_eval_ppl'):.4f}, "
+                f"{100 * d:.2f}% apart (<= 1%)" if d is not None else json.dumps(r)[:200])
     if rt == "llama.cpp":
         return (f"plan at {r.get('budget')} bits ({r.get('plan_bits')} on the searched layers): "
                 f"{r.get('overrides_applied')}/{r.get('planned_lines')} lines applied, "
@@ -58,7 +63,7 @@ def report(work, out, root):
           "| part | status | seconds | result |", "|---|---|---|---|"]
     for part, status, secs, text in rows:
         md.append(f"| {part} | {status} | {secs} | {text.replace('|', '/')} |")
-    for name in ("autoround", "llmcompressor", "llamacpp"):
+    for name in ("autoround", "llmcompressor", "llamacpp", "gguf"):
         path = os.path.join(work, name + ".json")
         if not os.path.exists(path):
             continue
