@@ -37,6 +37,7 @@ struct QuantizeCommand: ParsableCommand {
         let gguf = checkpoint.format == .gguf
         try OutputPath.check(output, kind: gguf ? .file : .folder,
                              inputs: [StageInputs.modelPath(model), plan, calibration.calib ?? "", evaluation.text ?? ""])
+        if gguf && !overwrite && FileManager.default.fileExists(atPath: output) { throw GGUFExportError.outputExists(path: output) }
         let description = try ModelLoader.open(try ModelLoader.resolve(model))
         let formats = try PlanFormats.resolve(try PlanFormats.load(plan), model: description, file: plan)
         if gguf { try GGUFExport.check(formats, plan: plan) }

@@ -133,6 +133,7 @@ final class QuantizeGGUFTests: XCTestCase {
         let exists = try quantize(["--format", "gguf", "-o", "blocker"])
         XCTAssertNotEqual(exists.status, 0)
         XCTAssertTrue(exists.stderr.contains("--overwrite"), exists.stderr)
+        XCTAssertFalse(exists.stderr.contains("block 1/2"), "refused before any work")
         XCTAssertEqual(try Data(contentsOf: folder.appendingPathComponent("blocker")), Data("x".utf8))
         let left = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
         XCTAssertEqual(left, ["blocker", "calib.txt", "plan.json", "tiny"])
