@@ -50,6 +50,7 @@ struct RunCommand: ParsableCommand {
         try OptionBounds.averageBits(averageBits)
         try quantizing.validate(calibration: calibration)
         try evaluation.validate(windows: evalWindows)
+        _ = try checkpoint.options(for: target.target)
     }
 
     func run() throws {
@@ -76,7 +77,7 @@ struct RunCommand: ParsableCommand {
         options.target = target.target
         options.calibrationText = calibration.calib
         options.quantize = try quantizing.options(calibration: calibration)
-        options.checkpoint = checkpoint.options
+        options.checkpoint = try checkpoint.options(for: target.target)
         options.evaluation = evaluation.options(windows: evalWindows == 0 ? nil : evalWindows)
         options.overwrite = overwrite
         options.reuseProfile = !noCache

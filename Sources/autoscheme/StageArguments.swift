@@ -106,19 +106,33 @@ struct QuantizeArguments: ParsableArguments {
 
 /// The checkpoint the export stage writes (`quantize` and `run`).
 struct CheckpointArguments: ParsableArguments {
-    @Option(help: "Checkpoint layout: auto_round (packed), fake (dequantized weights) or gguf (one llama.cpp file; the plan must use ggml types or bf16).")
-    var format: CheckpointFormat = .autoRound
+    @Option(name: .customLong("format"), help: "Checkpoint layout: auto_round (packed), fake (dequantized weights) or gguf (one llama.cpp file; the plan must use ggml types or bf16). Default: gguf for run --target llamacpp, else auto_round.")
+    var layout: CheckpointFormat?
     @Option(help: "dtype of the written 2-D tensors of the fake layout: bf16, f16 or f32.") var dtype = "bf16"
     @Option(help: "gguf: type of the token embedding and output (\(GGUFEmbeddingType.allCases.map(\.rawValue).joined(separator: ", ")); default: llama.cpp's, q8_0 for rows that are not whole 256-blocks, else q6_K).")
     var embeddingType: GGUFEmbeddingType?
 
     func validate() throws {
         guard ["bf16", "f16", "f32"].contains(dtype) else { throw ValidationError("--dtype must be bf16, f16 or f32, got \(dtype)") }
-        if embeddingType != nil && format != .gguf { throw ValidationError("--embedding-type applies to --format gguf only") }
+        if embeddingType != nil, let layout, layout != .gguf { throw ValidationError("--embedding-type applies to --format gguf only") }
     }
 
-    var options: CheckpointOptions {
-        CheckpointOptions(format: format, dtype: StorageType(rawValue: dtype.uppercased()) ?? .bf16, embeddingType: embeddingType)
+    /// The layout written: `--format`, or auto_round.
+    var format: CheckpointFormat { layout ?? .autoRound }
+
+    var options: CheckpointOptions { get throws { try options(for: .autoround) } }
+
+    /// The options for a run searched under `target`: without `--format`, llama.cpp's target writes
+    /// gguf and every other target auto_round.
+    /// - Throws: `ValidationError` for `--format auto_round` under `--target llamacpp` (an auto_round
+    ///   checkpoint holds no ggml block type), and for `--embedding-type` without gguf.
+    func options(for target: DeploymentTarget) throws -> CheckpointOptions {
+        let format = layout ?? (target == .llamacpp ? .gguf : .autoRound)
+        if target == .llamacpp && format == .autoRound {
+            throw ValidationError("--target llamacpp plans ggml block types, which an auto_round checkpoint cannot hold: use --format gguf (the default for this target) or fake")
+        }
+        if embeddingType != nil && format != .gguf { throw ValidationError("--embedding-type applies to --format gguf only") }
+        return CheckpointOptions(format: format, dtype: StorageType(rawValue: dtype.uppercased()) ?? .bf16, embeddingType: embeddingType)
     }
 }
 

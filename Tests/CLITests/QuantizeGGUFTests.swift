@@ -110,6 +110,23 @@ final class QuantizeGGUFTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("run2").path))
     }
 
+    /// `run --target llamacpp` writes a GGUF without `--format`; `--format auto_round` is refused as a
+    /// usage error before any work (an auto_round checkpoint holds no ggml block type).
+    func testRunForLlamaCppWritesGGUFByDefault() throws {
+        let common = ["run", "tiny", "--avg-bits", "6", "--target", "llamacpp", "--calib", "calib.txt", "--nsamples", "4",
+                      "--seqlen", "64", "--estimator", "output-error", "--recipe", "rtn",
+                      "--eval", "calib.txt", "--ctx", "64", "--eval-windows", "2", "--no-cache"]
+        let r = try CLI.run(common + ["--formats", "q4_0,q8_0", "-o", "run"], in: folder)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try GGUFFile(path: folder.appendingPathComponent("run/model.gguf").path).tensors
+            .filter { $0.type.storage == .q4_0 || $0.type.storage == .q8_0 }.count, 16, "14 layers, embedding, head")
+        let refused = try CLI.run(common + ["--formats", "q4_0,q8_0", "--format", "auto_round", "-o", "run2"], in: folder)
+        XCTAssertEqual(refused.status, 2, refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("--target llamacpp plans ggml block types, which an auto_round checkpoint cannot hold"), refused.stderr)
+        XCTAssertFalse(refused.stderr.contains("profile"), refused.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("run2").path))
+    }
+
     /// Bad input: a plan GGUF cannot store, an unknown --embedding-type, an unwritable output and an
     /// existing file without --overwrite each give a one-line error and leave nothing new.
     func testBadInputLeavesNothing() throws {

@@ -114,6 +114,20 @@ final class GGMLImportanceRoundingTests: XCTestCase {
         XCTAssertEqual(out.stats.count, 14)
         XCTAssertTrue(out.stats.filter { $0.name.hasSuffix("o_proj") }.allSatisfy { $0.iterations == 10 })
         XCTAssertTrue(out.stats.filter { !$0.name.hasSuffix("o_proj") }.allSatisfy { $0.iterations == 0 })
+        XCTAssertEqual(out.endToEnd?.steps, 2, "the int layers take the end-to-end pass")
+    }
+
+    /// A plan without int layers skips the end-to-end pass (it tunes int group scales only) instead
+    /// of running its steps on nothing.
+    func testPlanWithoutIntLayersSkipsTheEndToEndPass() throws {
+        var options = QuantizeOptions()
+        options.scope = .block
+        options.signRound.iterations = 2
+        options.batchSize = 2
+        options.endToEnd.steps = 3
+        let out = try PlanApplier(model: try TinyBlockFixture.model(), formats: try mixedFormats(), options: options)
+            .run(windows: TinyBlockFixture.windows(6))
+        XCTAssertNil(out.endToEnd)
     }
 
     /// Negative importance (float rounding of a Gram diagonal) counts as 0; the diagonal is read in order.

@@ -43,7 +43,8 @@ public struct BlockSignRound {
         let arch = model.architecture, blocks = model.config.numHiddenLayers
         var original = try arch.embed(windows.flatMap { $0 }, head: try model.loadHead())
         var quantized = original
-        let endToEnd = options.endToEnd.steps > 0
+        // The pass tunes int group scales only: a plan without int layers skips it and its teacher windows.
+        let endToEnd = options.endToEnd.steps > 0 && formats.values.contains { $0.family == .int }
         var teacherExtra = endToEnd && !endToEndWindows.isEmpty
             ? try arch.embed(endToEndWindows.flatMap { $0 }, head: try model.loadHead()) : Matrix(rows: 0, cols: 0)
         var sampler = MinibatchSampler(count: windows.count, batch: min(options.batchSize, windows.count),
