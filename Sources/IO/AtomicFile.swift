@@ -17,22 +17,8 @@ public enum AtomicFile {
     /// - Throws: `OutputPathError.notReplaceable` when `url` is a symbolic link, a folder, a device,
     ///   a FIFO or a socket (never replaced); the underlying error otherwise.
     public static func write(_ data: Data, to url: URL) throws {
-        if let kind = OutputPath.existingKind(url.path), kind != "a regular file" {
-            throw OutputPathError.notReplaceable(path: url.path, kind: kind, expected: "a regular file or a new path")
-        }
-        StagingCleanup.removeStale(beside: url)
-        let temporary = temporarySibling(of: url)
-        StagingCleanup.register(temporary)
-        defer { StagingCleanup.unregister(temporary) }
-        do {
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try data.write(to: temporary)
-            guard rename(temporary.path, url.path) == 0 else {
-                throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: String(cString: strerror(errno))])
-            }
-        } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw error
+        try intoPlace(url, fill: { try data.write(to: $0) }) {
+            CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: $0])
         }
     }
 
@@ -43,6 +29,21 @@ public enum AtomicFile {
     /// `fill` or by the file system) the temporary is removed and `url` is as it was.
     /// - Throws: `OutputPathError.notReplaceable`, `FileOutputError`, or what `fill` throws.
     public static func stream(to url: URL, _ fill: (FileOutput) throws -> Void) throws {
+        try intoPlace(url, fill: { temporary in
+            let output = try FileOutput(creating: temporary.path)
+            do { try fill(output) } catch {
+                output.abandon()
+                throw error
+            }
+            try output.close()
+        }) { FileOutputError(path: url.path, reason: $0) }
+    }
+
+    /// The rules both writers share: `url` must be a regular file or a new path, stale temporaries
+    /// beside it are removed, parent folders are created, `fill` writes the registered temporary
+    /// sibling, which is then renamed over `url` (a failed rename is `renameFailure` of the system's
+    /// reason); after any error the temporary is removed and `url` is as it was.
+    private static func intoPlace(_ url: URL, fill: (URL) throws -> Void, renameFailure: (String) -> Error) throws {
         if let kind = OutputPath.existingKind(url.path), kind != "a regular file" {
             throw OutputPathError.notReplaceable(path: url.path, kind: kind, expected: "a regular file or a new path")
         }
@@ -52,15 +53,8 @@ public enum AtomicFile {
         defer { StagingCleanup.unregister(temporary) }
         do {
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            let output = try FileOutput(creating: temporary.path)
-            do { try fill(output) } catch {
-                output.abandon()
-                throw error
-            }
-            try output.close()
-            guard rename(temporary.path, url.path) == 0 else {
-                throw FileOutputError(path: url.path, reason: String(cString: strerror(errno)))
-            }
+            try fill(temporary)
+            guard rename(temporary.path, url.path) == 0 else { throw renameFailure(String(cString: strerror(errno))) }
         } catch {
             try? FileManager.default.removeItem(at: temporary)
             throw error
