@@ -3,6 +3,22 @@
 /// sub-block, each in its own order, so a lane follows its sub-block's reference computation
 /// exactly; where the reference branches on data, lanes choose with masks.
 enum GGMLLanes {
+    /// The q2_K / q3_K importance step for eight 16-value sub-blocks from sub-block `first`: their
+    /// values into `s.x` and their weights w = importance * sqrt(sigma2 + x^2) into `s.weights`
+    /// (llama.cpp's weighting of the imatrix by each value's size); returns each lane's sum of w.
+    @inline(__always)
+    static func weightedSubBlocks(_ x: UnsafePointer<Float>, importance: UnsafePointer<Float>, first: Int,
+                                  sigma2: SIMD8<Float>, scratch s: GGMLBlockScratch) -> SIMD8<Float> {
+        gather(x + 16 * first, count: 16, stride: 16, lanes: 8, into: s.x)
+        gather(importance + 16 * first, count: 16, stride: 16, lanes: 8, into: s.weights)
+        var sumW = SIMD8<Float>()
+        for i in 0..<16 {
+            s.weights[i] = s.weights[i] * (sigma2 + s.x[i] * s.x[i]).squareRoot()
+            sumW += s.weights[i]
+        }
+        return sumW
+    }
+
     /// Rows of the `n`-value sub-blocks at x, x + stride, ... (`lanes` of them, <= 8): row i lane k
     /// is x[stride * k + i]. Missing lanes are 0.
     @inline(__always)

@@ -69,13 +69,7 @@ enum GGMLQ2K {
         let sigma2 = SIMD8<Float>(repeating: sumX2 / 256)
         for half in 0..<2 {
             let first = 8 * half
-            GGMLLanes.gather(x + 16 * first, count: 16, stride: 16, lanes: 8, into: s.x)
-            GGMLLanes.gather(importance + 16 * first, count: 16, stride: 16, lanes: 8, into: s.weights)
-            var sumW = SIMD8<Float>()
-            for i in 0..<16 {
-                s.weights[i] = s.weights[i] * (sigma2 + s.x[i] * s.x[i]).squareRoot()
-                sumW += s.weights[i]
-            }
+            let sumW = GGMLLanes.weightedSubBlocks(x, importance: importance, first: first, sigma2: sigma2, scratch: s)
             let fits = GGMLAffineSearch.search(s.x, weights: s.weights, count: 16, nmax: 3, grid: .importance,
                                                absoluteError: false, codes: s.laneCodes)
             GGMLLanes.scatter(s.laneCodes, count: 16, lanes: 8, into: s.codes + 16 * first)

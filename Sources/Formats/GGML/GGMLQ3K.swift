@@ -64,13 +64,7 @@ enum GGMLQ3K {
         let sigma2 = SIMD8<Float>(repeating: 2 * sumX2 / 256)
         for half in 0..<2 {
             let first = 8 * half
-            GGMLLanes.gather(x + 16 * first, count: 16, stride: 16, lanes: 8, into: s.x)
-            GGMLLanes.gather(importance + 16 * first, count: 16, stride: 16, lanes: 8, into: s.weights)
-            var sumW = SIMD8<Float>()
-            for i in 0..<16 {
-                s.weights[i] = s.weights[i] * (sigma2 + s.x[i] * s.x[i]).squareRoot()
-                sumW += s.weights[i]
-            }
+            let sumW = GGMLLanes.weightedSubBlocks(x, importance: importance, first: first, sigma2: sigma2, scratch: s)
             let scales = GGMLSymmetricSearch.search(s.x, count: 16, nmax: 4, weights: s.weights, codes: s.laneCodes)
             GGMLLanes.scatter(s.laneCodes, count: 16, lanes: 8, into: s.codes + 16 * first)
             GGMLLanes.store(scales, lanes: 8, into: s.scales + first)
