@@ -9,14 +9,22 @@ extension CLI {
         let kinds = [("self_attn.q_proj", 576 * 576), ("self_attn.k_proj", 192 * 576), ("self_attn.v_proj", 192 * 576),
                      ("self_attn.o_proj", 576 * 576), ("mlp.gate_proj", 1536 * 576), ("mlp.up_proj", 1536 * 576),
                      ("mlp.down_proj", 576 * 1536)]
-        var layers: [String] = []
+        var layers: [(name: String, parameters: Int, format: String)] = []
         for b in 0..<30 {
             for (k, (path, params)) in kinds.enumerated() {
                 let i = b * 7 + k
                 let name = i == 0 ? (firstName ?? "model.layers.0.\(path).weight") : "model.layers.\(b).\(path).weight"
-                let count = i == 0 ? (firstParameters ?? params) : params
-                layers.append(#"{"name": "\#(name)", "format": "\#(formats[i % formats.count])", "bits": 0, "parameters": \#(count), "score": 0, "reason": {"kind": "solver"}}"#)
+                layers.append((name, i == 0 ? (firstParameters ?? params) : params, formats[i % formats.count]))
             }
+        }
+        return planJSON(model: model, layers: layers)
+    }
+
+    /// A plan file's JSON naming `layers` (weight name, parameter count, format) for `model`, with
+    /// placeholder budget, achievement and solver fields.
+    static func planJSON(model: String, layers: [(name: String, parameters: Int, format: String)]) -> String {
+        let entries = layers.map {
+            #"{"name": "\#($0.name)", "format": "\#($0.format)", "bits": 0, "parameters": \#($0.parameters), "score": 0, "reason": {"kind": "solver"}}"#
         }
         return """
         {"schema": "autoscheme.plan/1",
@@ -26,7 +34,7 @@ extension CLI {
          "predicted_loss": 0,
          "solver": {"status": "optimal", "objective": 0, "bound": 0, "lp_bound": 0, "gap": 0, "seconds": 0,
                     "statistics": {"choices": 0, "non_dominated": 0, "after_fixing": 0, "groups_sent_to_mip": 0, "prover": "test"}},
-         "layers": [\(layers.joined(separator: ",\n"))]}
+         "layers": [\(entries.joined(separator: ",\n"))]}
         """
     }
 }

@@ -33,21 +33,13 @@ final class QuantizeGGUFTests: XCTestCase {
     func writePlan(_ formats: [String], to name: String = "plan.json") throws {
         let kinds = [("self_attn.q_proj", 64 * 64), ("self_attn.k_proj", 32 * 64), ("self_attn.v_proj", 32 * 64),
                      ("self_attn.o_proj", 64 * 64), ("mlp.gate_proj", 128 * 64), ("mlp.up_proj", 128 * 64), ("mlp.down_proj", 64 * 128)]
-        var layers: [String] = []
+        var layers: [(name: String, parameters: Int, format: String)] = []
         for b in 0..<2 {
             for (k, (path, params)) in kinds.enumerated() {
-                layers.append(#"{"name": "model.layers.\#(b).\#(path).weight", "format": "\#(formats[k % formats.count])", "bits": 0, "parameters": \#(params), "score": 0, "reason": {"kind": "solver"}}"#)
+                layers.append(("model.layers.\(b).\(path).weight", params, formats[k % formats.count]))
             }
         }
-        let json = """
-        {"schema": "autoscheme.plan/1", "source": {"model_path": "tiny", "fingerprint": "t", "estimator": "t"},
-         "budget": {"average_bits": 4, "counting": "storage", "scope": "searched", "capacity_bits": 0},
-         "achieved": {"searched_bits": 0, "searched_parameters": 0, "searched_average": 0, "model_bits": 0, "model_parameters": 0, "model_average": 0},
-         "predicted_loss": 0,
-         "solver": {"status": "optimal", "objective": 0, "bound": 0, "lp_bound": 0, "gap": 0, "seconds": 0,
-                    "statistics": {"choices": 0, "non_dominated": 0, "after_fixing": 0, "groups_sent_to_mip": 0, "prover": "test"}},
-         "layers": [\(layers.joined(separator: ",\n"))]}
-        """
+        let json = CLI.planJSON(model: "tiny", layers: layers)
         try json.write(to: folder.appendingPathComponent(name), atomically: true, encoding: .utf8)
     }
 
