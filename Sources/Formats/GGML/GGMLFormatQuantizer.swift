@@ -62,9 +62,9 @@ public struct GGMLFormatQuantizer: WeightQuantizer {
     }
 
     /// Exact bits of the stored type: rows x (cols / block) x bytes per block x 8, of which the
-    /// codes are `codeBits` per weight and the rest is block scales and minimums. A shape no type
-    /// can store costs as if stored in bf16 would not be honest, so it is costed at its own type's
-    /// rate (the search never sees it: the quantizer refuses it).
+    /// codes are `codeBits` per weight and the rest is block scales and minimums. A shape neither
+    /// the type nor its fallback can store is costed at the type's own rate with its last block
+    /// counted whole; the quantizer refuses such a shape, so no plan holds it.
     public func bitCost(shape: TensorShape, convention: CostConvention) -> BitCost {
         let t = type.stored(cols: shape.cols) ?? type
         let blocks = shape.rows * ((shape.cols + t.blockSize - 1) / t.blockSize)
