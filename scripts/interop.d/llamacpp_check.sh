@@ -9,8 +9,11 @@
 #    the base type), and token embedding and output set to q8_0 (fixed, no fallback);
 # 3. check from its log that every line was applied, that every planned tensor was converted to its
 #    planned type, and that no tensor fell back (`tensor_type_fallback`'s warnings and summary);
-# 4. `llama-perplexity -c 512 --chunks 16` on TEXT (it scores the second half of each window).
-# Writes WORK/llamacpp.json; passes when 1 and 3 hold.
+# 4. `llama-perplexity -c 512 --chunks 16` on TEXT (it scores the second half of each window);
+# 5. our own GGUF of the same plan (`quantize --format gguf --recipe rtn --embedding-type q8_0`), read
+#    back with the PyPI gguf package beside llama-quantize's file: every tensor of either file must be
+#    in the other with the same ggml type and shape.
+# Writes WORK/llamacpp.json; passes when 1, 3 and 5 hold.
 set -euo pipefail
 bin="$1" gguf="$2" text="$3" work="$4" bits="$5"
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -32,6 +35,18 @@ fi
 "$bin/llama-quantize" --allow-requantize --tensor-type-file "$work/tensor-types.txt" --token-embedding-type q8_0 \
   --output-tensor-type q8_0 "$f16" "$work/plan.gguf" Q4_1 > "$work/llama-quantize.log" 2>&1
 "$bin/llama-perplexity" -m "$work/plan.gguf" -f "$text" -c 512 --chunks 16 -t 2 > "$work/llama-perplexity.log" 2>&1
+"$root/scripts/autoscheme" quantize "$gguf" --plan "$work/llamacpp-plan.json" --recipe rtn --format gguf \
+  --embedding-type q8_0 -o "$work/plan-ours.gguf" --overwrite > "$work/llamacpp-ours.log" 2>&1
+"$root/scripts/check-gguf" --setup > /dev/null
+"$cache/venv-gguf/bin/python" - "$work/plan.gguf" "$work/plan-ours.gguf" > "$work/same-types.json" <<'PY'
+import json, sys, gguf
+def types(path):
+    return {t.name: (t.tensor_type.name, [int(d) for d in t.shape]) for t in gguf.GGUFReader(path).tensors}
+theirs, ours = types(sys.argv[1]), types(sys.argv[2])
+differ = sorted(f"{n}: llama-quantize {theirs.get(n)}, ours {ours.get(n)}"
+                for n in set(theirs) | set(ours) if theirs.get(n) != ours.get(n))
+json.dump({"tensors": len(theirs), "differ": differ}, sys.stdout)
+PY
 python3 - "$work" "$bin" "$bits" <<'PY'
 import collections, json, os, re, sys
 work, bin_dir, bits = sys.argv[1:]
@@ -45,6 +60,7 @@ fell_back = re.findall(r"warning: (\S+)\s+- ncols", q)
 summary = re.search(r"(\d+) of (\d+) tensor\(s\) required fallback", q)
 size = re.search(r"quant size\s*=\s*([0-9.]+) MiB \(([0-9.]+) BPW\)", q)
 ppl = re.search(r"Final estimate: PPL = ([0-9.]+)", p)
+same = json.load(open(os.path.join(work, "same-types.json")))
 applied = sum(1 for n, t in planned.items() if overrides.get(n) == t)
 as_planned = sum(1 for n, t in planned.items() if converted.get(n) == t)
 mismatches = [f"{n}: planned {t}, stored {converted.get(n)}" for n, t in planned.items() if converted.get(n) != t]
@@ -54,11 +70,13 @@ result = {"runtime": "llama.cpp", "budget": float(bits),
           "planned_lines": len(planned), "overrides_applied": applied, "stored_as_planned": as_planned,
           "replaced": len(fell_back) + (int(summary.group(1)) if summary and not fell_back else 0),
           "mismatches": mismatches[:5],
+          "ours_same_types": not same["differ"], "ours_type_differences": same["differ"][:5],
           "quant_size_mib": float(size.group(1)) if size else None,
           "file_bpw": float(size.group(2)) if size else None,
           "ppl": float(ppl.group(1)) if ppl else None,
           "version": [os.path.basename(os.path.dirname(os.path.abspath(bin_dir))) + " (llama-cpp-python sdist, vendored llama.cpp)"]}
 result["passed"] = (len(planned) > 0 and applied == len(planned) and as_planned == len(planned)
-                    and result["replaced"] == 0 and result["ppl"] is not None)
+                    and result["replaced"] == 0 and result["ppl"] is not None
+                    and same["tensors"] > 0 and not same["differ"])
 json.dump(result, open(os.path.join(work, "llamacpp.json"), "w"), indent=1, sort_keys=True)
 PY

@@ -50,6 +50,7 @@ def line(r):
         return (f"plan at {r.get('budget')} bits ({r.get('plan_bits')} on the searched layers): "
                 f"{r.get('overrides_applied')}/{r.get('planned_lines')} lines applied, "
                 f"{r.get('stored_as_planned')}/{r.get('planned_lines')} tensors stored as planned, {r.get('replaced')} replaced; "
+                f"our GGUF of the plan {'holds the same tensor types' if r.get('ours_same_types') else 'differs: ' + '; '.join(r.get('ours_type_differences') or [])}; "
                 f"{r.get('quant_size_mib')} MiB, {r.get('file_bpw')} BPW (whole file); PPL {r.get('ppl')} (-c 512 --chunks 16)")
     return json.dumps(r)[:200]
 
