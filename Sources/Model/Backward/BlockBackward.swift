@@ -9,6 +9,8 @@ extension LlamaArchitecture {
     /// the input is kept. Residuals pass the gradient through unchanged; RMSNorm, SwiGLU, RoPE (both
     /// layouts, by the transposed rotation), Qwen3's head norms, Qwen2's biases and grouped-query
     /// attention (K/V gradients summed over the query heads sharing them) are differentiated exactly.
+    /// An activation-quantized layer (`LlamaBlockWeights.inputQuantizers`) multiplies its quantized
+    /// input: dW = dY^T Q(X), and dX = dY W passes through Q as the identity (straight-through).
     /// `windows` labels the deliveries (default: 0..<sequences).
     ///
     /// - Complexity: about 3x the forward block's flops (recompute, dX = dY W, dW = dY^T X; the last
@@ -41,7 +43,7 @@ extension LlamaArchitecture {
 
         // MLP: h2 = h1 + down(silu(gate m) * up m), m = norm2(h1).
         var dAct = [Float](repeating: 0, count: rows * c.intermediateSize)
-        layers[.down] = context.backward(dY: dOutput.data, x: act.mlpHidden, weight: w[.down], hasBias: false,
+        layers[.down] = context.backward(dY: dOutput.data, x: act.input(of: .down), weight: w[.down], hasBias: false,
                                          dX: &dAct, accumulate: false)
         var dGate = dAct, dUp = dAct
         act.gate.withUnsafeBufferPointer { pg in act.up.withUnsafeBufferPointer { pu in dAct.withUnsafeBufferPointer { pd in
@@ -51,15 +53,15 @@ extension LlamaArchitecture {
             } }
         } } }
         var dm = [Float](repeating: 0, count: rows * width)
-        layers[.gate] = context.backward(dY: dGate, x: act.mlpInput, weight: w[.gate], hasBias: false, dX: &dm, accumulate: false)
-        layers[.up] = context.backward(dY: dUp, x: act.mlpInput, weight: w[.up], hasBias: false, dX: &dm, accumulate: true)
+        layers[.gate] = context.backward(dY: dGate, x: act.input(of: .gate), weight: w[.gate], hasBias: false, dX: &dm, accumulate: false)
+        layers[.up] = context.backward(dY: dUp, x: act.input(of: .up), weight: w[.up], hasBias: false, dX: &dm, accumulate: true)
         var dh1 = dOutput.data
         norms.postAttentionNorm = normBackward(x: act.afterAttention, dy: dm, dx: &dh1, rows: rows,
                                                weight: w.postAttentionNorm, wantWeight: wantNorms)
 
         // Attention: h1 = h0 + o(attention(q, k, v)), q/k/v of a = norm1(h0).
         var dHeads = [Float](repeating: 0, count: rows * c.queryWidth)
-        layers[.o] = context.backward(dY: dh1, x: act.heads, weight: w[.o], hasBias: false, dX: &dHeads, accumulate: false)
+        layers[.o] = context.backward(dY: dh1, x: act.input(of: .o), weight: w[.o], hasBias: false, dX: &dHeads, accumulate: false)
         var (dq, dk, dv) = attentionBackward(act, dHeads: dHeads, rows: rows, L: L)
         let table = ropeTable(L)
         dq.withUnsafeMutableBufferPointer { table.apply($0.baseAddress!, rows: rows, heads: c.numAttentionHeads, sequenceLength: L, transposed: true) }
@@ -71,9 +73,9 @@ extension LlamaArchitecture {
             norms.kNorm = headNormBackward(x: kp, dy: &dk, rows: rows * c.numKeyValueHeads, weight: kn, wantWeight: wantNorms)
         }
         var da = [Float](repeating: 0, count: rows * width)
-        layers[.q] = context.backward(dY: dq, x: act.attentionInput, weight: w[.q], hasBias: w.qBias != nil, dX: &da, accumulate: false)
-        layers[.k] = context.backward(dY: dk, x: act.attentionInput, weight: w[.k], hasBias: w.kBias != nil, dX: &da, accumulate: true)
-        layers[.v] = context.backward(dY: dv, x: act.attentionInput, weight: w[.v], hasBias: w.vBias != nil, dX: &da, accumulate: true)
+        layers[.q] = context.backward(dY: dq, x: act.input(of: .q), weight: w[.q], hasBias: w.qBias != nil, dX: &da, accumulate: false)
+        layers[.k] = context.backward(dY: dk, x: act.input(of: .k), weight: w[.k], hasBias: w.kBias != nil, dX: &da, accumulate: true)
+        layers[.v] = context.backward(dY: dv, x: act.input(of: .v), weight: w[.v], hasBias: w.vBias != nil, dX: &da, accumulate: true)
         var dh0 = dh1
         norms.inputNorm = normBackward(x: act.input, dy: da, dx: &dh0, rows: rows, weight: w.inputNorm, wantWeight: wantNorms)
         return BlockGradients(input: Matrix(rows: rows, cols: width, data: dh0), layers: layers, norms: norms)

@@ -23,6 +23,20 @@ struct BlockActivations: Sendable {
     var gate: [Float], up: [Float]
     /// silu(gate) * up: the input of down.
     var mlpHidden: [Float]
+    /// The quantized inputs of activation-quantized layers (`LlamaBlockWeights.inputQuantizers`):
+    /// what those layers multiply instead of their site's input. Empty for weight-only blocks.
+    var quantizedInputs: [LinearKind: [Float]] = [:]
+
+    /// The input layer `kind` multiplies: its quantized copy, or its site's input.
+    func input(of kind: LinearKind) -> [Float] {
+        if let q = quantizedInputs[kind] { return q }
+        switch kind.inputSite {
+        case .attentionInput: return attentionInput
+        case .attentionOutput: return heads
+        case .mlpInput: return mlpInput
+        case .mlpHidden: return mlpHidden
+        }
+    }
 }
 
 extension LlamaArchitecture {
@@ -91,29 +105,45 @@ extension LlamaArchitecture {
             return y
         }
         let a = normed(hidden.data, w.inputNorm)
+        var quantized: [LinearKind: [Float]] = [:]
         let (qp, q, kp, k, v) = a.withUnsafeBufferPointer { pa in
-            let q = rotated(pa.baseAddress!, rows: rows, L: L, weight: w[.q], bias: w.qBias, norm: w.qNorm,
-                            heads: c.numAttentionHeads)
-            let k = rotated(pa.baseAddress!, rows: rows, L: L, weight: w[.k], bias: w.kBias, norm: w.kNorm,
-                            heads: c.numKeyValueHeads)
+            let xq = w.quantizedInputs(pa.baseAddress!, rows: rows, cols: width, kinds: [.q, .k, .v])
+            quantized.merge(xq) { a, _ in a }
+            let q = withLayerInput(.q, pa.baseAddress!, xq) {
+                rotated($0, rows: rows, L: L, weight: w[.q], bias: w.qBias, norm: w.qNorm, heads: c.numAttentionHeads)
+            }
+            let k = withLayerInput(.k, pa.baseAddress!, xq) {
+                rotated($0, rows: rows, L: L, weight: w[.k], bias: w.kBias, norm: w.kNorm, heads: c.numKeyValueHeads)
+            }
             return (q.projected, q.rotated, k.projected, k.rotated,
-                    project(pa.baseAddress!, rows: rows, w[.v], bias: w.vBias))
+                    withLayerInput(.v, pa.baseAddress!, xq) { project($0, rows: rows, w[.v], bias: w.vBias) })
         }
         let heads = attend(q: q, k: k, v: v, rows: rows, L: L)
         var h1 = hidden.data
         heads.withUnsafeBufferPointer { pa in h1.withUnsafeMutableBufferPointer { ph in w[.o].data.withUnsafeBufferPointer { pw in
-            BLAS.gemm(.none, .transposed, m: rows, n: width, k: c.queryWidth, a: pa.baseAddress!, lda: c.queryWidth,
-                      b: pw.baseAddress!, ldb: c.queryWidth, beta: 1, c: ph.baseAddress!, ldc: width)
+            let hq = w.quantizedInputs(pa.baseAddress!, rows: rows, cols: c.queryWidth, kinds: [.o])
+            quantized.merge(hq) { a, _ in a }
+            withLayerInput(.o, pa.baseAddress!, hq) {
+                BLAS.gemm(.none, .transposed, m: rows, n: width, k: c.queryWidth, a: $0, lda: c.queryWidth,
+                          b: pw.baseAddress!, ldb: c.queryWidth, beta: 1, c: ph.baseAddress!, ldc: width)
+            }
         } } }
         let m = normed(h1, w.postAttentionNorm)
-        let (gate, up) = m.withUnsafeBufferPointer {
-            (project($0.baseAddress!, rows: rows, w[.gate]), project($0.baseAddress!, rows: rows, w[.up]))
+        let (gate, up) = m.withUnsafeBufferPointer { pm in
+            let mq = w.quantizedInputs(pm.baseAddress!, rows: rows, cols: width, kinds: [.gate, .up])
+            quantized.merge(mq) { a, _ in a }
+            return (withLayerInput(.gate, pm.baseAddress!, mq) { project($0, rows: rows, w[.gate]) },
+                    withLayerInput(.up, pm.baseAddress!, mq) { project($0, rows: rows, w[.up]) })
         }
         var act = gate
         act.withUnsafeMutableBufferPointer { pg in up.withUnsafeBufferPointer {
             Kernels.swiGLU(pg.baseAddress!, $0.baseAddress!, count: pg.count)
         } }
+        act.withUnsafeBufferPointer { pg in
+            quantized.merge(w.quantizedInputs(pg.baseAddress!, rows: rows, cols: c.intermediateSize, kinds: [.down])) { a, _ in a }
+        }
         return BlockActivations(input: hidden.data, attentionInput: a, qProjected: qp, kProjected: kp, q: q, k: k,
-                                v: v, heads: heads, afterAttention: h1, mlpInput: m, gate: gate, up: up, mlpHidden: act)
+                                v: v, heads: heads, afterAttention: h1, mlpInput: m, gate: gate, up: up, mlpHidden: act,
+                                quantizedInputs: quantized)
     }
 }

@@ -19,7 +19,7 @@ extension LlamaArchitecture {
         precondition(input.cols == width && L > 0 && rows % L == 0, "input must be (sequences x L) x hidden")
         let act = recompute(weights: w, input: input, sequenceLength: L)
         var out = act.afterAttention
-        act.mlpHidden.withUnsafeBufferPointer { pa in out.withUnsafeMutableBufferPointer { po in
+        act.input(of: .down).withUnsafeBufferPointer { pa in out.withUnsafeMutableBufferPointer { po in
             w[.down].data.withUnsafeBufferPointer { pw in
                 BLAS.gemm(.none, .transposed, m: rows, n: width, k: c.intermediateSize, a: pa.baseAddress!,
                           lda: c.intermediateSize, b: pw.baseAddress!, ldb: c.intermediateSize, beta: 1,

@@ -74,12 +74,16 @@ public struct LlamaArchitecture: Sendable {
     func attention(_ x: UnsafePointer<Float>, rows: Int, sequenceLength L: Int,
                    weights w: LlamaBlockWeights, products: LinearProductObserver? = nil) -> [Float] {
         let c = config, d = c.headDim
-        var q = project(x, rows: rows, w[.q], bias: w.qBias)
-        var k = project(x, rows: rows, w[.k], bias: w.kBias)
-        let v = project(x, rows: rows, w[.v], bias: w.vBias)
+        let xq = w.quantizedInputs(x, rows: rows, cols: c.hiddenSize, kinds: [.q, .k, .v])
+        var q = withLayerInput(.q, x, xq) { project($0, rows: rows, w[.q], bias: w.qBias) }
+        var k = withLayerInput(.k, x, xq) { project($0, rows: rows, w[.k], bias: w.kBias) }
+        let v = withLayerInput(.v, x, xq) { project($0, rows: rows, w[.v], bias: w.vBias) }
         if let products {
-            let input = UnsafeBufferPointer(start: x, count: rows * w[.q].cols)
-            for (kind, y) in [(LinearKind.q, q), (.k, k), (.v, v)] { y.withUnsafeBufferPointer { products(kind, input, $0, rows) } }
+            for (kind, y) in [(LinearKind.q, q), (.k, k), (.v, v)] {
+                withLayerInput(kind, x, xq) { input in
+                    y.withUnsafeBufferPointer { products(kind, UnsafeBufferPointer(start: input, count: rows * w[kind].cols), $0, rows) }
+                }
+            }
         }
         let table = rope.positions >= L ? rope : { var r = rope; r.reserve(L); return r }()
         let eps = Float(c.rmsNormEps)
@@ -157,19 +161,26 @@ public struct LlamaArchitecture: Sendable {
     /// SwiGLU MLP input -> down(silu(gate x) * up x); `observer` sees the down projection's input.
     func mlp(_ x: UnsafePointer<Float>, rows: Int, weights w: LlamaBlockWeights,
              observer: LinearInputObserver?, products: LinearProductObserver? = nil) -> [Float] {
-        var gate = project(x, rows: rows, w[.gate])
-        let up = project(x, rows: rows, w[.up])
+        let xq = w.quantizedInputs(x, rows: rows, cols: config.hiddenSize, kinds: [.gate, .up])
+        var gate = withLayerInput(.gate, x, xq) { project($0, rows: rows, w[.gate]) }
+        let up = withLayerInput(.up, x, xq) { project($0, rows: rows, w[.up]) }
         let inter = config.intermediateSize
         if let products {
-            let input = UnsafeBufferPointer(start: x, count: rows * w[.gate].cols)
-            for (kind, y) in [(LinearKind.gate, gate), (.up, up)] { y.withUnsafeBufferPointer { products(kind, input, $0, rows) } }
+            for (kind, y) in [(LinearKind.gate, gate), (.up, up)] {
+                withLayerInput(kind, x, xq) { input in
+                    y.withUnsafeBufferPointer { products(kind, UnsafeBufferPointer(start: input, count: rows * w[kind].cols), $0, rows) }
+                }
+            }
         }
         return gate.withUnsafeMutableBufferPointer { pg in
             up.withUnsafeBufferPointer { Kernels.parallelSwiGLU(pg.baseAddress!, $0.baseAddress!, count: rows * inter) }
             observer?(.mlpHidden, UnsafeBufferPointer(pg), rows, inter)
-            let down = project(pg.baseAddress!, rows: rows, w[.down])
-            down.withUnsafeBufferPointer { products?(.down, UnsafeBufferPointer(pg), $0, rows) }
-            return down
+            let hq = w.quantizedInputs(pg.baseAddress!, rows: rows, cols: inter, kinds: [.down])
+            return withLayerInput(.down, pg.baseAddress!, hq) { input in
+                let down = project(input, rows: rows, w[.down])
+                down.withUnsafeBufferPointer { products?(.down, UnsafeBufferPointer(start: input, count: rows * inter), $0, rows) }
+                return down
+            }
         }
     }
 
@@ -196,10 +207,13 @@ public struct LlamaArchitecture: Sendable {
                 let heads = attention(pn.baseAddress!, rows: rows, sequenceLength: L, weights: w, products: products)
                 heads.withUnsafeBufferPointer { pa in
                     observer?(.attentionOutput, pa, rows, c.queryWidth)
-                    w[.o].data.withUnsafeBufferPointer { pw in
-                        BLAS.gemm(.none, .transposed, m: rows, n: width, k: c.queryWidth, a: pa.baseAddress!,
-                                  lda: c.queryWidth, b: pw.baseAddress!, ldb: c.queryWidth, beta: 1,
-                                  c: ph.baseAddress!, ldc: width)
+                    let hq = w.quantizedInputs(pa.baseAddress!, rows: rows, cols: c.queryWidth, kinds: [.o])
+                    withLayerInput(.o, pa.baseAddress!, hq) { input in
+                        w[.o].data.withUnsafeBufferPointer { pw in
+                            BLAS.gemm(.none, .transposed, m: rows, n: width, k: c.queryWidth, a: input,
+                                      lda: c.queryWidth, b: pw.baseAddress!, ldb: c.queryWidth, beta: 1,
+                                      c: ph.baseAddress!, ldc: width)
+                        }
                     }
                 }
                 w.postAttentionNorm.withUnsafeBufferPointer {

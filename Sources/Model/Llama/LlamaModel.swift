@@ -9,6 +9,9 @@ public struct LlamaModel: Sendable {
     public let architecture: LlamaArchitecture
     public let source: any TensorSource
     let infos: [String: TensorInfo]
+    /// Input quantizers of activation-quantized layers (W4A4, W8A8), set on every block `loadBlock`
+    /// returns. Empty: a weight-only model.
+    public var inputQuantizers: [LayerID: any InputQuantizer] = [:]
 
     public var config: ModelConfig { architecture.config }
 
@@ -41,9 +44,13 @@ public struct LlamaModel: Sendable {
         }
     }
 
-    /// Decodes block `index` to Float32.
+    /// Decodes block `index` to Float32, with the block's input quantizers.
     public func loadBlock(_ index: Int) throws -> LlamaBlockWeights {
-        try architecture.loadBlock(index, from: source, infos: infos)
+        var block = try architecture.loadBlock(index, from: source, infos: infos)
+        for kind in LinearKind.allCases {
+            if let q = inputQuantizers[LayerID(block: index, kind: kind)] { block.inputQuantizers[kind] = q }
+        }
+        return block
     }
 
     /// Decodes embedding, final norm and LM head.

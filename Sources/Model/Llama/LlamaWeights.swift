@@ -15,6 +15,9 @@ public struct LlamaBlockWeights: Sendable {
     public var qBias: [Float]?, kBias: [Float]?, vBias: [Float]?
     /// Per-head RMSNorm weights of Q and K (Qwen3, width head_dim), nil when absent.
     public var qNorm: [Float]?, kNorm: [Float]?
+    /// Input quantizers of the activation-quantized layers (W4A4, W8A8): such a layer multiplies
+    /// Q(x) instead of x, in the forward and the reverse pass alike. Empty for weight-only models.
+    public var inputQuantizers: [LinearKind: any InputQuantizer] = [:]
 
     /// The weight of one linear layer. - Precondition: present (always, for loaded blocks).
     public subscript(kind: LinearKind) -> Matrix {
