@@ -9,13 +9,20 @@ public struct QuantizedLayer: Sendable, Equatable {
     /// Hugging Face module name, e.g. `model.layers.0.self_attn.q_proj`.
     public var module: String
     public var tensor: QuantizedTensor
+    /// The layer's input quantizer (W4A4, W8A8), nil for a weight-only layer.
+    public var input: ActivationQuantizer?
 
-    public init(module: String, tensor: QuantizedTensor) {
+    public init(module: String, tensor: QuantizedTensor, input: ActivationQuantizer? = nil) {
         self.module = module
         self.tensor = tensor
+        self.input = input
     }
 
-    public var format: QuantFormat { tensor.format }
+    /// The weights' format with the input quantizer's activations (`nvfp4-a4`), or the weights' alone.
+    public var format: QuantFormat {
+        guard let a = input?.scheme else { return tensor.format }
+        return tensor.format.with(activation: a) ?? tensor.format
+    }
 }
 
 /// Writes auto-round checkpoints (`quant_method: auto-round`): a Hugging Face folder with
@@ -69,6 +76,11 @@ public enum AutoRoundCheckpoint {
             guard [l.tensor.rows, l.tensor.cols] == target.shape else {
                 throw QuantizedCheckpointError.shapeMismatch(layer: l.module, expected: target.shape, actual: [l.tensor.rows, l.tensor.cols])
             }
+            if let a = l.input, l.tensor.format.with(activation: a.scheme) == nil || l.tensor.cols % a.scheme.groupSize != 0 {
+                throw QuantizedCheckpointError.shapeMismatch(layer: l.module + " (\(a.scheme.rawValue) activations on \(l.tensor.format.name) weights)",
+                                                             expected: [l.tensor.rows, l.tensor.cols - l.tensor.cols % a.scheme.groupSize],
+                                                             actual: [l.tensor.rows, l.tensor.cols])
+            }
             guard out.updateValue(l, forKey: l.module) == nil else { throw QuantizedCheckpointError.duplicateLayer(layer: l.module) }
         }
         return out
@@ -93,6 +105,10 @@ public enum AutoRoundCheckpoint {
                 var q = layer.tensor
                 if let order { q = try QuantizedCheckpointRows.reorder(q, order: order, layer: module) }
                 out += try QuantizedCheckpointTensors.tensors(q, module: module)
+                if let g = layer.input?.inputGlobalScale {
+                    // auto-round's NVFP4 W4A4 layers (`FpQuantLinear`): the static activation global scale.
+                    out.append(SafetensorsTensor(name: module + ".input_global_scale", shape: [1], floats: [g], as: .f32))
+                }
                 continue
             }
             var values = try replaced[info.name] ?? model.tensors.floats(info.name)

@@ -47,6 +47,6 @@ public enum AutoRoundCheckpointGroups {
 
     /// Every layer with `loadable` applied.
     public static func loadable(_ layers: [QuantizedLayer]) throws -> [QuantizedLayer] {
-        try layers.map { QuantizedLayer(module: $0.module, tensor: try loadable($0.tensor)) }
+        try layers.map { QuantizedLayer(module: $0.module, tensor: try loadable($0.tensor), input: $0.input) }
     }
 }

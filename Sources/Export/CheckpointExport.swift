@@ -16,6 +16,17 @@ public enum CheckpointFormat: String, Sendable, CaseIterable, Codable {
 
 /// Writes a quantized model in one of the checkpoint layouts.
 public enum CheckpointExport {
+    /// Refuses, before any work, a plan the layout cannot hold: gguf takes ggml types and bf16 only
+    /// (`GGUFExport.check`); only auto_round records activation quantization.
+    /// - Throws: `GGUFExportError.unstorableFormats`, `ExportError.activationsNotStorable`, naming `plan`'s layers.
+    public static func check(_ layout: CheckpointFormat, formats: [LayerID: QuantFormat], plan: String) throws {
+        if layout == .gguf { try GGUFExport.check(formats, plan: plan) }
+        let activated = formats.filter { $0.value.activation != nil }
+        if layout != .autoRound, let id = activated.keys.min() {
+            throw ExportError.activationsNotStorable(layout: layout.rawValue, layer: id.description, layers: activated.count)
+        }
+    }
+
     /// Writes the quantize stage's output for `description`/`model` to the folder `path`.
     /// - Parameters:
     ///   - weights: dequantized replacement weight by layer (the `fake` layout); layers left out keep the model's.
@@ -26,7 +37,12 @@ public enum CheckpointExport {
     /// - Throws: `ExportError`, `QuantizedCheckpointError` naming the path or tensor.
     public static func write(_ format: CheckpointFormat, description: ModelDescription, model: LlamaModel,
                              weights: [LayerID: Matrix], quantized: [LayerID: QuantizedTensor], tensors: [String: [Float]] = [:],
+                             inputQuantizers: [LayerID: ActivationQuantizer] = [:],
                              to path: String, overwrite: Bool, fakeDType: StorageType = .bf16, extraFiles: [String: Data] = [:]) throws {
+        if format != .autoRound, let id = inputQuantizers.keys.min() {
+            throw ExportError.activationsNotStorable(layout: format.rawValue, layer: id.description,
+                                                     layers: inputQuantizers.count)
+        }
         switch format {
         case .fake:
             try CheckpointWriter.writeFake(model: model, ropeLayout: description.ropeLayout, replacements: weights,
@@ -36,7 +52,7 @@ public enum CheckpointExport {
                                  to: path, overwrite: overwrite)
         case .autoRound:
             let layers = quantized.sorted { $0.key < $1.key }
-                .map { QuantizedLayer(module: $0.key.description, tensor: $0.value) }
+                .map { QuantizedLayer(module: $0.key.description, tensor: $0.value, input: inputQuantizers[$0.key]) }
             try AutoRoundCheckpoint.write(model: description, layers: layers, tensors: tensors, to: URL(fileURLWithPath: path),
                                           overwrite: overwrite, extraFiles: extraFiles)
         }

@@ -9,6 +9,9 @@ public enum ExportError: Error, LocalizedError, Equatable, Sendable {
     case writeFailed(path: String, reason: String)
     /// A model that the driver cannot quantize (e.g. too few calibration tokens).
     case unsupportedModel(path: String, reason: String)
+    /// A layout without a place for activation quantization (`fake`, `gguf`) asked to hold a plan
+    /// with activation-quantized layers (`layer` the first of `layers`).
+    case activationsNotStorable(layout: String, layer: String, layers: Int)
 
     public var errorDescription: String? {
         switch self {
@@ -18,6 +21,9 @@ public enum ExportError: Error, LocalizedError, Equatable, Sendable {
             return "Cannot write '\(path)': \(reason)."
         case let .unsupportedModel(path, reason):
             return "Cannot quantize '\(path)': \(reason)."
+        case let .activationsNotStorable(layout, layer, layers):
+            return "The \(layout) layout cannot record activation quantization, which \(layers) layers use (first: \(layer)); "
+                + "write --format auto_round."
         }
     }
 }

@@ -11,8 +11,10 @@ public enum QuantizedCheckpointLoader {
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue,
            QuantizedCheckpointSource.isAutoRound(folder: path) {
             let source = try QuantizedCheckpointSource(folder: path)
-            return try ModelDescription(path: path, kind: .huggingFace, config: source.config, tensors: source,
-                                        ropeLayout: .rotateHalf)
+            var description = try ModelDescription(path: path, kind: .huggingFace, config: source.config, tensors: source,
+                                                   ropeLayout: .rotateHalf)
+            description.inputQuantizers = source.inputQuantizers
+            return description
         }
         return try ModelLoader.open(path)
     }

@@ -16,6 +16,8 @@ public struct QuantizedCheckpointSource: TensorSource {
     /// Format of every linear layer stored quantized, by module name.
     public let formats: [String: QuantFormat]
     public let tensorInfos: [TensorInfo]
+    /// Input quantizers of the activation-quantized layers (act_* keys; NVFP4's `input_global_scale`).
+    public let inputQuantizers: [LayerID: ActivationQuantizer]
 
     /// Opens `folder` (config.json with an auto-round `quantization_config` + safetensors), checking
     /// that every quantized layer's tensors are present (their sizes are checked when read).
@@ -53,6 +55,29 @@ public struct QuantizedCheckpointSource: TensorSource {
             }
         }
         tensorInfos = infos
+        var inputs: [LayerID: ActivationQuantizer] = [:]
+        for block in 0..<config.numHiddenLayers {
+            for kind in LinearKind.allCases {
+                let id = LayerID(block: block, kind: kind)
+                guard let a = formats[id.description]?.activation else { continue }
+                if a == .nvfp4 {
+                    let name = id.description + ".input_global_scale"
+                    guard let info = files.tensorInfos.first(where: { $0.name == name }), info.storage == .f32, info.elementCount == 1 else {
+                        throw QuantizedCheckpointError.badTensor(folder: folder, tensor: name, expected: "F32 with 1 element",
+                                                                 actual: files.tensorInfos.first { $0.name == name }.map { "\($0.storage.rawValue) \($0.shape)" } ?? "absent")
+                    }
+                    let g = Self.words(Array(try files.rawBytes(name)), as: UInt32.self).map(Float.init(bitPattern:))[0]
+                    guard g.isFinite, g >= 0 else {
+                        throw QuantizedCheckpointError.badTensor(folder: folder, tensor: id.description + ".input_global_scale",
+                                                                 expected: "a finite global scale >= 0", actual: "\(g)")
+                    }
+                    inputs[id] = .nvfp4(inputGlobalScale: g)
+                } else {
+                    inputs[id] = ActivationQuantizer(scheme: a)
+                }
+            }
+        }
+        inputQuantizers = inputs
     }
 
     public func floats(_ name: String) throws -> [Float] {
@@ -80,7 +105,8 @@ public struct QuantizedCheckpointSource: TensorSource {
         switch format.family {
         case .int: return ["qweight", "qzeros", "scales"]
         case .mxfp4: return ["weight_packed", "weight_scale"]
-        case .nvfp4: return ["weight_packed", "weight_scale", "weight_global_scale"]
+        case .nvfp4: return Set(["weight_packed", "weight_scale", "weight_global_scale"]
+                                + (format.activation == .nvfp4 ? ["input_global_scale"] : []))
         case .fp8: return ["weight", "weight_scale_inv"]
         case .bf16, .ggml: return []
         }

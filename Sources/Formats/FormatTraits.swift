@@ -34,7 +34,8 @@ public struct FormatTraits: Sendable {
 
     /// Every accepted spelling family by family: canonical patterns, then aliases.
     public static var knownNames: [String] {
-        ["int2|int3|int4|int8[a][/g32|/g64|/g128]", "mxfp4", "nvfp4", "fp8", "bf16"] + GGMLBlockType.allCases.map(\.name)
+        ["int2|int3|int4|int8[a][/g32|/g64|/g128]", "mxfp4", "nvfp4", "fp8", "bf16"]
+            + QuantFormat.activationFormats.map(\.name) + GGMLBlockType.allCases.map(\.name)
             + table.flatMap { $0.aliases.map(\.alias) }
     }
 

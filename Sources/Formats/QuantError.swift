@@ -25,11 +25,16 @@ public enum QuantError: Error, LocalizedError, Equatable, Sendable {
     /// An importance vector (per-input-column weights of the error, e.g. the calibration Gram
     /// diagonal) of the wrong length or with a negative or non-finite entry.
     case invalidImportance(tensor: String, reason: String)
+    /// A format name that pairs weights with an activation quantization they have no form for
+    /// (`int4/g128-a4`, `mxfp4-a8`).
+    case incompatibleActivation(name: String, reason: String)
+    /// A layer's calibration inputs reached a non-finite value, so no static activation scale exists.
+    case nonFiniteActivation(layer: String, value: Float)
 
     /// The format name of `.unknownFormat` and `.nonCanonicalName`; nil for other cases.
     public var formatName: String? {
         switch self {
-        case let .unknownFormat(name, _), let .nonCanonicalName(name, _): return name
+        case let .unknownFormat(name, _), let .nonCanonicalName(name, _), let .incompatibleActivation(name, _): return name
         default: return nil
         }
     }
@@ -54,6 +59,11 @@ public enum QuantError: Error, LocalizedError, Equatable, Sendable {
             return "Tensor '\(tensor)' has rows of \(rowLength) weights; \(format) stores rows of a positive multiple of \(blockSize) weights."
         case let .invalidImportance(tensor, reason):
             return "Invalid importance vector for tensor '\(tensor)': \(reason)."
+        case let .nonFiniteActivation(layer, value):
+            return "The inputs of layer '\(layer)' reach \(value) on the calibration text; a static activation scale needs finite inputs."
+        case let .incompatibleActivation(name, reason):
+            return "Format '\(name)' combines incompatible parts: \(reason); activation formats are "
+                + QuantFormat.activationFormats.map(\.name).joined(separator: ", ") + "."
         }
     }
 }

@@ -34,13 +34,19 @@ public struct QuantFormat: Hashable, Comparable, Codable, Sendable, CustomString
     public let granularity: Granularity
     /// Symmetric (no stored zero point) or asymmetric.
     public let symmetric: Bool
+    /// How the layer's input activations are quantized at run time (W4A4, W8A8), nil for a
+    /// weight-only format (W4A16 and the like). Only the pairs `QuantFormat.activationPairs` exist:
+    /// `mxfp4-a4`, `nvfp4-a4`, `fp8-a8`. The weights, their quantizer and their bits are those of
+    /// the weight-only format.
+    public let activation: ActivationScheme?
 
     /// A format without validation; use `init(parsing:)` or the static constructors for checked ones.
-    init(family: FormatFamily, bits: Int, granularity: Granularity, symmetric: Bool) {
+    init(family: FormatFamily, bits: Int, granularity: Granularity, symmetric: Bool, activation: ActivationScheme? = nil) {
         self.family = family
         self.bits = bits
         self.granularity = granularity
         self.symmetric = symmetric
+        self.activation = activation
     }
 
     /// Integer format with `bits` in {2, 3, 4, 8} and `groupSize` in {32, 64, 128}.
@@ -81,8 +87,11 @@ public struct QuantFormat: Hashable, Comparable, Codable, Sendable, CustomString
     /// The row of the traits table for this format's family.
     public var traits: FormatTraits { FormatTraits.of(family) }
 
-    /// Canonical name, e.g. `int4/g128`, `int3a/g64`, `mxfp4`.
-    public var name: String { traits.canonicalName(self) }
+    /// Canonical name, e.g. `int4/g128`, `int3a/g64`, `mxfp4`; an activation-quantized format adds
+    /// `-a` and its activation bits (`nvfp4-a4`, `fp8-a8`).
+    public var name: String {
+        traits.canonicalName(self) + (activation.map { "\(Self.activationSuffix)\($0.elementBits)" } ?? "")
+    }
 
     public var description: String { name }
 
@@ -92,8 +101,19 @@ public struct QuantFormat: Hashable, Comparable, Codable, Sendable, CustomString
     /// Parses a canonical name (`int4`, `int4/g64`, `int4a/g32`, `mxfp4`, ...) or an AutoRound alias
     /// (`W4A16`, `MXFP4`, `NVFP4`, `FP8_BLOCK`, `BF16`); case-insensitive, surrounding spaces ignored.
     /// - Throws: `QuantError.unknownFormat` listing the known names.
+    /// A weight format followed by `-a4` or `-a8` (`nvfp4-a4`) is its activation-quantized form
+    /// (`withActivations()`).
+    /// - Throws: `QuantError.unknownFormat` listing the known names; `QuantError.incompatibleActivation`
+    ///   for a weight format without that activation form (`int4/g128-a4`, `mxfp4-a8`).
     public init(parsing text: String) throws {
         let key = text.trimmingCharacters(in: .whitespaces).lowercased()
+        if let cut = key.range(of: Self.activationSuffix, options: .backwards),
+           let bits = Int(key[cut.upperBound...]), !key[..<cut.lowerBound].isEmpty {
+            let base = try QuantFormat(parsing: String(key[..<cut.lowerBound]))
+            guard base.activation == nil else { throw QuantError.unknownFormat(name: text, known: FormatTraits.knownNames) }
+            self = try base.withActivations(bits: bits, name: text)
+            return
+        }
         for traits in FormatTraits.table {
             if let format = traits.parse(key) {
                 self = format
@@ -136,7 +156,7 @@ public struct QuantFormat: Hashable, Comparable, Codable, Sendable, CustomString
             if case let QuantError.nonCanonicalName(_, canonical) = error {
                 hint = "; expected \"\(canonical)\""
             } else {
-                hint = " of a supported format (int<bits>[a]/g<group>, mxfp4, nvfp4, fp8, bf16)"
+                hint = " of a supported format (int<bits>[a]/g<group>, mxfp4, nvfp4, fp8, bf16, mxfp4-a4, nvfp4-a4, fp8-a8, ggml types)"
             }
             throw DecodingError.dataCorrupted(DecodingError.Context(
                 codingPath: container.codingPath,

@@ -29,7 +29,8 @@ public enum ExportStage {
         }
         try CheckpointExport.write(options.format, description: inputs.description, model: inputs.model,
                                    weights: quantized.applied.weights, quantized: quantized.applied.quantized,
-                                   tensors: quantized.applied.tensorReplacements, to: path, overwrite: overwrite, fakeDType: options.dtype,
+                                   tensors: quantized.applied.tensorReplacements, inputQuantizers: quantized.applied.inputQuantizers,
+                                   to: path, overwrite: overwrite, fakeDType: options.dtype,
                                    extraFiles: [QuantizeStats.fileName: try quantized.stats.encoded()])
     }
 

@@ -116,7 +116,7 @@ public struct RunPipeline {
     /// The searched plan through `QuantizeStage` (statistics name the plan file `plan.json`).
     func quantizeStage(_ inputs: ProfileInputs, plan: QuantizationPlan) throws -> QuantizeStage.Output {
         let formats = try PlanFormats.resolve(plan, model: inputs.description, file: "the searched plan")
-        if options.checkpoint.format == .gguf { try GGUFExport.check(formats, plan: "the searched plan") }
+        try CheckpointExport.check(options.checkpoint.format, formats: formats, plan: "the searched plan")
         return try QuantizeStage.run(inputs, formats: formats, planFile: RunArtifacts.plan, options: options.quantize) {
             progress("quantize: " + $0)
         }

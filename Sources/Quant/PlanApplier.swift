@@ -51,6 +51,9 @@ public struct QuantizedWeights: Sendable {
     public var norms: [Int: BlockNorms] = [:]
     /// The end-to-end pass's statistics, when it ran.
     public var endToEnd: EndToEndStats?
+    /// Input quantizers of the activation-quantized layers (W4A4, W8A8), calibrated on the
+    /// calibration windows (`ActivationCalibration`); empty for a weight-only plan.
+    public var inputQuantizers: [LayerID: ActivationQuantizer] = [:]
 
     /// Puts the quantized linear weights and the tuned norms into `blocks` (the model's, in block order).
     public func apply(to blocks: inout [LlamaBlockWeights]) {
@@ -109,11 +112,27 @@ public struct PlanApplier {
     ///   read instead of running the calibration forwards.
     /// - Parameter endToEndWindows: windows the end-to-end pass (`options.endToEnd`) sees besides
     ///   `windows`, so that its steps need not repeat windows (`EndToEndOptions.extraWindows`).
+    ///
+    /// Activation-quantized layers get their input quantizers first (`ActivationCalibration`). Block
+    /// scope tunes with them active in the forward (the layers see Q(X)); layer scope and round-to-
+    /// nearest quantize the weights as for the weight-only format (the Gram objective knows only X).
     public func run(windows: [[Int]], endToEndWindows: [[Int]] = [], gramCache: CalibrationGramCache? = nil,
                     progress: ((String) -> Void)? = nil) throws -> QuantizedWeights {
+        let inputQuantizers = try ActivationCalibration.inputQuantizers(model: model, formats: formats, windows: windows,
+                                                                        progress: progress)
+        var out = try runWeights(windows: windows, endToEndWindows: endToEndWindows, gramCache: gramCache,
+                                 inputQuantizers: inputQuantizers, progress: progress)
+        out.inputQuantizers = inputQuantizers
+        return out
+    }
+
+    private func runWeights(windows: [[Int]], endToEndWindows: [[Int]], gramCache: CalibrationGramCache?,
+                            inputQuantizers: [LayerID: ActivationQuantizer],
+                            progress: ((String) -> Void)?) throws -> QuantizedWeights {
         if options.scope == .block && options.method == .signround {
-            return try BlockSignRound(model: model, formats: formats, options: options)
-                .run(windows: windows, endToEndWindows: endToEndWindows, progress: progress)
+            var tuner = BlockSignRound(model: model, formats: formats, options: options)
+            tuner.inputQuantizers = inputQuantizers
+            return try tuner.run(windows: windows, endToEndWindows: endToEndWindows, progress: progress)
         }
         let quantizedInput = options.quantizedInput && options.method == .signround
         if !quantizedInput, options.method != .rtnPlain, !formats.isEmpty, formats.values.allSatisfy({ $0.family == .ggml }) {

@@ -40,7 +40,7 @@ struct QuantizeCommand: ParsableCommand {
         if gguf && !overwrite && FileManager.default.fileExists(atPath: output) { throw GGUFExportError.outputExists(path: output) }
         let description = try ModelLoader.open(try ModelLoader.resolve(model))
         let formats = try PlanFormats.resolve(try PlanFormats.load(plan), model: description, file: plan)
-        if gguf { try GGUFExport.check(formats, plan: plan) }
+        try CheckpointExport.check(checkpoint.format, formats: formats, plan: plan)
         let inputs = try ProfileInputs(description: description, calib: calibration.calib)
         let options = try quantizing.options(calibration: calibration)
         try TextLength.checkWindow(options.calibration.sequenceLength, option: "--seqlen", config: description.config)

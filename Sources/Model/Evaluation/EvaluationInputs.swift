@@ -17,7 +17,10 @@ public enum EvaluationInputs {
     }
 
     /// Opens a model file as a runnable Llama-family model (validates config and tensor shapes).
+    /// The model runs the input quantizers the file records (`ModelDescription.inputQuantizers`).
     public static func model(_ description: ModelDescription) throws -> LlamaModel {
-        try LlamaModel(config: description.config, source: description.tensors, ropeLayout: description.ropeLayout)
+        var model = try LlamaModel(config: description.config, source: description.tensors, ropeLayout: description.ropeLayout)
+        model.inputQuantizers = description.inputQuantizers
+        return model
     }
 }

@@ -1,3 +1,4 @@
+import TensorCore
 /// Where a model comes from.
 public enum ModelSourceKind: String, Codable, Sendable {
     /// A GGUF file (or the parts of a split GGUF).
@@ -25,6 +26,9 @@ public struct ModelDescription: Sendable {
     public let safetensors: SafetensorsSource?
     /// Linear layers (q, k, v, o, gate, up, down per block), in block order.
     public let linearLayers: [LinearLayer]
+    /// Input quantizers of activation-quantized layers that a quantized checkpoint records (W4A4,
+    /// W8A8); a model opened from it runs them (`EvaluationInputs.model`). Empty for other files.
+    public var inputQuantizers: [LayerID: any InputQuantizer] = [:]
 
     /// Architecture name (`model_type` / `general.architecture`).
     public var architecture: String { config.modelType }

@@ -18,6 +18,10 @@ public struct BlockSignRound {
     public let model: LlamaModel
     public let formats: [LayerID: QuantFormat]
     public let options: QuantizeOptions
+    /// Input quantizers of the plan's activation-quantized layers (`ActivationCalibration`): active
+    /// in every forward of the quantized stream (tuning, the end-to-end pass), never in the
+    /// original's, so the targets stay the original model's outputs.
+    public var inputQuantizers: [LayerID: ActivationQuantizer] = [:]
 
     public init(model: LlamaModel, formats: [LayerID: QuantFormat], options: QuantizeOptions) {
         self.model = model
@@ -61,6 +65,7 @@ public struct BlockSignRound {
             // fixed while SignRound tunes the block's other layers.
             let ggml = try ggmlLayers(block: b, weights: weights, planned: planned, hidden: quantized, length: length)
             var fixedBlock = weights
+            for kind in LinearKind.allCases { fixedBlock.inputQuantizers[kind] = inputQuantizers[LayerID(block: b, kind: kind)] }
             for (kind, r) in ggml { fixedBlock[kind] = r.weights; planned[kind] = nil }
             var rtnBlock = fixedBlock
             for (kind, format) in planned {
