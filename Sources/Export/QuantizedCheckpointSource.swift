@@ -83,7 +83,7 @@ public struct QuantizedCheckpointSource: TensorSource {
     public func floats(_ name: String) throws -> [Float] {
         let module = name.hasSuffix(".weight") ? String(name.dropLast(7)) : ""
         guard let format = formats[module] else { return try files.floats(name) }
-        let q = try quantizedTensor(module: module, format: format)
+        let q = try quantizedTensor(module: module, format: format.weightOnly)
         return try format.quantizer.dequantize(q).data
     }
 
@@ -92,7 +92,7 @@ public struct QuantizedCheckpointSource: TensorSource {
         guard let format = formats[module] else {
             throw QuantizedCheckpointError.missingTensor(folder: folder, tensor: module + " (quantized)")
         }
-        return try quantizedTensor(module: module, format: format)
+        return try quantizedTensor(module: module, format: format.weightOnly)
     }
 
     static func split(_ name: String) -> (module: String, part: String) {

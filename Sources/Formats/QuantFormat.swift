@@ -169,8 +169,9 @@ public struct QuantFormat: Hashable, Comparable, Codable, Sendable, CustomString
         try container.encode(name)
     }
 
-    /// The quantizer implementing this format.
-    public var quantizer: any WeightQuantizer { traits.makeQuantizer(self) }
+    /// The quantizer of this format's weights (the weight-only format's: its tensors carry
+    /// `weightOnly`, and the activations are the input quantizer's business).
+    public var quantizer: any WeightQuantizer { traits.makeQuantizer(activation == nil ? self : weightOnly) }
 
     /// Nominal bits per weight for help text (codes plus scale overhead at the nominal block size,
     /// storage convention, on a large tensor whose dimensions are multiples of the block).

@@ -14,9 +14,9 @@ public enum GroupMismatch: Hashable, Sendable {
 /// One constraint of a runtime's kernels on a layer (shape: rows = outputs, cols = inputs) in a format.
 /// The tables in `DeploymentTarget.rules` cite the runtime source each rule comes from.
 public enum TargetRule: Hashable, Sendable {
-    /// Only these families load (weight-only; the other families need activation quantization or a
-    /// packing the checkpoint does not have).
-    case families([FormatFamily])
+    /// Only these families load: `weightOnly` with float activations, `withActivations` in their
+    /// activation-quantized form (W4A4 `nvfp4-a4`, W8A8 `fp8-a8`).
+    case families([FormatFamily], withActivations: [FormatFamily] = [])
     /// Int layers load only symmetric (no kernel reads the zero points as the checkpoint stores them).
     case symmetricIntOnly
     /// Layers of `families` need `inputs % n == 0`.
@@ -38,7 +38,9 @@ public enum TargetRule: Hashable, Sendable {
     /// What the rule asks, for messages and help.
     public var summary: String {
         switch self {
-        case .families(let list): return "formats " + list.map(\.rawValue).joined(separator: "/")
+        case let .families(list, activated):
+            return "formats " + list.map(\.rawValue).joined(separator: "/")
+                + (activated.isEmpty ? "" : ", with quantized activations " + activated.map(\.rawValue).joined(separator: "/"))
         case .symmetricIntOnly: return "symmetric int only"
         case let .inputsMultiple(n, list): return "\(list.map(\.rawValue).joined(separator: "/")) inputs % \(n) == 0"
         case let .outputsMultiple(n, list): return "\(list.map(\.rawValue).joined(separator: "/")) outputs % \(n) == 0"
@@ -54,7 +56,11 @@ public enum TargetRule: Hashable, Sendable {
     /// This rule's verdict on `format` at `shape`.
     public func check(_ format: QuantFormat, shape: TensorShape) -> TargetVerdict {
         switch self {
-        case .families(let list):
+        case let .families(list, activated):
+            if format.activation != nil {
+                return activated.contains(format.family) ? .loads
+                    : .refused(reason: "\(format.name) (quantized activations) is not loadable (\(summary))", fallback: nil)
+            }
             return list.contains(format.family) ? .loads
                 : .refused(reason: "\(format.family.rawValue) is not loadable (\(summary))", fallback: nil)
         case .symmetricIntOnly:
@@ -149,9 +155,10 @@ extension DeploymentTarget {
     static let autoRoundRules: [TargetRule] = [
         // auto_round/inference/backend.py: `auto_round:torch_mxfp4` / `torch_nvfp4` need act_bits 4
         // (W4A4, `auto_round:llm_compressor` packing), the only FP8 backend takes FP8_STATIC: weight-only
-        // MXFP4, NVFP4 and 128x128-block FP8 have no kernel. One packing format per checkpoint
-        // (convert_model.py `convert_hf_model`), and FP4's differs from the int layers'.
-        .families([.int, .bf16]),
+        // MXFP4, NVFP4 and 128x128-block FP8 have no kernel; W4A4 MXFP4 and NVFP4 do. One packing
+        // format per checkpoint (convert_model.py `convert_hf_model`), and FP4's differs from the int
+        // layers': the search keeps a plan to one of the two (`PlanSearch`).
+        .families([.int, .bf16], withActivations: [.mxfp4, .nvfp4]),
         // backend.py: `auto_round:torch_zp`, the CPU kernel for `auto_round:auto_gptq` packing (what
         // AutoRoundQuantizationConfig writes for an int checkpoint), has `sym=[True]`.
         .symmetricIntOnly,
@@ -169,7 +176,8 @@ extension DeploymentTarget {
         // compressed_tensors/quantization/quant_scheme.py presets W2A16 ... W8A16, W4A16_ASYM, MXFP4A16,
         // NVFP4A16, FP8_BLOCK; compressors/pack_quantized/helpers.py `pack_to_int32` packs num_bits
         // 1..8; bf16 layers go to the recipe's `ignore`. Every family loads.
-        .families([.int, .mxfp4, .nvfp4, .fp8, .bf16]),
+        // quant_scheme.py also has the W4A4 NVFP4 and MXFP4 presets and FP8 W8A8 (input_activations).
+        .families([.int, .mxfp4, .nvfp4, .fp8, .bf16], withActivations: [.mxfp4, .nvfp4, .fp8]),
         // llmcompressor/modifiers/quantization/group_size_validation.py: GROUP and TENSOR_GROUP
         // strategies (int, MXFP4 group 32, NVFP4 tensor_group 16) raise at initialize unless
         // columns % group_size == 0; BLOCK (FP8 128x128) is not checked (strategy_cdiv, strict=False).

@@ -15,6 +15,9 @@ public struct QuantizationPlan: Codable, Sendable, Equatable {
     public var achieved: AchievedBits
     /// Sum of the chosen formats' scores, nats/token (the estimator's prediction, additive over layers).
     public var predictedLoss: Double
+
+    /// Layers whose format quantizes their inputs (W4A4, W8A8); the rest keep float activations.
+    public var activationQuantizedLayers: Int { layers.filter { $0.format.activation != nil }.count }
     public var solver: SolverReport
     /// One decision per searched layer, in profile order.
     public var layers: [LayerDecision]

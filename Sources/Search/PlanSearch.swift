@@ -7,21 +7,55 @@ public enum PlanSearch {
     /// Finds the plan of least predicted loss whose average bits do not exceed the target.
     /// - Throws: `SearchError` for bad options, conflicting rules or an infeasible budget.
     public static func run(profile: SensitivityProfile, options: SearchOptions) throws -> QuantizationPlan {
-        let problem = try SearchProblem(profile: profile, options: options)
-        return try solve(problem, averageBits: options.averageBits)
+        let problems = try packingProblems(profile: profile, options: options)
+        return try best(problems, averageBits: options.averageBits)
     }
 
     /// Solves every budget in `targets` (each to proven optimality) on one prepared problem.
     public static func sweep(profile: SensitivityProfile, options: SearchOptions,
                              targets: [Double]) throws -> PlanSweep {
-        let problem = try SearchProblem(profile: profile, options: options)
-        let plans = try targets.sorted().map { try solve(problem, averageBits: $0) }
+        let problems = try packingProblems(profile: profile, options: options)
+        let problem = problems[0]
+        let plans = try targets.sorted().map { try best(problems, averageBits: $0) }
         let frontier = plans.map { plan in
             FrontierPoint(targetBits: plan.budget.averageBits,
                           achievedBits: problem.scope == .searched ? plan.achieved.searchedAverage : plan.achieved.modelAverage,
                           predictedLoss: plan.predictedLoss)
         }
         return PlanSweep(schema: PlanSweep.currentSchema, frontier: frontier, plans: plans)
+    }
+
+    /// The problems whose plans a checkpoint can hold. auto-round loads one packing format per
+    /// checkpoint, and its int kernels' (`auto_round:auto_gptq`) is not its W4A4 FP4 kernels'
+    /// (`auto_round:llm_compressor`): with both among the candidates, the target's plans are either
+    /// int (and bf16) or W4A4 FP4 (and bf16), so there are two problems and the better plan wins.
+    /// One problem otherwise.
+    static func packingProblems(profile: SensitivityProfile, options: SearchOptions) throws -> [SearchProblem] {
+        let pool = options.formats ?? profile.formats
+        let fp4 = pool.filter { $0.activation != nil && ($0.family == .mxfp4 || $0.family == .nvfp4) }
+        guard options.target == .autoround, !fp4.isEmpty, pool.contains(where: { $0.family == .int }) else {
+            return [try SearchProblem(profile: profile, options: options)]
+        }
+        var int = options, w4a4 = options
+        int.formats = pool.filter { !fp4.contains($0) }
+        w4a4.formats = pool.filter { $0.family != .int }
+        // A pin or allow-list may rule one side out; the other stands alone then.
+        var problems: [SearchProblem] = [], firstError: Error?
+        for o in [int, w4a4] {
+            do { problems.append(try SearchProblem(profile: profile, options: o)) } catch { if firstError == nil { firstError = error } }
+        }
+        guard !problems.isEmpty else { throw firstError! }
+        return problems
+    }
+
+    /// The least-loss plan of `problems` at `averageBits`; the first problem's error if none is feasible.
+    static func best(_ problems: [SearchProblem], averageBits: Double) throws -> QuantizationPlan {
+        var plans: [QuantizationPlan] = [], firstError: Error?
+        for p in problems {
+            do { plans.append(try solve(p, averageBits: averageBits)) } catch { if firstError == nil { firstError = error } }
+        }
+        guard let plan = plans.min(by: { $0.predictedLoss < $1.predictedLoss }) else { throw firstError! }
+        return plan
     }
 
     /// Budgets FROM, FROM+STEP, ... up to TO (inclusive, within STEP/1000) from `FROM:TO:STEP`.

@@ -40,6 +40,10 @@ public struct GradientScorer: Sendable {
     public let formats: [QuantFormat]
     /// Seed of the drawn labels (`fisher-kl`).
     public let seed: UInt64
+    /// Input quantizers of the activation formats, aligned with `formats`. A layer without one for
+    /// an activation format (its inputs are not whole groups) scores 0 there and the profile leaves
+    /// that candidate out.
+    public var inputQuantizers = ProfileInputQuantizers.none
 
     public init(model: LlamaModel, formats: [QuantFormat], seed: UInt64 = 42) {
         self.model = model
@@ -79,9 +83,9 @@ public struct GradientScorer: Sendable {
             if wantFisher { wanting.formUnion([.outputGradient, .input]) }
             let result = try pass(ids: ids, index: index, windows: windows, batchSize: batchSize, wanting: wanting,
                                   labels: .text) { l, id, weight, g in
-                let changes = try timed { try deltas(id, weight: weight) }
+                let changes = try timed { try self.changes(id, weight: weight) }
                 if wantDelta, let grad = g.weight {
-                    let row = timed { changes.map { GradientScore.deltaLoss(gradient: grad, delta: $0) } }
+                    let row = timed { changes.map { $0.map { GradientScore.deltaLoss(gradient: grad, delta: $0.weightDelta) } ?? 0 } }
                     for f in row.indices { delta[l][f] += row[f] }
                 }
                 if wantFisher, let dY = g.outputGradient, let x = g.input {
@@ -97,7 +101,7 @@ public struct GradientScorer: Sendable {
             let result = try pass(ids: ids, index: index, windows: windows, batchSize: batchSize,
                                   wanting: [.outputGradient, .input], labels: .sampled(seed: seed)) { l, id, weight, g in
                 if let dY = g.outputGradient, let x = g.input {
-                    let row = try timed { fisherKLRow(try deltas(id, weight: weight), outputGradient: dY, input: x) }
+                    let row = try timed { fisherKLRow(try changes(id, weight: weight), outputGradient: dY, input: x) }
                     for f in row.indices {
                         fisherKL[l][f] += row[f].projected / (2 * positions)
                         outputError[l][f] += row[f].outputSquared / positions
@@ -132,26 +136,82 @@ public struct GradientScorer: Sendable {
         return result
     }
 
-    /// Q_f(W) - W of one layer for every format, in format order: one fake quantization each, shared
-    /// by the scores of a delivery.
-    func deltas(_ id: LayerID, weight: Matrix) throws -> [Matrix] {
-        try formats.map { format in
-            OutputError.delta(try format.quantizer.fakeQuantize(weight, name: id.weightName, adjustments: nil), weight)
+
+    /// How one candidate changes a layer's output Y = X W^T: a weight change D (E = X D^T), or, for
+    /// an activation format, the quantized product Q(X) Q(W)^T in place of X W^T, written as the one
+    /// product E = [Q(X) | X] [Q(W) | -W]^T over the inputs stacked twice; nil for a candidate the
+    /// layer cannot take.
+    struct OutputChange: Sendable {
+        /// D, or [Q(W) | -W] (out x 2 in).
+        var delta: Matrix
+        /// The input quantizer of an activation format.
+        var input: ActivationQuantizer?
+
+        /// Q(W) - W (out x in): `delta-loss` sees the weights only.
+        var weightDelta: Matrix {
+            guard input != nil else { return delta }
+            let cols = delta.cols / 2
+            var d = Matrix(rows: delta.rows, cols: cols)
+            for r in 0..<delta.rows {
+                for c in 0..<cols { d.data[r * cols + c] = delta.data[r * delta.cols + c] + delta.data[r * delta.cols + cols + c] }
+            }
+            return d
         }
     }
 
-    /// `fisher` of one layer on one batch for each weight change in `deltas`.
-    func fisherRow(_ deltas: [Matrix], outputGradient: Matrix, input: Matrix) -> [Double] {
-        perFormat(deltas, outputGradient: outputGradient, input: input, combine: +) { dY, x, delta, scratch in
+    /// Every format's `OutputChange` of one layer, in format order: one fake quantization each,
+    /// shared by the scores of a delivery.
+    func changes(_ id: LayerID, weight: Matrix) throws -> [OutputChange?] {
+        return try formats.indices.map { f in
+            let format = formats[f]
+            guard format.activation != nil else {
+                return OutputChange(delta: OutputError.delta(try format.quantizer.fakeQuantize(weight, name: id.weightName, adjustments: nil), weight))
+            }
+            guard let q = inputQuantizers.quantizer(id, f) else { return nil }
+            let qw = try format.quantizer.fakeQuantize(weight, name: id.weightName, adjustments: nil)
+            var stacked = Matrix(rows: weight.rows, cols: 2 * weight.cols)
+            for r in 0..<weight.rows {
+                for c in 0..<weight.cols {
+                    stacked.data[r * 2 * weight.cols + c] = qw.data[r * weight.cols + c]
+                    stacked.data[r * 2 * weight.cols + weight.cols + c] = -weight.data[r * weight.cols + c]
+                }
+            }
+            return OutputChange(delta: stacked, input: q)
+        }
+    }
+
+    /// The inputs each change multiplies: X, or [Q(X) | X] for an activation format (one per
+    /// distinct quantizer).
+    static func inputs(for changes: [OutputChange?], input x: Matrix) -> [Matrix?] {
+        var stacked: [String: Matrix] = [:]
+        return changes.map { change in
+            guard let change else { return nil }
+            guard let q = change.input else { return x }
+            if let m = stacked[q.identity] { return m }
+            var qx = x
+            q.fakeQuantize(qx.data.withUnsafeMutableBufferPointer { $0.baseAddress! }, rows: x.rows, cols: x.cols)
+            var m = Matrix(rows: x.rows, cols: 2 * x.cols)
+            for r in 0..<x.rows {
+                m.data.replaceSubrange((r * 2 * x.cols)..<(r * 2 * x.cols + x.cols), with: qx.data[(r * x.cols)..<((r + 1) * x.cols)])
+                m.data.replaceSubrange((r * 2 * x.cols + x.cols)..<((r + 1) * 2 * x.cols), with: x.data[(r * x.cols)..<((r + 1) * x.cols)])
+            }
+            stacked[q.identity] = m
+            return m
+        }
+    }
+
+    /// `fisher` of one layer on one batch for each change.
+    func fisherRow(_ changes: [OutputChange?], outputGradient: Matrix, input: Matrix) -> [Double] {
+        perFormat(changes, outputGradient: outputGradient, input: input, empty: 0, combine: +) { dY, x, delta, scratch in
             GradientScore.fisher(outputGradient: dY, input: x, delta: delta, scratch: &scratch)
         }
     }
 
     /// `fisher-kl` before its 1 / 2T, and the output error's numerator, of one layer on one batch for
-    /// each weight change in `deltas`.
-    func fisherKLRow(_ deltas: [Matrix], outputGradient: Matrix,
+    /// each change.
+    func fisherKLRow(_ changes: [OutputChange?], outputGradient: Matrix,
                      input: Matrix) -> [(projected: Double, outputSquared: Double)] {
-        perFormat(deltas, outputGradient: outputGradient, input: input,
+        perFormat(changes, outputGradient: outputGradient, input: input, empty: (0, 0),
                   combine: { ($0.projected + $1.projected, $0.outputSquared + $1.outputSquared) }) { dY, x, delta, scratch in
             GradientScore.projectedFisher(outputGradient: dY, input: x, delta: delta, scratch: &scratch)
         }
@@ -164,24 +224,26 @@ public struct GradientScorer: Sendable {
     /// `body` of (dY, X, delta) for every delta, summed over token chunks: one task per delta and
     /// chunk of rows, each on its own core (single-threaded sgemm; a product does not depend on the
     /// thread count), the chunks' results combined in chunk order.
-    private func perFormat<T: Sendable>(_ deltas: [Matrix], outputGradient: Matrix, input: Matrix,
+    private func perFormat<T: Sendable>(_ changes: [OutputChange?], outputGradient: Matrix, input: Matrix, empty: T,
                                         combine: (T, T) -> T,
                                         _ body: @Sendable (Matrix, Matrix, Matrix, inout [Float]) -> T) -> [T] {
         let rows = input.rows, chunks = max(1, min(Self.tokenChunks, rows))
         let bounds = (0...chunks).map { $0 * rows / chunks }
+        let inputs = Self.inputs(for: changes, input: input)
         let slices = (0..<chunks).map { c in
-            (outputGradient.rows(bounds[c]..<bounds[c + 1]), input.rows(bounds[c]..<bounds[c + 1]))
+            (outputGradient.rows(bounds[c]..<bounds[c + 1]), inputs.map { $0?.rows(bounds[c]..<bounds[c + 1]) })
         }
-        var results = [T?](repeating: nil, count: deltas.count * chunks)
+        var results = [T?](repeating: nil, count: changes.count * chunks)
         results.withUnsafeMutableBufferPointer { pr in
             let out = SharedBuffer(pr)
-            parallelFor(deltas.count * chunks, blasThreadsPerTask: 1) { task in
+            parallelFor(changes.count * chunks, blasThreadsPerTask: 1) { task in
                 var scratch: [Float] = []
-                let (dY, x) = slices[task % chunks]
-                out.buffer[task] = body(dY, x, deltas[task / chunks], &scratch)
+                let (dY, xs) = slices[task % chunks]
+                guard let change = changes[task / chunks], let x = xs[task / chunks] else { out.buffer[task] = empty; return }
+                out.buffer[task] = body(dY, x, change.delta, &scratch)
             }
         }
-        return deltas.indices.map { f in
+        return changes.indices.map { f in
             (1..<chunks).reduce(results[f * chunks]!) { combine($0, results[f * chunks + $1]!) }
         }
     }

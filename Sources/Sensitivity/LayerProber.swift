@@ -9,6 +9,8 @@ struct LayerProber {
     let replay: LayerReplay
     let formats: [QuantFormat]
     let probeFormats: [QuantFormat]
+    /// Input quantizers of the activation formats: `kl` replays run them.
+    var inputQuantizers = ProfileInputQuantizers.none
 
     struct Result {
         /// The probes of each layer, in `probeFormats` order.
@@ -96,10 +98,18 @@ struct LayerProber {
         var kl: [Double]?
         if measureEveryFormat, let formatWeights {
             kl = try formats.indices.map { f in
-                try probeFormats.firstIndex(of: formats[f]).map { probeKL[$0] } ?? measureKL(id, quantized: formatWeights[f], clock: &clock)
+                if formats[f].activation != nil {
+                    // No candidate where the inputs are not whole groups (left out of the profile).
+                    guard let q = inputQuantizers.quantizer(id, f) else { return 0 }
+                    return try measureKL(id, quantized: formatWeights[f], input: q, clock: &clock)
+                }
+                return try probeFormats.firstIndex(of: formats[f]).map { probeKL[$0] } ?? measureKL(id, quantized: formatWeights[f], clock: &clock)
             }
         }
-        return (probes, errors, errors.map { ProbeGain.gain(outputError: $0, probes: points) * $0 }, kl)
+        // The Gram matrix knows X, not Q(X): no output error, so no calibrated score, for activation formats.
+        let scorable = formats.map { $0.activation == nil }
+        return (probes, zip(errors, scorable).map { $1 ? $0 : .nan },
+                zip(errors, scorable).map { $1 ? ProbeGain.gain(outputError: $0, probes: points) * $0 : .nan }, kl)
     }
 
     /// `weight` replaced by its round-to-nearest value in `format`.
@@ -108,7 +118,9 @@ struct LayerProber {
     }
 
     /// Mean KL (nats per token, >= 0) with only `id` replaced by `quantized`.
-    func measureKL(_ id: LayerID, quantized: Matrix, clock: inout StageClock) throws -> Double {
-        try clock.time(\.probeSeconds) { max(0, try replay.meanKL(replacing: [id: quantized])) }
+    func measureKL(_ id: LayerID, quantized: Matrix, input: ActivationQuantizer? = nil, clock: inout StageClock) throws -> Double {
+        try clock.time(\.probeSeconds) {
+            max(0, try replay.meanKL(replacing: [id: quantized], inputQuantizers: input.map { [id: $0] } ?? [:]))
+        }
     }
 }

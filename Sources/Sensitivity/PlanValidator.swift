@@ -20,6 +20,8 @@ struct PlanValidator {
     let planFormats: [QuantFormat]
     let bitRange: ClosedRange<Double>
     let seed: UInt64
+    /// Input quantizers of the activation formats: the plans' replays run them.
+    var inputQuantizers = ProfileInputQuantizers.none
 
     /// Plans: per plan a target t uniform in `bitRange`; every fused group (q/k/v, gate/up; other
     /// layers alone) starts at a uniformly random plan format; then, while the average is more than
@@ -64,7 +66,8 @@ struct PlanValidator {
         let stage = StageProgress(stage: "validation", total: plans.count, report: progress)
         var measured: [Double] = []
         for (p, plan) in plans.enumerated() {
-            measured.append(max(0, try replay.meanKL(replacing: try quantizedWeights(layers: layers, plan: plan))))
+            let inputs = inputQuantizers.plan(Dictionary(uniqueKeysWithValues: layers.indices.map { (layers[$0].id, plan.choices[$0]) }))
+            measured.append(max(0, try replay.meanKL(replacing: try quantizedWeights(layers: layers, plan: plan), inputQuantizers: inputs)))
             stage.step(p + 1)
         }
         return SensitivityEstimator.allCases.compactMap { estimator in

@@ -15,7 +15,8 @@ struct ProfileAssembler {
                          kind: LinearKind(moduleName: layer.id.weightName),
                          shape: [layer.shape.rows, layer.shape.cols], parameters: layer.shape.count,
                          fusedGroup: fusedGroup(layer.id),
-                         candidates: options.formats.indices.map { f in
+                         // An activation format whose group does not divide the inputs is no candidate.
+                         candidates: options.formats.indices.filter { options.formats[$0].acceptsInputs(layer.shape.cols) }.map { f in
                              FormatCandidate(format: options.formats[f], score: chosen[l][f],
                                              bits: layer.bits[f], fallback: layer.fallbacks[f],
                                              estimates: Dictionary(uniqueKeysWithValues: scores.map { ($0.key.rawValue, $0.value[l][f]) }))

@@ -66,8 +66,13 @@ public struct SensitivityProfiler: Sendable {
         let wanted = options.computedEstimators
         var scores: ScoreTable = [:]
         var gradientErrors: [[Double]]?
+        let inputQuantizers = try clock.time(\.forwardSeconds) {
+            try ProfileInputQuantizers.make(model: model, formats: options.formats, ids: ids,
+                                            windows: Array(split.calibration.prefix(options.capturedWindowCount ?? options.gradientWindowCount)))
+        }
         if wanted.contains(where: \.needsGradients) {
-            let scorer = GradientScorer(model: model, formats: options.formats, seed: options.seed)
+            var scorer = GradientScorer(model: model, formats: options.formats, seed: options.seed)
+            scorer.inputQuantizers = inputQuantizers
             let windows = Array(split.calibration.prefix(options.gradientWindowCount))
             let g = try clock.time(\.gradientSeconds) {
                 try scorer.score(ids: ids, windows: windows, batchSize: options.gradientBatchSize,
@@ -94,7 +99,8 @@ public struct SensitivityProfiler: Sendable {
         if wanted.contains(where: \.needsProbes) {
             let probeWindows = split.calibration.prefix(options.probeWindows).map { Array($0.prefix(options.probeLength)) }
             let replay = try clock.time(\.probeSeconds) { try LayerReplay(model: model, windows: probeWindows) }
-            let prober = LayerProber(model: model, replay: replay, formats: options.formats, probeFormats: options.probeFormats)
+            var prober = LayerProber(model: model, replay: replay, formats: options.formats, probeFormats: options.probeFormats)
+            prober.inputQuantizers = inputQuantizers
             let probed = try prober.run(layers, measureEveryFormat: options.estimator == .kl, clock: &clock, progress: progress)
             probes = probed.probes
             calibratedErrors = probed.errors
@@ -103,8 +109,9 @@ public struct SensitivityProfiler: Sendable {
         }
         var validation: [EstimatorValidation]?
         if options.validationPlans > 0 {
-            let validator = PlanValidator(model: model, formats: options.formats, planFormats: options.planFormats,
+            var validator = PlanValidator(model: model, formats: options.formats, planFormats: options.planFormats,
                                           bitRange: options.validationBits, seed: options.seed)
+            validator.inputQuantizers = inputQuantizers
             validation = try clock.time(\.validationSeconds) {
                 try validator.validate(layers: layers, scores: scores, windows: split.heldOut,
                                        plans: options.validationPlans, progress: progress)

@@ -108,6 +108,15 @@ public struct ProfilerOptions: Sendable {
         try require(validationWindows >= 1, "--validation-windows", validationWindows, "at least 1")
         try require(validationBits.lowerBound > 0, "validation bits", validationBits, "a positive range")
         try checkUpperBounds(require)
+        // Activation formats are scored where the model's products or the model itself run with
+        // Q(X): fisher-kl (and its output errors), fisher, kl. The capture path's Gram matrices
+        // know only X, so output-error and calibrated cannot score them (beside kl their activation
+        // entries are NaN), nor can delta-loss, which sees the weights.
+        if let a = formats.first(where: { $0.activation != nil }) {
+            try require(estimator == .fisherKL || estimator == .kl || estimator == .fisher,
+                        "--estimator", estimator.rawValue,
+                        "fisher-kl, kl or fisher with activation formats such as \(a.name) (output-error and calibrated see the inputs' Gram matrix, delta-loss the weights, not Q(X))")
+        }
         if validationPlans > 0 {
             try require(planFormats.count >= 2, "--formats", formats.map(\.name),
                         "at least two formats for validation plans to mix")

@@ -19,6 +19,8 @@ enum SearchSummary {
         var gap: Double
         var seconds: Double
         var formatCounts: [String: Int]
+        /// Layers whose inputs the plan quantizes (W4A4, W8A8 formats).
+        var activationQuantizedLayers: Int
         var runtime: DeploymentTarget
 
         enum CodingKeys: String, CodingKey {
@@ -28,6 +30,7 @@ enum SearchSummary {
             case modelAverageBits = "model_average_bits"
             case predictedLoss = "predicted_loss"
             case formatCounts = "format_counts"
+            case activationQuantizedLayers = "activation_quantized_layers"
             case runtime = "deployment_target"
         }
 
@@ -43,6 +46,7 @@ enum SearchSummary {
             gap = plan.solver.gap
             seconds = plan.solver.seconds
             formatCounts = Dictionary(plan.layers.map { ($0.format.name, 1) }, uniquingKeysWith: +)
+            activationQuantizedLayers = plan.activationQuantizedLayers
             runtime = plan.target
         }
     }
@@ -70,6 +74,9 @@ enum SearchSummary {
             """, plan.solver.status.rawValue, plan.budget.averageBits, plan.budget.counting.rawValue,
             plan.budget.scope.rawValue, plan.target.rawValue, plan.achieved.searchedAverage, plan.achieved.modelAverage,
             plan.predictedLoss, plan.solver.bound, plan.solver.gap, plan.solver.seconds * 1000, counts)
+            + (plan.activationQuantizedLayers == 0 ? "" : String(
+                format: "\n  inputs     %d layers quantize their activations, %d keep float activations",
+                plan.activationQuantizedLayers, plan.layers.count - plan.activationQuantizedLayers))
     }
 
     static func text(_ sweep: PlanSweep) -> String {

@@ -64,9 +64,11 @@ public final class LayerReplay {
     /// The cached input of block `index` (index == numHiddenLayers: the final hidden states).
     public func blockInput(_ index: Int) -> Matrix { blockInputs[index] }
 
-    /// Logits at the scored rows (scored x vocab) of the model with `replacements` applied.
+    /// Logits at the scored rows (scored x vocab) of the model with `replacements` applied, and the
+    /// layers of `inputQuantizers` quantizing their inputs (activation formats).
     /// Throws `LlamaError.replacementShape` / `.blockOutOfRange` for a bad replacement.
-    public func logits(replacing replacements: [LayerID: Matrix]) throws -> Matrix {
+    public func logits(replacing replacements: [LayerID: Matrix],
+                       inputQuantizers: [LayerID: any InputQuantizer] = [:]) throws -> Matrix {
         let config = model.config
         for (id, w) in replacements {
             guard id.block >= 0 && id.block < config.numHiddenLayers else {
@@ -77,12 +79,13 @@ public final class LayerReplay {
                 throw LlamaError.replacementShape(layer: id.description, expected: shape, actual: [w.rows, w.cols])
             }
         }
-        let start = replacements.keys.map(\.block).min() ?? config.numHiddenLayers
+        let start = (replacements.keys.map(\.block) + inputQuantizers.keys.map(\.block)).min() ?? config.numHiddenLayers
         var hidden = blockInputs[start]
         for b in start..<config.numHiddenLayers {
             var w = try blocks?[b] ?? model.loadBlock(b)
             for kind in LinearKind.allCases {
                 if let r = replacements[LayerID(block: b, kind: kind)] { w[kind] = r }
+                if let q = inputQuantizers[LayerID(block: b, kind: kind)] { w.inputQuantizers[kind] = q }
             }
             model.forwardBlock(index: b, weights: w, hidden: &hidden, sequenceLength: sequenceLength)
         }
@@ -90,8 +93,9 @@ public final class LayerReplay {
     }
 
     /// Mean KL(original || replaced) over the scored rows, in nats per token.
-    public func meanKL(replacing replacements: [LayerID: Matrix]) throws -> Double {
-        let logits = try logits(replacing: replacements)
+    public func meanKL(replacing replacements: [LayerID: Matrix],
+                       inputQuantizers: [LayerID: any InputQuantizer] = [:]) throws -> Double {
+        let logits = try logits(replacing: replacements, inputQuantizers: inputQuantizers)
         let vocab = logits.cols
         var total = 0.0
         referenceLogProbs.data.withUnsafeBufferPointer { pr in
