@@ -31,6 +31,10 @@ import TensorCore
 /// computes (floor(inf) - inf) + inf) and `.fp8` (s = inf; inf / inf and 0 * inf are NaN); in
 /// `.nvfp4` it saturates (block scale 448, element +-6) and the rest of its group is quantized on
 /// that scale, unless the global scale is 0 (0 * inf: all NaN).
+///
+/// A zero result keeps its input's sign (as `E2M1.round` and `E4M3.round` do). auto-round returns +0
+/// instead for a -0 input (torch.sign(-0) is 0) and, in `.fp8`, for every zero result (its
+/// straight-through (q - x) + x); the values are equal, only the sign bit of zero differs.
 public struct ActivationQuantizer: Sendable, Equatable {
     public let scheme: ActivationScheme
     /// NVFP4's static per-layer global scale (the checkpoint's `input_global_scale`); nil for the
