@@ -66,7 +66,35 @@ struct BenchFormats: ParsableCommand {
             print("| \(format.name) | \(fmt(bpw, 4)) | \(fmt(best, 1)) | \(fmt(Double(w.count) / best / 1e3, 0))"
                   + " | \(fmt(Double(w.count) / bestCPU / 1e6, 0)) |")
         }
+        try runActivations(w)
         try runGGML(w, types: try ggmlTypes())
+    }
+
+    /// Activation fake quantization (one thread, in place) on the same matrix read as rows tokens x
+    /// cols features: the per-layer-input cost a W4A4/W8A8 forward pass adds. NVFP4's global scale
+    /// comes from the matrix's own amax.
+    private func runActivations(_ w: Matrix) throws {
+        print("")
+        print("activation fakeQuantize (in place, 1 thread) on the same matrix as \(w.rows) tokens x \(w.cols) features, best of \(repeats)")
+        print("| scheme | group | wall ms | M values/s |")
+        print("|---|---:|---:|---:|")
+        let amax = w.data.reduce(Float(0)) { max($0, $1.magnitude) }
+        for scheme in ActivationScheme.allCases {
+            guard w.cols % scheme.groupSize == 0 else {
+                print("| \(scheme.rawValue) | \(scheme.groupSize) | skipped: \(w.cols) features | |")
+                continue
+            }
+            let q = ActivationQuantizer(scheme: scheme, inputGlobalScale: scheme == .nvfp4
+                ? ActivationQuantizer.nvfp4InputGlobalScale(calibrationAmax: amax) : nil)
+            var best = Double.infinity
+            for _ in 0..<repeats {
+                var x = w
+                x.data.withUnsafeMutableBufferPointer { _ in }  // the copy, outside the timing
+                let t = try BenchMeasure.time { try q.fakeQuantize(&x, name: "bench") }
+                best = min(best, t.wall * 1e3)
+            }
+            print("| \(scheme.rawValue) | \(scheme.groupSize) | \(fmt(best, 1)) | \(fmt(Double(w.count) / best / 1e3, 0)) |")
+        }
     }
 
     /// ggml block quantizers on the same matrix: the reference path, then the importance path with
