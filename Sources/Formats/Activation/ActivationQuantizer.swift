@@ -86,15 +86,16 @@ public struct ActivationQuantizer: Sendable, Equatable {
     ///   `QuantError.rowLengthNotMultipleOfBlock` if `cols` is not a multiple of the group size.
     public func fakeQuantize(_ x: UnsafeMutableBufferPointer<Float>, rows: Int, cols: Int, name: String) throws {
         let g = scheme.groupSize
-        guard rows >= 0, cols >= 0, x.count == rows * cols else {
-            throw QuantError.shapeMismatch(tensor: name, expected: "\(rows) x \(cols) = \(rows * cols) values", actual: "\(x.count) values")
+        let (count, overflow) = rows.multipliedReportingOverflow(by: cols)
+        guard rows >= 0, cols >= 0, !overflow, x.count == count else {
+            throw QuantError.shapeMismatch(tensor: name, expected: "\(rows) x \(cols) values", actual: "\(x.count) values")
         }
         guard cols % g == 0 else {
             throw QuantError.rowLengthNotMultipleOfBlock(tensor: name, format: "\(scheme.rawValue) activations",
                                                          rowLength: cols, blockSize: g)
         }
         guard let base = x.baseAddress else { return }
-        let groups = rows * cols / g
+        let groups = count / g
         switch scheme {
         case .mxfp4:
             for k in 0..<groups { Self.mxfp4Group(base + k * 32) }
