@@ -36,6 +36,20 @@ enum PlanExportLLMCompressor {
         return args.keys.sorted().map { ($0, args[$0]!) }
     }
 
+    /// compressed-tensors `QuantizationArgs` of a group's `input_activations`, (key, YAML value) in
+    /// sorted key order, as compressed-tensors' presets spell them (quantization/quant_scheme.py
+    /// `NVFP4`, `MXFP4`, `FP8_BLOCK`): NVFP4's block scales dynamic and its global scale static
+    /// (`dynamic: local`), MXFP4 and FP8 per-group scales dynamic.
+    static func inputArgs(_ a: ActivationScheme) -> [(String, String)] {
+        var args: [String: String] = ["num_bits": "\(a.elementBits)", "type": "float", "symmetric": "true",
+                                      "group_size": "\(a.groupSize)"]
+        switch a {
+        case .nvfp4: args["strategy"] = "tensor_group"; args["dynamic"] = "local"
+        case .mxfp4, .fp8: args["strategy"] = "group"; args["dynamic"] = "true"
+        }
+        return args.keys.sorted().map { ($0, args[$0]!) }
+    }
+
     /// compressed-tensors storage format of a group.
     static func storageFormat(_ format: QuantFormat) -> String {
         switch format.family {
@@ -74,6 +88,10 @@ enum PlanExportLLMCompressor {
             y += g.targets.map { "          - \(quoted($0))" }
             y.append("          weights:")
             y += weightArgs(g.format).map { "            \($0.0): \($0.1)" }
+            if let a = g.format.activation {
+                y.append("          input_activations:")
+                y += inputArgs(a).map { "            \($0.0): \($0.1)" }
+            }
         }
         y.append(ignore.isEmpty ? "      ignore: []" : "      ignore:")
         y += ignore.map { "      - \(quoted($0))" }

@@ -35,9 +35,12 @@ struct ProfileSummary: Encodable {
         self.output = output
         estimator = p.estimator
         layers = p.layers.count
-        let weights = Double(p.layers.reduce(0) { $0 + $1.parameters })
         formats = p.formats.map { f in
-            let entries = p.layers.compactMap { $0.candidate(f) }
+            // Over the layers that have the format as a candidate (an activation format whose group
+            // does not divide a layer's inputs is none of its candidates).
+            let members = p.layers.filter { $0.candidate(f) != nil }
+            let entries = members.compactMap { $0.candidate(f) }
+            let weights = Double(members.reduce(0) { $0 + $1.parameters })
             return FormatRow(format: f.name, totalScore: entries.reduce(0) { $0 + $1.score },
                              bitsPerWeight: Double(entries.reduce(0) { $0 + $1.bits.storage }) / max(weights, 1),
                              fallbacks: entries.filter { $0.fallback != nil }.count)
