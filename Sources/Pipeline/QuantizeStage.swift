@@ -22,6 +22,8 @@ public enum QuantizeStage {
     public static func run(_ inputs: ProfileInputs, formats: [LayerID: QuantFormat], planFile: String,
                            options: QuantizeOptions, progress: @escaping (String) -> Void) throws -> Output {
         let start = Date()
+        var options = options
+        if let n = options.ggmlEnergyWindows, PlanApplier.ggmlOnly(formats) { options.calibration.sampleCount = n }
         try checkText(inputs, options: options)
         let c = options.calibration
         let (extra, wanted) = endToEndWindows(options, tokens: inputs.tokens.count)

@@ -36,6 +36,12 @@ public struct QuantizeOptions: Sendable, Equatable {
     public var keptIteration: BlockKeptIteration = .minibatchBest
     /// The end-to-end pass on the model's output distribution after block-wise SignRound (off at 0 steps).
     public var endToEnd = EndToEndOptions()
+    /// Calibration windows of a plan of ggml block types only, when the window count was not asked
+    /// for: llama.cpp's quantizers take nothing from calibration but each input channel's activation
+    /// energy, a sum that has settled by 8 windows of 512 tokens (the 4.3-bit plan of
+    /// reports/gguf.md: KL 0.1823 with 8 windows, 0.1836 with 16, 0.1825 with 32), so
+    /// `QuantizeStage` draws this many. nil: `calibration.sampleCount` for every plan.
+    public var ggmlEnergyWindows: Int?
 
     public init() {}
 }
@@ -129,15 +135,17 @@ public struct PlanApplier {
     private func runWeights(windows: [[Int]], endToEndWindows: [[Int]], gramCache: CalibrationGramCache?,
                             inputQuantizers: [LayerID: ActivationQuantizer],
                             progress: ((String) -> Void)?) throws -> QuantizedWeights {
+        // SignRound does not tune ggml block types: a plan of them only is rounded once on the
+        // original model's activation energy, llama.cpp's imatrix, whatever the recipe.
+        if Self.ggmlOnly(formats), options.method != .rtnPlain, !(options.quantizedInput && options.method == .signround) {
+            return try runOnActivationEnergy(windows: windows, progress: progress)
+        }
         if options.scope == .block && options.method == .signround {
             var tuner = BlockSignRound(model: model, formats: formats, options: options)
             tuner.inputQuantizers = inputQuantizers
             return try tuner.run(windows: windows, endToEndWindows: endToEndWindows, progress: progress)
         }
         let quantizedInput = options.quantizedInput && options.method == .signround
-        if !quantizedInput, options.method != .rtnPlain, !formats.isEmpty, formats.values.allSatisfy({ $0.family == .ggml }) {
-            return try runOnActivationEnergy(windows: windows, progress: progress)
-        }
         let clock = ProgressClock()
         let blocks = model.config.numHiddenLayers
         let cache = quantizedInput ? nil : gramCache
@@ -198,7 +206,7 @@ public struct PlanApplier {
         return out
     }
 
-    /// A plan of ggml block types only (layer scope, original inputs): the importance is all the
+    /// A plan of ggml block types only (bf16 layers aside, which are rounded; original inputs): the importance is all the
     /// quantizers take, so each block runs once over the windows measuring its inputs' activation
     /// energy (`BlockInputEnergy`, O(in) per token instead of a Gram matrix's O(in^2)). The statistics
     /// are then the importance-weighted error sum_j h_j (w_j - q_j)^2 / tokens (the Gram objective's
@@ -221,7 +229,12 @@ public struct PlanApplier {
                 guard let format = formats[id] else { continue }
                 let start = DispatchTime.now().uptimeNanoseconds
                 let w = weights[kind], h = energy[kind.inputSite]!
-                let rounded = try GGMLImportanceRounding.quantize(weights: w, format: format, importance: h, name: id.description)
+                let rounded = format.family == .ggml
+                    ? try GGMLImportanceRounding.quantize(weights: w, format: format, importance: h, name: id.description)
+                    : try { () throws -> GGMLImportanceRounding.Result in   // bf16: rounded
+                        let t = try format.quantizer.quantize(weights: w, name: id.description)
+                        return GGMLImportanceRounding.Result(tensor: t, weights: try format.quantizer.dequantize(t))
+                    }()
                 let reference = try format.quantizer.fakeQuantize(w, name: id.description, adjustments: nil)
                 out.weights[id] = rounded.weights
                 out.quantized[id] = rounded.tensor
@@ -235,6 +248,11 @@ public struct PlanApplier {
                       + clock.elapsedAndETA(fraction: Double(block + 1) / Double(blocks)))
         }
         return out
+    }
+
+    /// Whether the plan holds ggml block types and, besides them, bf16 only.
+    public static func ggmlOnly(_ formats: [LayerID: QuantFormat]) -> Bool {
+        formats.values.contains { $0.family == .ggml } && formats.values.allSatisfy { $0.family == .ggml || $0.family == .bf16 }
     }
 
     /// sum_ij h_j (w_ij - q_ij)^2, in Double.

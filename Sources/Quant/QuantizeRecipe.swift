@@ -108,6 +108,8 @@ public struct RecipeOverrides: Sendable, Equatable {
                                        learningRate: learningRate ?? (signRoundIterations > 0 ? r.stepFactor / Float(signRoundIterations) : nil))
         let samples = samples ?? r.samples
         o.calibration = CalibrationOptions(sampleCount: samples, sequenceLength: sequenceLength ?? r.sequenceLength, seed: seed)
+        // Without --nsamples, a plan of ggml types only is calibrated on 8 windows (its activation energy).
+        o.ggmlEnergyWindows = self.samples == nil ? min(8, samples) : nil
         o.scope = scope ?? r.scope
         o.batchSize = min(batchSize ?? r.batchSize, samples)
         o.signRoundStart = start ?? r.start

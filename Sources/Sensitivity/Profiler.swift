@@ -109,7 +109,13 @@ public struct SensitivityProfiler: Sendable {
         }
         var validation: [EstimatorValidation]?
         if options.validationPlans > 0 {
-            var validator = PlanValidator(model: model, formats: options.formats, planFormats: options.planFormats,
+            // Plans mix only formats every layer can take (not fp8-a8 where an input is not whole groups of 128).
+            let planFormats = options.planFormats.filter { f in ids.allSatisfy { f.acceptsInputs(model.config.linearShape(of: $0.kind)[1]) } }
+            guard planFormats.count >= 2 else {
+                throw ProfilerError.invalidOption(name: "--formats", value: options.planFormats.map(\.name).joined(separator: ","),
+                                                  expected: "at least two formats every layer can take for validation plans to mix")
+            }
+            var validator = PlanValidator(model: model, formats: options.formats, planFormats: planFormats,
                                           bitRange: options.validationBits, seed: options.seed)
             validator.inputQuantizers = inputQuantizers
             validation = try clock.time(\.validationSeconds) {

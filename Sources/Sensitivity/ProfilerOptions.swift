@@ -35,7 +35,8 @@ public struct ProfilerOptions: Sendable {
     public var validationWindows: Int
     /// Average bits per weight (storage convention, searched layers) the plans spread over.
     public var validationBits: ClosedRange<Double>
-    /// Formats plans mix; nil = the integer and ggml formats among `formats`.
+    /// Formats plans mix; nil = the integer, ggml and activation formats among `formats` (an
+    /// activation format only where every profiled layer can take it: `SensitivityProfiler`).
     public var validationFormats: [QuantFormat]?
     /// Windows of the gradient pass (`delta-loss`, `fisher`): the first this-many calibration windows
     /// (at most `sampleCount`, see `gradientWindowCount`), at full `sequenceLength`.
@@ -165,7 +166,7 @@ public struct ProfilerOptions: Sendable {
 
     /// Formats the validation plans mix (sorted by nominal bits per weight).
     public var planFormats: [QuantFormat] {
-        let pool = validationFormats ?? formats.filter { $0.family == .int || $0.family == .ggml }
+        let pool = validationFormats ?? formats.filter { $0.family == .int || $0.family == .ggml || $0.activation != nil }
         return pool.filter { formats.contains($0) }.sorted { $0.bitsPerWeight < $1.bitsPerWeight }
     }
 

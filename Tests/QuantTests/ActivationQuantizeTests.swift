@@ -65,3 +65,39 @@ final class ActivationQuantizeTests: XCTestCase {
         XCTAssertTrue(tunedPlain.inputQuantizers.isEmpty)
     }
 }
+
+/// A plan of ggml types only takes 8 calibration windows unless the window count is given, and is
+/// rounded on the original model's activation energy whatever the recipe.
+final class GGMLEnergyWindowsTests: XCTestCase {
+    func testRecipesCalibrateGGMLPlansOnEightWindows() throws {
+        for recipe in QuantizeRecipe.allCases {
+            let o = try RecipeOverrides().resolve(recipe)
+            XCTAssertEqual(o.ggmlEnergyWindows, 8, "\(recipe)")
+            var given = RecipeOverrides()
+            given.samples = 32
+            XCTAssertNil(try given.resolve(recipe).ggmlEnergyWindows, "\(recipe): --nsamples wins")
+        }
+        let q = LayerID(block: 0, kind: .q)
+        XCTAssertTrue(PlanApplier.ggmlOnly([q: .ggml(.q4_0), LayerID(block: 0, kind: .k): .bf16]))
+        XCTAssertFalse(PlanApplier.ggmlOnly([q: .bf16]))
+        XCTAssertFalse(PlanApplier.ggmlOnly([q: .ggml(.q4_0), LayerID(block: 0, kind: .k): .nvfp4]))
+    }
+
+    /// Block-wise SignRound and round to nearest give the same bytes on a ggml plan: both round once
+    /// on the original stream's energy.
+    func testEveryRecipeRoundsGGMLPlansOnTheOriginalStream() throws {
+        let model = try LlamaModel(config: TinyModel.config, source: TinyModel.tensors(seed: 4), ropeLayout: .rotateHalf)
+        let t = TinyModel.tokens(8 * 16, seed: 9)
+        let windows = (0..<8).map { Array(t[($0 * 16)..<(($0 + 1) * 16)]) }
+        var formats: [LayerID: QuantFormat] = [:]
+        for k in LinearKind.allCases { formats[LayerID(block: 0, kind: k)] = .ggml(.q4_0) }
+        formats[LayerID(block: 1, kind: .q)] = .bf16
+        let block = try RecipeOverrides().resolve(.default), rtn = try RecipeOverrides().resolve(.rtn)
+        XCTAssertEqual(block.scope, .block)
+        let a = try PlanApplier(model: model, formats: formats, options: block).run(windows: windows)
+        let b = try PlanApplier(model: model, formats: formats, options: rtn).run(windows: windows)
+        XCTAssertEqual(a.quantized.count, 8)
+        for (id, tensor) in a.quantized { XCTAssertTrue(tensor == b.quantized[id], "\(id)") }
+        XCTAssertEqual(a.quantized[LayerID(block: 1, kind: .q)]?.format, .bf16)
+    }
+}
