@@ -58,7 +58,9 @@ struct QuantizeCommand: ParsableCommand {
                   + "KL vs original \(String(format: "%.5f", e.kl ?? .nan)) nats/token, top-1 agreement \(String(format: "%.4f", e.top1Agree ?? .nan))")
         }
         let stats = quantized.stats
-        let summary = "Quantized \(stats.layers.count) layers (\(options.method.rawValue)) in \(String(format: "%.1f", stats.totalSeconds)) s "
+        let how = PlanApplier.ggmlOnly(formats) && options.method != .rtnPlain
+            ? "llama.cpp's importance quantizers on \(stats.samples) windows" : options.method.rawValue
+        let summary = "Quantized \(stats.layers.count) layers (\(how)) in \(String(format: "%.1f", stats.totalSeconds)) s "
             + "(\(String(format: "%.1f", SignRound.processCPUSeconds() - cpuStart)) CPU s)"
         let tuned = stats.layers.contains { $0.iterations > 0 }
         print(summary + (tuned ? "; SignRound below RTN on \(String(format: "%.1f", 100 * stats.fractionImproved))% of tuned layers" : "")
