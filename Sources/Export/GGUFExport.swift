@@ -105,7 +105,7 @@ public enum GGUFExport {
         guard let top = weights.max(by: { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) })?.key else { return .f16 }
         let byType: [String: LlamaFileType] = [
             "q2_K": .q2_K, "q3_K": .q3_K_M, "q4_K": .q4_K_M, "q5_K": .q5_K_M, "q6_K": .q6_K,
-            "q4_0": .q4_0, "q5_0": .q5_0, "q8_0": .q8_0, "bf16": .bf16,
+            "q4_0": .q4_0, "q4_1": .q4_1, "q5_0": .q5_0, "q5_1": .q5_1, "q8_0": .q8_0, "bf16": .bf16,
         ]
         return byType[top] ?? .f16
     }

@@ -65,15 +65,16 @@ public struct QuantFormat: Hashable, Comparable, Codable, Sendable, CustomString
     public static let bf16 = QuantFormat(family: .bf16, bits: 16, granularity: .perTensor, symmetric: true)
 
     /// The format of ggml block type `type`: its code width, its block along the inputs, and
-    /// whether a block stores a minimum besides its scale (q2_K, q4_K, q5_K: asymmetric).
+    /// whether a block stores a minimum besides its scale (q2_K, q4_K, q5_K, q4_1, q5_1: asymmetric).
     public static func ggml(_ type: GGMLBlockType) -> QuantFormat {
         QuantFormat(family: .ggml, bits: type.codeBits, granularity: .group(type.blockSize), symmetric: !type.storesMinimum)
     }
 
-    /// The ggml block type of a `.ggml` format, nil for every other family.
+    /// The ggml block type of a `.ggml` format (the one type with its code width, block and
+    /// symmetry: q4_0 and q4_1 differ only in the last), nil for every other family.
     public var ggmlType: GGMLBlockType? {
         guard family == .ggml, case let .group(n) = granularity else { return nil }
-        return GGMLBlockType.allCases.first { $0.codeBits == bits && $0.blockSize == n }
+        return GGMLBlockType.allCases.first { $0.codeBits == bits && $0.blockSize == n && $0.storesMinimum == !symmetric }
     }
 
     /// The search's default candidates: int2, int3, int4, int8 (group 128, symmetric), mxfp4, nvfp4, fp8, bf16.

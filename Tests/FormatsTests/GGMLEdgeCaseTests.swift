@@ -19,7 +19,7 @@ final class GGMLEdgeCaseTests: XCTestCase {
         let table: [(GGMLBlockType, UInt32, Int, Int, Double)] = [
             (.q8_0, 8, 32, 34, 8.5), (.q4_0, 2, 32, 18, 4.5), (.q5_0, 6, 32, 22, 5.5),
             (.q4_K, 12, 256, 144, 4.5), (.q5_K, 13, 256, 176, 5.5), (.q6_K, 14, 256, 210, 6.5625),
-            (.q2_K, 10, 256, 84, 2.625), (.q3_K, 11, 256, 110, 3.4375),
+            (.q2_K, 10, 256, 84, 2.625), (.q3_K, 11, 256, 110, 3.4375), (.q4_1, 3, 32, 20, 5.0), (.q5_1, 7, 32, 24, 6.0),
         ]
         XCTAssertEqual(table.map(\.0), GGMLBlockType.allCases)
         for (type, id, block, bytes, bpw) in table {
@@ -30,7 +30,8 @@ final class GGMLEdgeCaseTests: XCTestCase {
             XCTAssertEqual(type.bitsPerWeight, bpw, type.name)
             XCTAssertEqual(type.rowBytes(cols: 1536), 1536 / block * bytes)
         }
-        XCTAssertNil(GGMLBlockType(typeID: 3))  // q4_1: not a target type
+        XCTAssertNil(GGMLBlockType(typeID: 39))  // GGML_TYPE_MXFP4: not one of these
+        XCTAssertEqual(GGMLBlockType.allCases.filter(\.storesMinimum), [.q4_K, .q5_K, .q2_K, .q4_1, .q5_1])
         XCTAssertEqual(GGMLBlockType.q4_K.name, "q4_K")
         // SmolLM2's 576-wide rows fit the 32-weight blocks but not the k-quants' 256.
         XCTAssertTrue(GGMLBlockType.q4_0.fits(cols: 576))
@@ -72,6 +73,18 @@ final class GGMLEdgeCaseTests: XCTestCase {
         XCTAssertEqual(hex(q5), "003cfeffffff0031000f" + String(repeating: "00", count: 12))
     }
 
+    func testLegacyBlocksWithMinimumRoundingRules() throws {
+        // q4_1, min -1 and max 14 so d = 1 (0x3c00), m = -1 (0xbc00): code trunc(x + 1 + 0.5), half up:
+        // -0.5 -> 1 (byte 2), 0.5 -> 2 (byte 3), 13.5 -> 15 (byte 4); byte 0 = 0x30: weight 0 code 0,
+        // weight 16 (2.49) code 3; every 0 -> 1.
+        let q4 = try GGMLBlockQuantizer.quantize(row(32, [0: -1, 1: 14, 2: -0.5, 3: 0.5, 4: 13.5, 16: 2.49]), type: .q4_1, name: "t")
+        XCTAssertEqual(hex(q4), "003c00bc301f11121f" + String(repeating: "11", count: 11))
+        // q5_1, min -1 and max 30 so d = 1: 29.5 -> 31. qh = 0x0002000a: the fifth bit of weights 1 (31),
+        // 3 (31) and 17 (15 -> 16, low nibble 0 in byte 1's high half); byte 0 = 0x10: weight 0 code 0.
+        let q5 = try GGMLBlockQuantizer.quantize(row(32, [0: -1, 1: 30, 2: -0.5, 3: 29.5, 17: 15]), type: .q5_1, name: "t")
+        XCTAssertEqual(hex(q5), "003c00bc0a000200100f111f" + String(repeating: "11", count: 12))
+    }
+
     func testAllZeroBlocks() throws {
         // The reference q4_0/q5_0 divide 0 by -8/-16: d = -0 (0x8000) and codes at the midpoint (8, 16);
         // every other case stores zero bytes (d = 0; make_qx_quants sets all codes to 0).
@@ -110,8 +123,8 @@ final class GGMLEdgeCaseTests: XCTestCase {
         // Sanity bounds on the round trip of N(0, 1) rows: relative squared error per type, loose enough
         // for every seed yet failing if a layout or sign is wrong.
         let w = gaussian(rows: 8, cols: 512, seed: 3)
-        let bounds: [GGMLBlockType: Double] = [.q8_0: 1e-4, .q6_K: 1e-3, .q5_K: 4e-3, .q5_0: 4e-3,
-                                                .q4_K: 1.5e-2, .q4_0: 1.5e-2, .q3_K: 6e-2, .q2_K: 0.15]
+        let bounds: [GGMLBlockType: Double] = [.q8_0: 1e-4, .q6_K: 1e-3, .q5_K: 4e-3, .q5_0: 4e-3, .q5_1: 4e-3,
+                                                .q4_K: 1.5e-2, .q4_0: 1.5e-2, .q4_1: 1.5e-2, .q3_K: 6e-2, .q2_K: 0.15]
         for type in GGMLBlockType.allCases {
             let bytes = try GGMLBlockQuantizer.quantize(w, type: type, name: "g")
             let back = try GGMLBlockQuantizer.dequantize(bytes, type: type, rows: 8, cols: 512, name: "g")

@@ -23,6 +23,25 @@ final class GGMLFormatTests: XCTestCase {
         XCTAssertThrowsError(try QuantFormat(canonicalName: "q4_k"))
     }
 
+    func testTypeLookupTellsTypesWithAMinimumFromTheirSymmetricTwins() throws {
+        // q4_0 / q4_1 and q5_0 / q5_1 share code width and block; only the stored minimum (asymmetry)
+        // differs, and the lookup must use it.
+        for (symmetric, affine) in [(GGMLBlockType.q4_0, GGMLBlockType.q4_1), (.q5_0, .q5_1)] {
+            let (s, a) = (QuantFormat.ggml(symmetric), QuantFormat.ggml(affine))
+            XCTAssertEqual(s.bits, a.bits)
+            XCTAssertEqual(s.granularity, a.granularity)
+            XCTAssertTrue(s.symmetric)
+            XCTAssertFalse(a.symmetric)
+            XCTAssertNotEqual(s, a)
+            XCTAssertEqual(s.ggmlType, symmetric)
+            XCTAssertEqual(a.ggmlType, affine)
+            XCTAssertEqual(try QuantFormat(canonicalName: affine.name).ggmlType, affine)
+        }
+        XCTAssertEqual([QuantFormat.ggml(.q4_1).name, QuantFormat.ggml(.q5_1).name], ["q4_1", "q5_1"])
+        // Every type is its own format: no two types map to equal formats.
+        XCTAssertEqual(Set(GGMLBlockType.allCases.map { QuantFormat.ggml($0) }).count, GGMLBlockType.allCases.count)
+    }
+
     func testBitCostsAreTheStoredTypesBytes() {
         // 1536 inputs: 6 super-blocks per row, 84 bytes each for q2_K -> 576 x 6 x 84 x 8 bits.
         let down = TensorShape(rows: 576, cols: 1536)
@@ -34,6 +53,7 @@ final class GGMLFormatTests: XCTestCase {
         XCTAssertEqual(QuantFormat.ggml(.q2_K).bitCost(shape: q, convention: .storage).totalBits, 576 * 18 * 18 * 8)
         XCTAssertEqual(QuantFormat.ggml(.q4_K).bitCost(shape: q, convention: .autoround).totalBits, 576 * 18 * 22 * 8)
         XCTAssertEqual(QuantFormat.ggml(.q6_K).bitCost(shape: q, convention: .storage).totalBits, 576 * 18 * 34 * 8)
+        XCTAssertEqual(QuantFormat.ggml(.q4_1).bitCost(shape: q, convention: .storage).totalBits, 576 * 18 * 20 * 8)
     }
 
     func testQuantizerStoresFallbackTypeForRowsThatAreNotWholeSuperBlocks() throws {
@@ -55,6 +75,9 @@ final class GGMLFormatTests: XCTestCase {
         // q5_K has no fallback here (llama.cpp's is q5_1); 40 inputs are not whole q4_0 blocks either.
         XCTAssertThrowsError(try QuantFormat.ggml(.q5_K).quantizer.quantize(weights: gaussian(rows: 1, cols: 96, seed: 1), name: "t")) {
             XCTAssertEqual($0 as? QuantError, .rowLengthNotMultipleOfBlock(tensor: "t", format: "q5_K", rowLength: 96, blockSize: 256))
+        }
+        XCTAssertThrowsError(try QuantFormat.ggml(.q4_1).quantizer.quantize(weights: gaussian(rows: 1, cols: 40, seed: 1), name: "t")) {
+            XCTAssertEqual($0 as? QuantError, .rowLengthNotMultipleOfBlock(tensor: "t", format: "q4_1", rowLength: 40, blockSize: 32))
         }
         XCTAssertThrowsError(try QuantFormat.ggml(.q2_K).quantizer.quantize(weights: gaussian(rows: 1, cols: 40, seed: 1), name: "t"))
         XCTAssertThrowsError(try QuantFormat.ggml(.q2_K).quantizer.quantize(weights: w, name: "w",

@@ -124,6 +124,30 @@ final class GGMLQuantizerTests: XCTestCase {
         XCTAssertEqual(try ends(.q3_K, ref), [-2.4238281, 4.8476562])
     }
 
+    func testQ4_1Ramp() throws {
+        // d = 0x3777 = 2^-2 (1 + 887/1024) = 0.46655273 = (5 - -2) / 15 in fp16, m = 0xc000 = -2 (the block's
+        // minimum). Byte 4 = 0x40: weight 0 code 0, weight 16 (x = 0) code 4 = trunc(2 / d + 0.5). Byte 11 =
+        // 0x6f: weight 7 (the outlier) code 15 -> 15 d - 2 = 4.998291, weight 23 (x = 0.875) code 6. With
+        // importance 1 + j % 3 the affine search fits d = 0x3771 = 0.4650879, m = 0xc005 = -2.0097656.
+        let (ref, imp) = try assertRamp(.q4_1)
+        XCTAssertEqual([fp16(ref, 0), fp16(ref, 2)], [0.46655273, -2])
+        XCTAssertEqual([fp16(imp, 0), fp16(imp, 2)], [0.4650879, -2.0097656])
+        XCTAssertEqual([ref[4], ref[11]], [0x40, 0x6F])
+        XCTAssertEqual(try ends(.q4_1, ref), [-2, 4.998291])
+    }
+
+    func testQ5_1Ramp() throws {
+        // d = 0x333a = 2^-3 (1 + 826/1024) = 0.22583008 = 7 / 31 in fp16, m = -2. qh (bytes 4-7) = 0xf0000080:
+        // the fifth bit of weight 7 (code 31) and of weights 28-31 (x >= 1.5, codes 16). Byte 15 = 0xdf: weight
+        // 7's low nibble 15 (31 d - 2 = 5.0007324), weight 23's code 13. Importance: d = 0x332d = 0.22424316,
+        // m = 0xbfc9 = -1.9462891 (the fit moves the offset above the minimum; weight 0 then reads -1.9462891).
+        let (ref, imp) = try assertRamp(.q5_1)
+        XCTAssertEqual([fp16(ref, 0), fp16(ref, 2)], [0.22583008, -2])
+        XCTAssertEqual([fp16(imp, 0), fp16(imp, 2)], [0.22424316, -1.9462891])
+        XCTAssertEqual(Array(ref[4..<8]) + [ref[15]], [0x80, 0x00, 0x00, 0xF0, 0xDF])
+        XCTAssertEqual(try ends(.q5_1, ref), [-2, 5.0007324])
+    }
+
     func testMixedMatrixChecksums() throws {
         // 12 rows of five kinds (Gaussian, outliers, zero and constant runs, negative only, tiny) x 512.
         let w = GGMLFixtures.mixed(rows: 12, cols: 512, seed: 7)
@@ -152,6 +176,8 @@ final class GGMLQuantizerTests: XCTestCase {
             .q6_K: (0x65EE_3BF4_A5C0_7E18, 0xF44D_FE02_FE45_8B93),
             .q2_K: (0x99EA_4C5F_362D_A85B, 0x3B0C_8928_3AAF_7987),
             .q3_K: (0x7033_EB57_2175_336A, 0xF16C_953A_ADCE_34C3),
+            .q4_1: (0x57E4_E19A_528A_4998, 0xEDFA_C883_A46E_3961),
+            .q5_1: (0xC3E7_2F55_113A_0793, 0x0FD8_4CE2_6536_10F7),
         ]
         for type in GGMLBlockType.allCases {
             let sums = try XCTUnwrap(expected[type])
@@ -214,6 +240,12 @@ final class GGMLQuantizerTests: XCTestCase {
             importance: "111101010101010001010101010101010000000000000000000000000000000805050505050505454545454545459595"
             + "0404040444444484848494d4d4d4d4141414171717171612121211111110101046464641414141414141404040404040"
             + "f1e7d8c794a39251585a5a5a452b"),
+        .q4_1: (
+            reference: "773700c0405051515161626f6272737383838484",
+            importance: "713705c0405051515161626f6272737383848484"),
+        .q5_1: (
+            reference: "3a3300c0800000f09091a1b2b2c3c3dfd4e5e6f607071818",
+            importance: "2d33c9bf800000e09090a1a1b2b3c3dfd4e5e5f6f6070818"),
     ]
 
     /// FNV-1a of each type's bytes for `GGMLFixtures.mixed(rows: 12, cols: 512, seed: 7)`, without and
@@ -227,5 +259,7 @@ final class GGMLQuantizerTests: XCTestCase {
         .q6_K: (0xCD4A_CB2A_0BCE_D35B, 0x358D_B9E0_2FC1_1C85),
         .q2_K: (0x57DC_8E8B_BA3E_FF0D, 0x964B_FF84_CA1A_A854),
         .q3_K: (0x2FD3_D8DA_BD60_1679, 0x20F0_1900_A656_0F03),
+        .q4_1: (0xC3F3_16E6_2FA5_2E68, 0xB0FF_9695_0A22_DF0C),
+        .q5_1: (0xD24B_7E13_5F01_4D10, 0x975C_9C61_2B76_9982),
     ]
 }

@@ -41,6 +41,20 @@ final class GGUFDequantTests: XCTestCase {
         XCTAssertEqual(w[31], 2.75)   // 15 * 0.25 - 1
     }
 
+    func testQ5_1() {
+        // d = 0.5 (0x3800), m = -4 (0xC400); qh bit j is the 5th bit of weight j; w = d * q + m.
+        let qh: UInt32 = 0x8000_0002  // bits 1 and 31
+        var qs = [UInt8](repeating: 0, count: 16)
+        qs[1] = 0x0F
+        qs[15] = 0xF3
+        let w = decode(.q5_1, le16(0x3800) + le16(0xC400) + withUnsafeBytes(of: qh.littleEndian, Array.init) + qs)
+        XCTAssertEqual(w[1], 11.5)    // (15 + 16) * 0.5 - 4
+        XCTAssertEqual(w[17], -4)     // 0 * 0.5 - 4
+        XCTAssertEqual(w[15], -2.5)   // 3 * 0.5 - 4
+        XCTAssertEqual(w[31], 11.5)   // (15 + 16) * 0.5 - 4
+        XCTAssertEqual(w[0], -4)
+    }
+
     func testQ8_0() {
         // d = 2 (0x4000); w = d * int8.
         var qs = [UInt8](repeating: 0, count: 32)

@@ -49,7 +49,7 @@ final class GGMLReaderRoundTripTests: XCTestCase {
         // 63, q3_K scales of every value); only the fp16 fields are kept finite.
         var rng = SplitMix64(seed: 5)
         let fp16Fields: [GGMLBlockType: [Int]] = [.q8_0: [0], .q4_0: [0], .q5_0: [0], .q4_K: [0, 2], .q5_K: [0, 2],
-                                                  .q6_K: [208], .q2_K: [80, 82], .q3_K: [108]]
+                                                  .q6_K: [208], .q2_K: [80, 82], .q3_K: [108], .q4_1: [0, 2], .q5_1: [0, 2]]
         for type in GGMLBlockType.allCases {
             let blocks = 64
             var bytes = (0..<(blocks * type.bytesPerBlock)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }

@@ -24,12 +24,15 @@ enum GGMLAffineSearch {
         static let importance = Grid(rmin: -0.9, rdelta: 0.05, steps: 36)
     }
 
-    /// Each lane's result: w = scale * q - min.
+    /// Each lane's result: w = scale * q + offset = scale * q - min.
     struct Fits {
         /// The step between codes (0 for a constant sub-block).
         var scale: SIMD8<Float>
-        /// The value subtracted from scale * q, >= 0 (the negated fitted offset).
-        var min: SIMD8<Float>
+        /// The fitted offset, <= 0 (the reference's `min` inside the search; q4_1 and q5_1 store
+        /// it as their m, bit for bit, so a +0 offset stays +0).
+        var offset: SIMD8<Float>
+        /// The value subtracted from scale * q, >= 0: 0 - offset (SIMD negation), the k-quants' min.
+        var min: SIMD8<Float> { -offset }
     }
 
     /// Scale, min and codes of each lane's `n` values (rows x[0..<n]) with per-value weights `w`.
@@ -85,7 +88,7 @@ enum GGMLAffineSearch {
         }
         scale.replace(with: 0, where: constant)
         offset.replace(with: lo, where: constant)
-        return Fits(scale: scale, min: -offset)
+        return Fits(scale: scale, offset: offset)
     }
 
     /// |e| or e^2.

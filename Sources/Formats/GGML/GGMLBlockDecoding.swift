@@ -17,6 +17,8 @@ enum GGMLBlockDecoding {
             case .q4_K: q4_K(src, dst)
             case .q5_K: q5_K(src, dst)
             case .q6_K: q6_K(src, dst)
+            case .q4_1: q4_1(src, dst)
+            case .q5_1: q5_1(src, dst)
             }
         }
     }
@@ -44,6 +46,26 @@ enum GGMLBlockDecoding {
             let h0 = Int((qh >> UInt32(j)) & 1) << 4, h1 = Int((qh >> UInt32(j + 16)) & 1) << 4
             y[j] = Float((Int(p[6 + j] & 0xF) | h0) - 16) * d
             y[j + 16] = Float((Int(p[6 + j] >> 4) | h1) - 16) * d
+        }
+    }
+
+    /// w = q * d + m.
+    private static func q4_1(_ p: UnsafePointer<UInt8>, _ y: UnsafeMutablePointer<Float>) {
+        let d = GGMLArithmetic.loadFP16(p), m = GGMLArithmetic.loadFP16(p + 2)
+        for j in 0..<16 {
+            y[j] = Float(p[4 + j] & 0xF) * d + m
+            y[j + 16] = Float(p[4 + j] >> 4) * d + m
+        }
+    }
+
+    /// w = q * d + m, q = nibble | fifth bit from qh.
+    private static func q5_1(_ p: UnsafePointer<UInt8>, _ y: UnsafeMutablePointer<Float>) {
+        let d = GGMLArithmetic.loadFP16(p), m = GGMLArithmetic.loadFP16(p + 2)
+        let qh = UInt32(p[4]) | UInt32(p[5]) << 8 | UInt32(p[6]) << 16 | UInt32(p[7]) << 24
+        for j in 0..<16 {
+            let h0 = Int((qh >> UInt32(j)) & 1) << 4, h1 = Int((qh >> UInt32(j + 16)) & 1) << 4
+            y[j] = Float(Int(p[8 + j] & 0xF) | h0) * d + m
+            y[j + 16] = Float(Int(p[8 + j] >> 4) | h1) * d + m
         }
     }
 

@@ -109,6 +109,8 @@ public enum GGMLBlockQuantizer {
         case .q6_K: GGMLQ6K.encode(x, count: n, importance: importance, out: out, scratch: scratch)
         case .q2_K: GGMLQ2K.encode(x, count: n, importance: importance, out: out, scratch: scratch)
         case .q3_K: GGMLQ3K.encode(x, count: n, importance: importance, out: out, scratch: scratch)
+        case .q4_1: GGMLLegacyAffineBlocks.encode(x, count: n, bits: 4, importance: importance, out: out, scratch: scratch)
+        case .q5_1: GGMLLegacyAffineBlocks.encode(x, count: n, bits: 5, importance: importance, out: out, scratch: scratch)
         }
     }
 

@@ -36,9 +36,9 @@ enum GGMLLegacyBlocks {
     }
 
     /// The reference's code trunc(v + bias) capped at `top`: the C conversion to int8_t (x86
-    /// truncation), then MIN with the cap, stored as a byte.
+    /// truncation), then MIN with the cap, stored as a byte (also q4_1's, `GGMLLegacyAffineBlocks`).
     @inline(__always)
-    private static func roundedUp(_ v: Float, bias: Float, top: Int) -> UInt8 {
+    static func roundedUp(_ v: Float, bias: Float, top: Int) -> UInt8 {
         let t = Int(Int8(truncatingIfNeeded: GGMLArithmetic.truncatedInt32(v + bias)))
         return UInt8(truncatingIfNeeded: Swift.min(top, t))
     }
@@ -105,13 +105,13 @@ enum GGMLLegacyBlocks {
         }
     }
 
-    /// q4_0's 16 code bytes from 32 codes 0...15.
-    private static func packQ4_0(_ codes: UnsafePointer<UInt8>, _ p: UnsafeMutablePointer<UInt8>) {
+    /// q4_0's 16 code bytes from 32 codes 0...15 (q4_1's too).
+    static func packQ4_0(_ codes: UnsafePointer<UInt8>, _ p: UnsafeMutablePointer<UInt8>) {
         for j in 0..<16 { p[j] = codes[j] | codes[j + 16] << 4 }
     }
 
-    /// q5_0's qh word and 16 nibble bytes from 32 codes 0...31.
-    private static func packQ5_0(_ codes: UnsafePointer<UInt8>, _ p: UnsafeMutablePointer<UInt8>) {
+    /// q5_0's qh word and 16 nibble bytes from 32 codes 0...31 (q5_1's too).
+    static func packQ5_0(_ codes: UnsafePointer<UInt8>, _ p: UnsafeMutablePointer<UInt8>) {
         var qh: UInt32 = 0
         for j in 0..<16 {
             let (lo, hi) = (codes[j], codes[j + 16])

@@ -10,6 +10,7 @@ import TensorCore
 /// - Q4_1 (32, 20 B): f16 d, f16 m, 16 B nibbles as Q4_0; w = d * q + m.
 /// - Q5_0 (32, 22 B): f16 d, 4 B high bits qh (bit j = 5th bit of weight j), 16 B nibbles;
 ///   w = d * (q - 16) with q = nibble | (qh bit << 4).
+/// - Q5_1 (32, 24 B): f16 d, f16 m, then qh and nibbles as Q5_0; w = d * q + m.
 /// - Q8_0 (32, 34 B): f16 d, 32 int8; w = d * q.
 /// - Q2_K (256, 84 B): 16 B scale (low nibble) / min (high nibble) per sub-block of 16, 64 B of 2-bit
 ///   codes (byte 32 h + l: weights 128 h + l + 32 k at bits 2 k), f16 d, f16 dmin; w = d*sc * q - dmin*m.
@@ -40,6 +41,7 @@ public enum GGUFDequant {
         case .q4_0: for b in 0..<blocks { q4_0(base + b * step, dst + b * n) }
         case .q4_1: for b in 0..<blocks { q4_1(base + b * step, dst + b * n) }
         case .q5_0: for b in 0..<blocks { q5_0(base + b * step, dst + b * n) }
+        case .q5_1: for b in 0..<blocks { q5_1(base + b * step, dst + b * n) }
         case .q8_0: for b in 0..<blocks { q8_0(base + b * step, dst + b * n) }
         case .q2_K: for b in 0..<blocks { q2_K(base + b * step, dst + b * n) }
         case .q3_K: for b in 0..<blocks { q3_K(base + b * step, dst + b * n) }
@@ -53,7 +55,7 @@ public enum GGUFDequant {
     /// Whether `decode` handles this storage type.
     public static func canDecode(_ storage: StorageType) -> Bool {
         switch storage {
-        case .f32, .f16, .bf16, .q4_0, .q4_1, .q5_0, .q8_0, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K: return true
+        case .f32, .f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K: return true
         default: return false
         }
     }
@@ -92,6 +94,19 @@ public enum GGUFDequant {
             let h1 = UInt8(truncatingIfNeeded: qh >> UInt32(j + 12)) & 0x10
             y[j] = Float(Int((b & 0xF) | h0) - 16) * d
             y[j + 16] = Float(Int((b >> 4) | h1) - 16) * d
+        }
+    }
+
+    @inline(__always) static func q5_1(_ p: UnsafeRawPointer, _ y: UnsafeMutablePointer<Float>) {
+        let d = f16(p, 0), m = f16(p, 2)
+        let qh = p.loadUnaligned(fromByteOffset: 4, as: UInt32.self).littleEndian
+        let qs = p + 8
+        for j in 0..<16 {
+            let b = qs.load(fromByteOffset: j, as: UInt8.self)
+            let h0 = UInt8(truncatingIfNeeded: (qh >> UInt32(j)) << 4) & 0x10
+            let h1 = UInt8(truncatingIfNeeded: qh >> UInt32(j + 12)) & 0x10
+            y[j] = Float((b & 0xF) | h0) * d + m
+            y[j + 16] = Float((b >> 4) | h1) * d + m
         }
     }
 
