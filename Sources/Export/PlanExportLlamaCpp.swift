@@ -24,8 +24,9 @@ enum PlanExportLlamaCpp {
     static let exampleCount = 3
 
     /// The ggml name of the type llama-quantize stores for `layer` exactly as the plan measured it,
-    /// or nil when the plan's format is not a ggml type or bf16, or is a ggml type no type AutoScheme
-    /// makes holds at this row length (q5_K on 576 inputs: llama-quantize stores q5_1).
+    /// or nil when the plan's format is not a ggml type or bf16, or is a ggml type neither it nor its
+    /// fallback holds at this row length (a row that is not whole 32-weight blocks: llama-quantize
+    /// stores F16).
     static func exactType(_ layer: PlanExportLayer) -> String? {
         if layer.format == .bf16 { return "bf16" }
         return layer.format.ggmlType?.stored(cols: layer.layer.inFeatures)?.name
@@ -35,8 +36,8 @@ enum PlanExportLlamaCpp {
     /// sees (so that it replaces nothing): int2 q2_K, int3 q3_K, int4 q4_K, int8 q8_0, fp8 q8_0
     /// (`GGMLBlockType.nearest(to:)`), then the type llama-quantize stores at this row length (q2_K on
     /// 576 inputs: q4_0); mxfp4 and nvfp4 ggml's `mxfp4` (E2M1 in blocks of 32 with a power-of-two
-    /// scale; ggml's NVFP4 has no fp32 tensor scale); a ggml type without an exact type its fallback
-    /// (q5_K on 576 inputs: q5_1). K-quants use 256-weight super-blocks with their own scale encoding,
+    /// scale; ggml's NVFP4 has no fp32 tensor scale); a ggml type
+    /// without an exact type "f16", as llama-quantize stores it. K-quants use 256-weight super-blocks with their own scale encoding,
     /// so the result differs from the plan's groups even at the same code width.
     static func nearestType(_ layer: PlanExportLayer) -> String {
         if let exact = exactType(layer) { return exact }

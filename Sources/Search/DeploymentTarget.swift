@@ -25,16 +25,16 @@ public enum DeploymentTarget: String, Codable, Sendable, CaseIterable {
         case .autoround: return "transformers + auto-round 0.16.1 CPU kernels (symmetric int, groups dividing the inputs, bf16)"
         case .llmcompressor: return "llm-compressor 0.14 / compressed-tensors 0.19 (int, MXFP4, NVFP4 in groups dividing the inputs; FP8 blocks; bf16)"
         case .vllm: return "vLLM's auto-round GPTQ kernels (int 2/3/4/8, groups dividing the inputs, bf16)"
-        case .llamacpp: return "llama.cpp GGUF (ggml block types q2_K..q6_K, q4_0, q5_0, q8_0 in whole blocks of the row, bf16)"
+        case .llamacpp: return "llama.cpp GGUF (ggml block types q2_K..q6_K, q4_0, q4_1, q5_0, q5_1, q8_0 in whole blocks of the row, bf16)"
         }
     }
 
     /// The candidate formats `profile` and `run` measure when no `--formats` is given, for a model
     /// whose linear layers have `shapes`: `QuantFormat.defaultCandidates` for the int targets;
     /// for `llamacpp` every ggml block type that some type llama.cpp stores holds at every shape
-    /// (`GGMLBlockType.stored(cols:)`), then bf16. On SmolLM2 (576 and 1536 inputs) that leaves out
-    /// q5_K only: llama-quantize stores it as q5_1 on 576 inputs, which AutoScheme does not
-    /// quantize to, and a profile measures every format on every layer.
+    /// (`GGMLBlockType.stored(cols:)`), then bf16. On SmolLM2 (576 and 1536 inputs) that is every
+    /// type: the k-quants are stored in their fallbacks on 576 inputs (q5_K as q5_1), and a
+    /// profile measures every format on every layer.
     public func defaultFormats(shapes: [TensorShape]) -> [QuantFormat] {
         guard self == .llamacpp else { return QuantFormat.defaultCandidates }
         let types = GGMLBlockType.llamaCppCandidateOrder.filter { t in shapes.allSatisfy { t.stored(cols: $0.cols) != nil } }

@@ -106,10 +106,8 @@ public enum TargetRule: Hashable, Sendable {
         if let f = type.stored(cols: shape.cols) {
             return .refused(reason: reason + " (tensor_type_fallback)", fallback: .ggml(f))
         }
-        // q5_K -> q5_1, or a row that is not whole 32-weight blocks either (F16): types AutoScheme
-        // does not quantize to. Offer the nearest that loads: q5_0 for q5_K, else bf16.
-        let offer = type == .q5_K && GGMLBlockType.q5_0.fits(cols: shape.cols) ? QuantFormat.ggml(.q5_0) : .bf16
-        return .refused(reason: reason + ", which AutoScheme does not quantize to; \(offer.name) loads", fallback: offer)
+        // A row that is not whole 32-weight blocks either: llama-quantize writes F16; bf16 loads.
+        return .refused(reason: reason + ", which AutoScheme does not quantize to; bf16 loads", fallback: .bf16)
     }
 
     private func groupCheck(_ format: QuantFormat, shape: TensorShape, families: [FormatFamily],
@@ -221,8 +219,9 @@ extension DeploymentTarget {
 }
 
 extension GGMLBlockType {
-    /// The order of the ggml types in `DeploymentTarget.defaultFormats`: by bits per weight.
-    public static let llamaCppCandidateOrder: [GGMLBlockType] = [.q2_K, .q3_K, .q4_0, .q4_K, .q5_0, .q5_K, .q6_K, .q8_0]
+    /// The order of the ggml types in `DeploymentTarget.defaultFormats`: by bits per weight
+    /// (q2_K 2.625, q3_K 3.4375, q4_0 and q4_K 4.5, q4_1 5, q5_0 and q5_K 5.5, q5_1 6, q6_K 6.5625, q8_0 8.5).
+    public static let llamaCppCandidateOrder: [GGMLBlockType] = [.q2_K, .q3_K, .q4_0, .q4_K, .q4_1, .q5_0, .q5_K, .q5_1, .q6_K, .q8_0]
 
     /// The ggml type nearest to a format llama.cpp cannot store: int2 q2_K, int3 q3_K, int4 q4_K,
     /// int8 q8_0 (same code width), mxfp4 and nvfp4 q4_0 (4-bit codes in 32-weight blocks, one scale
@@ -245,10 +244,6 @@ extension GGMLBlockType {
 
     /// ggml's name of the type llama-quantize stores for this type on rows of `cols` weights
     /// (`tensor_type_fallback` in src/llama-quant.cpp): this type when the row is whole blocks,
-    /// else its fallback (q5_1 for q5_K), else "f16".
-    public func llamaCppStored(cols: Int) -> String {
-        if fits(cols: cols) { return name }
-        if let f = llamaCppFallback { return f.fits(cols: cols) ? f.name : "f16" }
-        return self == .q5_K && cols % 32 == 0 ? "q5_1" : "f16"
-    }
+    /// else its fallback when that fits (q5_1 for q5_K), else "f16".
+    public func llamaCppStored(cols: Int) -> String { stored(cols: cols)?.name ?? "f16" }
 }

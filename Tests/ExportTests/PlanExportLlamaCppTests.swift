@@ -13,8 +13,8 @@ final class PlanExportLlamaCppTests: XCTestCase {
 
     /// Every ggml type and bf16, k-quants on 128 and on 256 inputs.
     func ggmlFormats() -> [String: QuantFormat] {
-        let b0: [LinearKind: QuantFormat] = [.q: "q2_K", .k: "q4_K", .v: "q6_K", .o: "q8_0", .gate: "q4_0", .up: "q5_0", .down: "q2_K"]
-        let b1: [LinearKind: QuantFormat] = [.q: "bf16", .k: "q3_K", .v: "q5_0", .o: "q6_K", .gate: "q4_K", .up: "q8_0", .down: "q5_K"]
+        let b0: [LinearKind: QuantFormat] = [.q: "q2_K", .k: "q4_K", .v: "q6_K", .o: "q8_0", .gate: "q4_0", .up: "q4_1", .down: "q2_K"]
+        let b1: [LinearKind: QuantFormat] = [.q: "bf16", .k: "q3_K", .v: "q5_1", .o: "q6_K", .gate: "q5_K", .up: "q8_0", .down: "q5_K"]
         var f: [String: QuantFormat] = [:]
         for (b, table) in [b0, b1].enumerated() {
             for (kind, format) in table { f["model.layers.\(b).\(kind.modulePath)"] = format }
@@ -23,7 +23,8 @@ final class PlanExportLlamaCppTests: XCTestCase {
     }
 
     /// The lines, pinned: a k-quant on 128 inputs is written as the type llama-quantize stores (and
-    /// the ggml quantizer measured): q2_K and q3_K q4_0, q4_K q5_0, q6_K q8_0; on 256 inputs as it is.
+    /// the ggml quantizer measured): q2_K and q3_K q4_0, q4_K q5_0, q5_K q5_1, q6_K q8_0; on 256 inputs
+    /// as it is.
     /// No other line: llama-quantize reads every token as a pattern.
     func testExactTensorTypesArePinned() throws {
         let model = try tinyModel()
@@ -35,13 +36,13 @@ final class PlanExportLlamaCppTests: XCTestCase {
             blk.0.attn_v.weight=q8_0
             blk.0.attn_output.weight=q8_0
             blk.0.ffn_gate.weight=q4_0
-            blk.0.ffn_up.weight=q5_0
+            blk.0.ffn_up.weight=q4_1
             blk.0.ffn_down.weight=q2_K
             blk.1.attn_q.weight=bf16
             blk.1.attn_k.weight=q4_0
-            blk.1.attn_v.weight=q5_0
+            blk.1.attn_v.weight=q5_1
             blk.1.attn_output.weight=q8_0
-            blk.1.ffn_gate.weight=q5_0
+            blk.1.ffn_gate.weight=q5_1
             blk.1.ffn_up.weight=q8_0
             blk.1.ffn_down.weight=q5_K
 
@@ -94,11 +95,11 @@ final class PlanExportLlamaCppTests: XCTestCase {
     func testRefusalIsPinned() throws {
         let model = try tinyModel()
         var formats = try ExportFixtures.formats()
-        formats["model.layers.1.self_attn.q_proj"] = "q5_K"
+        formats["model.layers.1.self_attn.q_proj"] = "q5_K"  // 128 inputs: stored as q5_1, so not refused
         formats["model.layers.1.mlp.down_proj"] = "q6_K"
         let plan = ExportFixtures.plan(model, formats: formats)
         XCTAssertThrowsError(try PlanExport.render(plan, target: .llamacpp, model: model, file: "p.json", deployable: true)) { error in
-            XCTAssertEqual(error as? PlanExportError, .notLlamaCppTypes(file: "p.json", count: 13, groups: [
+            XCTAssertEqual(error as? PlanExportError, .notLlamaCppTypes(file: "p.json", count: 12, groups: [
                 "int4/g128: 1 layer (blk.0.attn_q.weight)",
                 "int3a/g32: 1 layer (blk.0.attn_k.weight)",
                 "int2/g64: 1 layer (blk.0.attn_v.weight)",
@@ -106,15 +107,14 @@ final class PlanExportLlamaCppTests: XCTestCase {
                 "mxfp4: 2 layers (blk.0.ffn_gate.weight, blk.1.ffn_gate.weight)",
                 "nvfp4: 2 layers (blk.0.ffn_up.weight, blk.1.ffn_up.weight)",
                 "fp8: 2 layers (blk.0.ffn_down.weight, blk.1.attn_k.weight)",
-                "q5_K on 128 inputs (llama-quantize stores q5_1): 1 layer (blk.1.attn_q.weight)",
                 "int4a/g32: 1 layer (blk.1.attn_v.weight)",
             ]))
             XCTAssertEqual(error.localizedDescription, """
-                Plan 'p.json' has 13 layers llama.cpp cannot store as planned (it stores ggml block types in whole blocks of the row, and bf16): \
+                Plan 'p.json' has 12 layers llama.cpp cannot store as planned (it stores ggml block types in whole blocks of the row, and bf16): \
                 int4/g128: 1 layer (blk.0.attn_q.weight); int3a/g32: 1 layer (blk.0.attn_k.weight); int2/g64: 1 layer (blk.0.attn_v.weight); \
                 int8/g128: 2 layers (blk.0.attn_output.weight, blk.1.attn_output.weight); mxfp4: 2 layers (blk.0.ffn_gate.weight, blk.1.ffn_gate.weight); \
                 nvfp4: 2 layers (blk.0.ffn_up.weight, blk.1.ffn_up.weight); fp8: 2 layers (blk.0.ffn_down.weight, blk.1.attn_k.weight); \
-                q5_K on 128 inputs (llama-quantize stores q5_1): 1 layer (blk.1.attn_q.weight); int4a/g32: 1 layer (blk.1.attn_v.weight). \
+                int4a/g32: 1 layer (blk.1.attn_v.weight). \
                 Search with --target llamacpp, or pass --approximate to write the nearest ggml types.
                 """)
         }

@@ -42,6 +42,19 @@ final class GGMLFormatTests: XCTestCase {
         XCTAssertEqual(Set(GGMLBlockType.allCases.map { QuantFormat.ggml($0) }).count, GGMLBlockType.allCases.count)
     }
 
+    func testLlamaCppFallbacks() {
+        // src/llama-quant.cpp tensor_type_fallback: the k-quants fall back to 32-weight types; the
+        // 32-weight types, q4_1 and q5_1 included, have none (llama-quantize writes F16).
+        let expected: [GGMLBlockType: GGMLBlockType?] = [.q2_K: .q4_0, .q3_K: .q4_0, .q4_K: .q5_0, .q5_K: .q5_1, .q6_K: .q8_0,
+                                                          .q8_0: nil, .q4_0: nil, .q5_0: nil, .q4_1: nil, .q5_1: nil]
+        for type in GGMLBlockType.allCases { XCTAssertEqual(type.llamaCppFallback, expected[type] ?? nil, type.name) }
+        XCTAssertEqual(GGMLBlockType.q5_K.stored(cols: 576), .q5_1)
+        XCTAssertEqual(GGMLBlockType.q5_K.stored(cols: 1536), .q5_K)
+        XCTAssertEqual(GGMLBlockType.q5_1.stored(cols: 576), .q5_1)
+        XCTAssertNil(GGMLBlockType.q5_1.stored(cols: 40))
+        XCTAssertNil(GGMLBlockType.q5_K.stored(cols: 40))
+    }
+
     func testBitCostsAreTheStoredTypesBytes() {
         // 1536 inputs: 6 super-blocks per row, 84 bytes each for q2_K -> 576 x 6 x 84 x 8 bits.
         let down = TensorShape(rows: 576, cols: 1536)
@@ -53,6 +66,10 @@ final class GGMLFormatTests: XCTestCase {
         XCTAssertEqual(QuantFormat.ggml(.q2_K).bitCost(shape: q, convention: .storage).totalBits, 576 * 18 * 18 * 8)
         XCTAssertEqual(QuantFormat.ggml(.q4_K).bitCost(shape: q, convention: .autoround).totalBits, 576 * 18 * 22 * 8)
         XCTAssertEqual(QuantFormat.ggml(.q6_K).bitCost(shape: q, convention: .storage).totalBits, 576 * 18 * 34 * 8)
+        // q5_K on 576 inputs is q5_1: 24 bytes per 32, of which 5 bits per weight are codes.
+        let q5 = QuantFormat.ggml(.q5_K).bitCost(shape: q, convention: .storage)
+        XCTAssertEqual(q5.totalBits, 576 * 18 * 24 * 8)
+        XCTAssertEqual(q5.codeBits, 576 * 576 * 5)
         XCTAssertEqual(QuantFormat.ggml(.q4_1).bitCost(shape: q, convention: .storage).totalBits, 576 * 18 * 20 * 8)
     }
 
@@ -72,9 +89,14 @@ final class GGMLFormatTests: XCTestCase {
         let q = try QuantFormat.ggml(.q2_K).quantizer.quantize(weights: w, name: "w")
         XCTAssertEqual(q.format, .ggml(.q2_K))
         XCTAssertEqual(q.codes, .blocks(try GGMLBlockQuantizer.quantize(w, type: .q2_K, name: "w")))
-        // q5_K has no fallback here (llama.cpp's is q5_1); 40 inputs are not whole q4_0 blocks either.
-        XCTAssertThrowsError(try QuantFormat.ggml(.q5_K).quantizer.quantize(weights: gaussian(rows: 1, cols: 96, seed: 1), name: "t")) {
-            XCTAssertEqual($0 as? QuantError, .rowLengthNotMultipleOfBlock(tensor: "t", format: "q5_K", rowLength: 96, blockSize: 256))
+        // q5_K on 96 inputs is stored as q5_1 (llama.cpp's fallback); 40 inputs are not whole 32-weight
+        // blocks either, so neither q5_K nor q4_1 stores them.
+        let short = gaussian(rows: 2, cols: 96, seed: 1)
+        let q5 = try QuantFormat.ggml(.q5_K).quantizer.quantize(weights: short, name: "t")
+        XCTAssertEqual(q5.format, .ggml(.q5_1))
+        XCTAssertEqual(q5.codes, .blocks(try GGMLBlockQuantizer.quantize(short, type: .q5_1, name: "t")))
+        XCTAssertThrowsError(try QuantFormat.ggml(.q5_K).quantizer.quantize(weights: gaussian(rows: 1, cols: 40, seed: 1), name: "t")) {
+            XCTAssertEqual($0 as? QuantError, .rowLengthNotMultipleOfBlock(tensor: "t", format: "q5_K", rowLength: 40, blockSize: 256))
         }
         XCTAssertThrowsError(try QuantFormat.ggml(.q4_1).quantizer.quantize(weights: gaussian(rows: 1, cols: 40, seed: 1), name: "t")) {
             XCTAssertEqual($0 as? QuantError, .rowLengthNotMultipleOfBlock(tensor: "t", format: "q4_1", rowLength: 40, blockSize: 32))

@@ -19,12 +19,12 @@ final class LlamaCppTargetTests: XCTestCase {
     }
 
     /// Every ggml type loads on 1536 inputs (6 super-blocks); on 576 inputs (2.25 super-blocks) each
-    /// k-quant is refused with the type llama-quantize stores instead (q5_K: q5_0, since llama.cpp's
-    /// q5_1 is not a format here), and the 32-weight types and bf16 load.
+    /// k-quant is refused with the type llama-quantize stores instead (q5_K: q5_1), and the 32-weight
+    /// types and bf16 load.
     func testVerdictsOnTheDefaultModelsShapes() throws {
         let expectedOn576: [String: String?] = [
-            "q2_K": "q4_0", "q3_K": "q4_0", "q4_K": "q5_0", "q5_K": "q5_0", "q6_K": "q8_0",
-            "q4_0": nil, "q5_0": nil, "q8_0": nil, "bf16": nil,
+            "q2_K": "q4_0", "q3_K": "q4_0", "q4_K": "q5_0", "q5_K": "q5_1", "q6_K": "q8_0",
+            "q4_0": nil, "q4_1": nil, "q5_0": nil, "q5_1": nil, "q8_0": nil, "bf16": nil,
         ]
         for (name, fallback) in expectedOn576 {
             let f = try QuantFormat(canonicalName: name)
@@ -43,7 +43,7 @@ final class LlamaCppTargetTests: XCTestCase {
         XCTAssertEqual(refusal(target.verdict("q2_K", shape: square))?.reason,
                        "576 inputs are not a multiple of 256: llama-quantize stores q2_K as q4_0 (tensor_type_fallback)")
         XCTAssertEqual(refusal(target.verdict("q5_K", shape: square))?.reason,
-                       "576 inputs are not a multiple of 256: llama-quantize stores q5_K as q5_1, which AutoScheme does not quantize to; q5_0 loads")
+                       "576 inputs are not a multiple of 256: llama-quantize stores q5_K as q5_1 (tensor_type_fallback)")
     }
 
     /// A row that is not whole 32-weight blocks: llama-quantize stores F16; the target offers bf16.
@@ -52,6 +52,8 @@ final class LlamaCppTargetTests: XCTestCase {
         XCTAssertEqual(refusal(target.verdict("q4_0", shape: odd))?.fallback, .bf16)
         XCTAssertEqual(refusal(target.verdict("q2_K", shape: odd))?.fallback, .bf16)
         XCTAssertEqual(refusal(target.verdict("q5_K", shape: odd))?.fallback, .bf16)
+        XCTAssertEqual(refusal(target.verdict("q5_1", shape: odd))?.reason,
+                       "40 inputs are not a multiple of 32: llama-quantize stores q5_1 as f16, which AutoScheme does not quantize to; bf16 loads")
         XCTAssertEqual(refusal(target.verdict("int4/g32", shape: odd))?.fallback, .bf16)
         XCTAssertEqual(target.verdict("bf16", shape: odd), .loads)
     }
@@ -87,17 +89,19 @@ final class LlamaCppTargetTests: XCTestCase {
         XCTAssertEqual(GGMLBlockType.q4_0.llamaCppStored(cols: 40), "f16")
         XCTAssertEqual(GGMLBlockType.q2_K.llamaCppStored(cols: 40), "f16")
         XCTAssertEqual(GGMLBlockType.q5_K.llamaCppStored(cols: 40), "f16")
+        XCTAssertEqual(GGMLBlockType.q4_1.llamaCppStored(cols: 576), "q4_1")
+        XCTAssertEqual(GGMLBlockType.q5_1.llamaCppStored(cols: 40), "f16")
     }
 
-    /// Without --formats: every ggml type some stored type holds at each shape, and bf16. q5_K
-    /// drops out on SmolLM2 (nothing AutoScheme makes stores it on 576 inputs) and stays on a
-    /// model whose rows are whole super-blocks; the int targets keep their defaults.
+    /// Without --formats: every ggml type some stored type holds at each shape, and bf16, by bits per
+    /// weight. On SmolLM2 that is all ten (q5_K is stored as q5_1 on 576 inputs); a row that is not
+    /// whole 32-weight blocks leaves only bf16; the int targets keep their defaults.
     func testDefaultFormats() {
         let smol = [square, TensorShape(rows: 192, cols: 576), gate, down]
-        XCTAssertEqual(target.defaultFormats(shapes: smol).map(\.name),
-                       ["q2_K", "q3_K", "q4_0", "q4_K", "q5_0", "q6_K", "q8_0", "bf16"])
-        XCTAssertEqual(target.defaultFormats(shapes: [TensorShape(rows: 4096, cols: 4096)]).map(\.name),
-                       ["q2_K", "q3_K", "q4_0", "q4_K", "q5_0", "q5_K", "q6_K", "q8_0", "bf16"])
+        let all = ["q2_K", "q3_K", "q4_0", "q4_K", "q4_1", "q5_0", "q5_K", "q5_1", "q6_K", "q8_0", "bf16"]
+        XCTAssertEqual(target.defaultFormats(shapes: smol).map(\.name), all)
+        XCTAssertEqual(target.defaultFormats(shapes: [TensorShape(rows: 4096, cols: 4096)]).map(\.name), all)
+        XCTAssertEqual(target.defaultFormats(shapes: [TensorShape(rows: 64, cols: 40)]).map(\.name), ["bf16"])
         // The fallbacks of the defaults are defaults themselves: the profile measures nothing more.
         XCTAssertEqual(target.profileFormats(target.defaultFormats(shapes: smol), shapes: smol),
                        target.defaultFormats(shapes: smol))
@@ -109,7 +113,7 @@ final class LlamaCppTargetTests: XCTestCase {
     /// A fallback's own fallback is measured too: int2/g128 -> q4_0 on 576 inputs, q2_K on 1536.
     func testProfileFormatsFollowFallbacksToATypeThatLoads() {
         XCTAssertEqual(target.profileFormats(["int2/g128"], shapes: [square, down]).map(\.name), ["int2/g128", "q4_0", "q2_K"])
-        XCTAssertEqual(target.profileFormats(["q5_K"], shapes: [square, down]).map(\.name), ["q5_K", "q5_0"])
+        XCTAssertEqual(target.profileFormats(["q5_K"], shapes: [square, down]).map(\.name), ["q5_K", "q5_1"])
         XCTAssertEqual(target.profileFormats(["q6_K", "fp8"], shapes: [down]).map(\.name), ["q6_K", "fp8", "q8_0"])
     }
 
@@ -121,8 +125,8 @@ final class LlamaCppTargetTests: XCTestCase {
     static func profile(blocks: Int) -> SensitivityProfile {
         let types = GGMLBlockType.llamaCppCandidateOrder
         let formats = types.map { QuantFormat.ggml($0) } + [.bf16]
-        let quality: [GGMLBlockType: Double] = [.q2_K: 2.2, .q3_K: 3.1, .q4_0: 3.9, .q4_K: 4.1, .q5_0: 4.9,
-                                                 .q5_K: 5.1, .q6_K: 6.2, .q8_0: 7.8]
+        let quality: [GGMLBlockType: Double] = [.q2_K: 2.2, .q3_K: 3.1, .q4_0: 3.9, .q4_K: 4.1, .q4_1: 4.3, .q5_0: 4.9,
+                                                 .q5_K: 5.1, .q5_1: 5.3, .q6_K: 6.2, .q8_0: 7.8]
         let kinds: [(String, TensorShape)] = [
             ("self_attn.q_proj", TensorShape(rows: 576, cols: 576)), ("self_attn.k_proj", TensorShape(rows: 192, cols: 576)),
             ("self_attn.v_proj", TensorShape(rows: 192, cols: 576)), ("self_attn.o_proj", TensorShape(rows: 576, cols: 576)),
@@ -141,7 +145,7 @@ final class LlamaCppTargetTests: XCTestCase {
                     let bits = LayerBits(storage: f.bitCost(shape: shape, convention: .storage).totalBits,
                                          autoround: f.bitCost(shape: shape, convention: .autoround).totalBits)
                     guard let t = f.ggmlType else { return FormatCandidate(format: f, score: 0, bits: bits) }
-                    let stored = t.stored(cols: shape.cols) ?? (t == .q5_K ? .q5_0 : t)
+                    let stored = t.stored(cols: shape.cols) ?? t
                     return FormatCandidate(format: f, score: score(stored) * (stored == t ? 1 : 0.999), bits: bits)
                 }
                 let fused: String? = k < 3 ? "model.layers.\(block).self_attn.qkv_proj"

@@ -124,14 +124,15 @@ public enum GGMLBlockType: String, CaseIterable, Sendable, Codable {
 
     /// The type llama.cpp's `llama-quantize` stores instead when a row is not whole blocks
     /// (`tensor_type_fallback` in `src/llama-quant.cpp`, commit 0c1e570): q2_K and q3_K -> q4_0,
-    /// q4_K -> q5_0, q6_K -> q8_0. nil for the 32-weight types (llama.cpp then writes F16) and for
-    /// q5_K (llama.cpp's q5_1, which this project does not quantize to).
+    /// q4_K -> q5_0, q5_K -> q5_1, q6_K -> q8_0. nil for the 32-weight types, q4_1 and q5_1
+    /// included: llama.cpp keeps the type and, as the row is not whole 32-blocks either, writes F16.
     public var llamaCppFallback: GGMLBlockType? {
         switch self {
         case .q2_K, .q3_K: return .q4_0
         case .q4_K: return .q5_0
+        case .q5_K: return .q5_1
         case .q6_K: return .q8_0
-        case .q5_K, .q8_0, .q4_0, .q5_0, .q4_1, .q5_1: return nil
+        case .q8_0, .q4_0, .q5_0, .q4_1, .q5_1: return nil
         }
     }
 

@@ -76,7 +76,7 @@ public struct GGMLFormatQuantizer: WeightQuantizer {
         family: .ggml,
         summary: "llama.cpp's ggml block types (q8_0, q4_0, q4_1, q5_0, q5_1 in blocks of 32; q2_K to q6_K in super-blocks of 256), as GGUF stores them",
         elementBits: [2, 3, 4, 5, 6, 8], blockSize: 256,
-        padding: "no padding: rows that are not whole blocks are stored in llama.cpp's fallback type (q2_K, q3_K -> q4_0; q4_K -> q5_0; q6_K -> q8_0)",
+        padding: "no padding: rows that are not whole blocks are stored in llama.cpp's fallback type (q2_K, q3_K -> q4_0; q4_K -> q5_0; q5_K -> q5_1; q6_K -> q8_0)",
         aliases: [],
         parse: { key in GGMLBlockType.allCases.first { $0.name.lowercased() == key }.map { QuantFormat.ggml($0) } },
         canonicalName: { f in f.ggmlType?.name ?? "ggml?" },
