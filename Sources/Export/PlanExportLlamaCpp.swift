@@ -36,7 +36,7 @@ enum PlanExportLlamaCpp {
     /// sees (so that it replaces nothing): int2 q2_K, int3 q3_K, int4 q4_K, int8 q8_0, fp8 q8_0
     /// (`GGMLBlockType.nearest(to:)`), then the type llama-quantize stores at this row length (q2_K on
     /// 576 inputs: q4_0); mxfp4 and nvfp4 ggml's `mxfp4` (E2M1 in blocks of 32 with a power-of-two
-    /// scale; ggml's NVFP4 has no fp32 tensor scale); a ggml type
+    /// scale, but llama-quantize's own rounding; ggml's NVFP4 has no fp32 tensor scale); a ggml type
     /// without an exact type "f16", as llama-quantize stores it. K-quants use 256-weight super-blocks with their own scale encoding,
     /// so the result differs from the plan's groups even at the same code width.
     static func nearestType(_ layer: PlanExportLayer) -> String {

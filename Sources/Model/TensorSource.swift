@@ -6,6 +6,7 @@ public enum StorageType: String, Codable, Sendable, CaseIterable {
     // GGUF block formats
     case q4_0 = "Q4_0", q4_1 = "Q4_1", q5_0 = "Q5_0", q5_1 = "Q5_1", q8_0 = "Q8_0"
     case q2_K = "Q2_K", q3_K = "Q3_K", q4_K = "Q4_K", q5_K = "Q5_K", q6_K = "Q6_K"
+    case mxfp4 = "MXFP4"
 }
 
 /// One named tensor of a model file.

@@ -90,7 +90,7 @@ public enum TargetRule: Hashable, Sendable {
         switch format.family {
         case .ggml, .bf16: return .loads
         case .int: reason = "llama.cpp has no grouped int type like \(format.name) (ggml types have their own blocks and scale codes)"
-        case .mxfp4: reason = "AutoScheme's OCP MXFP4 is not verified bit-exact with ggml's MXFP4 (block_mxfp4)"
+        case .mxfp4: reason = "llama-quantize rounds MXFP4 differently from AutoScheme's OCP MXFP4 (ties to the smaller magnitude, not to even)"
         case .nvfp4: reason = "ggml's NVFP4 (block_nvfp4: 64-weight blocks, no fp32 tensor scale) is not this NVFP4"
         case .fp8: reason = "ggml has no FP8 type"
         }
@@ -206,8 +206,10 @@ extension DeploymentTarget {
         // src/llama-quant.cpp `llama_tensor_get_type`: a tensor-type pattern's ggml type is what the
         // tensor is stored in (ggml types only; `ggml_quantize_chunk` quantizes each row with the type's
         // reference quantizer). AutoScheme's ggml formats are bit-exact with those quantizers
-        // (Guides/Formats); BF16 is GGML_TYPE_BF16, stored as it is (block size 1). AutoScheme's
-        // OCP MXFP4 is not verified bit-exact with ggml's MXFP4, ggml's NVFP4 (ggml-common.h
+        // (Guides/Formats); BF16 is GGML_TYPE_BF16, stored as it is (block size 1). ggml's MXFP4
+        // (`quantize_row_mxfp4_ref`) has the OCP grid but rounds ties to the smaller magnitude and
+        // takes the exponent from floorf(log2f(amax)), so llama-quantize's values differ from
+        // AutoScheme's OCP MXFP4 (Guides/Formats/GGML.md, MXFP4); ggml's NVFP4 (ggml-common.h
         // block_nvfp4) has no fp32 tensor scale, and ggml has no grouped int or FP8 type.
         .ggmlTypesAndBF16Only,
         // src/llama-quant.cpp `tensor_type_fallback`: when ne[0] (the inputs) % ggml_blck_size(type)

@@ -30,7 +30,7 @@ final class GGMLEdgeCaseTests: XCTestCase {
             XCTAssertEqual(type.bitsPerWeight, bpw, type.name)
             XCTAssertEqual(type.rowBytes(cols: 1536), 1536 / block * bytes)
         }
-        XCTAssertNil(GGMLBlockType(typeID: 39))  // GGML_TYPE_MXFP4: not one of these
+        XCTAssertNil(GGMLBlockType(typeID: 39))  // GGML_TYPE_MXFP4: not one of these (Guides/Formats/GGML.md, MXFP4)
         XCTAssertEqual(GGMLBlockType.allCases.filter(\.storesMinimum), [.q4_K, .q5_K, .q2_K, .q4_1, .q5_1])
         XCTAssertEqual(GGMLBlockType.q4_K.name, "q4_K")
         // SmolLM2's 576-wide rows fit the 32-weight blocks but not the k-quants' 256.

@@ -55,6 +55,19 @@ final class GGUFDequantTests: XCTestCase {
         XCTAssertEqual(w[0], -4)
     }
 
+    func testMXFP4() {
+        // e = 126 (d = 2^(126 - 128) = 0.25); codes are E2M1 with sign in bit 3, value k[q] * d with k the
+        // doubled E2M1 values (0, 1, 2, 3, 4, 6, 8, 12); low nibbles are weights 0-15, high 16-31.
+        var qs = [UInt8](repeating: 0, count: 16)
+        qs[0] = 0xF7   // weight 0 code 7 (12 -> 3), weight 16 code 15 (-12 -> -3)
+        qs[3] = 0x19   // weight 3 code 9 (-1 -> -0.25), weight 19 code 1 (1 -> 0.25)
+        let w = decode(.mxfp4, [126] + qs)
+        XCTAssertEqual([w[0], w[16], w[3], w[19], w[1]], [3, -3, -0.25, 0.25, 0])
+        // e = 0 and 1 are the subnormal halves 2^-128 and 2^-127.
+        XCTAssertEqual(decode(.mxfp4, [0, 0x01] + [UInt8](repeating: 0, count: 15))[0], 0x1p-128)
+        XCTAssertEqual(decode(.mxfp4, [1, 0x07] + [UInt8](repeating: 0, count: 15))[0], 12 * 0x1p-127)
+    }
+
     func testQ8_0() {
         // d = 2 (0x4000); w = d * int8.
         var qs = [UInt8](repeating: 0, count: 32)

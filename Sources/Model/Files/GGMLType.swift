@@ -33,6 +33,7 @@ public struct GGMLTypeTraits: Sendable, Equatable {
         .init(id: 27, storage: .i64, blockSize: 1, bytesPerBlock: 8),
         .init(id: 28, storage: .f64, blockSize: 1, bytesPerBlock: 8),
         .init(id: 30, storage: .bf16, blockSize: 1, bytesPerBlock: 2),
+        .init(id: 39, storage: .mxfp4, blockSize: 32, bytesPerBlock: 17),
     ]
 
     /// Traits for a ggml type id, nil if unknown.

@@ -11,6 +11,8 @@ import TensorCore
 /// - Q5_0 (32, 22 B): f16 d, 4 B high bits qh (bit j = 5th bit of weight j), 16 B nibbles;
 ///   w = d * (q - 16) with q = nibble | (qh bit << 4).
 /// - Q5_1 (32, 24 B): f16 d, f16 m, then qh and nibbles as Q5_0; w = d * q + m.
+/// - MXFP4 (32, 17 B): E8M0 byte e, 16 B nibbles as Q4_0; w = k[q] * 2^(e - 128), k the doubled
+///   E2M1 values (0, 1, 2, 3, 4, 6, 8, 12, then the same negated for q 8...15), i.e. E2M1(q) * 2^(e - 127).
 /// - Q8_0 (32, 34 B): f16 d, 32 int8; w = d * q.
 /// - Q2_K (256, 84 B): 16 B scale (low nibble) / min (high nibble) per sub-block of 16, 64 B of 2-bit
 ///   codes (byte 32 h + l: weights 128 h + l + 32 k at bits 2 k), f16 d, f16 dmin; w = d*sc * q - dmin*m.
@@ -42,6 +44,7 @@ public enum GGUFDequant {
         case .q4_1: for b in 0..<blocks { q4_1(base + b * step, dst + b * n) }
         case .q5_0: for b in 0..<blocks { q5_0(base + b * step, dst + b * n) }
         case .q5_1: for b in 0..<blocks { q5_1(base + b * step, dst + b * n) }
+        case .mxfp4: for b in 0..<blocks { mxfp4(base + b * step, dst + b * n) }
         case .q8_0: for b in 0..<blocks { q8_0(base + b * step, dst + b * n) }
         case .q2_K: for b in 0..<blocks { q2_K(base + b * step, dst + b * n) }
         case .q3_K: for b in 0..<blocks { q3_K(base + b * step, dst + b * n) }
@@ -55,7 +58,7 @@ public enum GGUFDequant {
     /// Whether `decode` handles this storage type.
     public static func canDecode(_ storage: StorageType) -> Bool {
         switch storage {
-        case .f32, .f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K: return true
+        case .f32, .f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .mxfp4: return true
         default: return false
         }
     }
@@ -107,6 +110,24 @@ public enum GGUFDequant {
             let h1 = UInt8(truncatingIfNeeded: qh >> UInt32(j + 12)) & 0x10
             y[j] = Float((b & 0xF) | h0) * d + m
             y[j + 16] = Float((b >> 4) | h1) * d + m
+        }
+    }
+
+    /// ggml's `kvalues_mxfp4`: twice the E2M1 value of each 4-bit code (sign in bit 3).
+    static let mxfp4Values: [Float] = [0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12]
+
+    /// Half the E8M0 scale byte's value, 2^(e - 128) (ggml's `GGML_E8M0_TO_FP32_HALF`; e = 0 and 1
+    /// give the subnormals 2^-128 and 2^-127, e = 255 gives 2^127 as ggml does).
+    @inline(__always) static func e8m0Half(_ e: UInt8) -> Float {
+        e < 2 ? Float(bitPattern: UInt32(0x0020_0000) << UInt32(e)) : Float(bitPattern: UInt32(e - 1) << 23)
+    }
+
+    @inline(__always) static func mxfp4(_ p: UnsafeRawPointer, _ y: UnsafeMutablePointer<Float>) {
+        let d = e8m0Half(p.load(as: UInt8.self))
+        for j in 0..<16 {
+            let b = p.load(fromByteOffset: 1 + j, as: UInt8.self)
+            y[j] = mxfp4Values[Int(b & 0xF)] * d
+            y[j + 16] = mxfp4Values[Int(b >> 4)] * d
         }
     }
 
