@@ -1,7 +1,8 @@
 /// The scale-and-min search of ggml's affine sub-blocks (w = scale * q - min, q in 0...nmax):
 /// `make_qkx2_quants` (reference path) and `make_qkx3_quants` (importance path), which differ
-/// only in their grids and in where the per-value weights come from. Runs on up to eight
-/// sub-blocks at once, one per SIMD lane (`GGMLLanes`), each lane following the reference's steps.
+/// only in their grids and in where the per-value weights come from. Runs on up to sixteen
+/// sub-blocks at once, one per lane of a `GGMLWide` (two SIMD8 halves whose sums' dependency chains
+/// overlap), each lane following the reference's steps.
 ///
 /// For fixed codes q the weighted least-squares fit of x ~ scale * q + m is closed-form; the search
 /// rounds the values at a grid of inverse scales, fits each, and keeps the first fit with a strictly
@@ -27,12 +28,12 @@ enum GGMLAffineSearch {
     /// Each lane's result: w = scale * q + offset = scale * q - min.
     struct Fits {
         /// The step between codes (0 for a constant sub-block).
-        var scale: SIMD8<Float>
+        var scale: GGMLWide
         /// The fitted offset, <= 0 (the reference's `min` inside the search; q4_1 and q5_1 store
         /// it as their m, bit for bit, so a +0 offset stays +0).
-        var offset: SIMD8<Float>
+        var offset: GGMLWide
         /// The value subtracted from scale * q, >= 0: 0 - offset (SIMD negation), the k-quants' min.
-        var min: SIMD8<Float> { -offset }
+        var min: GGMLWide { -offset }
     }
 
     /// Scale, min and codes of each lane's `n` values (rows x[0..<n]) with per-value weights `w`.
@@ -43,11 +44,13 @@ enum GGMLAffineSearch {
     /// (skipped if the normal equations' determinant is not positive), and replaces the best on a
     /// strictly smaller error sum w |e| (`absoluteError`) or sum w e^2; later steps round with the
     /// min of the best fit so far, as the reference does.
+    /// - Parameter stepCodes: n rows of working memory (a grid step's codes, kept for its error pass).
     /// - Returns: the fits; the codes of each lane's best candidate are stored to `codes` (rows,
     ///   all 0 for a constant sub-block, whose scale is 0 and min is -min(x, 0)).
     /// - Complexity: (steps + 2) passes over n rows.
-    static func search(_ x: UnsafePointer<SIMD8<Float>>, weights w: UnsafePointer<SIMD8<Float>>, count n: Int,
-                       nmax: Int, grid: Grid, absoluteError: Bool, codes: UnsafeMutablePointer<SIMD8<Int32>>) -> Fits {
+    static func search(_ x: UnsafePointer<GGMLWide>, weights w: UnsafePointer<GGMLWide>, count n: Int,
+                       nmax: Int, grid: Grid, absoluteError: Bool, codes: UnsafeMutablePointer<GGMLWideCodes>,
+                       stepCodes: UnsafeMutablePointer<GGMLWide>) -> Fits {
         var lo = x[0], hi = x[0]
         var sumW = w[0]
         var sumX = sumW * x[0]
@@ -62,18 +65,18 @@ enum GGMLAffineSearch {
         let top = SIMD8<Int32>(repeating: Int32(nmax))
         // The reference keeps one `min` per sub-block: the offset of the best fit so far, which later
         // steps round with. `start` is the rounding (inverse scale, offset) that gave the best codes.
-        var startIscale = SIMD8(repeating: Float(nmax)) / (hi - lo), startOffset = lo
+        var startIscale = GGMLWide(repeating: Float(nmax)) / (hi - lo), startOffset = lo
         var scale = 1 / startIscale, offset = lo
-        var bestError = SIMD8<Float>()
+        var bestError = GGMLWide()
         for i in 0..<n {
-            let l = GGMLLanes.code(startIscale * (x[i] - lo), .zero, top)
+            let l = GGMLLanes.code(startIscale * (x[i] - lo), top: top)
             bestError += w[i] * error(scale * l + lo - x[i], absoluteError: absoluteError)
         }
         for step in 0...grid.steps {
             let numerator = grid.rmin + grid.rdelta * Float(step) + Float(nmax)
-            let iscale = SIMD8(repeating: numerator) / (hi - offset)
+            let iscale = GGMLWide(repeating: numerator) / (hi - offset)
             let fit = fitStep(x, weights: w, count: n, top: top, iscale: iscale, offset: offset, sumW: sumW, sumX: sumX,
-                              absoluteError: absoluteError)
+                              absoluteError: absoluteError, codes: stepCodes)
             let better = (fit.det .> 0) .& (fit.error .< bestError)
             bestError.replace(with: fit.error, where: better)
             startIscale.replace(with: iscale, where: better)
@@ -82,7 +85,7 @@ enum GGMLAffineSearch {
             offset.replace(with: fit.offset, where: better)
         }
         for i in 0..<n {
-            var l = GGMLLanes.intCode(startIscale * (x[i] - startOffset), .zero, top)
+            var l = GGMLLanes.intCode(startIscale * (x[i] - startOffset), top: top)
             l.replace(with: 0, where: constant)
             codes[i] = l
         }
@@ -93,48 +96,46 @@ enum GGMLAffineSearch {
 
     /// |e| or e^2.
     @inline(__always)
-    private static func error(_ e: SIMD8<Float>, absoluteError: Bool) -> SIMD8<Float> {
+    private static func error(_ e: GGMLWide, absoluteError: Bool) -> GGMLWide {
         absoluteError ? GGMLLanes.magnitude(e) : e * e
     }
 
     /// One grid step's least-squares fit per lane and its weighted error.
     private struct StepFit {
-        var scale: SIMD8<Float>
-        var offset: SIMD8<Float>
-        var det: SIMD8<Float>
-        var error: SIMD8<Float>
+        var scale: GGMLWide
+        var offset: GGMLWide
+        var det: GGMLWide
+        var error: GGMLWide
     }
 
     @inline(__always)
-    private static func fitStep(_ x: UnsafePointer<SIMD8<Float>>, weights w: UnsafePointer<SIMD8<Float>>, count n: Int,
-                                top: SIMD8<Int32>, iscale: SIMD8<Float>, offset: SIMD8<Float>, sumW: SIMD8<Float>,
-                                sumX: SIMD8<Float>, absoluteError: Bool) -> StepFit {
-        withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: n) { codes in
-            var sumL = SIMD8<Float>(), sumL2 = sumL, sumXL = sumL
-            for i in 0..<n {
-                let l = GGMLLanes.code(iscale * (x[i] - offset), .zero, top)
-                codes[i] = l
-                let wl = w[i] * l
-                sumL += wl
-                sumL2 += wl * l
-                sumXL += wl * x[i]
-            }
-            let det = sumW * sumL2 - sumL * sumL
-            var scale = (sumW * sumXL - sumX * sumL) / det
-            var fitted = (sumL2 * sumX - sumL * sumXL) / det
-            let capped = fitted .> 0
-            fitted.replace(with: 0, where: capped)
-            scale.replace(with: sumXL / sumL2, where: capped)
-            var error = SIMD8<Float>()
-            if absoluteError {
-                for i in 0..<n { error += w[i] * GGMLLanes.magnitude(scale * codes[i] + fitted - x[i]) }
-            } else {
-                for i in 0..<n {
-                    let diff = scale * codes[i] + fitted - x[i]
-                    error += w[i] * (diff * diff)
-                }
-            }
-            return StepFit(scale: scale, offset: fitted, det: det, error: error)
+    private static func fitStep(_ x: UnsafePointer<GGMLWide>, weights w: UnsafePointer<GGMLWide>, count n: Int,
+                                top: SIMD8<Int32>, iscale: GGMLWide, offset: GGMLWide, sumW: GGMLWide,
+                                sumX: GGMLWide, absoluteError: Bool, codes: UnsafeMutablePointer<GGMLWide>) -> StepFit {
+        var sumL = GGMLWide(), sumL2 = sumL, sumXL = sumL
+        for i in 0..<n {
+            let l = GGMLLanes.code(iscale * (x[i] - offset), top: top)
+            codes[i] = l
+            let wl = w[i] * l
+            sumL += wl
+            sumL2 += wl * l
+            sumXL += wl * x[i]
         }
+        let det = sumW * sumL2 - sumL * sumL
+        var scale = (sumW * sumXL - sumX * sumL) / det
+        var fitted = (sumL2 * sumX - sumL * sumXL) / det
+        let capped = fitted .> 0
+        fitted.replace(with: 0, where: capped)
+        scale.replace(with: sumXL / sumL2, where: capped)
+        var error = GGMLWide()
+        if absoluteError {
+            for i in 0..<n { error += w[i] * GGMLLanes.magnitude(scale * codes[i] + fitted - x[i]) }
+        } else {
+            for i in 0..<n {
+                let diff = scale * codes[i] + fitted - x[i]
+                error += w[i] * (diff * diff)
+            }
+        }
+        return StepFit(scale: scale, offset: fitted, det: det, error: error)
     }
 }

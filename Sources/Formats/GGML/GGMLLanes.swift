@@ -3,9 +3,10 @@
 /// sub-block, each in its own order, so a lane follows its sub-block's reference computation
 /// exactly; where the reference branches on data, lanes choose with masks.
 enum GGMLLanes {
-    /// The q2_K / q3_K importance step for eight 16-value sub-blocks from sub-block `first`: their
+    /// The q3_K importance step for eight 16-value sub-blocks from sub-block `first`: their
     /// values into `s.x` and their weights w = importance * sqrt(sigma2 + x^2) into `s.weights`
     /// (llama.cpp's weighting of the imatrix by each value's size); returns each lane's sum of w.
+    /// q2_K's is the same on sixteen lanes (`GGMLWide`).
     @inline(__always)
     static func weightedSubBlocks(_ x: UnsafePointer<Float>, importance: UnsafePointer<Float>, first: Int,
                                   sigma2: SIMD8<Float>, scratch s: GGMLBlockScratch) -> SIMD8<Float> {

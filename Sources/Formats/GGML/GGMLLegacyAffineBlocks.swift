@@ -41,23 +41,24 @@ enum GGMLLegacyAffineBlocks {
     }
 
     /// The importance path: per block, `make_qkx3_quants` with weights importance_j *
-    /// sqrt(sigma^2 + x_j^2), sigma^2 = sum x^2 / n over the whole row; eight blocks at a time in
-    /// SIMD lanes. d is the fit's scale and m its offset (<= 0 by the search's cap).
+    /// sqrt(sigma^2 + x_j^2), sigma^2 = sum x^2 / n over the whole row; sixteen blocks at a time,
+    /// one per lane (`GGMLWide`). d is the fit's scale and m its offset (<= 0 by the search's cap).
     private static func encodeWeighted(_ x: UnsafePointer<Float>, count n: Int, bits: Int, importance: UnsafePointer<Float>,
                                        out: UnsafeMutablePointer<UInt8>, scratch s: GGMLBlockScratch) {
         var sumX2: Float = 0
         for j in 0..<n { sumX2 += x[j] * x[j] }
-        let sigma2 = SIMD8<Float>(repeating: sumX2 / Float(n))
+        let sigma2 = GGMLWide(repeating: sumX2 / Float(n))
         let stride = bits == 4 ? 20 : 24
         let blocks = n / 32
-        for first in Swift.stride(from: 0, to: blocks, by: 8) {
-            let lanes = Swift.min(8, blocks - first)
-            GGMLLanes.gather(x + 32 * first, count: 32, stride: 32, lanes: lanes, into: s.x)
-            GGMLLanes.gather(importance + 32 * first, count: 32, stride: 32, lanes: lanes, into: s.weights)
-            for i in 0..<32 { s.weights[i] = s.weights[i] * (sigma2 + s.x[i] * s.x[i]).squareRoot() }
-            let fits = GGMLAffineSearch.search(s.x, weights: s.weights, count: 32, nmax: (1 << bits) - 1,
-                                               grid: .importance, absoluteError: false, codes: s.laneCodes)
-            GGMLLanes.scatter(s.laneCodes, count: 32, lanes: lanes, into: s.codes)
+        for first in Swift.stride(from: 0, to: blocks, by: 16) {
+            let lanes = Swift.min(16, blocks - first)
+            GGMLLanes.gather(x + 32 * first, count: 32, stride: 32, lanes: lanes, into: s.wideX)
+            GGMLLanes.gather(importance + 32 * first, count: 32, stride: 32, lanes: lanes, into: s.wideWeights)
+            for i in 0..<32 { s.wideWeights[i] = s.wideWeights[i] * (sigma2 + s.wideX[i] * s.wideX[i]).squareRoot() }
+            let fits = GGMLAffineSearch.search(s.wideX, weights: s.wideWeights, count: 32, nmax: (1 << bits) - 1,
+                                               grid: .importance, absoluteError: false, codes: s.wideCodes,
+                                           stepCodes: s.wideStepCodes)
+            GGMLLanes.scatter(s.wideCodes, count: 32, lanes: lanes, into: s.codes)
             for k in 0..<lanes {
                 let yb = out + stride * (first + k)
                 GGMLArithmetic.storeFP16(fits.scale[k], at: yb)

@@ -29,16 +29,14 @@ enum GGMLQ2K {
 
     /// Reference scales: writes the 16 scale/min bytes, d and dmin.
     private static func fitReference(_ x: UnsafePointer<Float>, scratch s: GGMLBlockScratch, block yb: UnsafeMutablePointer<UInt8>) {
-        for half in 0..<2 {
-            let first = 8 * half
-            GGMLLanes.gather(x + 16 * first, count: 16, stride: 16, lanes: 8, into: s.x)
-            for i in 0..<16 { s.weights[i] = GGMLLanes.magnitude(s.x[i]) }
-            let fits = GGMLAffineSearch.search(s.x, weights: s.weights, count: 16, nmax: 3, grid: .q2K,
-                                               absoluteError: true, codes: s.laneCodes)
-            GGMLLanes.scatter(s.laneCodes, count: 16, lanes: 8, into: s.codes + 16 * first)
-            GGMLLanes.store(fits.scale, lanes: 8, into: s.scales + first)
-            GGMLLanes.store(fits.min, lanes: 8, into: s.mins + first)
-        }
+        GGMLLanes.gather(x, count: 16, stride: 16, lanes: 16, into: s.wideX)
+        for i in 0..<16 { s.wideWeights[i] = GGMLLanes.magnitude(s.wideX[i]) }
+        let fits = GGMLAffineSearch.search(s.wideX, weights: s.wideWeights, count: 16, nmax: 3, grid: .q2K,
+                                           absoluteError: true, codes: s.wideCodes,
+                                           stepCodes: s.wideStepCodes)
+        GGMLLanes.scatter(s.wideCodes, count: 16, lanes: 16, into: s.codes)
+        GGMLLanes.store(fits.scale, lanes: 16, into: s.scales)
+        GGMLLanes.store(fits.min, lanes: 16, into: s.mins)
         var maxScale: Float = 0, maxMin: Float = 0
         for j in 0..<16 {
             if s.scales[j] > maxScale { maxScale = s.scales[j] }
@@ -66,17 +64,15 @@ enum GGMLQ2K {
                                     scratch s: GGMLBlockScratch, block yb: UnsafeMutablePointer<UInt8>) {
         var sumX2: Float = 0
         for j in 0..<256 { sumX2 += x[j] * x[j] }
-        let sigma2 = SIMD8<Float>(repeating: sumX2 / 256)
-        for half in 0..<2 {
-            let first = 8 * half
-            let sumW = GGMLLanes.weightedSubBlocks(x, importance: importance, first: first, sigma2: sigma2, scratch: s)
-            let fits = GGMLAffineSearch.search(s.x, weights: s.weights, count: 16, nmax: 3, grid: .importance,
-                                               absoluteError: false, codes: s.laneCodes)
-            GGMLLanes.scatter(s.laneCodes, count: 16, lanes: 8, into: s.codes + 16 * first)
-            GGMLLanes.store(fits.scale, lanes: 8, into: s.scales + first)
-            GGMLLanes.store(fits.min, lanes: 8, into: s.mins + first)
-            GGMLLanes.store(sumW, lanes: 8, into: s.weightSums + first)
-        }
+        let sigma2 = GGMLWide(repeating: sumX2 / 256)
+        let sumW = GGMLLanes.weightedSubBlocks(x, importance: importance, sigma2: sigma2, scratch: s)
+        let fits = GGMLAffineSearch.search(s.wideX, weights: s.wideWeights, count: 16, nmax: 3, grid: .importance,
+                                           absoluteError: false, codes: s.wideCodes,
+                                           stepCodes: s.wideStepCodes)
+        GGMLLanes.scatter(s.wideCodes, count: 16, lanes: 16, into: s.codes)
+        GGMLLanes.store(fits.scale, lanes: 16, into: s.scales)
+        GGMLLanes.store(fits.min, lanes: 16, into: s.mins)
+        GGMLLanes.store(sumW, lanes: 16, into: s.weightSums)
         let d = GGMLScaleCodes.search(s.scales, count: 16, nmax: 15, weights: s.weightSums, codes: s.scaleCodes)
         let dmin = GGMLScaleCodes.search(s.mins, count: 16, nmax: 15, weights: s.weightSums, codes: s.minCodes)
         GGMLArithmetic.storeFP16(d, at: yb + 80)

@@ -16,50 +16,83 @@
 ///    clamped to 0...15 (31); a sub-block whose d sc is 0 keeps the search's codes.
 enum GGMLQ4KQ5K {
     /// Encodes a row of `n` weights (n a multiple of 256) as q4_K (`bits` 4) or q5_K (`bits` 5).
+    /// Step 1 runs on two super-blocks at once (16 sub-blocks, `GGMLWide`); steps 2-3 on each.
     static func encode(_ x: UnsafePointer<Float>, count n: Int, bits: Int, importance: UnsafePointer<Float>?,
                        out: UnsafeMutablePointer<UInt8>, scratch s: GGMLBlockScratch) {
         let stride = bits == 4 ? 144 : 176
-        for b in 0..<(n / 256) {
-            let xb = x + 256 * b, yb = out + stride * b
-            if let importance {
-                let (d, dmin) = fitWeighted(xb, bits: bits, importance: importance + 256 * b, scratch: s)
-                GGMLScaleCodes.packK4(scales: s.scaleCodes, mins: s.minCodes, into: yb + 4)
-                GGMLArithmetic.storeFP16(d, at: yb)
-                GGMLArithmetic.storeFP16(dmin, at: yb + 2)
-            } else {
-                fitReference(xb, bits: bits, scratch: s, header: yb)
-            }
-            requantize(xb, bits: bits, header: yb, codes: s.codes)
-            if bits == 4 {
-                packQ4(s.codes, into: yb + 16)
-            } else {
-                packQ5(s.codes, into: yb + 16)
+        let blocks = n / 256
+        for first in Swift.stride(from: 0, to: blocks, by: 2) {
+            let pair = Swift.min(2, blocks - first)
+            let xb = x + 256 * first
+            fitSubBlocks(xb, superBlocks: pair, bits: bits, importance: importance.map { $0 + 256 * first }, scratch: s)
+            for k in 0..<pair {
+                let yb = out + stride * (first + k)
+                if importance != nil {
+                    encodeScalesWeighted(8 * k, bits: bits, scratch: s, header: yb)
+                } else {
+                    encodeScalesReference(8 * k, scratch: s, header: yb)
+                }
+                requantize(xb + 256 * k, bits: bits, header: yb, codes: s.codes + 256 * k)
+                if bits == 4 {
+                    packQ4(s.codes + 256 * k, into: yb + 16)
+                } else {
+                    packQ5(s.codes + 256 * k, into: yb + 16)
+                }
             }
         }
     }
 
-    /// Reference steps 1-2: writes d, dmin and the packed scale codes to `header`.
-    private static func fitReference(_ x: UnsafePointer<Float>, bits: Int, scratch s: GGMLBlockScratch,
-                                     header: UnsafeMutablePointer<UInt8>) {
-        GGMLLanes.gather(x, count: 32, stride: 32, lanes: 8, into: s.x)
-        var sumX2 = SIMD8<Float>()
-        for i in 0..<32 { sumX2 += s.x[i] * s.x[i] }
-        let average = (sumX2 / 32).squareRoot()
-        for i in 0..<32 { s.weights[i] = average + GGMLLanes.magnitude(s.x[i]) }
-        let fits = GGMLAffineSearch.search(s.x, weights: s.weights, count: 32, nmax: (1 << bits) - 1,
-                                           grid: bits == 4 ? .q4K : .q5K, absoluteError: false, codes: s.laneCodes)
-        GGMLLanes.scatter(s.laneCodes, count: 32, lanes: 8, into: s.codes)
+    /// Step 1 for `superBlocks` (1 or 2) consecutive super-blocks: each sub-block's scale, min and
+    /// codes (`s.scales`, `s.mins`, `s.codes`, sub-block j of super-block k at 8 k + j) and, on the
+    /// importance path, its summed weights (`s.weightSums`).
+    private static func fitSubBlocks(_ x: UnsafePointer<Float>, superBlocks: Int, bits: Int, importance: UnsafePointer<Float>?,
+                                     scratch s: GGMLBlockScratch) {
+        let lanes = 8 * superBlocks
+        GGMLLanes.gather(x, count: 32, stride: 32, lanes: lanes, into: s.wideX)
+        if let importance {
+            // sigma^2 = 2 mean x^2 of each lane's super-block, summed in the reference's order.
+            var sigma2 = GGMLWide()
+            for k in 0..<superBlocks {
+                var sumX2: Float = 0
+                for l in 0..<256 { sumX2 += x[256 * k + l] * x[256 * k + l] }
+                for j in 0..<8 { sigma2[8 * k + j] = 2 * sumX2 / 256 }
+            }
+            GGMLLanes.gather(importance, count: 32, stride: 32, lanes: lanes, into: s.wideWeights)
+            var sumW = GGMLWide()
+            for i in 0..<32 {
+                s.wideWeights[i] = s.wideWeights[i] * (sigma2 + s.wideX[i] * s.wideX[i]).squareRoot()
+                sumW += s.wideWeights[i]
+            }
+            GGMLLanes.store(sumW, lanes: lanes, into: s.weightSums)
+        } else {
+            var sumX2 = GGMLWide()
+            for i in 0..<32 { sumX2 += s.wideX[i] * s.wideX[i] }
+            let average = (sumX2 / 32).squareRoot()
+            for i in 0..<32 { s.wideWeights[i] = average + GGMLLanes.magnitude(s.wideX[i]) }
+        }
+        let grid: GGMLAffineSearch.Grid = importance != nil ? .importance : bits == 4 ? .q4K : .q5K
+        let fits = GGMLAffineSearch.search(s.wideX, weights: s.wideWeights, count: 32, nmax: (1 << bits) - 1,
+                                           grid: grid, absoluteError: false, codes: s.wideCodes,
+                                           stepCodes: s.wideStepCodes)
+        GGMLLanes.scatter(s.wideCodes, count: 32, lanes: lanes, into: s.codes)
+        GGMLLanes.store(fits.scale, lanes: lanes, into: s.scales)
+        GGMLLanes.store(fits.min, lanes: lanes, into: s.mins)
+    }
+
+    /// Reference step 2 for the super-block whose sub-blocks start at `first` in the scratch:
+    /// writes d, dmin and the packed scale codes to `header`.
+    private static func encodeScalesReference(_ first: Int, scratch s: GGMLBlockScratch, header: UnsafeMutablePointer<UInt8>) {
+        let (scales, mins) = (s.scales + first, s.mins + first)
         var maxScale: Float = 0, maxMin: Float = 0
         for j in 0..<8 {
-            (s.scales[j], s.mins[j]) = (fits.scale[j], fits.min[j])
-            if fits.scale[j] > maxScale { maxScale = fits.scale[j] }
-            if fits.min[j] > maxMin { maxMin = fits.min[j] }
+            if scales[j] > maxScale { maxScale = scales[j] }
+            if mins[j] > maxMin { maxMin = mins[j] }
         }
         let inverseScale: Float = maxScale > 0 ? 63 / maxScale : 0
         let inverseMin: Float = maxMin > 0 ? 63 / maxMin : 0
         for j in 0..<8 {
-            s.scaleCodes[j] = Swift.min(63, UInt8(truncatingIfNeeded: GGMLArithmetic.nearestInt(inverseScale * s.scales[j])))
-            s.minCodes[j] = Swift.min(63, UInt8(truncatingIfNeeded: GGMLArithmetic.nearestInt(inverseMin * s.mins[j])))
+            s.scaleCodes[j] = Swift.min(63, UInt8(truncatingIfNeeded: GGMLArithmetic.nearestInt(inverseScale * scales[j])))
+            s.minCodes[j] = Swift.min(63, UInt8(truncatingIfNeeded: GGMLArithmetic.nearestInt(inverseMin * mins[j])))
         }
         header.update(repeating: 0, count: 16)
         GGMLScaleCodes.packK4(scales: s.scaleCodes, mins: s.minCodes, into: header + 4)
@@ -67,34 +100,22 @@ enum GGMLQ4KQ5K {
         GGMLArithmetic.storeFP16(maxMin / 63, at: header + 2)
     }
 
-    /// Importance steps 1-2: fills the scale and min codes and returns their steps d and dmin.
-    private static func fitWeighted(_ x: UnsafePointer<Float>, bits: Int, importance: UnsafePointer<Float>,
-                                    scratch s: GGMLBlockScratch) -> (d: Float, dmin: Float) {
-        var sumX2: Float = 0
-        for l in 0..<256 { sumX2 += x[l] * x[l] }
-        let sigma2 = SIMD8<Float>(repeating: 2 * sumX2 / 256)
-        GGMLLanes.gather(x, count: 32, stride: 32, lanes: 8, into: s.x)
-        GGMLLanes.gather(importance, count: 32, stride: 32, lanes: 8, into: s.weights)
-        var sumW = SIMD8<Float>()
-        for i in 0..<32 {
-            s.weights[i] = s.weights[i] * (sigma2 + s.x[i] * s.x[i]).squareRoot()
-            sumW += s.weights[i]
-        }
-        let fits = GGMLAffineSearch.search(s.x, weights: s.weights, count: 32, nmax: (1 << bits) - 1,
-                                           grid: .importance, absoluteError: false, codes: s.laneCodes)
-        GGMLLanes.scatter(s.laneCodes, count: 32, lanes: 8, into: s.codes)
-        GGMLLanes.store(fits.scale, lanes: 8, into: s.scales)
-        GGMLLanes.store(fits.min, lanes: 8, into: s.mins)
-        GGMLLanes.store(sumW, lanes: 8, into: s.weightSums)
-        let d = GGMLScaleCodes.search(s.scales, count: 8, nmax: 63, weights: s.weightSums, codes: s.scaleCodes)
-        let dmin = GGMLScaleCodes.search(s.mins, count: 8, nmax: 63, weights: s.weightSums, codes: s.minCodes)
+    /// Importance step 2 for the super-block whose sub-blocks start at `first` in the scratch: the
+    /// steps d and dmin searched over the scales and mins, written with their packed codes to `header`.
+    private static func encodeScalesWeighted(_ first: Int, bits: Int, scratch s: GGMLBlockScratch,
+                                             header: UnsafeMutablePointer<UInt8>) {
+        let weights = s.weightSums + first
+        let d = GGMLScaleCodes.search(s.scales + first, count: 8, nmax: 63, weights: weights, codes: s.scaleCodes)
+        let dmin = GGMLScaleCodes.search(s.mins + first, count: 8, nmax: 63, weights: weights, codes: s.minCodes)
         if bits == 5 {  // q5_K caps the codes at 63 (a no-op unless a negative value wrapped); q4_K does not
             for j in 0..<8 {
                 s.scaleCodes[j] = Swift.min(63, s.scaleCodes[j])
                 s.minCodes[j] = Swift.min(63, s.minCodes[j])
             }
         }
-        return (d, dmin)
+        GGMLScaleCodes.packK4(scales: s.scaleCodes, mins: s.minCodes, into: header + 4)
+        GGMLArithmetic.storeFP16(d, at: header)
+        GGMLArithmetic.storeFP16(dmin, at: header + 2)
     }
 
     /// Step 3 from the stored header (d, dmin, packed codes): the final codes of all 256 weights.
