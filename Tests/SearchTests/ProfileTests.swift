@@ -66,7 +66,7 @@ final class ProfileTests: XCTestCase {
     }
 
     func testFormatNames() throws {
-        for name in ["int2/g128", "int4a/g64", "mxfp4", "nvfp4", "fp8", "bf16", "int8/g32"] {
+        for name in ["int2/g128", "int4a/g64", "mxfp4", "nvfp4", "fp8", "bf16", "int8/g32", "q4_1", "q5_1"] {
             XCTAssertEqual(try QuantFormat(canonicalName: name).name, name)
         }
         // Other spellings of supported formats, then names of no supported format (mxfp6, mxfp8 and
@@ -76,7 +76,7 @@ final class ProfileTests: XCTestCase {
                 guard case QuantError.nonCanonicalName(name, _) = error else { return XCTFail("\(error)") }
             }
         }
-        for name in ["int0/g128", "int4/g0", "q7_K", "q4_1", "int4b/g64", "int5/g32", "fp4", "", "mxfp6", "mxfp8", "f16"] {
+        for name in ["int0/g128", "int4/g0", "q7_K", "q8_1", "int4b/g64", "int5/g32", "fp4", "", "mxfp6", "mxfp8", "f16"] {
             XCTAssertThrowsError(try QuantFormat(canonicalName: name), name) { error in
                 guard case QuantError.unknownFormat(name, _) = error else { return XCTFail("\(error)") }
             }
