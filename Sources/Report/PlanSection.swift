@@ -11,6 +11,18 @@ struct PlanSection: ReportSection {
     static let headers = ["plan", "target bits", "achieved (searched)", "achieved (model)", "predicted loss (nats/token)",
                           "solver", "gap", "solve time"]
 
+    /// Which layers quantize their input activations (W4A4, W8A8 formats) and which keep float
+    /// activations; nil for a weight-only plan.
+    static func activationLine(_ plan: QuantizationPlan) -> String? {
+        let quantized = plan.layers.filter { $0.format.activation != nil }
+        guard !quantized.isEmpty else { return nil }
+        let byFormat = Dictionary(grouping: quantized, by: { $0.format.name })
+            .sorted { $0.key < $1.key }.map { "\($0.value.count) in \($0.key)" }.joined(separator: ", ")
+        return "Activations: \(quantized.count) layers quantize their inputs (\(byFormat)); "
+            + "\(plan.layers.count - quantized.count) keep float activations. Quantized inputs: "
+            + quantized.map { $0.name.replacingOccurrences(of: ".weight", with: "") }.joined(separator: ", ") + "."
+    }
+
     var summaryRows: [[String]] {
         context.input.plans.map { p in
             let a = p.plan.achieved, s = p.plan.solver
@@ -30,6 +42,7 @@ struct PlanSection: ReportSection {
         for labeled in context.input.plans {
             let stats = PlanStats(plan: labeled.plan, context: context)
             b.element(.h3, text: "Plan \(labeled.label): format per layer")
+            if let line = Self.activationLine(labeled.plan) { b.paragraph(line) }
             strip(&b, stats)
             b.element(.div, [("class", "charts")]) { b in
                 b.element(.figure) { b in kindChart(stats, plan: labeled.plan).render(&b) }
@@ -114,6 +127,7 @@ struct PlanSection: ReportSection {
         for labeled in context.input.plans {
             let stats = PlanStats(plan: labeled.plan, context: context)
             m.heading(3, "Plan \(labeled.label): format per block and layer kind")
+            if let line = Self.activationLine(labeled.plan) { m.paragraph(line) }
             let rows = context.grid.groups.indices.map { g -> [String] in
                 let bits = stats.byGroup[g]
                 return [context.grid.groups[g].label] + kinds.map { k in

@@ -92,3 +92,15 @@ final class ReportInputTests: XCTestCase {
         }
     }
 }
+
+/// The plan section says which layers quantize their input activations (W4A4, W8A8 formats).
+final class ActivationReportTests: XCTestCase {
+    func testPlanSectionListsActivationQuantizedLayers() throws {
+        var plan = try Fixtures.tinyPlan(Fixtures.tinyProfile())
+        XCTAssertNil(PlanSection.activationLine(plan))
+        plan.layers[1].format = .nvfp4A4
+        XCTAssertEqual(PlanSection.activationLine(plan),
+                       "Activations: 1 layers quantize their inputs (1 in nvfp4-a4); \(plan.layers.count - 1) keep float activations. "
+                       + "Quantized inputs: \(plan.layers[1].name.replacingOccurrences(of: ".weight", with: "")).")
+    }
+}
