@@ -29,11 +29,11 @@ final class PlanExportTargetCheckTests: XCTestCase {
             XCTAssertEqual(file, "p.json")
             XCTAssertEqual(target, "autoround")
             XCTAssertEqual(count, 5)
-            XCTAssertEqual(examples, (0..<3).map { "model.layers.\($0).mlp.up_proj (nvfp4): nvfp4 is not loadable (formats int/bf16)" })
+            XCTAssertEqual(examples, (0..<3).map { "model.layers.\($0).mlp.up_proj (nvfp4): nvfp4 is not loadable (formats int/bf16, with quantized activations mxfp4/nvfp4)" })
             XCTAssertEqual(accepts, DeploymentTarget.autoround.accepts)
             let text = error.localizedDescription
             XCTAssertTrue(text.hasPrefix("Plan 'p.json' has 5 layers autoround cannot load: model.layers.0.mlp.up_proj (nvfp4)"), text)
-            XCTAssertTrue(text.contains("and 2 more. autoround accepts: formats int/bf16; symmetric int only;"), text)
+            XCTAssertTrue(text.contains("and 2 more. autoround accepts: formats int/bf16, with quantized activations mxfp4/nvfp4; symmetric int only;"), text)
             XCTAssertTrue(text.hasSuffix("Search with --target autoround, or pass --approximate to write them anyway."), text)
         }
     }
