@@ -1,5 +1,6 @@
 import Model
 import TensorCore
+import Formats
 
 /// Where `calibrated` measures the error of a layer before scaling it by the probes' gain.
 public enum ErrorSite: String, Codable, Sendable, CaseIterable {
@@ -58,9 +59,11 @@ struct BlockOutputError {
     /// (1 / tokens) sum_t ||h'_t - h_t||^2 with h the block's output and h' the same with `kind`
     /// replaced by `replacement` (squares in Float per token, summed in Double); 0 when nothing changes.
     /// - Complexity: one block forward on the input's rows.
-    func meanSquaredChange(_ kind: LinearKind, replacement: Matrix) -> Double {
+    /// `quantizer`: the layer's input quantizer (an activation format), nil for weights alone.
+    func meanSquaredChange(_ kind: LinearKind, replacement: Matrix, input quantizer: ActivationQuantizer? = nil) -> Double {
         var w = weights
         w[kind] = replacement
+        if let quantizer { w.inputQuantizers[kind] = quantizer }
         var changed = input
         model.forwardBlock(index: block, weights: w, hidden: &changed, sequenceLength: sequenceLength)
         let total = changed.data.withUnsafeBufferPointer { pc in

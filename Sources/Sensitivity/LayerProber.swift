@@ -81,11 +81,17 @@ struct LayerProber {
             : nil
         let errors: [Double], probeErrors: [Double]
         if site == .blockOutput, let blockOutput, let formatWeights {
-            func error(_ q: Matrix) -> Double {
-                clock.time(\.blockErrorSeconds) { blockOutput.meanSquaredChange(id.kind, replacement: q) }
+            func error(_ q: Matrix, _ input: ActivationQuantizer? = nil) -> Double {
+                clock.time(\.blockErrorSeconds) { blockOutput.meanSquaredChange(id.kind, replacement: q, input: input) }
             }
-            probeErrors = probeWeights.map(error)
-            errors = formats.indices.map { f in probeFormats.firstIndex(of: formats[f]).map { probeErrors[$0] } ?? error(formatWeights[f]) }
+            probeErrors = probeWeights.map { error($0) }
+            errors = formats.indices.map { f in
+                if formats[f].activation != nil {
+                    guard let q = inputQuantizers.quantizer(id, f) else { return 0 }   // no candidate
+                    return error(formatWeights[f], q)
+                }
+                return probeFormats.firstIndex(of: formats[f]).map { probeErrors[$0] } ?? error(formatWeights[f])
+            }
         } else {
             probeErrors = layer.probeOutputErrors
             errors = layer.outputError
@@ -106,10 +112,8 @@ struct LayerProber {
                 return try probeFormats.firstIndex(of: formats[f]).map { probeKL[$0] } ?? measureKL(id, quantized: formatWeights[f], clock: &clock)
             }
         }
-        // The Gram matrix knows X, not Q(X): no output error, so no calibrated score, for activation formats.
-        let scorable = formats.map { $0.activation == nil }
-        return (probes, zip(errors, scorable).map { $1 ? $0 : .nan },
-                zip(errors, scorable).map { $1 ? ProbeGain.gain(outputError: $0, probes: points) * $0 : .nan }, kl)
+        // An activation format's error (measured with Q(X)) scales by the layer's gain like any other.
+        return (probes, errors, errors.map { ProbeGain.gain(outputError: $0, probes: points) * $0 }, kl)
     }
 
     /// `weight` replaced by its round-to-nearest value in `format`.

@@ -78,13 +78,22 @@ public struct LayerScorer: Sendable {
     /// - Throws: `QuantError.nonFiniteWeight` naming the layer.
     /// - Complexity: one fake quantization and 2 out in^2 flops per format (plus one per probe format
     ///   that is not a candidate).
-    public func measure(_ id: LayerID, weight: Matrix, stats: LinearInputStats,
+    ///
+    /// An activation format's error is ||Q(X) Q(W)^T - X W^T||^2 / tokens on the raw inputs the
+    /// capture kept (`LinearInputStats.rawInputs`; the Gram matrix knows X, not Q(X)) with the
+    /// layer's input quantizer from `inputs` (aligned with the formats); 0 where the layer has no
+    /// quantizer for it (no candidate).
+    public func measure(_ id: LayerID, weight: Matrix, stats: LinearInputStats, inputs: [ActivationQuantizer?] = [],
                         clock: inout StageClock) throws -> LayerMeasurement {
         let shape = TensorShape(rows: weight.rows, cols: weight.cols)
         var scratch: [Float] = []
         func error(_ format: QuantFormat) throws -> Double {
             let quantized = try clock.time(\.quantizeSeconds) {
                 try format.quantizer.fakeQuantize(weight, name: id.weightName, adjustments: nil)
+            }
+            if format.activation != nil {
+                guard let f = formats.firstIndex(of: format), f < inputs.count, let q = inputs[f], let x = stats.rawInputs else { return 0 }
+                return clock.time(\.scoringSeconds) { OutputError.activated(weight: weight, quantized: quantized, input: x, quantizer: q) }
             }
             clock.scoringFlops += 2 * Double(shape.rows) * Double(shape.cols) * Double(shape.cols)
             return clock.time(\.scoringSeconds) {

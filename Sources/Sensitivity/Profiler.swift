@@ -41,6 +41,10 @@ public struct SensitivityProfiler: Sendable {
         self.options = options
     }
 
+    /// Windows whose raw layer inputs measure an activation format's output error in the capture
+    /// pass (the Gram matrix knows X, not Q(X)): 8 x 512 tokens, at most one block's inputs at a time.
+    static let activationErrorWindows = 8
+
     /// The run's windows. - Throws: `ProfilerError.textTooShort` with the tokens needed.
     public func split(tokens: [Int], file: String) throws -> CalibrationSplit {
         try CalibrationSplit(tokens: tokens, calibration: options.sampleCount,
@@ -86,7 +90,8 @@ public struct SensitivityProfiler: Sendable {
         }
         let layers: [LayerMeasurement]
         if let count = options.capturedWindowCount {
-            layers = try capture(windows: Array(split.calibration.prefix(count)), ids: ids, clock: &clock, progress: progress)
+            layers = try capture(windows: Array(split.calibration.prefix(count)), ids: ids, inputQuantizers: inputQuantizers,
+                                 clock: &clock, progress: progress)
         } else {
             let scorer = LayerScorer(formats: options.formats, probeFormats: options.probeFormats)
             layers = zip(ids, gradientErrors!).map { id, errors in
@@ -132,10 +137,12 @@ public struct SensitivityProfiler: Sendable {
 
     /// Runs the calibration windows block by block (up to the last selected block) and measures each
     /// selected layer in every format from its block's Gram matrices.
-    func capture(windows: [[Int]], ids: [LayerID], clock: inout StageClock,
+    /// Activation formats are measured on the raw inputs of the first `activationErrorWindows` windows.
+    func capture(windows: [[Int]], ids: [LayerID], inputQuantizers: ProfileInputQuantizers = .none, clock: inout StageClock,
                  progress: ((ProfilerProgress) -> Void)?) throws -> [LayerMeasurement] {
+        let raw = options.formats.contains { $0.activation != nil } ? min(windows.count, Self.activationErrorWindows) : 0
         let captureOptions = CalibrationOptions(sampleCount: windows.count, sequenceLength: options.sequenceLength,
-                                                seed: options.seed)
+                                                seed: options.seed, rawInputSamples: raw)
         let capture = try clock.time(\.forwardSeconds) {
             try CalibrationCapture(model: model, windows: windows, options: captureOptions)
         }
@@ -151,7 +158,8 @@ public struct SensitivityProfiler: Sendable {
                 guard [weight.rows, weight.cols] == expected else {
                     throw ProfilerError.layerShape(layer: id.weightName, expected: expected, actual: [weight.rows, weight.cols])
                 }
-                measured.append(try scorer.measure(id, weight: weight, stats: block.stats(for: id.kind), clock: &clock))
+                measured.append(try scorer.measure(id, weight: weight, stats: block.stats(for: id.kind),
+                                                   inputs: inputQuantizers.table[id] ?? [], clock: &clock))
                 stage.step(measured.count)
             }
         }

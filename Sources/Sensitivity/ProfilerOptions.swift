@@ -109,14 +109,12 @@ public struct ProfilerOptions: Sendable {
         try require(validationWindows >= 1, "--validation-windows", validationWindows, "at least 1")
         try require(validationBits.lowerBound > 0, "validation bits", validationBits, "a positive range")
         try checkUpperBounds(require)
-        // Activation formats are scored where the model's products or the model itself run with
-        // Q(X): fisher-kl (and its output errors), fisher, kl. The capture path's Gram matrices
-        // know only X, so output-error and calibrated cannot score them (beside kl their activation
-        // entries are NaN), nor can delta-loss, which sees the weights.
+        // Every estimator but delta-loss runs activation formats with Q(X): fisher-kl and fisher in
+        // their products, kl in its replays, output-error and calibrated on the capture's raw inputs.
+        // delta-loss sees only the weights.
         if let a = formats.first(where: { $0.activation != nil }) {
-            try require(estimator == .fisherKL || estimator == .kl || estimator == .fisher,
-                        "--estimator", estimator.rawValue,
-                        "fisher-kl, kl or fisher with activation formats such as \(a.name) (output-error and calibrated see the inputs' Gram matrix, delta-loss the weights, not Q(X))")
+            try require(estimator != .deltaLoss, "--estimator", estimator.rawValue,
+                        "an estimator other than delta-loss with activation formats such as \(a.name) (delta-loss sees the weights, not Q(X))")
         }
         if validationPlans > 0 {
             try require(planFormats.count >= 2, "--formats", formats.map(\.name),

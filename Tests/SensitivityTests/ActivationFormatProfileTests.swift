@@ -107,11 +107,42 @@ final class ActivationFormatProfileTests: XCTestCase {
         try result.profile.write(to: url)
         XCTAssertEqual(try SensitivityProfile.load(from: url).layers.map(\.candidates.count), result.profile.layers.map { _ in 3 })
 
-        for estimator in [SensitivityEstimator.outputError, .calibrated, .deltaLoss] {
-            options.estimator = estimator
-            XCTAssertThrowsError(try options.validate(), estimator.rawValue) { error in
-                XCTAssertTrue(error.localizedDescription.contains("nvfp4-a4"), error.localizedDescription)
-            }
+        options.estimator = .deltaLoss
+        XCTAssertThrowsError(try options.validate()) { error in
+            XCTAssertTrue(error.localizedDescription.contains("nvfp4-a4"), error.localizedDescription)
         }
+    }
+
+    /// `calibrated` measures an activation format's output error with Q(X) on the capture's raw inputs
+    /// (q/k/v at their block's output) and scales it by the layer's gain: finite, and above the
+    /// weights-only twin's on every layer.
+    func testCalibratedScoresActivationFormats() throws {
+        let formats: [QuantFormat] = [try .int(bits: 4, groupSize: 32), .nvfp4, .nvfp4A4, .bf16]
+        let options = ProfilerOptions(formats: formats, estimator: .calibrated, sampleCount: 4, sequenceLength: 16, seed: 5,
+                                      probeWindows: 2, probeLength: 16, probeFormat: try .int(bits: 3, groupSize: 32))
+        let tokens = TinyProfileModel.tokens(200, vocab: config.vocabSize)
+        let result = try SensitivityProfiler(model: try TinyProfileModel.model(config, tensors: tensors), options: options)
+            .run(tokens: tokens, identity: TinyProfileModel.identity(config, tensors), calibrationFile: "tiny.txt", calibrationSHA256: "00")
+        for layer in result.profile.layers {
+            let act = try XCTUnwrap(layer.candidate(.nvfp4A4)?.score), plain = try XCTUnwrap(layer.candidate(.nvfp4)?.score)
+            XCTAssertTrue(act.isFinite && act > plain, "\(layer.name): \(act) vs \(plain)")
+        }
+    }
+
+    /// ||Q(X) Q(W)^T - X W^T||^2 / tokens by plain loops.
+    func testActivatedOutputErrorByHand() throws {
+        var rng = SplitMix64(seed: 4)
+        let w = Matrix(rows: 3, cols: 32, data: (0..<96).map { _ in rng.nextUnitFloat() - 0.5 })
+        let qw = try QuantFormat.mxfp4.quantizer.fakeQuantize(w, name: "w", adjustments: nil)
+        let x = Matrix(rows: 5, cols: 32, data: (0..<160).map { _ in rng.nextUnitFloat() * 6 - 3 })
+        var qx = x
+        try ActivationQuantizer.mxfp4.fakeQuantize(&qx, name: "x")
+        var expected = 0.0
+        for t in 0..<5 { for o in 0..<3 {
+            var e = 0.0
+            for i in 0..<32 { e += Double(qx[t, i]) * Double(qw[o, i]) - Double(x[t, i]) * Double(w[o, i]) }
+            expected += e * e
+        } }
+        XCTAssertEqual(OutputError.activated(weight: w, quantized: qw, input: x, quantizer: .mxfp4), expected / 5, accuracy: 1e-4 * expected)
     }
 }
