@@ -28,6 +28,8 @@ public enum SearchError: LocalizedError, Equatable {
     case noBaselinePlan(rule: String, target: Double, reason: String)
     /// The target's runtime fuses siblings into one kernel, but `--share none` lets them differ.
     case targetNeedsSharing(target: String)
+    /// `--formats` names an activation format (W4A4, W8A8) the target's runtime cannot run on any layer.
+    case targetCannotRunActivations(target: String, format: String, reason: String)
 
     public var errorDescription: String? {
         switch self {
@@ -58,6 +60,8 @@ public enum SearchError: LocalizedError, Equatable {
             return String(format: "No %@ plan fits %.4g bits: %@.", rule, target, reason)
         case let .targetNeedsSharing(target):
             return "Target \(target) fuses q/k/v and gate/up into one kernel each, so they must share a format; use --share vllm (the default) or patterns, not none."
+        case let .targetCannotRunActivations(target, format, reason):
+            return "Target \(target) cannot run \(format) on any layer (\(reason)); drop it from --formats or pick a target that runs quantized activations (autoround, llmcompressor, any)."
 
         }
     }

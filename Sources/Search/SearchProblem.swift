@@ -57,6 +57,15 @@ public struct SearchProblem: Sendable {
         var base = Set(profile.formats.indices)
         if let restriction = options.formats {
             base = Set(try restriction.map { try index($0, "--formats") })
+            // An activation format asked for by name that the target refuses everywhere is a request
+            // the runtime cannot serve, not a narrowing: say so rather than search without it.
+            for f in restriction where f.activation != nil {
+                let verdicts = profile.layers.map { options.target.verdict(f, shape: $0.tensorShape) }
+                if verdicts.allSatisfy({ if case .refused = $0 { return true } else { return false } }),
+                   case let .refused(reason, _)? = verdicts.first {
+                    throw SearchError.targetCannotRunActivations(target: options.target.rawValue, format: f.name, reason: reason)
+                }
+            }
         }
         let pinIndices = try options.pins.map { try index($0.format, "pin \($0)") }
         let allowSets = try options.allows.map { rule in Set(try rule.formats.map { try index($0, "allow \(rule)") }) }

@@ -66,4 +66,22 @@ final class ActivationFormatSearchTests: XCTestCase {
             XCTAssertEqual(p.predictedLoss, min(intOnly.predictedLoss, fp4Only?.predictedLoss ?? .infinity), accuracy: 1e-12)
         }
     }
+
+    /// Asking for an activation format by name on a target that cannot run it anywhere is one typed
+    /// error naming both, not an infeasible budget.
+    func testTargetThatCannotRunActivationsIsRefusedByName() throws {
+        let base = SyntheticProfile.make(layers: 7, seed: 5)
+        let layers = base.layers.map { layer in
+            ProfileLayer(name: layer.name, block: layer.block, kind: layer.kind, shape: layer.shape, parameters: layer.parameters,
+                         fusedGroup: layer.fusedGroup, candidates: layer.candidates + [FormatCandidate(
+                            format: .nvfp4A4, score: 1, bits: layer.candidate(.nvfp4)!.bits)])
+        }
+        let profile = SensitivityProfile(model: base.model, calibration: base.calibration, estimator: base.estimator,
+                                         formats: base.formats + [.nvfp4A4], layers: layers)
+        XCTAssertThrowsError(try PlanSearch.run(profile: profile, options: SearchOptions(averageBits: 8, formats: [.nvfp4A4, .bf16], target: .vllm))) { error in
+            guard case let .targetCannotRunActivations(target, format, _)? = error as? SearchError else { return XCTFail("\(error)") }
+            XCTAssertEqual([target, format], ["vllm", "nvfp4-a4"])
+        }
+        XCTAssertNoThrow(try PlanSearch.run(profile: profile, options: SearchOptions(averageBits: 8, formats: [.nvfp4A4, .bf16], target: .llmcompressor)))
+    }
 }
