@@ -40,7 +40,7 @@ public struct GGUFExportOptions: Sendable, Equatable {
 
 /// Why a GGUF could not be written; one line each, naming the plan, layer or path.
 public enum GGUFExportError: Error, LocalizedError, Equatable, Sendable {
-    /// The plan holds formats llama.cpp cannot store (int, mxfp4, nvfp4, fp8): format -> layers.
+    /// The plan holds formats llama.cpp cannot store (int, nvfp4, fp8, activation formats): format -> layers.
     case unstorableFormats(plan: String, formats: [String: [String]])
     /// A quantized layer's codes are not in a form the file can hold (not ggml blocks or bf16 words).
     case unstorableTensor(layer: String, format: String)
@@ -93,8 +93,11 @@ public enum GGUFExport {
         }
     }
 
-    /// Whether a GGUF can store `format` as planned.
-    public static func storable(_ format: QuantFormat) -> Bool { format.family == .ggml || format.family == .bf16 }
+    /// Whether a GGUF can store `format` as planned: ggml block types, bf16, and (weights-only)
+    /// mxfp4, whose blocks are ggml's `block_mxfp4` of the same values (`mxfp4Blocks`).
+    public static func storable(_ format: QuantFormat) -> Bool {
+        format.activation == nil && (format.family == .ggml || format.family == .bf16 || format.family == .mxfp4)
+    }
 
     /// The llama.cpp file type that describes a mix: the stored type holding the most weights,
     /// named as llama.cpp's presets whose main type it is (q3_K -> Q3_K_M, q4_K -> Q4_K_M,
@@ -191,9 +194,31 @@ public enum GGUFExport {
         case .halfWords(let words) where q.format.family == .bf16:
             return GGUFOutputTensor(name: name, shape: [q.rows, q.cols], type: GGMLTypeTraits.forStorage(.bf16)!,
                                     bytes: littleEndianBytes(words))
+        case .bytes(let codes) where q.format.family == .mxfp4 && q.format.activation == nil:
+            guard q.cols % 32 == 0, let traits = GGMLTypeTraits.forStorage(.mxfp4) else {
+                throw GGUFExportError.unstorableTensor(layer: q.name, format: q.format.name + " on rows of \(q.cols) (not whole 32-weight blocks)")
+            }
+            return GGUFOutputTensor(name: name, shape: [q.rows, q.cols], type: traits, bytes: mxfp4Blocks(codes: codes, scales: q.scales))
         default:
             throw GGUFExportError.unstorableTensor(layer: q.name, format: q.format.name)
         }
+    }
+
+    /// OCP MXFP4 codes (one E2M1 code per weight, rows of whole 32-weight blocks) and power-of-two
+    /// block scales 2^s as ggml's `block_mxfp4` (`GGML_TYPE_MXFP4`, 17 bytes per 32 weights): the
+    /// E8M0 byte s + 127, then byte j holding weight j's code in its low nibble and weight j + 16's in
+    /// its high nibble. The grids are the same (ggml's value table is twice E2M1's, its scale half of
+    /// 2^(e - 127)), so the block decodes to the same values (the sign of a zero aside); ggml's own
+    /// quantizer would round some weights otherwise (ties, Guides/Formats/GGML.md), which is why only
+    /// a file this writer makes holds `mxfp4` exactly.
+    static func mxfp4Blocks(codes: [UInt8], scales: [Float]) -> [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(scales.count * 17)
+        for (b, s) in scales.enumerated() {
+            out.append(UInt8(clamping: Int(s.exponent) + 127))
+            for j in 0..<16 { out.append(codes[32 * b + j] & 0x0F | (codes[32 * b + j + 16] & 0x0F) << 4) }
+        }
+        return out
     }
 
     /// The token embedding or output at `type` (a ggml block type falls back as llama.cpp's

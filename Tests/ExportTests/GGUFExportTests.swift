@@ -102,6 +102,39 @@ final class GGUFExportTests: XCTestCase {
         XCTAssertEqual(GGUFExport.fileType([quantized[LayerID(block: 0, kind: .q)]!]), .q4_K_M)
     }
 
+    /// mxfp4 layers (rounded, or tuned with offsets and clips) are written as ggml's block_mxfp4
+    /// (type 39) and decode, through the GGUF reader, to the quantizer's values bit for bit; one
+    /// hand-checked block pins the layout (E8M0 byte, then low nibble = weight j, high = j + 16).
+    func testMXFP4LayersAreStoredAsBlockMXFP4() throws {
+        let dir = Self.folder("mxfp4")
+        let source = try Self.ggufSource(in: dir)
+        var quantized = try Self.quantize(source)
+        let quantizer = MXFP4Quantizer(format: .mxfp4)
+        for layer in source.linearLayers where layer.kind == .up || layer.kind == .k {
+            let id = LayerID(block: layer.block, kind: layer.kind)
+            let w = Matrix(rows: layer.outFeatures, cols: layer.inFeatures, data: try source.tensors.floats(layer.weightName))
+            let tuned = layer.kind == .k ? RoundingAdjustments(offsets: (0..<w.count).map { Float($0 % 7) / 7 - 0.5 }) : nil
+            quantized[id] = try quantizer.quantize(weights: w, name: id.description, adjustments: tuned)
+        }
+        let path = (dir as NSString).appendingPathComponent("mx.gguf")
+        try GGUFExport.write(description: source, quantized: quantized, options: GGUFExportOptions(embeddingType: .q8_0), to: path, overwrite: false)
+        let written = try GGUFTensorSource(files: [try GGUFFile(path: path)])
+        for (id, q) in quantized where q.format == .mxfp4 {
+            XCTAssertEqual(try XCTUnwrap(written.ggufInfo(id.weightName)).type.id, 39, "\(id)")
+            let expected = try quantizer.dequantize(q).data
+            let got = try written.floats(id.weightName)
+            XCTAssertEqual(got.count, expected.count)
+            // Equal values; ggml's code 8 is +0 where ours keeps -0.
+            XCTAssertTrue(zip(got, expected).allSatisfy { $0 == $1 }, "\(id)")
+        }
+        // Codes 1..15 then 0 in the first 16 weights, 15..0 in the next 16, scale 2^-3.
+        var codes = [UInt8]()
+        for j in 0..<32 { codes.append(UInt8(j < 16 ? (j + 1) % 16 : 31 - j)) }
+        var expected: [UInt8] = [124]
+        for j in 0..<16 { expected.append(UInt8((j + 1) % 16) | UInt8(15 - j) << 4) }
+        XCTAssertEqual(GGUFExport.mxfp4Blocks(codes: codes, scales: [0.125]), expected)
+    }
+
     /// From a Hugging Face layout: Q/K rows reordered as llama.cpp's converter does (the loader's
     /// rotate-half inverse gives back the Hugging Face rows), other rows kept; default embedding
     /// q6_K for 256-wide rows, q8_0 for 576-wide (SmolLM2).
@@ -134,15 +167,19 @@ final class GGUFExportTests: XCTestCase {
         var formats: [LayerID: QuantFormat] = [:]
         for kind in LinearKind.allCases { formats[LayerID(block: 0, kind: kind)] = .ggml(.q4_K) }
         formats[LayerID(block: 0, kind: .q)] = try QuantFormat(parsing: "int4/g128")
-        formats[LayerID(block: 0, kind: .k)] = .mxfp4
+        formats[LayerID(block: 0, kind: .k)] = .nvfp4
+        formats[LayerID(block: 0, kind: .v)] = .mxfp4A4
+        formats[LayerID(block: 0, kind: .o)] = .mxfp4
         formats[LayerID(block: 0, kind: .up)] = .bf16
         XCTAssertThrowsError(try GGUFExport.check(formats, plan: "plan.json")) { error in
             guard case GGUFExportError.unstorableFormats(_, let bad) = error else { return XCTFail("\(error)") }
-            XCTAssertEqual(bad, ["int4/g128": ["model.layers.0.self_attn.q_proj"], "mxfp4": ["model.layers.0.self_attn.k_proj"]])
+            XCTAssertEqual(bad, ["int4/g128": ["model.layers.0.self_attn.q_proj"], "nvfp4": ["model.layers.0.self_attn.k_proj"],
+                                 "mxfp4-a4": ["model.layers.0.self_attn.v_proj"]])
             let message = error.localizedDescription
             XCTAssertFalse(message.contains("\n"))
-            XCTAssertTrue(message.contains("llama.cpp cannot store int4/g128 (model.layers.0.self_attn.q_proj); mxfp4"), message)
+            XCTAssertTrue(message.contains("llama.cpp cannot store int4/g128 (model.layers.0.self_attn.q_proj); mxfp4-a4"), message)
         }
+        XCTAssertTrue(GGUFExport.storable(.mxfp4), "weights-only mxfp4 is ggml's block_mxfp4")
         XCTAssertNoThrow(try GGUFExport.check(formats.filter { GGUFExport.storable($0.value) }, plan: "plan.json"))
         XCTAssertThrowsError(try GGUFExport.checkCandidates([.ggml(.q2_K), .fp8], source: "the candidate formats")) {
             XCTAssertTrue($0.localizedDescription.contains("cannot store fp8;"), $0.localizedDescription)
