@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// `autoscheme report` (and `autoscheme-bench report`), run end to end as processes.
@@ -7,7 +8,7 @@ final class ReportCommandTests: XCTestCase {
     private func bench(_ arguments: [String]) throws -> CLI.Result { try CLI.run(arguments, tool: "autoscheme-bench") }
 
     func testReportFromBenchInputs() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("report-cli-\(UUID().uuidString)")
+        let dir = URL(fileURLWithPath: TestScratch.path("report-cli"))
         // the bench writes a seeded synthetic profile (21 layers), its plan at 2.5 bits and a sweep
         let bench = try bench(["report", "--layers", "21", "--repeats", "1", "-o", dir.path])
         XCTAssertEqual(bench.status, 0, bench.stderr)
@@ -36,7 +37,7 @@ final class ReportCommandTests: XCTestCase {
     }
 
     func testMismatchedPlanFailsWithOneLine() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("report-cli-\(UUID().uuidString)")
+        let dir = URL(fileURLWithPath: TestScratch.path("report-cli"))
         let bench = try bench(["report", "--layers", "14", "21", "--repeats", "1", "-o", dir.path])
         XCTAssertEqual(bench.status, 0, bench.stderr)
         let plan = dir.appendingPathComponent("21/plan.json").path

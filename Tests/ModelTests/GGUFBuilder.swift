@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 @testable import Model
 
 /// Builds GGUF bytes in tests: metadata of any type, tensors with their raw data, alignment.
@@ -65,7 +66,7 @@ struct GGUFBuilder {
 /// Temporary files and folders for tests, under one per-process folder.
 enum TempFiles {
     static let root: String = {
-        let dir = NSTemporaryDirectory() + "modeltests-\(getpid())"
+        let dir = TestScratch.path("modeltests")
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         return dir
     }()

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 #if canImport(FoundationXML)
 import FoundationXML
 import Model
@@ -49,7 +50,7 @@ enum Fixtures {
     }
 
     static func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("report-tests-\(UUID().uuidString)")
+        let url = URL(fileURLWithPath: TestScratch.path("report-tests"))
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }

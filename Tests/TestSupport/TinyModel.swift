@@ -44,8 +44,6 @@ public enum TinyModel {
     }
 
     public static func temporaryFolder(_ name: String) -> String {
-        let path = (NSTemporaryDirectory() as NSString).appendingPathComponent("autoscheme-export-\(name)-\(ProcessInfo.processInfo.processIdentifier)")
-        try? FileManager.default.removeItem(atPath: path)
-        return path
+        TestScratch.path("autoscheme-export-\(name)")
     }
 }
