@@ -21,9 +21,14 @@ public enum CheckpointExport {
     /// - Throws: `GGUFExportError.unstorableFormats`, `ExportError.activationsNotStorable`, naming `plan`'s layers.
     public static func check(_ layout: CheckpointFormat, formats: [LayerID: QuantFormat], plan: String) throws {
         if layout == .gguf { try GGUFExport.check(formats, plan: plan) }
-        let activated = formats.filter { $0.value.activation != nil }
-        if layout != .autoRound, let id = activated.keys.min() {
-            throw ExportError.activationsNotStorable(layout: layout.rawValue, layer: id.description, layers: activated.count)
+        try refuseActivations(layout, layers: formats.filter { $0.value.activation != nil }.keys)
+    }
+
+    /// Only auto_round records activation quantization. - Throws: `ExportError.activationsNotStorable`
+    /// naming the first of `layers` (the activation-quantized ones) for any other layout.
+    static func refuseActivations(_ layout: CheckpointFormat, layers: some Collection<LayerID>) throws {
+        if layout != .autoRound, let id = layers.min() {
+            throw ExportError.activationsNotStorable(layout: layout.rawValue, layer: id.description, layers: layers.count)
         }
     }
 
@@ -39,10 +44,7 @@ public enum CheckpointExport {
                              weights: [LayerID: Matrix], quantized: [LayerID: QuantizedTensor], tensors: [String: [Float]] = [:],
                              inputQuantizers: [LayerID: ActivationQuantizer] = [:],
                              to path: String, overwrite: Bool, fakeDType: StorageType = .bf16, extraFiles: [String: Data] = [:]) throws {
-        if format != .autoRound, let id = inputQuantizers.keys.min() {
-            throw ExportError.activationsNotStorable(layout: format.rawValue, layer: id.description,
-                                                     layers: inputQuantizers.count)
-        }
+        try refuseActivations(format, layers: inputQuantizers.keys)
         switch format {
         case .fake:
             try CheckpointWriter.writeFake(model: model, ropeLayout: description.ropeLayout, replacements: weights,

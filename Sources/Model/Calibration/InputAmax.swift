@@ -28,7 +28,8 @@ public struct InputAmax: Sendable, Equatable {
             model.forwardBlock(index: b, weights: plain, hidden: &hidden, sequenceLength: L, observer: { site, x, _, _ in
                 var m: Float = 0, nan = false
                 for v in x { let a = v.magnitude; if a > m { m = a }; if a.isNaN { nan = true } }
-                sites[site] = nan ? .nan : max(sites[site] ?? 0, m)
+                let previous = sites[site] ?? 0   // NaN stays NaN: Swift.max may drop it
+                sites[site] = nan || previous.isNaN ? .nan : Swift.max(previous, m)
             })
             out.append(sites)
             progress?(b + 1, model.config.numHiddenLayers)
