@@ -20,6 +20,11 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     public var intermediateSize: Int
     /// RoPE base frequency.
     public var ropeTheta: Double
+    /// RoPE variant (`rope_parameters.rope_type`, or `rope_scaling`'s): "default" is plain RoPE, the
+    /// only one this project runs; `validate(path:)` refuses the scaled ones ("linear", "llama3", ...).
+    public var ropeType: String = "default"
+    /// Where `ropeType` was read ("rope_parameters.rope_type", "rope_scaling.type", ...), for messages.
+    var ropeTypeKey = "rope_parameters.rope_type"
     /// RMSNorm epsilon.
     public var rmsNormEps: Double
     /// Whether the LM head reuses the token embedding.
@@ -51,6 +56,33 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         case maxPositionEmbeddings = "max_position_embeddings"
         case bosTokenId = "bos_token_id"
         case eosTokenId = "eos_token_id"
+    }
+
+    /// Keys of `rope_parameters` (transformers 5) and `rope_scaling` (earlier releases).
+    private enum RopeKeys: String, CodingKey {
+        case ropeParameters = "rope_parameters"
+        case ropeScaling = "rope_scaling"
+        case ropeTheta = "rope_theta"
+        case ropeType = "rope_type"
+        case type
+        case fullAttention = "full_attention"
+    }
+
+    /// (rope_theta, rope_type) of `rope_parameters` or `rope_scaling`, its `full_attention` part when
+    /// split by attention type; nil values when absent.
+    private static func ropeParameters(_ decoder: Decoder) throws -> (theta: Double?, type: String?, key: String) {
+        let c = try decoder.container(keyedBy: RopeKeys.self)
+        let key: RopeKeys = (try? c.decodeNil(forKey: .ropeParameters)) == false ? .ropeParameters : .ropeScaling
+        guard c.contains(key), try !c.decodeNil(forKey: key) else { return (nil, nil, "") }
+        var rope = try c.nestedContainer(keyedBy: RopeKeys.self, forKey: key)
+        var path = key.rawValue
+        if rope.contains(.fullAttention) {
+            rope = try rope.nestedContainer(keyedBy: RopeKeys.self, forKey: .fullAttention)
+            path += ".full_attention"
+        }
+        let typeKey: RopeKeys = rope.contains(.ropeType) ? .ropeType : .type
+        return (try rope.decodeIfPresent(Double.self, forKey: .ropeTheta), try rope.decodeIfPresent(String.self, forKey: typeKey),
+                path + "." + typeKey.rawValue)
     }
 
     public init(modelType: String, hiddenSize: Int, numHiddenLayers: Int, numAttentionHeads: Int,
@@ -85,6 +117,7 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         } else {
             eos = (try? c.decodeIfPresent([Int].self, forKey: .eosTokenId))?.first
         }
+        let rope = try Self.ropeParameters(decoder)
         self.init(
             modelType: modelType,
             hiddenSize: try c.decode(Int.self, forKey: .hiddenSize),
@@ -93,7 +126,7 @@ public struct ModelConfig: Codable, Sendable, Equatable {
             numKeyValueHeads: try c.decodeIfPresent(Int.self, forKey: .numKeyValueHeads) ?? heads,
             headDim: try c.decodeIfPresent(Int.self, forKey: .headDim),
             intermediateSize: try c.decode(Int.self, forKey: .intermediateSize),
-            ropeTheta: try c.decodeIfPresent(Double.self, forKey: .ropeTheta) ?? 10_000,
+            ropeTheta: try c.decodeIfPresent(Double.self, forKey: .ropeTheta) ?? rope.theta ?? 10_000,
             rmsNormEps: try c.decodeIfPresent(Double.self, forKey: .rmsNormEps) ?? 1e-6,
             tieWordEmbeddings: try c.decodeIfPresent(Bool.self, forKey: .tieWordEmbeddings) ?? false,
             vocabSize: try c.decode(Int.self, forKey: .vocabSize),
@@ -101,6 +134,8 @@ public struct ModelConfig: Codable, Sendable, Equatable {
             maxPositionEmbeddings: try c.decodeIfPresent(Int.self, forKey: .maxPositionEmbeddings) ?? 2048,
             bosTokenId: try c.decodeIfPresent(Int.self, forKey: .bosTokenId),
             eosTokenId: eos)
+        ropeType = rope.type ?? "default"
+        ropeTypeKey = rope.key
     }
 
     /// Width of all query heads together (numAttentionHeads * headDim).

@@ -127,7 +127,7 @@ final class GGUFWriterHuggingFaceTests: XCTestCase {
         let linear = #"{"model_type": "llama", "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "#
             + #""num_attention_heads": 4, "vocab_size": 12, "rope_scaling": {"type": "linear", "factor": 2.0}}"#
         let cases: [(String, [String: String?], String)] = [
-            ("A", ["config.json": linear], "rope_scaling.rope_type"),
+            ("A", ["config.json": linear], "rope_scaling.type"),
             ("A", ["config.json": linear.replacingOccurrences(of: "\"llama\"", with: "\"qwen2\"")], "model_type"),
             ("A", ["tokenizer.model": "spm"], "SentencePiece"),
             ("C", ["tokenizer.json": nil], "tokenizer.json"),

@@ -43,6 +43,27 @@ final class ModelLoaderTests: XCTestCase {
         }
     }
 
+    /// transformers 5 writes the RoPE base inside `rope_parameters` (no top-level `rope_theta`); earlier
+    /// releases put the variant in `rope_scaling`. A scaled RoPE is refused by name.
+    func testRopeParameters() throws {
+        func decode(_ rope: String) throws -> ModelConfig {
+            let json = #"{"hidden_size": 4, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 8, "vocab_size": 3, "# + rope + "}"
+            return try JSONDecoder().decode(ModelConfig.self, from: Data(json.utf8))
+        }
+        XCTAssertEqual(try decode(#""rope_parameters": {"rope_theta": 100000.0, "rope_type": "default"}"#).ropeTheta, 100_000)
+        XCTAssertEqual(try decode(#""rope_theta": 500000.0, "rope_scaling": null"#).ropeTheta, 500_000)
+        XCTAssertEqual(try decode(#""rope_parameters": {"full_attention": {"rope_theta": 1000000.0}}"#).ropeTheta, 1_000_000)
+        XCTAssertEqual(try decode(#""max_position_embeddings": 64"#).ropeTheta, 10_000)
+        let scaled = try decode(#""rope_theta": 500000.0, "rope_scaling": {"type": "linear", "factor": 2.0}"#)
+        XCTAssertEqual(scaled.ropeType, "linear")
+        XCTAssertThrowsError(try scaled.validate(path: "m/config.json")) { error in
+            XCTAssertEqual(error as? ModelFileError, .badConfig(
+                path: "m/config.json", key: "rope_scaling.type", value: "linear",
+                expected: "\"default\" (plain RoPE; scaled RoPE is not run by this project)"))
+        }
+        XCTAssertEqual(try decode(#""rope_parameters": {"rope_theta": 5e5, "rope_type": "llama3", "factor": 8.0}"#).ropeType, "llama3")
+    }
+
     func testFolderErrors() throws {
         let dir = try tinyFolder(modelType: "gpt_neox")
         XCTAssertThrowsError(try ModelLoader.open(dir)) { error in

@@ -59,11 +59,8 @@ extension GGUFMetadata {
             if let v = try c.optionalUInt32(names) { self[key] = .uint32(v) }
         }
         if JSONScalar.bool(c.values["is_causal"]) == false { self["llama.attention.causal"] = .bool(false) }
+        // A scaled RoPE was refused by `ModelConfig.validate` when the config was read.
         let rope = c.ropeParameters
-        if let type = rope["rope_type"] as? String, type != "default" {
-            throw ModelFileError.badConfig(path: c.path, key: "rope_scaling.rope_type", value: type,
-                                           expected: "none or \"default\" (RoPE scaling is not run by this project)")
-        }
         if let theta = try c.float(rope["rope_theta"], key: "rope_theta")
             ?? c.optionalFloat(["global_rope_theta", "rope_global_theta", "rope_theta_global", "rope_theta", "rotary_emb_base"]) {
             self["llama.rope.freq_base"] = .float32(theta)

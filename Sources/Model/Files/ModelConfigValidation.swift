@@ -29,6 +29,10 @@ extension ModelConfig {
                     "at most \(dim / numAttentionHeads) (heads x head size at most \(dim))")
         try require((1...dim).contains(maxPositionEmbeddings), .maxPositionEmbeddings, maxPositionEmbeddings, "1...\(dim)")
         try require(ropeTheta.isFinite && ropeTheta > 0, .ropeTheta, ropeTheta, "a finite number > 0")
+        guard ropeType == "default" else {
+            throw ModelFileError.badConfig(path: path, key: ropeTypeKey, value: ropeType,
+                                           expected: "\"default\" (plain RoPE; scaled RoPE is not run by this project)")
+        }
         try require(rmsNormEps.isFinite && rmsNormEps > 0, .rmsNormEps, rmsNormEps, "a finite number > 0")
         if let bosTokenId { try require((0..<vocabSize).contains(bosTokenId), .bosTokenId, bosTokenId, "in 0..<\(vocabSize)") }
         if let eosTokenId { try require((0..<vocabSize).contains(eosTokenId), .eosTokenId, eosTokenId, "in 0..<\(vocabSize)") }
