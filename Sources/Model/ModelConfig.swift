@@ -23,7 +23,8 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     /// RoPE variant (`rope_parameters.rope_type`, or `rope_scaling`'s): "default" is plain RoPE, the
     /// only one this project runs; `validate(path:)` refuses the scaled ones ("linear", "llama3", ...).
     public var ropeType: String = "default"
-    /// Where `ropeType` was read ("rope_parameters.rope_type", "rope_scaling.type", ...), for messages.
+    /// Where a scaled `ropeType` was read ("rope_parameters.rope_type", "rope_scaling.type", ...), for
+    /// the refusal's message.
     var ropeTypeKey = "rope_parameters.rope_type"
     /// RMSNorm epsilon.
     public var rmsNormEps: Double
@@ -135,7 +136,9 @@ public struct ModelConfig: Codable, Sendable, Equatable {
             bosTokenId: try c.decodeIfPresent(Int.self, forKey: .bosTokenId),
             eosTokenId: eos)
         ropeType = rope.type ?? "default"
-        ropeTypeKey = rope.key
+        // Only a refused RoPE keeps where it was read, so that configs of plain RoPE compare equal
+        // whatever key they came from.
+        if ropeType != "default" { ropeTypeKey = rope.key }
     }
 
     /// Width of all query heads together (numAttentionHeads * headDim).
