@@ -52,9 +52,16 @@ def main():
         rows += ["", "Not measured in this table: " + ", ".join(missing) + "."]
     rows += ["", "Arguments per row:", ""]
     rows += [f"- {LABELS.get(v, v)}: `{a}`" for v, a in args.items()]
+    # Hand-written history below the generated table ("## History" on) survives a regeneration.
+    history = ""
+    if os.path.exists(out):
+        text = open(out).read()
+        at = text.find("\n## History")
+        if at >= 0:
+            history = text[at:]
     tmp = out + ".tmp"
     with open(tmp, "w") as f:
-        f.write("\n".join(rows) + "\n")
+        f.write("\n".join(rows) + "\n" + history)
     os.replace(tmp, out)
 
 
