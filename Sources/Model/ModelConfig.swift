@@ -20,12 +20,11 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     public var intermediateSize: Int
     /// RoPE base frequency.
     public var ropeTheta: Double
-    /// RoPE variant (`rope_parameters.rope_type`, or `rope_scaling`'s): "default" is plain RoPE, the
-    /// only one this project runs; `validate(path:)` refuses the scaled ones ("linear", "llama3", ...).
-    public var ropeType: String = "default"
-    /// Where a scaled `ropeType` was read ("rope_parameters.rope_type", "rope_scaling.type", ...), for
-    /// the refusal's message.
-    var ropeTypeKey = "rope_parameters.rope_type"
+    /// A RoPE variant other than plain RoPE (`rope_parameters.rope_type`, or `rope_scaling`'s), nil
+    /// for plain RoPE, the only one this project runs: `validate(path:)` refuses it.
+    public var scaledRope: ScaledRope?
+    /// RoPE variant: "default" (plain RoPE) or the scaled one's name ("linear", "llama3", ...).
+    public var ropeType: String { scaledRope?.type ?? "default" }
     /// RMSNorm epsilon.
     public var rmsNormEps: Double
     /// Whether the LM head reuses the token embedding.
@@ -69,12 +68,13 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         case fullAttention = "full_attention"
     }
 
-    /// (rope_theta, rope_type) of `rope_parameters` or `rope_scaling`, its `full_attention` part when
-    /// split by attention type; nil values when absent.
-    private static func ropeParameters(_ decoder: Decoder) throws -> (theta: Double?, type: String?, key: String) {
+    /// rope_theta and the scaled variant of `rope_parameters` (or, when absent or null, `rope_scaling`),
+    /// its `full_attention` part when split by attention type; nil values when absent.
+    private static func ropeParameters(_ decoder: Decoder) throws -> (theta: Double?, scaled: ScaledRope?) {
         let c = try decoder.container(keyedBy: RopeKeys.self)
-        let key: RopeKeys = (try? c.decodeNil(forKey: .ropeParameters)) == false ? .ropeParameters : .ropeScaling
-        guard c.contains(key), try !c.decodeNil(forKey: key) else { return (nil, nil, "") }
+        guard let key = [RopeKeys.ropeParameters, .ropeScaling].first(where: { (try? c.decodeNil(forKey: $0)) == false }) else {
+            return (nil, nil)
+        }
         var rope = try c.nestedContainer(keyedBy: RopeKeys.self, forKey: key)
         var path = key.rawValue
         if rope.contains(.fullAttention) {
@@ -82,8 +82,9 @@ public struct ModelConfig: Codable, Sendable, Equatable {
             path += ".full_attention"
         }
         let typeKey: RopeKeys = rope.contains(.ropeType) ? .ropeType : .type
-        return (try rope.decodeIfPresent(Double.self, forKey: .ropeTheta), try rope.decodeIfPresent(String.self, forKey: typeKey),
-                path + "." + typeKey.rawValue)
+        let type = try rope.decodeIfPresent(String.self, forKey: typeKey)
+        return (try rope.decodeIfPresent(Double.self, forKey: .ropeTheta),
+                type.flatMap { $0 == "default" ? nil : ScaledRope(type: $0, key: path + "." + typeKey.rawValue) })
     }
 
     public init(modelType: String, hiddenSize: Int, numHiddenLayers: Int, numAttentionHeads: Int,
@@ -127,7 +128,7 @@ public struct ModelConfig: Codable, Sendable, Equatable {
             numKeyValueHeads: try c.decodeIfPresent(Int.self, forKey: .numKeyValueHeads) ?? heads,
             headDim: try c.decodeIfPresent(Int.self, forKey: .headDim),
             intermediateSize: try c.decode(Int.self, forKey: .intermediateSize),
-            ropeTheta: try c.decodeIfPresent(Double.self, forKey: .ropeTheta) ?? rope.theta ?? 10_000,
+            ropeTheta: try rope.theta ?? c.decodeIfPresent(Double.self, forKey: .ropeTheta) ?? 10_000,
             rmsNormEps: try c.decodeIfPresent(Double.self, forKey: .rmsNormEps) ?? 1e-6,
             tieWordEmbeddings: try c.decodeIfPresent(Bool.self, forKey: .tieWordEmbeddings) ?? false,
             vocabSize: try c.decode(Int.self, forKey: .vocabSize),
@@ -135,14 +136,19 @@ public struct ModelConfig: Codable, Sendable, Equatable {
             maxPositionEmbeddings: try c.decodeIfPresent(Int.self, forKey: .maxPositionEmbeddings) ?? 2048,
             bosTokenId: try c.decodeIfPresent(Int.self, forKey: .bosTokenId),
             eosTokenId: eos)
-        ropeType = rope.type ?? "default"
-        // Only a refused RoPE keeps where it was read, so that configs of plain RoPE compare equal
-        // whatever key they came from.
-        if ropeType != "default" { ropeTypeKey = rope.key }
+        scaledRope = rope.scaled
     }
 
     /// Width of all query heads together (numAttentionHeads * headDim).
     public var queryWidth: Int { numAttentionHeads * headDim }
     /// Width of all key (or value) heads together (numKeyValueHeads * headDim).
     public var keyValueWidth: Int { numKeyValueHeads * headDim }
+}
+
+/// A scaled RoPE variant named by a config.json (which this project refuses).
+public struct ScaledRope: Sendable, Equatable {
+    /// Its name: "linear", "dynamic", "yarn", "llama3", ...
+    public var type: String
+    /// The key it was read from ("rope_parameters.rope_type", "rope_scaling.type", ...).
+    public var key: String
 }

@@ -54,6 +54,9 @@ final class ModelLoaderTests: XCTestCase {
         XCTAssertEqual(try decode(#""rope_theta": 500000.0, "rope_scaling": null"#).ropeTheta, 500_000)
         XCTAssertEqual(try decode(#""rope_parameters": {"full_attention": {"rope_theta": 1000000.0}}"#).ropeTheta, 1_000_000)
         XCTAssertEqual(try decode(#""max_position_embeddings": 64"#).ropeTheta, 10_000)
+        // Both given: rope_parameters wins, as in transformers 5 and the GGUF writer's reading.
+        XCTAssertEqual(try decode(#""rope_theta": 10000.0, "rope_parameters": {"rope_theta": 100000.0}"#).ropeTheta, 100_000)
+        XCTAssertNil(try decode(#""rope_scaling": {"type": "default"}"#).scaledRope)
         let scaled = try decode(#""rope_theta": 500000.0, "rope_scaling": {"type": "linear", "factor": 2.0}"#)
         XCTAssertEqual(scaled.ropeType, "linear")
         XCTAssertThrowsError(try scaled.validate(path: "m/config.json")) { error in

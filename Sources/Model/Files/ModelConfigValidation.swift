@@ -29,8 +29,8 @@ extension ModelConfig {
                     "at most \(dim / numAttentionHeads) (heads x head size at most \(dim))")
         try require((1...dim).contains(maxPositionEmbeddings), .maxPositionEmbeddings, maxPositionEmbeddings, "1...\(dim)")
         try require(ropeTheta.isFinite && ropeTheta > 0, .ropeTheta, ropeTheta, "a finite number > 0")
-        guard ropeType == "default" else {
-            throw ModelFileError.badConfig(path: path, key: ropeTypeKey, value: ropeType,
+        if let scaledRope {
+            throw ModelFileError.badConfig(path: path, key: scaledRope.key, value: scaledRope.type,
                                            expected: "\"default\" (plain RoPE; scaled RoPE is not run by this project)")
         }
         try require(rmsNormEps.isFinite && rmsNormEps > 0, .rmsNormEps, rmsNormEps, "a finite number > 0")
