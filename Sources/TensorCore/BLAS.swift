@@ -100,6 +100,10 @@ public enum BLAS {
     /// Number of threads OpenBLAS uses.
     public static var threads: Int { Int(openblas_get_num_threads()) }
 
+    /// The kernel set OpenBLAS runs (e.g. `Haswell`, `SkylakeX`, `Cooperlake`): chosen once when the
+    /// library loads, from the environment variable `OPENBLAS_CORETYPE` if set, else from the CPU.
+    public static var coreName: String { String(cString: openblas_get_corename()) }
+
     // OpenBLAS's thread count is process-wide; the one place that changes it is `parallelFor`'s
     // `blasThreadsPerTask`.
 }

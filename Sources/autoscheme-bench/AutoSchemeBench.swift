@@ -10,6 +10,7 @@ struct AutoSchemeBench: ParsableCommand {
         commandName: "autoscheme-bench",
         abstract: "Measure the speed of parts of AutoScheme, and compare the quality of its plans with baselines.",
         subcommands: [
+            BenchBLAS.self,
             BenchFilesCommand.self,
             BenchFormats.self,
             BenchTokenizer.self,
