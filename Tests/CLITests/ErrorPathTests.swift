@@ -158,6 +158,13 @@ final class ErrorPathTests: XCTestCase {
                           mentions: ["The evaluation text '\(file("short.txt").path)' has", "fewer than the 512 needed for 1 window of 512 tokens"])
     }
 
+    // MARK: - autoscheme-bench blas
+
+    func testBenchBLASErrors() throws {
+        try expectFailure(tool: "autoscheme-bench", ["blas", "--tokens", "0"], mentions: ["tokens and seconds must be positive, got 0, 1.0"])
+        try expectFailure(tool: "autoscheme-bench", ["blas", "--seconds", "0"], mentions: ["tokens and seconds must be positive, got 512, 0.0"])
+    }
+
     // MARK: - autoscheme-bench compare-plans
 
     func testComparePlansErrors() throws {
