@@ -37,27 +37,27 @@ struct BenchBLAS: ParsableCommand {
         let widths = [38, 18, 16, 17]
         print(BenchMeasure.row(["product", "m x n x k", "GFLOP/s 1 thread", "GFLOP/s 2 threads"], widths: widths))
         print(BenchMeasure.row(widths.map { String(repeating: "-", count: $0) }, widths: widths))
+        var rng = SplitMix64(seed: 1)
         for s in shapes {
-            let rates = [1, 2].map { rate(s, threads: $0) }
+            let a = Matrix(rows: s.m, cols: s.k, data: (0..<(s.m * s.k)).map { _ in rng.nextGaussian() })
+            let b = Matrix(rows: s.n, cols: s.k, data: (0..<(s.n * s.k)).map { _ in rng.nextGaussian() })
+            let rates = [1, 2].map { rate(a, b, threads: $0) }
             print(BenchMeasure.row([s.name, "\(s.m) x \(s.n) x \(s.k)"] + rates.map { String(format: "%.1f", $0) },
                                    widths: widths))
         }
     }
 
-    /// Best-of sgemm rate of `shape` with `threads` OpenBLAS threads over about `seconds`.
-    private func rate(_ shape: Shape, threads: Int) -> Double {
-        var rng = SplitMix64(seed: 1)
-        let a = Matrix(rows: shape.m, cols: shape.k, data: (0..<(shape.m * shape.k)).map { _ in Float(rng.nextGaussian()) })
-        let b = Matrix(rows: shape.n, cols: shape.k, data: (0..<(shape.n * shape.k)).map { _ in Float(rng.nextGaussian()) })
-        let flops = 2.0 * Double(shape.m) * Double(shape.n) * Double(shape.k)
+    /// Best-of sgemm rate of a b^T with `threads` OpenBLAS threads over about `seconds`.
+    private func rate(_ a: Matrix, _ b: Matrix, threads: Int) -> Double {
+        let flops = 2.0 * Double(a.rows) * Double(b.rows) * Double(a.cols)
         let best = BestTime()
         parallelFor(1, blasThreadsPerTask: threads) { _ in
             _ = BLAS.linear(a, b)  // warm-up: thread pool and buffers
-            let start = DispatchTime.now().uptimeNanoseconds
-            while Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 < seconds {
-                let t0 = DispatchTime.now().uptimeNanoseconds
-                _ = BLAS.linear(a, b)
-                best.record(Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9)
+            var spent = 0.0
+            while spent < seconds {
+                let t = BenchMeasure.time { _ = BLAS.linear(a, b) }.wall
+                best.record(t)
+                spent += t
             }
         }
         return flops / best.value / 1e9
