@@ -115,21 +115,29 @@ struct RotaryEmbedding: Sendable {
         precondition(positions >= sequenceLength, "RoPE table too short")
         assert(rows >= 0 && heads > 0 && sequenceLength > 0 && rows % sequenceLength == 0,
                "RoPE: \(rows) rows in sequences of \(sequenceLength), \(heads) heads")
-        let half = headDim / 2
-        let width = heads * headDim
+        for r in 0..<rows { rotate(x + r * heads * headDim, heads: heads, position: r % sequenceLength, transposed: transposed) }
+    }
+
+    /// Rotates every head of `rows` rows that all sit at `position` (one token of each of several
+    /// sequences decoded together), as `apply` rotates a row at that position.
+    /// - Precondition: the tables cover `position`.
+    func apply(_ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int, position: Int) {
+        precondition(position >= 0 && position < positions, "RoPE table too short")
+        for r in 0..<rows { rotate(x + r * heads * headDim, heads: heads, position: position, transposed: false) }
+    }
+
+    private func rotate(_ row: UnsafeMutablePointer<Float>, heads: Int, position: Int, transposed: Bool) {
+        let half = headDim / 2, t = position * half
         let sign: Float = transposed ? -1 : 1
         cos.withUnsafeBufferPointer { c in
             sin.withUnsafeBufferPointer { s in
-                for r in 0..<rows {
-                    let t = (r % sequenceLength) * half
-                    for h in 0..<heads {
-                        let head = x + r * width + h * headDim
-                        for i in 0..<half {
-                            let (ia, ib) = layout == .rotateHalf ? (i, i + half) : (2 * i, 2 * i + 1)
-                            let a = head[ia], b = head[ib], sn = sign * s[t + i]
-                            head[ia] = a * c[t + i] - b * sn
-                            head[ib] = a * sn + b * c[t + i]
-                        }
+                for h in 0..<heads {
+                    let head = row + h * headDim
+                    for i in 0..<half {
+                        let (ia, ib) = layout == .rotateHalf ? (i, i + half) : (2 * i, 2 * i + 1)
+                        let a = head[ia], b = head[ib], sn = sign * s[t + i]
+                        head[ia] = a * c[t + i] - b * sn
+                        head[ib] = a * sn + b * c[t + i]
                     }
                 }
             }
