@@ -3,6 +3,7 @@ import Foundation
 import Model
 import Quant
 import Formats
+import TensorCore
 
 /// The quantize stage of `run` and `quantize`: calibration windows sampled from the calibration
 /// text, then a plan's formats applied to the model block by block (SignRound or round-to-nearest,
@@ -31,12 +32,18 @@ public enum QuantizeStage {
             progress("end-to-end: \(inputs.calibrationFile) holds \(extra) fresh windows of the \(wanted) the pass's "
                      + "\(options.endToEnd.steps) steps would see; its steps revisit windows")
         }
+        let generated = options.endToEnd.windows == .generated
         // The first sampleCount draws are the same windows with or without the extra ones.
-        let all = try CalibrationWindows.sample(tokens: inputs.tokens, count: c.sampleCount + extra,
+        let all = try CalibrationWindows.sample(tokens: inputs.tokens, count: c.sampleCount + (generated ? 0 : extra),
                                                 length: c.sequenceLength, seed: c.seed)
         let windows = Array(all[..<c.sampleCount])
+        var extraWindows = Array(all[c.sampleCount...]), teacher: Matrix? = nil
+        if generated && extra > 0 {
+            let sampled = try EndToEndText.generate(inputs, count: extra, options: options, progress: progress)
+            (extraWindows, teacher) = (sampled.tokens, sampled.hidden)
+        }
         let applied = try PlanApplier(model: inputs.model, formats: formats, options: options)
-            .run(windows: windows, endToEndWindows: Array(all[c.sampleCount...]), progress: progress)
+            .run(windows: windows, endToEndWindows: extraWindows, endToEndTeacher: teacher, progress: progress)
         var stats = QuantizeStats(model: inputs.description.path, plan: planFile, options: options,
                                   totalSeconds: Date().timeIntervalSince(start), layers: applied.stats)
         stats.endToEnd = applied.endToEnd
@@ -55,11 +62,13 @@ public enum QuantizeStage {
 
     /// Fresh windows for the end-to-end pass (block-wise SignRound only): the pass's
     /// `EndToEndOptions.extraWindows`, at most as many as a text of `tokens` tokens holds beside the
-    /// calibration windows without overlap. Fewer than wanted means the steps revisit windows.
+    /// calibration windows without overlap (generated windows: all of them). Fewer than wanted means
+    /// the steps revisit windows.
     public static func endToEndWindows(_ options: QuantizeOptions, tokens: Int) -> (count: Int, wanted: Int) {
         let c = options.calibration
         guard options.scope == .block && options.method == .signround, c.sequenceLength > 0 else { return (0, 0) }
         let wanted = options.endToEnd.extraWindows(calibration: c.sampleCount)
+        if options.endToEnd.windows == .generated { return (wanted, wanted) }
         return (min(wanted, max(0, tokens / c.sequenceLength - c.sampleCount)), wanted)
     }
 }

@@ -122,17 +122,20 @@ public struct PlanApplier {
     /// Activation-quantized layers get their input quantizers first (`ActivationCalibration`). Block
     /// scope tunes with them active in the forward (the layers see Q(X)); layer scope and round-to-
     /// nearest quantize the weights as for the weight-only format (the Gram objective knows only X).
-    public func run(windows: [[Int]], endToEndWindows: [[Int]] = [], gramCache: CalibrationGramCache? = nil,
-                    progress: ((String) -> Void)? = nil) throws -> QuantizedWeights {
+    /// - Parameter endToEndTeacher: the original model's final hidden states on `endToEndWindows` when
+    ///   already known (windows it wrote itself, `ResidentLlama.sample`); nil: computed here.
+    public func run(windows: [[Int]], endToEndWindows: [[Int]] = [], endToEndTeacher: Matrix? = nil,
+                    gramCache: CalibrationGramCache? = nil, progress: ((String) -> Void)? = nil) throws -> QuantizedWeights {
         let inputQuantizers = try ActivationCalibration.inputQuantizers(model: model, formats: formats, windows: windows,
                                                                         progress: progress)
-        var out = try runWeights(windows: windows, endToEndWindows: endToEndWindows, gramCache: gramCache,
+        var out = try runWeights(windows: windows, endToEndWindows: endToEndWindows, endToEndTeacher: endToEndTeacher,
+                                 gramCache: gramCache,
                                  inputQuantizers: inputQuantizers, progress: progress)
         out.inputQuantizers = inputQuantizers
         return out
     }
 
-    private func runWeights(windows: [[Int]], endToEndWindows: [[Int]], gramCache: CalibrationGramCache?,
+    private func runWeights(windows: [[Int]], endToEndWindows: [[Int]], endToEndTeacher: Matrix?, gramCache: CalibrationGramCache?,
                             inputQuantizers: [LayerID: ActivationQuantizer],
                             progress: ((String) -> Void)?) throws -> QuantizedWeights {
         // SignRound does not tune ggml block types: a plan of them only is rounded once on the
@@ -143,7 +146,8 @@ public struct PlanApplier {
         if options.scope == .block && options.method == .signround {
             var tuner = BlockSignRound(model: model, formats: formats, options: options)
             tuner.inputQuantizers = inputQuantizers
-            return try tuner.run(windows: windows, endToEndWindows: endToEndWindows, progress: progress)
+            return try tuner.run(windows: windows, endToEndWindows: endToEndWindows, endToEndTeacher: endToEndTeacher,
+                                 progress: progress)
         }
         let quantizedInput = options.quantizedInput && options.method == .signround
         let clock = ProgressClock()

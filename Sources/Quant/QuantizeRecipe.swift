@@ -21,11 +21,11 @@ public enum QuantizeRecipe: String, CaseIterable, Sendable, Codable {
         case .best:
             return RecipeSettings(method: .signround, scope: .block, iterations: 100, samples: 64, sequenceLength: 256,
                                   batchSize: 4, start: .weightedRTN, loss: .normalized, stepFactor: 1, normStep: 0,
-                                  endToEndSteps: 60)
+                                  endToEndSteps: 60, endToEndWindows: .generated)
         case .default:
             return RecipeSettings(method: .signround, scope: .block, iterations: 60, samples: 32, sequenceLength: 256,
                                   batchSize: 2, start: .weightedRTN, loss: .normalized, stepFactor: 1, normStep: 0,
-                                  endToEndSteps: 40)
+                                  endToEndSteps: 40, endToEndWindows: .generated)
         case .light:
             return RecipeSettings(method: .signround, scope: .block, iterations: 30, samples: 32, sequenceLength: 128,
                                   batchSize: 4, start: .weightedRTN, loss: .normalized, stepFactor: 0.5, normStep: 0)
@@ -41,7 +41,7 @@ public enum QuantizeRecipe: String, CaseIterable, Sendable, Codable {
         if s.method != .signround { return "\(rawValue): \(s.method.rawValue), \(s.samples) x \(s.sequenceLength) calibration tokens" }
         return "\(rawValue): \(s.scope.rawValue)-wise SignRound, \(s.iterations) iterations, \(s.samples) x \(s.sequenceLength) tokens"
             + (s.scope == .block ? ", batch \(s.batchSize), start \(s.start.rawValue), loss \(s.loss.rawValue)" : "")
-            + (s.endToEndSteps > 0 ? ", then \(s.endToEndSteps) end-to-end steps" : "")
+            + (s.endToEndSteps > 0 ? ", then \(s.endToEndSteps) end-to-end steps on \(s.endToEndWindows.rawValue) windows" : "")
     }
 }
 
@@ -70,6 +70,8 @@ public struct RecipeSettings: Sendable, Equatable {
     /// Steps of the end-to-end pass after block-wise SignRound (`EndToEndTuner`; 0: none), each on
     /// `EndToEndOptions`' default 2 windows at step size 0.002.
     public var endToEndSteps: Int = 0
+    /// Where the end-to-end steps' windows come from.
+    public var endToEndWindows: EndToEndWindows = .calibrationFirst
 }
 
 /// Options given explicitly on the command line (nil: the recipe's value). Each one given wins over
@@ -90,6 +92,7 @@ public struct RecipeOverrides: Sendable, Equatable {
     public var endToEndLearningRate: Float?
     public var endToEndBatchSize: Int?
     public var endToEndWindows: EndToEndWindows?
+    public var endToEndTemperature: Float?
     /// Seed of the calibration windows.
     public var seed: UInt64 = 42
 
@@ -118,10 +121,11 @@ public struct RecipeOverrides: Sendable, Equatable {
         o.keptIteration = keptIteration ?? .minibatchBest
         let blockSignRound = o.scope == .block && o.method == .signround
         if let e2e = endToEndSteps, e2e > 0, !blockSignRound { throw RecipeError.endToEndNeedsBlockSignRound(steps: e2e) }
-        var e = EndToEndOptions(steps: blockSignRound ? endToEndSteps ?? r.endToEndSteps : 0)
+        var e = EndToEndOptions(steps: blockSignRound ? endToEndSteps ?? r.endToEndSteps : 0, windows: r.endToEndWindows)
         if let endToEndLearningRate { e.learningRate = endToEndLearningRate }
         if let endToEndBatchSize { e.batchSize = endToEndBatchSize }
         if let endToEndWindows { e.windows = endToEndWindows }
+        if let endToEndTemperature { e.temperature = endToEndTemperature }
         o.endToEnd = e
         return o
     }

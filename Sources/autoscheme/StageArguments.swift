@@ -57,8 +57,9 @@ struct QuantizeArguments: ParsableArguments {
     var e2eSteps: Int?
     @Option(parsing: .unconditional, help: "Adam step size of the end-to-end pass on the log-scales (default 0.002).") var e2eLr: Float?
     @Option(parsing: .unconditional, help: "Calibration windows per end-to-end step (default 2).") var e2eBatch: Int?
-    @Option(help: "The end-to-end pass's windows: calibration-first (block-wise SignRound's, then fresh ones) or fresh (default calibration-first).")
+    @Option(help: "The end-to-end pass's windows: calibration-first (block-wise SignRound's, then fresh ones of the text), fresh (only windows block-wise SignRound never saw) or generated (block-wise SignRound's, then windows the original model writes from 16-token prompts of the text) (default: the recipe's).")
     var e2eWindows: EndToEndWindows?
+    @Option(parsing: .unconditional, help: "Sampling temperature of --e2e-windows generated (default 0.8).") var e2eTemperature: Float?
     @Flag(inversion: .prefixedNo, help: "Calibrate each block on the outputs of the already quantized blocks (layer scope; block scope always does).")
     var quantizedInput = false
     @Option(parsing: .unconditional, help: "Positions at the start of every calibration window left out of the layer objectives or the block loss (the attention-sink token).")
@@ -73,6 +74,9 @@ struct QuantizeArguments: ParsableArguments {
         if let e2eSteps { try OptionBounds.check(e2eSteps, "--e2e-steps", in: 0...OptionBounds.maximumIterations) }
         if let e2eBatch { try OptionBounds.check(e2eBatch, "--e2e-batch", in: 1...OptionBounds.maximumWindows) }
         if let e2eLr, !(e2eLr > 0 && e2eLr <= 1) { throw ValidationError("--e2e-lr must be in (0, 1], got \(e2eLr)") }
+        if let e2eTemperature, !(e2eTemperature >= 0 && e2eTemperature <= 10) {
+            throw ValidationError("--e2e-temperature must be in 0...10, got \(e2eTemperature)")
+        }
         if let normStep, !(normStep >= 0 && normStep <= 2) { throw ValidationError("--norm-step must be in 0...2, got \(normStep)") }
     }
 
@@ -97,6 +101,7 @@ struct QuantizeArguments: ParsableArguments {
         o.samples = calibration.nsamples; o.sequenceLength = calibration.seqlen
         o.batchSize = batchSize; o.start = start; o.loss = blockLoss; o.normStep = normStep; o.keptIteration = keptIteration; o.seed = calibration.seed
         o.endToEndSteps = e2eSteps; o.endToEndLearningRate = e2eLr; o.endToEndBatchSize = e2eBatch; o.endToEndWindows = e2eWindows
+        o.endToEndTemperature = e2eTemperature
         var options = try o.resolve(recipe)
         options.quantizedInput = quantizedInput
         options.skippedPositions = skipPositions

@@ -20,10 +20,12 @@ final class QuantizeBlockScopeTests: XCTestCase {
         XCTAssertEqual(stats["scope"] as? String, "block")
         XCTAssertEqual(stats["batch_size"] as? Int, 2)
         XCTAssertEqual(stats["quantized_input"] as? Bool, true)
-        // The end-to-end pass: 3 steps of 2 windows (3 calibration, 3 fresh), every int4 group scale tuned.
+        // The end-to-end pass: 3 steps of 2 windows (3 calibration, 3 the original model wrote from
+        // 16-token prompts), every int4 group scale tuned.
         let e2e = try XCTUnwrap(stats["end_to_end"] as? [String: Any])
         XCTAssertEqual(e2e["steps"] as? Int, 3)
-        XCTAssertEqual(e2e["windows"] as? String, "calibration-first")
+        XCTAssertEqual(e2e["windows"] as? String, "generated")
+        XCTAssertTrue(q.stderr.contains("the original model writes 3 windows of 32 tokens from 16-token prompts"), q.stderr)
         XCTAssertEqual(e2e["scales"] as? Int, 30 * (2 * 576 * 5 + 2 * 192 * 5 + 2 * 1536 * 5 + 576 * 12), "ceil(576 / 128) = 5 groups per row, 12 for down")
         XCTAssertGreaterThan(try XCTUnwrap(e2e["first_kl"] as? Double), 0)
         XCTAssertTrue(q.stderr.contains("end-to-end: "), q.stderr)

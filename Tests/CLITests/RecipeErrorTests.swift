@@ -18,7 +18,8 @@ extension ErrorPathTests {
         try expectFailure(base + ["--recipe", "rtn", "--e2e-steps", "10"], mentions: ["--e2e-steps 10 needs block-wise SignRound"])
         try expectFailure(base + ["--e2e-batch", "0"], mentions: ["--e2e-batch must be in 1..."])
         try expectFailure(base + ["--e2e-lr", "-1"], mentions: ["--e2e-lr must be in (0, 1], got -1.0"])
-        try expectFailure(base + ["--e2e-windows", "all"], mentions: ["'all'", "'calibration-first'", "'fresh'"])
+        try expectFailure(base + ["--e2e-windows", "all"], mentions: ["'all'", "'calibration-first'", "'fresh'", "'generated'"])
+        try expectFailure(base + ["--e2e-temperature", "-0.5"], mentions: ["--e2e-temperature must be in 0...10, got -0.5"])
         // The recipe's windows are 256 long, so a skipped position count of 300 cannot hold.
         try expectFailure(base + ["--skip-positions", "300"], mentions: ["--skip-positions must be in 0..<256"])
         // The text holds a 3000-token window but not 3 x 3000 tokens of distinct windows.

@@ -105,7 +105,8 @@ final class BlockSignRoundStartTests: XCTestCase {
     /// The end-to-end pass: the recipes' steps, each option given wins, and it is refused where there
     /// are no block-wise scales to tune.
     func testEndToEndOptionsResolveAndReject() throws {
-        XCTAssertEqual(try RecipeOverrides().resolve(.default).endToEnd, EndToEndOptions(steps: QuantizeRecipe.default.settings.endToEndSteps))
+        XCTAssertEqual(try RecipeOverrides().resolve(.default).endToEnd, EndToEndOptions(steps: 40, windows: .generated))
+        XCTAssertEqual(try RecipeOverrides().resolve(.best).endToEnd, EndToEndOptions(steps: 60, windows: .generated))
         XCTAssertEqual(try RecipeOverrides().resolve(.rtn).endToEnd.steps, 0)
         var o = RecipeOverrides()
         o.endToEndSteps = 7
@@ -113,9 +114,12 @@ final class BlockSignRoundStartTests: XCTestCase {
         o.endToEndBatchSize = 3
         o.endToEndWindows = .fresh
         XCTAssertEqual(try o.resolve(.light).endToEnd, EndToEndOptions(steps: 7, learningRate: 0.01, batchSize: 3, windows: .fresh))
+        o.endToEndTemperature = 1.5
+        XCTAssertEqual(try o.resolve(.light).endToEnd.temperature, 1.5)
         XCTAssertEqual(EndToEndOptions(steps: 7, batchSize: 3, windows: .fresh).extraWindows(calibration: 32), 21)
         XCTAssertEqual(EndToEndOptions(steps: 20, batchSize: 2).extraWindows(calibration: 32), 8)
         XCTAssertEqual(EndToEndOptions(steps: 10, batchSize: 2).extraWindows(calibration: 32), 0)
+        XCTAssertEqual(EndToEndOptions(steps: 40, batchSize: 2, windows: .generated).extraWindows(calibration: 32), 48)
         o.scope = .layer
         XCTAssertThrowsError(try o.resolve(.default)) { XCTAssertEqual($0 as? RecipeError, .endToEndNeedsBlockSignRound(steps: 7)) }
         o.endToEndSteps = nil

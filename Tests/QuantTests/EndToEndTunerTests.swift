@@ -72,6 +72,30 @@ final class EndToEndTunerTests: XCTestCase {
         }
     }
 
+    /// Teacher states handed in (windows the original model wrote, with the states it computed on
+    /// the way) stand for the ones the original stream would carry: the same first-step KL; states of
+    /// the wrong shape are refused before any work.
+    func testGivenTeacherStatesStandForTheCarriedOnes() throws {
+        let m = try TinyBlockFixture.model(), w = TinyBlockFixture.windows(8), f = try TinyBlockFixture.formats("int2/g32")
+        let resident = try m.resident()
+        let sampled = try resident.sample(prompts: TinyBlockFixture.windows(6, seed: 77).map { Array($0.prefix(3)) },
+                                          length: w[0].count, temperature: 1, seed: 5)
+        var o = options(steps: 2)
+        o.endToEnd.windows = .generated
+        o.endToEnd.batchSize = 2
+        let carried = try PlanApplier(model: m, formats: f, options: o).run(windows: w, endToEndWindows: sampled.tokens)
+        let given = try PlanApplier(model: m, formats: f, options: o)
+            .run(windows: w, endToEndWindows: sampled.tokens, endToEndTeacher: sampled.hidden)
+        let a = try XCTUnwrap(carried.endToEnd), b = try XCTUnwrap(given.endToEnd)
+        XCTAssertEqual(a.firstKL, b.firstKL, accuracy: 1e-4 * a.firstKL)
+        XCTAssertEqual(a.lastKL, b.lastKL, accuracy: 1e-3 * a.lastKL)
+        let short = Matrix(rows: sampled.hidden.rows - 1, cols: sampled.hidden.cols)
+        XCTAssertThrowsError(try PlanApplier(model: m, formats: f, options: o)
+            .run(windows: w, endToEndWindows: sampled.tokens, endToEndTeacher: short)) {
+            XCTAssertTrue("\($0)".contains("teacher states are \(short.rows) x"), "\($0)")
+        }
+    }
+
     /// Formats whose scales have their own encodings (MXFP4's powers of two) are left as they were.
     func testNonIntLayersAreLeftAlone() throws {
         let m = try TinyBlockFixture.model(), w = TinyBlockFixture.windows(8), f = try TinyBlockFixture.formats("mxfp4")

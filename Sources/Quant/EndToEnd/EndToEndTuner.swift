@@ -10,6 +10,11 @@ public enum EndToEndWindows: String, CaseIterable, Sendable, Codable {
     case calibrationFirst = "calibration-first"
     /// Only windows block-wise SignRound never saw.
     case fresh
+    /// Block-wise SignRound's calibration windows, then windows the original model writes itself:
+    /// prompts of `EndToEndOptions.promptLength` tokens of the calibration text continued by sampling
+    /// at `EndToEndOptions.temperature` (`ResidentLlama.sample`). The pass distils the original's
+    /// next-token distributions on text drawn from them rather than on more of one text.
+    case generated
 }
 
 /// Options of the end-to-end pass that follows block-wise SignRound.
@@ -23,9 +28,17 @@ public struct EndToEndOptions: Sendable, Equatable {
 
     /// Where the steps' windows come from.
     public var windows: EndToEndWindows
+    /// Sampling temperature of `.generated` windows (1 samples the model's own distribution, lower
+    /// values its likelier continuations).
+    public var temperature: Float
+    /// Tokens of calibration text that start each `.generated` window.
+    public var promptLength: Int
 
-    public init(steps: Int = 0, learningRate: Float = 0.002, batchSize: Int = 2, windows: EndToEndWindows = .calibrationFirst) {
+    public init(steps: Int = 0, learningRate: Float = 0.002, batchSize: Int = 2, windows: EndToEndWindows = .calibrationFirst,
+                temperature: Float = 0.8, promptLength: Int = 16) {
         self.windows = windows
+        self.temperature = temperature
+        self.promptLength = promptLength
         self.steps = steps
         self.learningRate = learningRate
         self.batchSize = batchSize

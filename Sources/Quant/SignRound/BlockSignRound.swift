@@ -35,7 +35,10 @@ public struct BlockSignRound {
     ///   reverse pass over batch x L tokens). Memory: three hidden-state streams (samples x L x hidden).
     /// - Parameter endToEndWindows: further windows of the same length for the end-to-end pass only: the
     ///   original model's stream moves through them too (its teacher states), nothing is tuned on them here.
-    public func run(windows: [[Int]], endToEndWindows: [[Int]] = [], progress: ((String) -> Void)? = nil) throws -> QuantizedWeights {
+    /// - Parameter endToEndTeacher: the original model's final hidden states on `endToEndWindows`
+    ///   (windows x L rows) when already known; then the original stream does not carry those windows.
+    public func run(windows: [[Int]], endToEndWindows: [[Int]] = [], endToEndTeacher: Matrix? = nil,
+                    progress: ((String) -> Void)? = nil) throws -> QuantizedWeights {
         try options.signRound.validate()
         guard let length = windows.first?.count, length > 0, windows.allSatisfy({ $0.count == length }) else {
             throw LlamaError.textTooShort(tokens: windows.first?.count ?? 0, needed: 1)
@@ -49,8 +52,12 @@ public struct BlockSignRound {
         var quantized = original
         // The pass tunes int group scales only: a plan without int layers skips it and its teacher windows.
         let endToEnd = options.endToEnd.steps > 0 && formats.values.contains { $0.family == .int }
-        var teacherExtra = endToEnd && !endToEndWindows.isEmpty
-            ? try arch.embed(endToEndWindows.flatMap { $0 }, head: try model.loadHead()) : Matrix(rows: 0, cols: 0)
+        if let endToEndTeacher, endToEndTeacher.rows != endToEndWindows.count * length || endToEndTeacher.cols != model.config.hiddenSize {
+            throw SignRoundError.invalidOptions(reason: "end-to-end teacher states are \(endToEndTeacher.rows) x \(endToEndTeacher.cols), "
+                                                + "expected \(endToEndWindows.count * length) x \(model.config.hiddenSize)")
+        }
+        let carried = endToEnd && !endToEndWindows.isEmpty && endToEndTeacher == nil
+        var teacherExtra = carried ? try arch.embed(endToEndWindows.flatMap { $0 }, head: try model.loadHead()) : Matrix(rows: 0, cols: 0)
         var sampler = MinibatchSampler(count: windows.count, batch: min(options.batchSize, windows.count),
                                        seed: options.calibration.seed)
         var out = QuantizedWeights(weights: [:], quantized: [:], stats: [])
@@ -60,7 +67,7 @@ public struct BlockSignRound {
             var planned: [LinearKind: QuantFormat] = [:]
             for kind in LinearKind.allCases { planned[kind] = formats[LayerID(block: b, kind: kind)] }
             let targets = forward(weights, original, length)
-            if teacherExtra.rows > 0 { teacherExtra = forward(weights, teacherExtra, length) }
+            if carried { teacherExtra = forward(weights, teacherExtra, length) }
             // ggml block types are rounded once, on the quantized stream's activation energy, and held
             // fixed while SignRound tunes the block's other layers.
             let ggml = try ggmlLayers(block: b, weights: weights, planned: planned, hidden: quantized, length: length)
@@ -110,6 +117,7 @@ public struct BlockSignRound {
                                    clock: clock, fraction: Double(b + 1) / Double(blocks)))
         }
         if endToEnd {
+            if let endToEndTeacher { teacherExtra = endToEndTeacher }
             let fresh = options.endToEnd.windows == .fresh
             let teacher = fresh ? teacherExtra
                 : Matrix(rows: original.rows + teacherExtra.rows, cols: original.cols, data: original.data + teacherExtra.data)
