@@ -32,22 +32,40 @@ public enum QuantizeStage {
             progress("end-to-end: \(inputs.calibrationFile) holds \(extra) fresh windows of the \(wanted) the pass's "
                      + "\(options.endToEnd.steps) steps would see; its steps revisit windows")
         }
-        let generated = options.endToEnd.windows == .generated
-        // The first sampleCount draws are the same windows with or without the extra ones.
-        let all = try CalibrationWindows.sample(tokens: inputs.tokens, count: c.sampleCount + (generated ? 0 : extra),
-                                                length: c.sequenceLength, seed: c.seed)
-        let windows = Array(all[..<c.sampleCount])
-        var extraWindows = Array(all[c.sampleCount...]), teacher: Matrix? = nil
-        if generated && extra > 0 {
-            let sampled = try EndToEndText.generate(inputs, count: extra, options: options, progress: progress)
-            (extraWindows, teacher) = (sampled.tokens, sampled.hidden)
-        }
+        let (windows, extraWindows, teacher) = try drawWindows(inputs, extra: extra, options: options, progress: progress)
         let applied = try PlanApplier(model: inputs.model, formats: formats, options: options)
             .run(windows: windows, endToEndWindows: extraWindows, endToEndTeacher: teacher, progress: progress)
         var stats = QuantizeStats(model: inputs.description.path, plan: planFile, options: options,
                                   totalSeconds: Date().timeIntervalSince(start), layers: applied.stats)
         stats.endToEnd = applied.endToEnd
         return Output(applied: applied, stats: stats)
+    }
+
+    /// The calibration windows and the end-to-end pass's extra windows, with the original model's final
+    /// hidden states on the extra ones when it wrote them. Text windows: the first draws of
+    /// `CalibrationWindows.sample` (the same windows whatever else is drawn), calibration windows
+    /// first. Generated windows (`EndToEndText`): the end-to-end pass's first, then the
+    /// `options.generatedWindows` calibration windows, which follow the text ones.
+    static func drawWindows(_ inputs: ProfileInputs, extra: Int, options: QuantizeOptions,
+                            progress: @escaping (String) -> Void) throws -> (windows: [[Int]], extra: [[Int]], teacher: Matrix?) {
+        let c = options.calibration
+        let generatedExtra = options.endToEnd.windows == .generated ? extra : 0
+        let generatedCalibration = min(options.generatedWindows, c.sampleCount)
+        let textCalibration = c.sampleCount - generatedCalibration
+        let text = try CalibrationWindows.sample(tokens: inputs.tokens, count: textCalibration + extra - generatedExtra,
+                                                 length: c.sequenceLength, seed: c.seed)
+        var windows = Array(text[..<textCalibration]), extraWindows = Array(text[textCalibration...])
+        var teacher: Matrix? = nil
+        guard generatedExtra + generatedCalibration > 0 else { return (windows, extraWindows, nil) }
+        let sampled = try EndToEndText.generate(inputs, endToEnd: generatedExtra, calibration: generatedCalibration,
+                                                options: options, progress: progress)
+        windows += sampled.tokens[generatedExtra...]
+        if generatedExtra > 0 {
+            extraWindows = Array(sampled.tokens[..<generatedExtra])
+            let rows = generatedExtra * c.sequenceLength, width = sampled.hidden.cols
+            teacher = Matrix(rows: rows, cols: width, data: Array(sampled.hidden.data[..<(rows * width)]))
+        }
+        return (windows, extraWindows, teacher)
     }
 
     /// The calibration text must hold `options`' windows without overlap (count x length tokens), so

@@ -36,6 +36,10 @@ public struct QuantizeOptions: Sendable, Equatable {
     public var keptIteration: BlockKeptIteration = .minibatchBest
     /// The end-to-end pass on the model's output distribution after block-wise SignRound (off at 0 steps).
     public var endToEnd = EndToEndOptions()
+    /// Calibration windows (of `calibration.sampleCount`) that the original model writes itself from
+    /// prompts of the calibration text, as the end-to-end pass's `.generated` windows
+    /// (`QuantizeStage`); the others are windows of the text.
+    public var generatedWindows = 0
     /// Calibration windows of a plan of ggml block types only, when the window count was not asked
     /// for: llama.cpp's quantizers take nothing from calibration but each input channel's activation
     /// energy, a sum that has settled by 8 windows of 512 tokens (the 4.3-bit plan of

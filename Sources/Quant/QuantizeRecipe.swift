@@ -21,11 +21,11 @@ public enum QuantizeRecipe: String, CaseIterable, Sendable, Codable {
         case .best:
             return RecipeSettings(method: .signround, scope: .block, iterations: 100, samples: 64, sequenceLength: 256,
                                   batchSize: 4, start: .weightedRTN, loss: .normalized, stepFactor: 1, normStep: 0,
-                                  endToEndSteps: 60, endToEndWindows: .generated)
+                                  endToEndSteps: 60, endToEndWindows: .generated, generatedFraction: 0.5)
         case .default:
             return RecipeSettings(method: .signround, scope: .block, iterations: 60, samples: 32, sequenceLength: 256,
                                   batchSize: 2, start: .weightedRTN, loss: .normalized, stepFactor: 1, normStep: 0,
-                                  endToEndSteps: 40, endToEndWindows: .generated)
+                                  endToEndSteps: 40, endToEndWindows: .generated, generatedFraction: 0.5)
         case .light:
             return RecipeSettings(method: .signround, scope: .block, iterations: 30, samples: 32, sequenceLength: 128,
                                   batchSize: 4, start: .weightedRTN, loss: .normalized, stepFactor: 0.5, normStep: 0)
@@ -72,6 +72,9 @@ public struct RecipeSettings: Sendable, Equatable {
     public var endToEndSteps: Int = 0
     /// Where the end-to-end steps' windows come from.
     public var endToEndWindows: EndToEndWindows = .calibrationFirst
+    /// The share of the calibration windows the original model writes itself
+    /// (`QuantizeOptions.generatedWindows` = samples x this, rounded down).
+    public var generatedFraction: Double = 0
 }
 
 /// Options given explicitly on the command line (nil: the recipe's value). Each one given wins over
@@ -93,6 +96,7 @@ public struct RecipeOverrides: Sendable, Equatable {
     public var endToEndBatchSize: Int?
     public var endToEndWindows: EndToEndWindows?
     public var endToEndTemperature: Float?
+    public var generatedWindows: Int?
     /// Seed of the calibration windows.
     public var seed: UInt64 = 42
 
@@ -127,6 +131,9 @@ public struct RecipeOverrides: Sendable, Equatable {
         if let endToEndWindows { e.windows = endToEndWindows }
         if let endToEndTemperature { e.temperature = endToEndTemperature }
         o.endToEnd = e
+        let generated = generatedWindows ?? Int(Double(samples) * r.generatedFraction)
+        if generated > samples { throw RecipeError.generatedWindowsExceedSamples(generated, samples: samples) }
+        o.generatedWindows = generated
         return o
     }
 }
@@ -135,9 +142,12 @@ public struct RecipeOverrides: Sendable, Equatable {
 public enum RecipeError: LocalizedError, Equatable {
     case nonPositiveIterations(Int)
     case endToEndNeedsBlockSignRound(steps: Int)
+    case generatedWindowsExceedSamples(Int, samples: Int)
 
     public var errorDescription: String? {
         switch self {
+        case let .generatedWindowsExceedSamples(n, samples):
+            return "--generated-windows \(n) exceeds the \(samples) calibration windows (--nsamples)."
         case let .endToEndNeedsBlockSignRound(steps):
             return "--e2e-steps \(steps) needs block-wise SignRound (--scope block, --method signround): the end-to-end pass tunes the scales block-wise SignRound leaves."
         case let .nonPositiveIterations(n):

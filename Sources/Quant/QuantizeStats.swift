@@ -104,6 +104,8 @@ public struct QuantizeStats: Codable, Sendable, Equatable {
     public var scope: SignRoundScope?
     /// Samples per block-wise step (block scope only).
     public var batchSize: Int?
+    /// Calibration windows the original model wrote (of `samples`; nil when none).
+    public var generatedWindows: Int?
     /// The end-to-end pass after block-wise SignRound, when it ran.
     public var endToEnd: EndToEndStats?
 
@@ -133,6 +135,7 @@ public struct QuantizeStats: Codable, Sendable, Equatable {
                   seed: options.calibration.seed, totalSeconds: totalSeconds, layers: layers)
         scope = options.scope
         batchSize = options.scope == .block ? min(options.batchSize, options.calibration.sampleCount) : nil
+        generatedWindows = options.generatedWindows > 0 ? options.generatedWindows : nil
     }
 
     enum CodingKeys: String, CodingKey {
@@ -144,6 +147,7 @@ public struct QuantizeStats: Codable, Sendable, Equatable {
         case totalSeconds = "total_seconds"
         case scope
         case batchSize = "batch_size"
+        case generatedWindows = "generated_windows"
         case endToEnd = "end_to_end"
     }
 

@@ -60,6 +60,8 @@ struct QuantizeArguments: ParsableArguments {
     @Option(help: "The end-to-end pass's windows: calibration-first (block-wise SignRound's, then fresh ones of the text), fresh (only windows block-wise SignRound never saw) or generated (block-wise SignRound's, then windows the original model writes from 16-token prompts of the text) (default: the recipe's).")
     var e2eWindows: EndToEndWindows?
     @Option(parsing: .unconditional, help: "Sampling temperature of --e2e-windows generated (default 0.8).") var e2eTemperature: Float?
+    @Option(parsing: .unconditional, help: "Calibration windows the original model writes itself from 16-token prompts of the calibration text, at the end-to-end temperature; the others are windows of the text (default: the recipe's, half the windows for default and best).")
+    var generatedWindows: Int?
     @Flag(inversion: .prefixedNo, help: "Calibrate each block on the outputs of the already quantized blocks (layer scope; block scope always does).")
     var quantizedInput = false
     @Option(parsing: .unconditional, help: "Positions at the start of every calibration window left out of the layer objectives or the block loss (the attention-sink token).")
@@ -74,6 +76,7 @@ struct QuantizeArguments: ParsableArguments {
         if let e2eSteps { try OptionBounds.check(e2eSteps, "--e2e-steps", in: 0...OptionBounds.maximumIterations) }
         if let e2eBatch { try OptionBounds.check(e2eBatch, "--e2e-batch", in: 1...OptionBounds.maximumWindows) }
         if let e2eLr, !(e2eLr > 0 && e2eLr <= 1) { throw ValidationError("--e2e-lr must be in (0, 1], got \(e2eLr)") }
+        if let generatedWindows { try OptionBounds.check(generatedWindows, "--generated-windows", in: 0...OptionBounds.maximumWindows) }
         if let e2eTemperature, !(e2eTemperature >= 0 && e2eTemperature <= 10) {
             throw ValidationError("--e2e-temperature must be in 0...10, got \(e2eTemperature)")
         }
@@ -102,6 +105,7 @@ struct QuantizeArguments: ParsableArguments {
         o.batchSize = batchSize; o.start = start; o.loss = blockLoss; o.normStep = normStep; o.keptIteration = keptIteration; o.seed = calibration.seed
         o.endToEndSteps = e2eSteps; o.endToEndLearningRate = e2eLr; o.endToEndBatchSize = e2eBatch; o.endToEndWindows = e2eWindows
         o.endToEndTemperature = e2eTemperature
+        o.generatedWindows = generatedWindows
         var options = try o.resolve(recipe)
         options.quantizedInput = quantizedInput
         options.skippedPositions = skipPositions

@@ -25,7 +25,10 @@ final class QuantizeBlockScopeTests: XCTestCase {
         let e2e = try XCTUnwrap(stats["end_to_end"] as? [String: Any])
         XCTAssertEqual(e2e["steps"] as? Int, 3)
         XCTAssertEqual(e2e["windows"] as? String, "generated")
-        XCTAssertTrue(q.stderr.contains("the original model writes 3 windows of 32 tokens from 16-token prompts"), q.stderr)
+        // Half the 3 calibration windows, rounded down, are the model's own too: 4 windows written.
+        XCTAssertTrue(q.stderr.contains("the original model writes 4 windows of 32 tokens (3 for the end-to-end pass, "
+                                        + "1 calibration) from 16-token prompts"), q.stderr)
+        XCTAssertEqual(stats["generated_windows"] as? Int, 1)
         XCTAssertEqual(e2e["scales"] as? Int, 30 * (2 * 576 * 5 + 2 * 192 * 5 + 2 * 1536 * 5 + 576 * 12), "ceil(576 / 128) = 5 groups per row, 12 for down")
         XCTAssertGreaterThan(try XCTUnwrap(e2e["first_kl"] as? Double), 0)
         XCTAssertTrue(q.stderr.contains("end-to-end: "), q.stderr)

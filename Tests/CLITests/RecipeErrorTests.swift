@@ -20,6 +20,9 @@ extension ErrorPathTests {
         try expectFailure(base + ["--e2e-lr", "-1"], mentions: ["--e2e-lr must be in (0, 1], got -1.0"])
         try expectFailure(base + ["--e2e-windows", "all"], mentions: ["'all'", "'calibration-first'", "'fresh'", "'generated'"])
         try expectFailure(base + ["--e2e-temperature", "-0.5"], mentions: ["--e2e-temperature must be in 0...10, got -0.5"])
+        try expectFailure(base + ["--generated-windows", "-1"], mentions: ["--generated-windows must be in 0..."])
+        try expectFailure(base + ["--nsamples", "4", "--generated-windows", "8"],
+                          mentions: ["--generated-windows 8 exceeds the 4 calibration windows"])
         // The recipe's windows are 256 long, so a skipped position count of 300 cannot hold.
         try expectFailure(base + ["--skip-positions", "300"], mentions: ["--skip-positions must be in 0..<256"])
         // The text holds a 3000-token window but not 3 x 3000 tokens of distinct windows.

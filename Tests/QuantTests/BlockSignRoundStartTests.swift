@@ -108,6 +108,21 @@ final class BlockSignRoundStartTests: XCTestCase {
         XCTAssertEqual(try RecipeOverrides().resolve(.default).endToEnd, EndToEndOptions(steps: 40, windows: .generated))
         XCTAssertEqual(try RecipeOverrides().resolve(.best).endToEnd, EndToEndOptions(steps: 60, windows: .generated))
         XCTAssertEqual(try RecipeOverrides().resolve(.rtn).endToEnd.steps, 0)
+        // Half the calibration windows are the original model's own in default and best, none elsewhere.
+        XCTAssertEqual(try RecipeOverrides().resolve(.default).generatedWindows, 16)
+        XCTAssertEqual(try RecipeOverrides().resolve(.best).generatedWindows, 32)
+        XCTAssertEqual(try RecipeOverrides().resolve(.light).generatedWindows, 0)
+        XCTAssertEqual(try RecipeOverrides().resolve(.rtn).generatedWindows, 0)
+        var g = RecipeOverrides()
+        g.samples = 3
+        XCTAssertEqual(try g.resolve(.default).generatedWindows, 1, "3 x 0.5 rounded down")
+        g.generatedWindows = 3
+        XCTAssertEqual(try g.resolve(.light).generatedWindows, 3)
+        g.generatedWindows = 4
+        XCTAssertThrowsError(try g.resolve(.default)) {
+            XCTAssertEqual($0 as? RecipeError, .generatedWindowsExceedSamples(4, samples: 3))
+            XCTAssertEqual(($0 as? RecipeError)?.errorDescription, "--generated-windows 4 exceeds the 3 calibration windows (--nsamples).")
+        }
         var o = RecipeOverrides()
         o.endToEndSteps = 7
         o.endToEndLearningRate = 0.01
