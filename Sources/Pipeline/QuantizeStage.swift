@@ -26,7 +26,6 @@ public enum QuantizeStage {
         var options = options
         if let n = options.ggmlEnergyWindows, PlanApplier.ggmlOnly(formats) { options.calibration.sampleCount = n }
         try checkText(inputs, options: options)
-        let c = options.calibration
         let (extra, wanted) = endToEndWindows(options, tokens: inputs.tokens.count)
         if extra < wanted {
             progress("end-to-end: \(inputs.calibrationFile) holds \(extra) fresh windows of the \(wanted) the pass's "
@@ -54,18 +53,15 @@ public enum QuantizeStage {
         let textCalibration = c.sampleCount - generatedCalibration
         let text = try CalibrationWindows.sample(tokens: inputs.tokens, count: textCalibration + extra - generatedExtra,
                                                  length: c.sequenceLength, seed: c.seed)
-        var windows = Array(text[..<textCalibration]), extraWindows = Array(text[textCalibration...])
-        var teacher: Matrix? = nil
-        guard generatedExtra + generatedCalibration > 0 else { return (windows, extraWindows, nil) }
+        let windows = Array(text[..<textCalibration]), textExtra = Array(text[textCalibration...])
+        guard generatedExtra + generatedCalibration > 0 else { return (windows, textExtra, nil) }
         let sampled = try EndToEndText.generate(inputs, endToEnd: generatedExtra, calibration: generatedCalibration,
                                                 options: options, progress: progress)
-        windows += sampled.tokens[generatedExtra...]
-        if generatedExtra > 0 {
-            extraWindows = Array(sampled.tokens[..<generatedExtra])
-            let rows = generatedExtra * c.sequenceLength, width = sampled.hidden.cols
-            teacher = Matrix(rows: rows, cols: width, data: Array(sampled.hidden.data[..<(rows * width)]))
-        }
-        return (windows, extraWindows, teacher)
+        let calibration = windows + sampled.tokens[generatedExtra...]
+        guard generatedExtra > 0 else { return (calibration, textExtra, nil) }
+        let rows = generatedExtra * c.sequenceLength, width = sampled.hidden.cols
+        return (calibration, Array(sampled.tokens[..<generatedExtra]),
+                Matrix(rows: rows, cols: width, data: Array(sampled.hidden.data[..<(rows * width)])))
     }
 
     /// The calibration text must hold `options`' windows without overlap (count x length tokens), so

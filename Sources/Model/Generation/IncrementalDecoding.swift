@@ -49,7 +49,7 @@ extension LlamaArchitecture {
     /// positions taken from (and this position's written into) `keys` and `values`.
     private func decodeBlock(weights w: LlamaBlockWeights, hidden: inout Matrix, position p: Int, rope table: RotaryEmbedding,
                              keys: inout [Float], values: inout [Float], capacity: Int) {
-        let c = config, rows = hidden.rows, width = c.hiddenSize, d = c.headDim
+        let c = config, rows = hidden.rows, width = c.hiddenSize
         let eps = Float(c.rmsNormEps), kvW = c.keyValueWidth, qW = c.queryWidth
         var normed = [Float](repeating: 0, count: rows * width)
         hidden.data.withUnsafeMutableBufferPointer { ph in
@@ -62,17 +62,11 @@ extension LlamaArchitecture {
                 var q = withLayerInput(.q, x, xq) { project($0, rows: rows, w[.q], bias: w.qBias) }
                 var k = withLayerInput(.k, x, xq) { project($0, rows: rows, w[.k], bias: w.kBias) }
                 let v = withLayerInput(.v, x, xq) { project($0, rows: rows, w[.v], bias: w.vBias) }
-                q.withUnsafeMutableBufferPointer { pq in
-                    if let n = w.qNorm { n.withUnsafeBufferPointer {
-                        Kernels.rmsNorm(pq.baseAddress!, pq.baseAddress!, rows: rows * c.numAttentionHeads, stride: d, weight: $0, eps: eps)
-                    } }
-                    table.apply(pq.baseAddress!, rows: rows, heads: c.numAttentionHeads, position: p)
+                normAndRotate(&q, rows: rows, heads: c.numAttentionHeads, norm: w.qNorm) {
+                    table.apply($0, rows: rows, heads: $1, position: p)
                 }
-                k.withUnsafeMutableBufferPointer { pk in
-                    if let n = w.kNorm { n.withUnsafeBufferPointer {
-                        Kernels.rmsNorm(pk.baseAddress!, pk.baseAddress!, rows: rows * c.numKeyValueHeads, stride: d, weight: $0, eps: eps)
-                    } }
-                    table.apply(pk.baseAddress!, rows: rows, heads: c.numKeyValueHeads, position: p)
+                normAndRotate(&k, rows: rows, heads: c.numKeyValueHeads, norm: w.kNorm) {
+                    table.apply($0, rows: rows, heads: $1, position: p)
                 }
                 for s in 0..<rows {
                     let at = (s * capacity + p) * kvW

@@ -57,41 +57,40 @@ extension ResidentLlama {
             throw LlamaError.unsupportedConfig(field: "temperature", value: Int(temperature),
                                                reason: "must be finite and >= 0, got \(temperature)")
         }
-        for t in prompts.joined() where t < 0 || t >= head.embedding.rows {
-            throw LlamaError.tokenOutOfRange(token: t, vocabSize: head.embedding.rows)
-        }
         let n = prompts.count, parts = min(n, max(1, ProcessInfo.processInfo.activeProcessorCount))
         let bounds = (0...parts).map { $0 * n / parts }
-        var results = [SampledWindows?](repeating: nil, count: parts)
+        var results = [Result<SampledWindows, Error>?](repeating: nil, count: parts)
         let report = FirstTaskProgress(call: progress)
         results.withUnsafeMutableBufferPointer { pr in
             let out = SharedBuffer(pr)
             parallelFor(parts, blasThreadsPerTask: 1) { part in
                 let range = bounds[part]..<bounds[part + 1]
-                out[part] = decode(prompts: Array(prompts[range]), first: range.lowerBound, length: length,
-                                   temperature: temperature, seed: seed, progress: part == 0 ? report.call : nil)
+                out[part] = Result {
+                    try decode(prompts: Array(prompts[range]), first: range.lowerBound, length: length,
+                               temperature: temperature, seed: seed, progress: part == 0 ? report.call : nil)
+                }
             }
         }
         var tokens: [[Int]] = [], hidden: [Float] = []
         hidden.reserveCapacity(n * length * config.hiddenSize)
         for r in results {
-            tokens += r!.tokens
-            hidden += r!.hidden.data
+            let share = try r!.get()   // a bad prompt token: the first share's error, as a serial decode would give
+            tokens += share.tokens
+            hidden += share.hidden.data
         }
         return SampledWindows(tokens: tokens, hidden: Matrix(rows: n * length, cols: config.hiddenSize, data: hidden))
     }
 
     /// `sample` of prompts `first`, `first` + 1, ... (their seeds' indices) in the calling thread.
     private func decode(prompts: [[Int]], first: Int, length: Int, temperature: Float, seed: UInt64,
-                        progress: ((Int) -> Void)?) -> SampledWindows {
+                        progress: ((Int) -> Void)?) throws -> SampledWindows {
         let n = prompts.count, promptLength = prompts[0].count, width = config.hiddenSize, vocab = config.vocabSize
         var tokens = prompts
         var rngs = (0..<n).map { SplitMix64(seed: seed ^ (UInt64(first + $0 + 1) &* 0x9E37_79B9_7F4A_7C15)) }
         var hidden = Matrix(rows: n * length, cols: width)
         var cache = KeyValueCache(blocks: blocks.count, sequences: n, capacity: length, width: config.keyValueWidth)
         for p in 0..<length {
-            // Every token was checked against the vocabulary: decoding cannot throw.
-            let h = try! architecture.decodeStep(blocks: blocks, head: head, tokens: tokens.map { $0[p] }, position: p,
+            let h = try architecture.decodeStep(blocks: blocks, head: head, tokens: tokens.map { $0[p] }, position: p,
                                                  cache: &cache)
             for w in 0..<n {
                 hidden.data.replaceSubrange(((w * length + p) * width)..<((w * length + p + 1) * width),

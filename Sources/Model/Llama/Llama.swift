@@ -73,7 +73,7 @@ public struct LlamaArchitecture: Sendable {
     /// soft-maxed in Float after subtracting the row maximum.
     func attention(_ x: UnsafePointer<Float>, rows: Int, sequenceLength L: Int,
                    weights w: LlamaBlockWeights, products: LinearProductObserver? = nil) -> [Float] {
-        let c = config, d = c.headDim
+        let c = config
         let xq = w.quantizedInputs(x, rows: rows, cols: c.hiddenSize, kinds: [.q, .k, .v])
         var q = withLayerInput(.q, x, xq) { project($0, rows: rows, w[.q], bias: w.qBias) }
         var k = withLayerInput(.k, x, xq) { project($0, rows: rows, w[.k], bias: w.kBias) }
@@ -86,18 +86,11 @@ public struct LlamaArchitecture: Sendable {
             }
         }
         let table = rope.positions >= L ? rope : { var r = rope; r.reserve(L); return r }()
-        let eps = Float(c.rmsNormEps)
-        q.withUnsafeMutableBufferPointer { pq in
-            if let n = w.qNorm { n.withUnsafeBufferPointer {
-                Kernels.rmsNorm(pq.baseAddress!, pq.baseAddress!, rows: rows * c.numAttentionHeads, stride: d, weight: $0, eps: eps)
-            } }
-            table.apply(pq.baseAddress!, rows: rows, heads: c.numAttentionHeads, sequenceLength: L)
+        normAndRotate(&q, rows: rows, heads: c.numAttentionHeads, norm: w.qNorm) {
+            table.apply($0, rows: rows, heads: $1, sequenceLength: L)
         }
-        k.withUnsafeMutableBufferPointer { pk in
-            if let n = w.kNorm { n.withUnsafeBufferPointer {
-                Kernels.rmsNorm(pk.baseAddress!, pk.baseAddress!, rows: rows * c.numKeyValueHeads, stride: d, weight: $0, eps: eps)
-            } }
-            table.apply(pk.baseAddress!, rows: rows, heads: c.numKeyValueHeads, sequenceLength: L)
+        normAndRotate(&k, rows: rows, heads: c.numKeyValueHeads, norm: w.kNorm) {
+            table.apply($0, rows: rows, heads: $1, sequenceLength: L)
         }
         // Every element is written by a head's product below.
         var out = [Float](unsafeUninitializedCapacity: rows * c.queryWidth) { _, n in n = rows * c.queryWidth }
@@ -114,6 +107,19 @@ public struct LlamaArchitecture: Sendable {
             }
         } } }
         return out
+    }
+
+    /// Qwen3's per-head RMSNorm of Q or K (when `norm` is given), then RoPE by `rotate` (given the
+    /// buffer and `heads`), of `rows` rows of `heads` heads of width head_dim, in place.
+    func normAndRotate(_ x: inout [Float], rows: Int, heads: Int, norm: [Float]?,
+                       rotate: (UnsafeMutablePointer<Float>, _ heads: Int) -> Void) {
+        x.withUnsafeMutableBufferPointer { px in
+            if let norm { norm.withUnsafeBufferPointer {
+                Kernels.rmsNorm(px.baseAddress!, px.baseAddress!, rows: rows * heads, stride: config.headDim, weight: $0,
+                                eps: Float(config.rmsNormEps))
+            } }
+            rotate(px.baseAddress!, heads)
+        }
     }
 
     /// Causal attention of query head `head` of sequence `sequence`: for each tile of `queryTile`
