@@ -49,6 +49,44 @@ final class BlockSignRoundStartTests: XCTestCase {
         }
     }
 
+    /// The start's importance is each site's input energy in the round-to-nearest block (the inputs the
+    /// quantized block will see), measured in the forward that also gives the RTN loss: with one
+    /// iteration the kept parameters are the start's, so block 0 holds exactly those clips' weights.
+    func testStartImportanceIsTheRoundedBlocksInputs() throws {
+        let model = try LlamaModel(config: TinyModel.config, source: TinyModel.tensors(seed: 4), ropeLayout: .rotateHalf)
+        let t = TinyModel.tokens(8 * L, seed: 9)
+        let windows = (0..<8).map { Array(t[($0 * L)..<(($0 + 1) * L)]) }
+        let f = try QuantFormat(parsing: "int2/g32")
+        var formats: [LayerID: QuantFormat] = [:]
+        for k in LinearKind.allCases { formats[LayerID(block: 0, kind: k)] = f }
+        var o = QuantizeOptions()
+        o.scope = .block
+        o.signRound.iterations = 1
+        o.batchSize = 4
+        o.signRoundStart = .weightedRTN
+        let out = try BlockSignRound(model: model, formats: formats, options: o).run(windows: windows)
+        let hidden = try model.architecture.embed(windows.flatMap { $0 }, head: try model.loadHead())
+        let block = try model.loadBlock(0)
+        var rounded = block
+        for k in LinearKind.allCases { rounded[k] = try f.quantizer.fakeQuantize(block[k], name: "\(k)") }
+        let planned = Dictionary(uniqueKeysWithValues: LinearKind.allCases.map { ($0, f) })
+        func start(energyFrom energyBlock: LlamaBlockWeights) throws -> [LinearKind: Matrix] {
+            let energy = BlockInputEnergy.measure(model: model, block: 0, weights: energyBlock, hidden: hidden, length: L)
+            let clips = try BlockInputEnergy.startingClips(block: 0, weights: block, energy: energy, formats: planned)
+            var weights: [LinearKind: Matrix] = [:]
+            for (k, c) in clips { weights[k] = try f.quantizer.fakeQuantize(block[k], name: "\(k)", adjustments: c) }
+            return weights
+        }
+        let expected = try start(energyFrom: rounded)
+        for k in LinearKind.allCases {
+            XCTAssertEqual(out.weights[LayerID(block: 0, kind: k)], expected[k], "\(k)")
+            XCTAssertEqual(out.stats.first { $0.name == LayerID(block: 0, kind: k).description }?.bestIteration, 0)
+        }
+        // The original block's energies would start o, gate/up or down elsewhere: the test tells them apart.
+        let fromOriginal = try start(energyFrom: block)
+        XCTAssertTrue(LinearKind.allCases.contains { fromOriginal[$0] != expected[$0] })
+    }
+
     /// Starting the clips from given adjustments; wrong counts are a typed error naming the layer.
     func testStartFromAdjustments() throws {
         let w = Matrix(rows: 2, cols: 64, data: (0..<128).map { Float($0 % 7) - 3 })
@@ -105,7 +143,7 @@ final class BlockSignRoundStartTests: XCTestCase {
     /// The end-to-end pass: the recipes' steps, each option given wins, and it is refused where there
     /// are no block-wise scales to tune.
     func testEndToEndOptionsResolveAndReject() throws {
-        XCTAssertEqual(try RecipeOverrides().resolve(.default).endToEnd, EndToEndOptions(steps: 40, windows: .generated))
+        XCTAssertEqual(try RecipeOverrides().resolve(.default).endToEnd, EndToEndOptions(steps: 44, windows: .generated))
         XCTAssertEqual(try RecipeOverrides().resolve(.best).endToEnd, EndToEndOptions(steps: 60, windows: .generated))
         XCTAssertEqual(try RecipeOverrides().resolve(.rtn).endToEnd.steps, 0)
         // Half the calibration windows are the original model's own in default and best, none elsewhere.

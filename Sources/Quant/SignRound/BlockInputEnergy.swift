@@ -34,12 +34,11 @@ enum BlockInputEnergy {
         return sums.mapValues { $0.map { Float($0) } }
     }
 
-    /// The importance-weighted RTN clips of every planned layer of the block that takes clips.
+    /// The importance-weighted RTN clips of every planned layer of the block that takes clips, with
+    /// `energy` (per input site, from `measure`) as importance.
     /// - Throws: `QuantError` for non-finite weights.
-    static func startingClips(model: LlamaModel, block: Int, weights: LlamaBlockWeights, hidden: Matrix, length: Int,
+    static func startingClips(block: Int, weights: LlamaBlockWeights, energy: [LinearInputSite: [Float]],
                               formats: [LinearKind: QuantFormat]) throws -> [LinearKind: RoundingAdjustments] {
-        guard !formats.isEmpty else { return [:] }
-        let energy = measure(model: model, block: block, weights: weights, hidden: hidden, length: length)
         var out: [LinearKind: RoundingAdjustments] = [:]
         for (kind, format) in formats {
             guard let h = energy[kind.inputSite] else { continue }

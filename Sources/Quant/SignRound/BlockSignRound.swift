@@ -78,7 +78,12 @@ public struct BlockSignRound {
             for (kind, format) in planned {
                 rtnBlock[kind] = try format.quantizer.fakeQuantize(weights[kind], name: LayerID(block: b, kind: kind).description)
             }
-            let rtnLoss = BlockTuner.meanSquaredError(forward(rtnBlock, quantized, length), targets).0
+            // One forward of the round-to-nearest block gives its loss (the statistics' baseline) and the
+            // input energy of every site as the quantized block will see it: the weighted-RTN start's importance.
+            var rtnOutput = quantized
+            let energy = BlockInputEnergy.measureAndAdvance(model: model, block: b, weights: rtnBlock, hidden: &rtnOutput,
+                                                            length: length)
+            let rtnLoss = BlockTuner.meanSquaredError(rtnOutput, targets).0
             var blockTuner = BlockTuner(architecture: arch, formats: planned, options: options.signRound,
                                         sequenceLength: length)
             blockTuner.skippedPositions = options.skippedPositions
@@ -86,8 +91,8 @@ public struct BlockSignRound {
             blockTuner.normStep = BlockNormStep(factor: options.normStep)
             blockTuner.kept = options.keptIteration
             if options.signRoundStart == .weightedRTN {
-                blockTuner.startClips = try BlockInputEnergy.startingClips(model: model, block: b, weights: weights,
-                                                                           hidden: quantized, length: length, formats: planned)
+                blockTuner.startClips = try BlockInputEnergy.startingClips(block: b, weights: weights, energy: energy,
+                                                                           formats: planned)
             }
             let every = max(1, options.signRound.iterations / 4)
             let result = try blockTuner.tune(block: fixedBlock, names: { LayerID(block: b, kind: $0).description },
