@@ -104,4 +104,21 @@ final class ModelDistillationTests: XCTestCase {
             }
         }
     }
+
+    /// One row's gradient, hand-computed: student logits [0, ln 3, -200] give softmax [1/4, 3/4, 0]
+    /// (e^-200 is below Float's range); teacher [ln 3, 0, -95] gives exponentials [1, 1/3, e^-95 / 3],
+    /// the last (1.9e-42) subnormal and flushed, so softmax [3/4, 1/4, 0]: dLogits = scale x (s - t)
+    /// = 0.5 x [-1/2, 1/2, 0], exactly 0 in the last place; KL = 3/4 ln 3 + 1/4 ln(1/3) = ln 3 / 2.
+    func testDistillationRowGradientFlushesSubnormals() {
+        var row: [Float] = [0, logf(3), -200]
+        var teacher: [Float] = [logf(3), 0, -95]
+        let kl = row.withUnsafeMutableBufferPointer { pr in teacher.withUnsafeMutableBufferPointer { pt in
+            LlamaArchitecture.distillationGradient(pr.baseAddress!, teacher: pt.baseAddress!, count: 3, scale: 0.5)
+        } }
+        XCTAssertEqual(kl, log(3.0) / 2, accuracy: 1e-6)
+        XCTAssertEqual(row[0], -0.25, accuracy: 1e-6)
+        XCTAssertEqual(row[1], 0.25, accuracy: 1e-6)
+        XCTAssertEqual(row[2].bitPattern, 0, "a subnormal difference is flushed to +0")
+        XCTAssertEqual(teacher[2], 0, "the teacher's subnormal exponential is flushed too")
+    }
 }

@@ -46,14 +46,20 @@ extension LlamaArchitecture {
 
     /// Replaces a student logit row by scale x (softmax(student) - softmax(teacher)) and returns
     /// KL(softmax(teacher) || softmax(student)) in nats. The teacher row is overwritten (its
-    /// exponentials). Exponentials in Float, partition sums and the KL in Double.
+    /// exponentials). Exponentials in Float, partition sums and the KL in Double. Exponentials and
+    /// gradient entries below Float's smallest normal (1.2e-38, a logit more than 87 below its row's
+    /// largest) are flushed to 0: they change no sum they enter, and as operands of the head's reverse
+    /// sgemm they slowed the 2.5-bit default recipe's end-to-end pass by 5% (113 s against 108 s).
     static func distillationGradient(_ row: UnsafeMutablePointer<Float>, teacher: UnsafeMutablePointer<Float>,
                                      count: Int, scale: Float) -> Double {
         var ms = -Float.infinity, mt = -Float.infinity
         for j in 0..<count { ms = max(ms, row[j]); mt = max(mt, teacher[j]) }
         var sumS = 0.0, sumT = 0.0, cross = 0.0
+        let tiny = Float.leastNormalMagnitude
         for j in 0..<count {
-            let es = expf(row[j] - ms), et = expf(teacher[j] - mt)
+            var es = expf(row[j] - ms), et = expf(teacher[j] - mt)
+            if es < tiny { es = 0 }
+            if et < tiny { et = 0 }
             cross += Double(et) * Double((teacher[j] - mt) - (row[j] - ms))
             row[j] = es
             teacher[j] = et
@@ -63,7 +69,10 @@ extension LlamaArchitecture {
         // KL = sum_j pt_j (t_j - mt - log sumT - (s_j - ms - log sumS)).
         let kl = cross / sumT - log(sumT) + log(sumS)
         let fs = scale / Float(sumS), ft = scale / Float(sumT)
-        for j in 0..<count { row[j] = row[j] * fs - teacher[j] * ft }
+        for j in 0..<count {
+            let d = row[j] * fs - teacher[j] * ft
+            row[j] = abs(d) < tiny ? 0 : d
+        }
         return max(kl, 0)
     }
 }
