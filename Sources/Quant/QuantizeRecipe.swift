@@ -25,7 +25,7 @@ public enum QuantizeRecipe: String, CaseIterable, Sendable, Codable {
         case .default:
             return RecipeSettings(method: .signround, scope: .block, iterations: 60, samples: 32, sequenceLength: 256,
                                   batchSize: 2, start: .weightedRTN, loss: .normalized, stepFactor: 1, normStep: 0,
-                                  endToEndSteps: 40, endToEndWindows: .generated, generatedFraction: 0.5)
+                                  endToEndSteps: 44, endToEndWindows: .generated, generatedFraction: 0.5)
         case .light:
             return RecipeSettings(method: .signround, scope: .block, iterations: 30, samples: 32, sequenceLength: 128,
                                   batchSize: 4, start: .weightedRTN, loss: .normalized, stepFactor: 0.5, normStep: 0)
