@@ -11,11 +11,16 @@ import XCTest
 final class BlockSignRoundStartTests: XCTestCase {
     private let L = 16
 
-    private func run(start: SignRoundStart, seed: UInt64 = 42,
-                     iterations: Int = 12) throws -> QuantizedWeights {
+    /// The tiny two-block model and its 8 calibration windows of `L` tokens.
+    private func fixture() throws -> (model: LlamaModel, windows: [[Int]]) {
         let model = try LlamaModel(config: TinyModel.config, source: TinyModel.tensors(seed: 4), ropeLayout: .rotateHalf)
         let t = TinyModel.tokens(8 * L, seed: 9)
-        let windows = (0..<8).map { Array(t[($0 * L)..<(($0 + 1) * L)]) }
+        return (model, (0..<8).map { Array(t[($0 * L)..<(($0 + 1) * L)]) })
+    }
+
+    private func run(start: SignRoundStart, seed: UInt64 = 42,
+                     iterations: Int = 12) throws -> QuantizedWeights {
+        let (model, windows) = try fixture()
         let f = try QuantFormat(parsing: "int2/g32")
         var formats: [LayerID: QuantFormat] = [:]
         for b in 0..<TinyModel.config.numHiddenLayers { for k in LinearKind.allCases { formats[LayerID(block: b, kind: k)] = f } }
@@ -53,18 +58,9 @@ final class BlockSignRoundStartTests: XCTestCase {
     /// quantized block will see), measured in the forward that also gives the RTN loss: with one
     /// iteration the kept parameters are the start's, so block 0 holds exactly those clips' weights.
     func testStartImportanceIsTheRoundedBlocksInputs() throws {
-        let model = try LlamaModel(config: TinyModel.config, source: TinyModel.tensors(seed: 4), ropeLayout: .rotateHalf)
-        let t = TinyModel.tokens(8 * L, seed: 9)
-        let windows = (0..<8).map { Array(t[($0 * L)..<(($0 + 1) * L)]) }
+        let (model, windows) = try fixture()
         let f = try QuantFormat(parsing: "int2/g32")
-        var formats: [LayerID: QuantFormat] = [:]
-        for k in LinearKind.allCases { formats[LayerID(block: 0, kind: k)] = f }
-        var o = QuantizeOptions()
-        o.scope = .block
-        o.signRound.iterations = 1
-        o.batchSize = 4
-        o.signRoundStart = .weightedRTN
-        let out = try BlockSignRound(model: model, formats: formats, options: o).run(windows: windows)
+        let out = try run(start: .weightedRTN, iterations: 1)
         let hidden = try model.architecture.embed(windows.flatMap { $0 }, head: try model.loadHead())
         let block = try model.loadBlock(0)
         var rounded = block

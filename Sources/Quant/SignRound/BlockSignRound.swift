@@ -78,11 +78,12 @@ public struct BlockSignRound {
             for (kind, format) in planned {
                 rtnBlock[kind] = try format.quantizer.fakeQuantize(weights[kind], name: LayerID(block: b, kind: kind).description)
             }
-            // One forward of the round-to-nearest block gives its loss (the statistics' baseline) and the
-            // input energy of every site as the quantized block will see it: the weighted-RTN start's importance.
-            var rtnOutput = quantized
-            let energy = BlockInputEnergy.measureAndAdvance(model: model, block: b, weights: rtnBlock, hidden: &rtnOutput,
-                                                            length: length)
+            // One forward of the round-to-nearest block gives its loss (the statistics' baseline) and, for the
+            // weighted-RTN start, the input energy of every site as the quantized block will see it (its importance).
+            let weighted = options.signRoundStart == .weightedRTN
+            var rtnOutput = weighted ? quantized : forward(rtnBlock, quantized, length)
+            let energy = weighted ? BlockInputEnergy.measureAndAdvance(model: model, block: b, weights: rtnBlock,
+                                                                       hidden: &rtnOutput, length: length) : [:]
             let rtnLoss = BlockTuner.meanSquaredError(rtnOutput, targets).0
             var blockTuner = BlockTuner(architecture: arch, formats: planned, options: options.signRound,
                                         sequenceLength: length)
@@ -90,7 +91,7 @@ public struct BlockSignRound {
             blockTuner.loss = options.blockLoss
             blockTuner.normStep = BlockNormStep(factor: options.normStep)
             blockTuner.kept = options.keptIteration
-            if options.signRoundStart == .weightedRTN {
+            if weighted {
                 blockTuner.startClips = try BlockInputEnergy.startingClips(block: b, weights: weights, energy: energy,
                                                                            formats: planned)
             }
